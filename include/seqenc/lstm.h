@@ -1,0 +1,121 @@
+/* seqenc — stacked LSTM with PyTorch nn.LSTM semantics.
+ *
+ * Thread safety: a SeqLstmModel is immutable after creation and may be shared
+ * (by reference) between any number of threads and elements. A SeqLstmState
+ * (h and c of every layer for one stream) and a SeqLstmWorkspace (scratch for
+ * one caller) belong to one thread at a time.
+ *
+ * Math, per layer l and step t (gate order i, f, g, o as in PyTorch):
+ *   gates = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        ([4H])
+ *   i = σ(gates[0:H]) f = σ(gates[H:2H]) g = tanh(gates[2H:3H]) o = σ(gates[3H:4H])
+ *   c_t = f ⊙ c_{t-1} + i ⊙ g
+ *   h_t = o ⊙ tanh(c_t)           (then h_t = W_hr h_t when proj_size > 0)
+ * The input of layer l > 0 is the output h of layer l-1.
+ *
+ * Tensor names (PyTorch state_dict), with an optional common prefix such as
+ * "lstm." or "encoder.rnn.":
+ *   weight_ih_l{k} [4H, I or P]  weight_hh_l{k} [4H, P or H]
+ *   bias_ih_l{k} [4H], bias_hh_l{k} [4H]  (optional, both or neither)
+ *   weight_hr_l{k} [P, H]  (when proj_size P > 0)
+ * "*_reverse" tensors (bidirectional) are refused: a streaming encoder has no
+ * future context.
+ *
+ * Determinism: every output element is computed with one fixed order of
+ * operations whatever the batch size, the thread count or how the steps are
+ * split over calls, so outputs are bitwise identical across all of those.
+ */
+#pragma once
+
+#include <glib.h>
+#include <seqenc/weights.h>
+
+G_BEGIN_DECLS
+
+#define SEQ_LSTM_ERROR (seq_lstm_error_quark ())
+GQuark seq_lstm_error_quark (void);
+
+typedef enum {
+  SEQ_LSTM_ERROR_WEIGHTS,       /* tensors missing, ambiguous or inconsistent */
+  SEQ_LSTM_ERROR_UNSUPPORTED,   /* e.g. bidirectional weights */
+  SEQ_LSTM_ERROR_CONFIG,        /* absurd sizes in parameters */
+  SEQ_LSTM_ERROR_STATE,         /* state blob does not fit this model */
+} SeqLstmError;
+
+/* Parameters of the built-in seeded model (no weight file). */
+typedef struct {
+  guint input_size;             /* I, values per input frame; default 80 */
+  guint hidden_size;            /* H; default 256 */
+  guint num_layers;             /* L; default 2 */
+  guint proj_size;              /* P, 0 = no projection; default 0 */
+  gboolean bias;                /* with b_ih and b_hh; default TRUE */
+  guint64 seed;                 /* init as PyTorch: U(-1/sqrt(H), 1/sqrt(H)); default 0 */
+} SeqLstmParams;
+
+/* Which hidden states a forward call writes for each step and stream. */
+typedef enum {
+  SEQ_LSTM_OUTPUT_LAST_LAYER,   /* out width = output size (P or H) */
+  SEQ_LSTM_OUTPUT_ALL_LAYERS,   /* out width = L * output size, layer 0 first */
+} SeqLstmOutput;
+
+typedef struct _SeqLstmModel SeqLstmModel;
+typedef struct _SeqLstmState SeqLstmState;
+typedef struct _SeqLstmWorkspace SeqLstmWorkspace;
+
+SeqLstmParams seq_lstm_params_default (void);
+
+/* Built-in model: deterministic seeded weights. */
+SeqLstmModel *seq_lstm_model_new_random (const SeqLstmParams * params,
+    GError ** error);
+/* From tensors of a weight file. @prefix: NULL or "" = auto-detect (an error
+ * names the candidates when ambiguous); otherwise the exact prefix, e.g.
+ * "lstm.". Sizes are inferred from the shapes and cross-checked. */
+SeqLstmModel *seq_lstm_model_new_from_weights (const SeqWeights * weights,
+    const gchar * prefix, GError ** error);
+SeqLstmModel *seq_lstm_model_new_from_file (const gchar * path,
+    const gchar * prefix, GError ** error);
+SeqLstmModel *seq_lstm_model_ref (SeqLstmModel * model);
+void seq_lstm_model_unref (SeqLstmModel * model);
+
+guint seq_lstm_model_input_size (const SeqLstmModel * model);
+guint seq_lstm_model_hidden_size (const SeqLstmModel * model);
+guint seq_lstm_model_num_layers (const SeqLstmModel * model);
+guint seq_lstm_model_proj_size (const SeqLstmModel * model);
+/* Width of one layer's output: proj_size if > 0, else hidden_size. */
+guint seq_lstm_model_output_size (const SeqLstmModel * model);
+/* Width written per step and stream for @mode. */
+guint seq_lstm_model_output_width (const SeqLstmModel * model,
+    SeqLstmOutput mode);
+
+/* Per-stream state: h and c of every layer, zero at t = 0. */
+SeqLstmState *seq_lstm_state_new (const SeqLstmModel * model);
+void seq_lstm_state_free (SeqLstmState * state);
+/* Back to t = 0 (zeros). */
+void seq_lstm_state_reset (SeqLstmState * state);
+/* Number of steps advanced since creation or the last reset. */
+guint64 seq_lstm_state_get_steps (const SeqLstmState * state);
+/* Copies h (@which_h = TRUE) or c of layer @layer, width output size resp.
+ * hidden size, into @dst. */
+void seq_lstm_state_get (const SeqLstmState * state, guint layer,
+    gboolean which_h, float *dst);
+/* Sets h or c of @layer (as PyTorch's h0/c0) */
+void seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
+    const float *src);
+
+/* Scratch for one caller: sized for up to @max_streams streams and
+ * @max_steps steps per internal chunk (longer calls are split, with identical
+ * results). @n_threads: 0 = all available cores; 1 = no threading. */
+SeqLstmWorkspace *seq_lstm_workspace_new (const SeqLstmModel * model,
+    guint max_streams, guint max_steps, guint n_threads);
+void seq_lstm_workspace_free (SeqLstmWorkspace * ws);
+guint seq_lstm_workspace_get_n_threads (const SeqLstmWorkspace * ws);
+
+/* Advances @n_streams states by @n_steps frames.
+ *   @input:  [n_steps][n_streams][input_size] f32
+ *   @output: [n_steps][n_streams][output_width (mode)] f32
+ * For one stream this is the wire layout x[T][D]. Allocates nothing.
+ * Non-finite input propagates as in PyTorch (NaN in, NaN out). */
+void seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
+    guint n_streams, const float *input, guint n_steps, float *output,
+    SeqLstmOutput mode, SeqLstmWorkspace * ws);
+
+G_END_DECLS

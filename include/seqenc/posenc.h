@@ -1,0 +1,72 @@
+/* seqenc — running sinusoidal positional encoding.
+ *
+ * Thread safety: a SeqPosEnc holds one stream's position; one thread at a
+ * time. Parameters are fixed at creation.
+ *
+ * For PE width d, frequency index i in [0, ceil(d/2)) and integer position p:
+ *   angle(p, i) = p / base^(2i/d)           (computed in double from a 64-bit p)
+ *   interleaved: pe[2i] = sin(angle), pe[2i+1] = cos(angle)
+ *   split:       pe[i]  = sin(angle), pe[ceil(d/2) + i] = cos(angle)
+ * With odd d the last frequency has a sine and no cosine.
+ *
+ * mode add:    out[j] = scale * in[j] + pe[j]            (d = frame width)
+ * mode concat: out = [scale * in, pe]                    (d = pe_dim)
+ * The position advances by one per frame and keeps running across calls.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SEQ_POSENC_ERROR (seq_posenc_error_quark ())
+GQuark seq_posenc_error_quark (void);
+
+typedef enum {
+  SEQ_POSENC_ERROR_CONFIG,      /* invalid parameters */
+} SeqPosEncError;
+
+typedef enum {
+  SEQ_POSENC_MODE_ADD,          /* PE added to the frame */
+  SEQ_POSENC_MODE_CONCAT,       /* PE appended after the frame */
+} SeqPosEncMode;
+
+typedef enum {
+  SEQ_POSENC_LAYOUT_INTERLEAVED,        /* sin, cos, sin, cos, ... */
+  SEQ_POSENC_LAYOUT_SPLIT,              /* all sines, then all cosines */
+} SeqPosEncLayout;
+
+typedef struct {
+  guint frame_dim;              /* values per input frame; no default (must be > 0) */
+  SeqPosEncMode mode;           /* default SEQ_POSENC_MODE_ADD */
+  guint pe_dim;                 /* PE width in concat mode; default 64; ignored for add */
+  SeqPosEncLayout layout;       /* default SEQ_POSENC_LAYOUT_INTERLEAVED */
+  gdouble base;                 /* wavelength base, > 1; default 10000 */
+  gfloat scale;                 /* factor on the input frame; default 1 */
+  guint64 start;                /* position of the first frame; default 0 */
+} SeqPosEncParams;
+
+typedef struct _SeqPosEnc SeqPosEnc;
+
+SeqPosEncParams seq_posenc_params_default (void);
+SeqPosEnc *seq_posenc_new (const SeqPosEncParams * params, GError ** error);
+void seq_posenc_free (SeqPosEnc * pe);
+
+/* Output frame width: frame_dim (add) or frame_dim + pe_dim (concat). */
+guint seq_posenc_out_dim (const SeqPosEnc * pe);
+/* Back to params->start. */
+void seq_posenc_reset (SeqPosEnc * pe);
+guint64 seq_posenc_get_position (const SeqPosEnc * pe);
+void seq_posenc_set_position (SeqPosEnc * pe, guint64 position);
+
+/* Encodes @n_frames frames: @in [n][frame_dim], @out [n][out_dim] (may alias
+ * @in in add mode). Advances the position by @n_frames. */
+void seq_posenc_process (SeqPosEnc * pe, const float *in, float *out,
+    gsize n_frames);
+
+/* The PE values alone for one position, width @d, into @out (for tests and
+ * tools). */
+void seq_posenc_compute (guint64 position, guint d, SeqPosEncLayout layout,
+    gdouble base, float *out);
+
+G_END_DECLS

@@ -1,0 +1,14 @@
+/* seqenc plugin — registration of every element (one line each). */
+#include "gstseqencelements.h"
+
+gboolean
+seqenc_elements_register (GstPlugin * plugin)
+{
+  gboolean ok = TRUE;
+
+  ok &= GST_ELEMENT_REGISTER (seqposenc, plugin);
+  ok &= GST_ELEMENT_REGISTER (seqlstm, plugin);
+  ok &= GST_ELEMENT_REGISTER (seqnpysink, plugin);
+
+  return ok;
+}

@@ -1,0 +1,16 @@
+/* seqenc plugin — every element's registration, one line each. */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_ELEMENT_REGISTER_DECLARE (seqposenc);
+GST_ELEMENT_REGISTER_DECLARE (seqlstm);
+GST_ELEMENT_REGISTER_DECLARE (seqnpysink);
+
+/* Registers every element of the plugin into @plugin (NULL: statically, as
+ * the tests do). */
+gboolean seqenc_elements_register (GstPlugin * plugin);
+
+G_END_DECLS

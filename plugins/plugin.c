@@ -1,0 +1,13 @@
+/* seqenc plugin — entry point. */
+#include "gstseqencelements.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  return seqenc_elements_register (plugin);
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, seqenc,
+    "Stateful streaming sequence encoders: tokenizers, log-mel filterbank, "
+    "positional encoding, stacked LSTM",
+    plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

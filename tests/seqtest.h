@@ -1,0 +1,29 @@
+/* seqenc tests — a thin layer over CUnit shared by every test program. */
+#pragma once
+
+#include <CUnit/CUnit.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *name;             /* says the behaviour: lstm_state_reset_restores_t0 */
+  void (*func) (void);
+} SeqTestCase;
+
+/* Runs one suite in CUnit's verbose basic mode; returns the process exit
+ * status (non-zero when any assertion or test failed). @cases ends with
+ * {NULL, NULL}. */
+int seq_test_run (const char *suite, const SeqTestCase * cases);
+
+/* Path of a file in tests/data (from SEQENC_TEST_DATA); g_free it. */
+gchar *seq_test_data_path (const char *name);
+
+/* A fresh temporary directory for this test program (removed at exit is not
+ * guaranteed); g_free the result. */
+gchar *seq_test_tmpdir (void);
+
+/* Largest |a[i] - b[i]| (NaN if either holds a NaN). */
+double seq_test_max_abs_diff (const float *a, const float *b, gsize n);
+
+G_END_DECLS
