@@ -101,6 +101,14 @@ void seq_lstm_state_get (const SeqLstmState * state, guint layer,
 void seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
     const float *src);
 
+/* Serialized state (versioned, checksummed; the layout is documented in
+ * lib/lstm.c next to the writer): h and c of every layer, the step count, and
+ * a fingerprint of the model (sizes and a hash of the weights). Restoring a
+ * blob written for another model fails with SEQ_LSTM_ERROR_STATE. */
+GBytes *seq_lstm_state_save (const SeqLstmState * state);
+gboolean seq_lstm_state_restore (SeqLstmState * state, GBytes * blob,
+    GError ** error);
+
 /* Scratch for one caller: sized for up to @max_streams streams and
  * @max_steps steps per internal chunk (longer calls are split, with identical
  * results). @n_threads: 0 = all available cores; 1 = no threading. */

@@ -11,5 +11,6 @@
 #include <seqenc/weights.h>
 #include <seqenc/posenc.h>
 #include <seqenc/lstm.h>
+#include <seqenc/embedding.h>
 
 #define SEQENC_VERSION_STRING "0.1.0"
