@@ -1,0 +1,347 @@
+/* seqenc plugin — seqposenc: running sinusoidal positional encoding.
+ *
+ * SECTION:element-seqposenc
+ * @title: seqposenc
+ *
+ * Consumes float32 tensor frames (`other/tensors, types=float32,
+ * dimensions=D:T`, static or flexible) and produces frames of the same T, with
+ * the Transformer's sinusoidal positional encoding added to every frame
+ * (`mode=add`, width D) or appended after it (`mode=concat`, width D+pe-dim).
+ * The position starts at `start` and keeps running across buffers: one per
+ * frame. The angle is computed in double from a 64-bit position, so position
+ * 10^9 is as exact as position 10.
+ *
+ * FLUSH_STOP, a new STREAM_START, the `seqenc-reset` event and DISCONT
+ * buffers (each selectable with `reset-on`) set the position back to `start`.
+ * EOS is forwarded (nothing is held). PAUSED→READY forgets the position.
+ * Adds no latency.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=README.md ! text/x-raw,format=utf8 ! \
+ *     seqtokenizer ! seqembed dim=64 ! seqposenc scale=8 ! \
+ *     seqnpysink location=pe.npy
+ * ]|
+ */
+#include "gstseqposenc.h"
+#include "gstseqframefilter.h"
+#include "gstseqencelements.h"
+
+#include <seqenc/posenc.h>
+
+GST_DEBUG_CATEGORY_STATIC (seq_posenc_debug);
+#define GST_CAT_DEFAULT seq_posenc_debug
+
+#define DEFAULT_MODE SEQ_POSENC_MODE_ADD
+#define DEFAULT_PE_DIM 64
+#define DEFAULT_LAYOUT SEQ_POSENC_LAYOUT_INTERLEAVED
+#define DEFAULT_BASE 10000.0
+#define DEFAULT_SCALE 1.0f
+#define DEFAULT_START 0
+
+enum
+{
+  PROP_0,
+  PROP_MODE,
+  PROP_PE_DIM,
+  PROP_LAYOUT,
+  PROP_BASE,
+  PROP_SCALE,
+  PROP_START,
+};
+
+struct _GstSeqPosEnc
+{
+  GstSeqFrameFilter parent;
+
+  /* properties, under the object lock */
+  SeqPosEncParams params;
+
+  /* streaming thread */
+  SeqPosEnc *pe;
+};
+
+G_DEFINE_TYPE (GstSeqPosEnc, gst_seq_posenc, GST_TYPE_SEQ_FRAME_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (seqposenc, "seqposenc", GST_RANK_NONE,
+    GST_TYPE_SEQ_POSENC);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+
+GType
+gst_seq_posenc_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_POSENC_MODE_ADD, "Add the encoding to the frame", "add"},
+    {SEQ_POSENC_MODE_CONCAT, "Append pe-dim encoding values to the frame",
+        "concat"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSeqPosEncMode",
+            values));
+  return type;
+}
+
+GType
+gst_seq_posenc_layout_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_POSENC_LAYOUT_INTERLEAVED, "sin, cos, sin, cos, ...", "interleaved"},
+    {SEQ_POSENC_LAYOUT_SPLIT, "All sines, then all cosines", "split"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSeqPosEncLayout",
+            values));
+  return type;
+}
+
+static SeqPosEncParams
+get_params (GstSeqPosEnc * self)
+{
+  SeqPosEncParams p;
+
+  GST_OBJECT_LOCK (self);
+  p = self->params;
+  GST_OBJECT_UNLOCK (self);
+  return p;
+}
+
+static gint
+gst_seq_posenc_out_dim (GstSeqFrameFilter * filter, guint in_dim)
+{
+  SeqPosEncParams p = get_params (GST_SEQ_POSENC (filter));
+
+  if (in_dim == 0)
+    return 0;
+  return p.mode == SEQ_POSENC_MODE_ADD ? (gint) in_dim :
+      (gint) (in_dim + p.pe_dim);
+}
+
+static gint
+gst_seq_posenc_in_dim (GstSeqFrameFilter * filter, guint out_dim)
+{
+  SeqPosEncParams p = get_params (GST_SEQ_POSENC (filter));
+
+  if (out_dim == 0 || p.mode == SEQ_POSENC_MODE_ADD)
+    return (gint) out_dim;
+  return out_dim > p.pe_dim ? (gint) (out_dim - p.pe_dim) : -1;
+}
+
+static gboolean
+gst_seq_posenc_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+  SeqPosEncParams p = get_params (self);
+  GError *err = NULL;
+
+  p.frame_dim = in_dim;
+  g_clear_pointer (&self->pe, seq_posenc_free);
+  self->pe = seq_posenc_new (&p, &err);
+  if (self->pe == NULL) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL), ("%s", err->message));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+gst_seq_posenc_reset (GstSeqFrameFilter * filter)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+
+  seq_posenc_reset (self->pe);
+}
+
+static void
+gst_seq_posenc_teardown (GstSeqFrameFilter * filter)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+
+  g_clear_pointer (&self->pe, seq_posenc_free);
+}
+
+static GstFlowReturn
+gst_seq_posenc_process (GstSeqFrameFilter * filter, const guint8 * in,
+    guint8 * out, guint frames)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+
+  seq_posenc_process (self->pe, (const float *) in, (float *) out, frames);
+  return GST_FLOW_OK;
+}
+
+static void
+gst_seq_posenc_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODE:
+      self->params.mode = g_value_get_enum (value);
+      break;
+    case PROP_PE_DIM:
+      self->params.pe_dim = g_value_get_uint (value);
+      break;
+    case PROP_LAYOUT:
+      self->params.layout = g_value_get_enum (value);
+      break;
+    case PROP_BASE:
+      self->params.base = g_value_get_double (value);
+      break;
+    case PROP_SCALE:
+      self->params.scale = g_value_get_float (value);
+      break;
+    case PROP_START:
+      self->params.start = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_posenc_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODE:
+      g_value_set_enum (value, self->params.mode);
+      break;
+    case PROP_PE_DIM:
+      g_value_set_uint (value, self->params.pe_dim);
+      break;
+    case PROP_LAYOUT:
+      g_value_set_enum (value, self->params.layout);
+      break;
+    case PROP_BASE:
+      g_value_set_double (value, self->params.base);
+      break;
+    case PROP_SCALE:
+      g_value_set_float (value, self->params.scale);
+      break;
+    case PROP_START:
+      g_value_set_uint64 (value, self->params.start);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_posenc_finalize (GObject * object)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (object);
+
+  g_clear_pointer (&self->pe, seq_posenc_free);
+  G_OBJECT_CLASS (gst_seq_posenc_parent_class)->finalize (object);
+}
+
+static void
+gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstSeqFrameFilterClass *filter_class = GST_SEQ_FRAME_FILTER_CLASS (klass);
+  GParamFlags shape = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  GST_DEBUG_CATEGORY_INIT (seq_posenc_debug, "seqposenc", 0,
+      "seqenc positional encoding");
+
+  gobject_class->set_property = gst_seq_posenc_set_property;
+  gobject_class->get_property = gst_seq_posenc_get_property;
+  gobject_class->finalize = gst_seq_posenc_finalize;
+
+  /**
+   * GstSeqPosEnc:mode:
+   *
+   * `add`: the encoding is added to each frame (output width = input
+   * width). `concat`: `pe-dim` encoding values are appended after the frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode", "Add or concatenate the encoding",
+          GST_TYPE_SEQ_POSENC_MODE, DEFAULT_MODE, shape));
+  /**
+   * GstSeqPosEnc:pe-dim:
+   *
+   * Width of the appended encoding in `concat` mode.
+   */
+  g_object_class_install_property (gobject_class, PROP_PE_DIM,
+      g_param_spec_uint ("pe-dim", "PE width",
+          "Encoding width in concat mode", 1, 1 << 20, DEFAULT_PE_DIM, shape));
+  /**
+   * GstSeqPosEnc:layout:
+   *
+   * `interleaved`: sin, cos, sin, cos (the Transformer paper). `split`: the
+   * same frequencies, all sines first, then all cosines.
+   */
+  g_object_class_install_property (gobject_class, PROP_LAYOUT,
+      g_param_spec_enum ("layout", "Layout", "Order of sines and cosines",
+          GST_TYPE_SEQ_POSENC_LAYOUT, DEFAULT_LAYOUT, shape));
+  /**
+   * GstSeqPosEnc:base:
+   *
+   * Wavelength base: angle = pos / base^(2i/d).
+   */
+  g_object_class_install_property (gobject_class, PROP_BASE,
+      g_param_spec_double ("base", "Base", "Wavelength base (> 1)",
+          1.000001, G_MAXDOUBLE, DEFAULT_BASE, shape));
+  /**
+   * GstSeqPosEnc:scale:
+   *
+   * Factor on the input frame before the encoding is added, e.g. sqrt(d)
+   * for embeddings.
+   */
+  g_object_class_install_property (gobject_class, PROP_SCALE,
+      g_param_spec_float ("scale", "Scale", "Factor on the input frame",
+          -G_MAXFLOAT, G_MAXFLOAT, DEFAULT_SCALE, shape));
+  /**
+   * GstSeqPosEnc:start:
+   *
+   * Position of the first frame, and the position a reset returns to.
+   */
+  g_object_class_install_property (gobject_class, PROP_START,
+      g_param_spec_uint64 ("start", "Start", "Position of the first frame",
+          0, G_GUINT64_CONSTANT (1) << 53, DEFAULT_START, shape));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Positional encoding", "Filter/Tensor",
+      "Adds or appends a running sinusoidal positional encoding to tensor "
+      "frames", "seqenc developers");
+
+  filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_out_dim);
+  filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_in_dim);
+  filter_class->setup = GST_DEBUG_FUNCPTR (gst_seq_posenc_setup);
+  filter_class->reset = GST_DEBUG_FUNCPTR (gst_seq_posenc_reset);
+  filter_class->teardown = GST_DEBUG_FUNCPTR (gst_seq_posenc_teardown);
+  filter_class->process = GST_DEBUG_FUNCPTR (gst_seq_posenc_process);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_LAYOUT, 0);
+}
+
+static void
+gst_seq_posenc_init (GstSeqPosEnc * self)
+{
+  self->params = seq_posenc_params_default ();
+}
