@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""Writes the seed corpora in tests/fuzz/corpus/<target>/ (small, committed).
+
+Seeds are valid inputs and near-misses; the fuzzer mutates them. Run with
+/usr/bin/python3 from anywhere. Targets whose parser is not built yet get
+their seeds anyway (harmless)."""
+import json
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def safetensors(header, data, hlen=None):
+    h = json.dumps(header, separators=(",", ":")).encode()
+    return struct.pack("<Q", len(h) if hlen is None else hlen) + h + data
+
+
+def seeds_safetensors():
+    put("safetensors", "valid_fixture",
+        open(os.path.join(HERE, "..", "data", "weights_valid.safetensors"), "rb").read())
+    put("safetensors", "f32_2x2", safetensors(
+        {"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}, bytes(range(16))))
+    put("safetensors", "f16_bf16_meta", safetensors(
+        {"__metadata__": {"format": "pt"},
+         "a": {"dtype": "F16", "shape": [3], "data_offsets": [0, 6]},
+         "b": {"dtype": "BF16", "shape": [], "data_offsets": [6, 8]},
+         "e": {"dtype": "F32", "shape": [0, 4], "data_offsets": [8, 8]}}, bytes(range(8))))
+    put("safetensors", "lstm_like", safetensors(
+        {"lstm.weight_ih_l0": {"dtype": "F32", "shape": [8, 3], "data_offsets": [0, 96]},
+         "lstm.weight_hh_l0": {"dtype": "F32", "shape": [8, 2], "data_offsets": [96, 160]},
+         "lstm.bias_ih_l0": {"dtype": "F32", "shape": [8], "data_offsets": [160, 192]},
+         "lstm.bias_hh_l0": {"dtype": "F32", "shape": [8], "data_offsets": [192, 224]}},
+        bytes(224)))
+    put("safetensors", "overlap", safetensors(
+        {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+         "b": {"dtype": "I64", "shape": [1], "data_offsets": [4, 12]}}, bytes(12)))
+    put("safetensors", "bad_len", safetensors({"a": {"dtype": "U8", "shape": [1],
+                                                     "data_offsets": [0, 1]}}, b"x", hlen=1 << 40))
+    put("safetensors", "array_header", safetensors([1, 2, 3], b""))
+
+
+def seeds_tensor_header():
+    # NNStreamer 2.7 GstTensorMetaInfo: magic, version, type, dims[16], format, media
+    def hdr(ttype, dims, fmt=1, media=4, magic=0xfeedcced, version=0xde001000, payload=b""):
+        d = list(dims) + [0] * (16 - len(dims))
+        words = [magic, version, ttype] + d + [fmt, media]
+        raw = struct.pack("<%dI" % len(words), *words)
+        return raw + bytes(128 - len(raw)) + payload
+    put("tensor_header", "f32_80x3", hdr(7, [80, 3], payload=bytes(80 * 3 * 4)))
+    put("tensor_header", "i32_1x5", hdr(0, [1, 5], payload=bytes(20)))
+    put("tensor_header", "f32_rank16", hdr(7, [1] * 16, payload=bytes(4)))
+    put("tensor_header", "bad_magic", hdr(7, [4, 1], magic=0x12345678, payload=bytes(16)))
+    put("tensor_header", "short", hdr(7, [4, 1])[:100])
+    put("tensor_header", "huge_dims", hdr(7, [0xffffffff, 0xffffffff], payload=bytes(8)))
+
+
+def seeds_text():
+    put("vocab_txt", "bert_small", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n##s\nhello\n##llo\nwor\n##ld\n".encode())
+    put("vocab_txt", "crlf", b"[UNK]\r\na\r\n##b\r\n")
+    enc = {"!": 0, "a": 1, "b": 2, "ab": 3, "\u0120the": 4, "<|endoftext|>": 5}
+    put("bpe_encoder_json", "small", json.dumps(enc).encode())
+    put("bpe_merges", "small", b"#version: 0.2\na b\n\xc4\xa0 t\n\xc4\xa0t he\n")
+    for name, s in [("ascii", b"Hello, world! The quick brown fox."),
+                    ("utf8", "caf\u00e9 \u2713 \U0001F600 na\u00efve".encode()),
+                    ("invalid_utf8", b"ab\xff\xfe\xc3(\xe2\x82"),
+                    ("numbers", b"1234 5678 don't it's")]:
+        put("tokenizer_stream", name, s)
+
+
+def main():
+    if os.path.isdir(CORPUS):
+        shutil.rmtree(CORPUS)
+    seeds_safetensors()
+    seeds_tensor_header()
+    seeds_text()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+#!/bin/sh
+# Builds the libFuzzer harnesses in tests/fuzz/ with clang
+# (-fsanitize=fuzzer,address,undefined, outside meson) and runs each for a
+# bounded time, printing executions and crashes per target.
+#
+#   tests/fuzz/run-fuzz.sh [seconds-per-target] [target...]
+#
+# seconds default 60. Targets: safetensors tensor_header lstm_state vocab_txt
+# bpe tokenizer_stream (a target whose library source does not exist yet is
+# skipped). Environment: FUZZ_BUILD_DIR (default ${TMPDIR:-/tmp}/seqenc-fuzz),
+# FUZZ_JOBS (parallel fuzzing jobs per target, default 1), CC (default clang).
+# Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/; the committed seed
+# corpus (tests/fuzz/corpus/<target>/) is read, never written.
+# Needs: clang, libclang-rt-14-dev (libFuzzer), pkg-config, glib, json-glib,
+# gstreamer dev packages. Exit status: 0 when no target crashed, 1 on a crash,
+# 2 on a build failure.
+set -u
+
+SECS=${1:-60}
+[ $# -gt 0 ] && shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+B=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/seqenc-fuzz}
+CC=${CC:-clang}
+JOBS=${FUZZ_JOBS:-1}
+mkdir -p "$B"
+
+SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -DG_LOG_DOMAIN=\"seqenc\" -Wno-unknown-pragmas -I$SRC/include -I$SRC/lib -I$SRC/plugins"
+GLIB_PKGS="glib-2.0 gobject-2.0 gio-2.0 json-glib-1.0"
+GST_PKGS="gstreamer-1.0 gstreamer-base-1.0 gstreamer-audio-1.0"
+
+# sources of the library a target needs (besides its harness)
+lib_sources () {
+  case "$1" in
+    safetensors) echo "$SRC/lib/weights.c" ;;
+    tensor_header) echo "$SRC/plugins/gstseqtensor.c" ;;
+    lstm_state)
+      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/lstm.c"
+      ls "$SRC"/lib/kernels/*.c 2>/dev/null | tr '\n' ' ' ;;
+    vocab_txt|bpe|tokenizer_stream)
+      echo "$SRC/lib/seqenc.c"
+      ls "$SRC"/lib/tokenizer*.c "$SRC"/lib/vocab*.c "$SRC"/lib/bpe*.c 2>/dev/null | tr '\n' ' ' ;;
+  esac
+}
+
+pkgs_for () {
+  case "$1" in
+    tensor_header) echo "$GLIB_PKGS $GST_PKGS" ;;
+    *) echo "$GLIB_PKGS" ;;
+  esac
+}
+
+# the library source a target exercises (skip the target while it is missing)
+key_source () {
+  case "$1" in
+    safetensors) echo "$SRC/lib/weights.c" ;;
+    tensor_header) echo "$SRC/plugins/gstseqtensor.c" ;;
+    lstm_state) echo "$SRC/lib/lstm.c" ;;
+    vocab_txt|bpe|tokenizer_stream) ls "$SRC"/lib/tokenizer*.c 2>/dev/null | head -n 1 ;;
+  esac
+}
+
+TARGETS=${*:-"safetensors tensor_header lstm_state vocab_txt bpe tokenizer_stream"}
+status=0
+summary=""
+
+for t in $TARGETS; do
+  h="$HERE/fuzz_$t.c"
+  k=$(key_source "$t")
+  if [ ! -f "$h" ] || [ -z "$k" ] || [ ! -f "$k" ]; then
+    summary="$summary
+$(printf '%-18s %12s %8s  %s' "$t" "-" "-" "skipped (harness or library source missing)")"
+    continue
+  fi
+  exe="$B/fuzz_$t"
+  # shellcheck disable=SC2046
+  if ! $CC $SAN $CFLAGS -o "$exe" "$h" $(lib_sources "$t") \
+      $(pkg-config --cflags --libs $(pkgs_for "$t")) -lm >"$B/build_$t.log" 2>&1; then
+    cat "$B/build_$t.log" >&2
+    summary="$summary
+$(printf '%-18s %12s %8s  %s' "$t" "-" "-" "BUILD FAILED ($B/build_$t.log)")"
+    status=2
+    continue
+  fi
+  work="$B/corpus/$t"
+  art="$B/artifacts/$t"
+  mkdir -p "$work" "$art"
+  seeds="$HERE/corpus/$t"
+  [ -d "$seeds" ] || seeds=""
+  dict=""
+  [ -f "$HERE/$t.dict" ] && dict="-dict=$HERE/$t.dict"
+  log="$B/run_$t.log"
+  par=""
+  [ "$JOBS" -gt 1 ] && par="-jobs=$JOBS -workers=$JOBS"
+  # detect_leaks stays on: a leak on any input is a failure too
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    "$exe" -max_total_time="$SECS" -print_final_stats=1 -timeout=25 \
+      -rss_limit_mb=2048 -max_len=65536 $par \
+      -artifact_prefix="$art/" $dict "$work" $seeds >"$log" 2>&1
+  rc=$?
+  # parallel jobs log to fuzz-<n>.log in the current folder
+  if [ "$JOBS" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null; rm -f fuzz-*.log; fi
+  execs=$(grep 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
+  crashes=$(ls "$art" 2>/dev/null | wc -l)
+  if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then
+    note="CRASH (rc $rc): see $log and $art/"
+    status=1
+  else
+    note="ok"
+  fi
+  summary="$summary
+$(printf '%-18s %12s %8s  %s' "$t" "$execs" "$crashes" "$note")"
+done
+
+echo "== seqenc fuzz summary (${SECS}s per target, build dir $B)"
+printf '%-18s %12s %8s  %s\n' target executions crashes result
+echo "$summary" | sed '/^$/d'
+exit $status
