@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 GST_ELEMENT_REGISTER_DECLARE (seqposenc);
 GST_ELEMENT_REGISTER_DECLARE (seqlstm);
 GST_ELEMENT_REGISTER_DECLARE (seqnpysink);
+GST_ELEMENT_REGISTER_DECLARE (seqembed);
 
 /* Registers every element of the plugin into @plugin (NULL: statically, as
  * the tests do). */

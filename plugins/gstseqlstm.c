@@ -1,0 +1,551 @@
+/* seqenc plugin — seqlstm: stacked LSTM over tensor frames.
+ *
+ * SECTION:element-seqlstm
+ * @title: seqlstm
+ *
+ * Consumes float32 frames (`other/tensors, types=float32, dimensions=I:T`,
+ * static or flexible) and emits, for every frame, the hidden state of the
+ * last layer (`output=last-layer`, width H, or P with a projection) or of all
+ * layers concatenated (`output=all-layers`, width L*H), with PyTorch
+ * `nn.LSTM` semantics. The h and c of every layer carry over from buffer to
+ * buffer: the output does not depend on how frames are split into buffers.
+ *
+ * The model comes from a safetensors file (`model`, PyTorch state_dict names
+ * such as `weight_ih_l0`, with an optional prefix) or, when `model` is empty,
+ * is built in: seeded PyTorch-style U(-1/sqrt(H), 1/sqrt(H)) weights of
+ * `hidden-size` and `num-layers` whose input size is `input-size` or, when 0,
+ * the negotiated frame width.
+ *
+ * FLUSH_STOP, a new STREAM_START, the `seqenc-reset` event and DISCONT
+ * buffers (each selectable with `reset-on`) set h and c back to zero. EOS is
+ * forwarded (nothing is held). PAUSED→READY forgets the state, READY→NULL
+ * frees the model. Adds no latency. Non-finite input propagates as in PyTorch
+ * (NaN in, NaN out, until the next reset).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=README.md ! text/x-raw,format=utf8 ! \
+ *     seqtokenizer ! seqembed ! seqposenc ! seqlstm hidden-size=256 ! \
+ *     seqnpysink location=hidden.npy
+ * ]|
+ */
+#include "gstseqlstm.h"
+#include "gstseqencelements.h"
+
+#include <seqenc/lstm.h>
+
+GST_DEBUG_CATEGORY_STATIC (seq_lstm_debug);
+#define GST_CAT_DEFAULT seq_lstm_debug
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_MODEL_PREFIX NULL
+#define DEFAULT_INPUT_SIZE 0
+#define DEFAULT_HIDDEN_SIZE 256
+#define DEFAULT_NUM_LAYERS 2
+#define DEFAULT_SEED 0
+#define DEFAULT_OUTPUT SEQ_LSTM_OUTPUT_LAST_LAYER
+#define DEFAULT_N_THREADS 1
+/* Largest sizes accepted for the built-in model: beyond these the weights
+ * alone would not fit in memory. */
+#define MAX_SIZE 65536
+#define MAX_LAYERS 64
+/* Steps per internal chunk of the workspace (longer buffers are split with
+ * identical results). */
+#define CHUNK_STEPS 64
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_MODEL_PREFIX,
+  PROP_INPUT_SIZE,
+  PROP_HIDDEN_SIZE,
+  PROP_NUM_LAYERS,
+  PROP_SEED,
+  PROP_OUTPUT,
+  PROP_N_THREADS,
+};
+
+struct _GstSeqLstm
+{
+  GstSeqFrameFilter parent;
+
+  /* properties, under the object lock */
+  gchar *model_path;
+  gchar *model_prefix;
+  guint input_size;
+  guint hidden_size;
+  guint num_layers;
+  guint64 seed;
+  SeqLstmOutput output;
+  guint n_threads;
+
+  /* READY and up */
+  SeqLstmModel *model;          /* from the file or the built-in one */
+  gboolean model_is_lazy;       /* built-in, created at setup for the width */
+
+  /* streaming thread */
+  SeqLstmState *state;
+  SeqLstmWorkspace *ws;
+  SeqLstmOutput cur_output;
+};
+
+G_DEFINE_TYPE (GstSeqLstm, gst_seq_lstm, GST_TYPE_SEQ_FRAME_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (seqlstm, "seqlstm", GST_RANK_NONE,
+    GST_TYPE_SEQ_LSTM);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+
+GType
+gst_seq_lstm_output_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_LSTM_OUTPUT_LAST_LAYER, "Hidden state of the last layer",
+        "last-layer"},
+    {SEQ_LSTM_OUTPUT_ALL_LAYERS, "Hidden states of all layers, layer 0 first",
+        "all-layers"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSeqLstmOutput",
+            values));
+  return type;
+}
+
+/* Width of the output for the current model or, before the built-in model
+ * exists, for the properties. */
+static guint
+output_width (GstSeqLstm * self)
+{
+  guint w;
+
+  GST_OBJECT_LOCK (self);
+  if (self->model != NULL)
+    w = seq_lstm_model_output_width (self->model, self->output);
+  else
+    w = self->hidden_size *
+        (self->output == SEQ_LSTM_OUTPUT_ALL_LAYERS ? self->num_layers : 1);
+  GST_OBJECT_UNLOCK (self);
+  return w;
+}
+
+static guint
+expected_input (GstSeqLstm * self)
+{
+  guint w;
+
+  GST_OBJECT_LOCK (self);
+  w = self->model ? seq_lstm_model_input_size (self->model) : self->input_size;
+  GST_OBJECT_UNLOCK (self);
+  return w;
+}
+
+static gint
+gst_seq_lstm_out_dim (GstSeqFrameFilter * filter, guint in_dim)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+  guint want = expected_input (self);
+
+  if (in_dim != 0 && want != 0 && in_dim != want)
+    return -1;
+  return (gint) output_width (self);
+}
+
+static gint
+gst_seq_lstm_in_dim (GstSeqFrameFilter * filter, guint out_dim)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+
+  if (out_dim != 0 && out_dim != output_width (self))
+    return -1;
+  return (gint) expected_input (self);
+}
+
+static SeqLstmModel *
+create_builtin (GstSeqLstm * self, guint input_size)
+{
+  SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmModel *model;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  p.input_size = input_size;
+  p.hidden_size = self->hidden_size;
+  p.num_layers = self->num_layers;
+  p.seed = self->seed;
+  GST_OBJECT_UNLOCK (self);
+
+  model = seq_lstm_model_new_random (&p, &err);
+  if (model == NULL) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
+        ("cannot build the built-in model: %s", err->message));
+    g_clear_error (&err);
+  }
+  return model;
+}
+
+static gboolean
+gst_seq_lstm_open (GstSeqFrameFilter * filter)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+  gchar *path, *prefix;
+  guint input_size;
+  SeqLstmModel *model = NULL;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->model_path);
+  prefix = g_strdup (self->model_prefix);
+  input_size = self->input_size;
+  GST_OBJECT_UNLOCK (self);
+
+  if (path != NULL && *path != '\0') {
+    if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Model file \"%s\" not found.", path), (NULL));
+      goto failed;
+    }
+    model = seq_lstm_model_new_from_file (path, prefix, &err);
+    if (model == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Cannot load the LSTM model \"%s\".", path), ("%s", err->message));
+      g_clear_error (&err);
+      goto failed;
+    }
+    if (input_size != 0 && input_size != seq_lstm_model_input_size (model)) {
+      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
+          ("input-size=%u but the model \"%s\" takes %u", input_size, path,
+              seq_lstm_model_input_size (model)));
+      goto failed;
+    }
+  } else if (input_size != 0) {
+    if ((model = create_builtin (self, input_size)) == NULL)
+      goto failed;
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->model = model;
+  self->model_is_lazy = (model == NULL);
+  GST_OBJECT_UNLOCK (self);
+  if (model)
+    GST_INFO_OBJECT (self, "model: %u -> %u x %u layers (proj %u)",
+        seq_lstm_model_input_size (model), seq_lstm_model_hidden_size (model),
+        seq_lstm_model_num_layers (model), seq_lstm_model_proj_size (model));
+  g_free (path);
+  g_free (prefix);
+  return TRUE;
+
+failed:
+  g_clear_pointer (&model, seq_lstm_model_unref);
+  g_free (path);
+  g_free (prefix);
+  return FALSE;
+}
+
+static void
+gst_seq_lstm_close (GstSeqFrameFilter * filter)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+  SeqLstmModel *model;
+
+  GST_OBJECT_LOCK (self);
+  model = self->model;
+  self->model = NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&model, seq_lstm_model_unref);
+}
+
+static void
+gst_seq_lstm_teardown (GstSeqFrameFilter * filter)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+
+  g_clear_pointer (&self->state, seq_lstm_state_free);
+  g_clear_pointer (&self->ws, seq_lstm_workspace_free);
+  if (self->model_is_lazy) {
+    SeqLstmModel *model;
+    GST_OBJECT_LOCK (self);
+    model = self->model;
+    self->model = NULL;
+    GST_OBJECT_UNLOCK (self);
+    g_clear_pointer (&model, seq_lstm_model_unref);
+  }
+}
+
+static gboolean
+gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+  guint n_threads;
+
+  if (self->model == NULL) {
+    SeqLstmModel *model = create_builtin (self, in_dim);
+    if (model == NULL)
+      return FALSE;
+    GST_OBJECT_LOCK (self);
+    self->model = model;
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (seq_lstm_model_input_size (self->model) != in_dim) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("frames of width %u, but the model takes %u", in_dim,
+            seq_lstm_model_input_size (self->model)));
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->cur_output = self->output;
+  n_threads = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+  if (seq_lstm_model_output_width (self->model, self->cur_output) != out_dim) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("output width %u negotiated, the model gives %u", out_dim,
+            seq_lstm_model_output_width (self->model, self->cur_output)));
+    return FALSE;
+  }
+  self->state = seq_lstm_state_new (self->model);
+  self->ws = seq_lstm_workspace_new (self->model, 1, CHUNK_STEPS, n_threads);
+  if (self->state == NULL || self->ws == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, (NULL),
+        ("cannot allocate the LSTM state"));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+gst_seq_lstm_reset (GstSeqFrameFilter * filter)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+
+  seq_lstm_state_reset (self->state);
+}
+
+static GstFlowReturn
+gst_seq_lstm_process (GstSeqFrameFilter * filter, const guint8 * in,
+    guint8 * out, guint frames)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (filter);
+
+  seq_lstm_forward (self->model, &self->state, 1, (const float *) in, frames,
+      (float *) out, self->cur_output, self->ws);
+  return GST_FLOW_OK;
+}
+
+static void
+gst_seq_lstm_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_MODEL_PREFIX:
+      g_free (self->model_prefix);
+      self->model_prefix = g_value_dup_string (value);
+      break;
+    case PROP_INPUT_SIZE:
+      self->input_size = g_value_get_uint (value);
+      break;
+    case PROP_HIDDEN_SIZE:
+      self->hidden_size = g_value_get_uint (value);
+      break;
+    case PROP_NUM_LAYERS:
+      self->num_layers = g_value_get_uint (value);
+      break;
+    case PROP_SEED:
+      self->seed = g_value_get_uint64 (value);
+      break;
+    case PROP_OUTPUT:
+      self->output = g_value_get_enum (value);
+      break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_lstm_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_MODEL_PREFIX:
+      g_value_set_string (value, self->model_prefix);
+      break;
+    case PROP_INPUT_SIZE:
+      g_value_set_uint (value, self->input_size);
+      break;
+    case PROP_HIDDEN_SIZE:
+      g_value_set_uint (value, self->hidden_size);
+      break;
+    case PROP_NUM_LAYERS:
+      g_value_set_uint (value, self->num_layers);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_OUTPUT:
+      g_value_set_enum (value, self->output);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_uint (value, self->n_threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_lstm_finalize (GObject * object)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (object);
+
+  g_clear_pointer (&self->state, seq_lstm_state_free);
+  g_clear_pointer (&self->ws, seq_lstm_workspace_free);
+  g_clear_pointer (&self->model, seq_lstm_model_unref);
+  g_free (self->model_path);
+  g_free (self->model_prefix);
+  G_OBJECT_CLASS (gst_seq_lstm_parent_class)->finalize (object);
+}
+
+static void
+gst_seq_lstm_class_init (GstSeqLstmClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstSeqFrameFilterClass *filter_class = GST_SEQ_FRAME_FILTER_CLASS (klass);
+  GParamFlags model = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  GST_DEBUG_CATEGORY_INIT (seq_lstm_debug, "seqlstm", 0, "seqenc LSTM");
+
+  gobject_class->set_property = gst_seq_lstm_set_property;
+  gobject_class->get_property = gst_seq_lstm_get_property;
+  gobject_class->finalize = gst_seq_lstm_finalize;
+
+  /**
+   * GstSeqLstm:model:
+   *
+   * Path of a .safetensors file with PyTorch nn.LSTM weights; empty for the
+   * built-in seeded model.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model", "Safetensors file of nn.LSTM "
+          "weights (empty: built-in seeded model)", DEFAULT_MODEL, model));
+  /**
+   * GstSeqLstm:model-prefix:
+   *
+   * Prefix of the tensor names in the file, e.g. "lstm." or "encoder.rnn.";
+   * empty to detect it (an error lists the candidates when ambiguous).
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_PREFIX,
+      g_param_spec_string ("model-prefix", "Model prefix",
+          "Prefix of the tensor names (empty: auto-detect)",
+          DEFAULT_MODEL_PREFIX, model));
+  /**
+   * GstSeqLstm:input-size:
+   *
+   * Values per input frame; 0 = the negotiated width (built-in model) or
+   * the model's (file). A file model of another input size is an error.
+   */
+  g_object_class_install_property (gobject_class, PROP_INPUT_SIZE,
+      g_param_spec_uint ("input-size", "Input size",
+          "Values per input frame (0: from caps or the model)", 0, MAX_SIZE,
+          DEFAULT_INPUT_SIZE, model));
+  /**
+   * GstSeqLstm:hidden-size:
+   *
+   * Hidden size H of the built-in model.
+   */
+  g_object_class_install_property (gobject_class, PROP_HIDDEN_SIZE,
+      g_param_spec_uint ("hidden-size", "Hidden size",
+          "Hidden size of the built-in model", 1, MAX_SIZE,
+          DEFAULT_HIDDEN_SIZE, model));
+  /**
+   * GstSeqLstm:num-layers:
+   *
+   * Number of stacked layers of the built-in model.
+   */
+  g_object_class_install_property (gobject_class, PROP_NUM_LAYERS,
+      g_param_spec_uint ("num-layers", "Layers",
+          "Stacked layers of the built-in model", 1, MAX_LAYERS,
+          DEFAULT_NUM_LAYERS, model));
+  /**
+   * GstSeqLstm:seed:
+   *
+   * Seed of the built-in model's weights.
+   */
+  g_object_class_install_property (gobject_class, PROP_SEED,
+      g_param_spec_uint64 ("seed", "Seed", "Seed of the built-in model", 0,
+          G_MAXUINT64, DEFAULT_SEED, model));
+  /**
+   * GstSeqLstm:output:
+   *
+   * `last-layer`: the last layer's hidden state per frame;
+   * `all-layers`: every layer's, concatenated, layer 0 first.
+   */
+  g_object_class_install_property (gobject_class, PROP_OUTPUT,
+      g_param_spec_enum ("output", "Output", "Which hidden states to emit",
+          GST_TYPE_SEQ_LSTM_OUTPUT, DEFAULT_OUTPUT, model));
+  /**
+   * GstSeqLstm:n-threads:
+   *
+   * Threads of the kernels (0: one per core). The output is bitwise the same
+   * for any value.
+   */
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_uint ("n-threads", "Threads",
+          "Kernel threads (0: one per core)", 0, 1024, DEFAULT_N_THREADS,
+          model));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Stacked LSTM encoder", "Filter/Tensor",
+      "Runs a stateful stacked LSTM (PyTorch nn.LSTM semantics) over tensor "
+      "frames", "seqenc developers");
+
+  filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_lstm_open);
+  filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_lstm_close);
+  filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_lstm_out_dim);
+  filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_lstm_in_dim);
+  filter_class->setup = GST_DEBUG_FUNCPTR (gst_seq_lstm_setup);
+  filter_class->reset = GST_DEBUG_FUNCPTR (gst_seq_lstm_reset);
+  filter_class->teardown = GST_DEBUG_FUNCPTR (gst_seq_lstm_teardown);
+  filter_class->process = GST_DEBUG_FUNCPTR (gst_seq_lstm_process);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_LSTM_OUTPUT, 0);
+}
+
+static void
+gst_seq_lstm_init (GstSeqLstm * self)
+{
+  self->input_size = DEFAULT_INPUT_SIZE;
+  self->hidden_size = DEFAULT_HIDDEN_SIZE;
+  self->num_layers = DEFAULT_NUM_LAYERS;
+  self->seed = DEFAULT_SEED;
+  self->output = DEFAULT_OUTPUT;
+  self->n_threads = DEFAULT_N_THREADS;
+}

@@ -1,0 +1,15 @@
+/* seqenc plugin — seqlstm: stacked LSTM over tensor frames. */
+#pragma once
+
+#include "gstseqframefilter.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_SEQ_LSTM (gst_seq_lstm_get_type ())
+G_DECLARE_FINAL_TYPE (GstSeqLstm, gst_seq_lstm, GST, SEQ_LSTM,
+    GstSeqFrameFilter)
+
+#define GST_TYPE_SEQ_LSTM_OUTPUT (gst_seq_lstm_output_get_type ())
+GType gst_seq_lstm_output_get_type (void);
+
+G_END_DECLS

@@ -1,0 +1,272 @@
+/* seqenc tests — seqlstm through GstHarness. */
+#include "seqtest-gst.h"
+
+#include <glib/gstdio.h>
+#include <seqenc/lstm.h>
+
+#define I 10
+#define H 12
+#define L 2
+
+static GstHarness *
+lstm_harness (const char *props, const char *format, guint frames)
+{
+  gchar *launch = g_strdup_printf ("seqlstm hidden-size=%d num-layers=%d "
+      "seed=7 %s", H, L, props ? props : "");
+  gchar *caps = seq_test_caps (format, "float32", I, frames, 100);
+  GstHarness *h = gst_harness_new_parse (launch);
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (launch);
+  g_free (caps);
+  return h;
+}
+
+static float *
+signal (guint frames)
+{
+  float *v = g_new (float, frames * I);
+  for (guint i = 0; i < frames * I; i++)
+    v[i] = sinf (0.37f * (float) i);
+  return v;
+}
+
+/* Reference: the library on the same built-in model, all frames at once. */
+static float *
+library_output (guint frames, SeqLstmOutput mode, guint * width)
+{
+  SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmModel *m;
+  SeqLstmState *s;
+  SeqLstmWorkspace *ws;
+  float *in = signal (frames), *out;
+
+  p.input_size = I;
+  p.hidden_size = H;
+  p.num_layers = L;
+  p.seed = 7;
+  m = seq_lstm_model_new_random (&p, NULL);
+  g_assert (m != NULL);
+  *width = seq_lstm_model_output_width (m, mode);
+  s = seq_lstm_state_new (m);
+  ws = seq_lstm_workspace_new (m, 1, 16, 1);
+  out = g_new (float, (gsize) frames * *width);
+  seq_lstm_forward (m, &s, 1, in, frames, out, mode, ws);
+  seq_lstm_workspace_free (ws);
+  seq_lstm_state_free (s);
+  seq_lstm_model_unref (m);
+  g_free (in);
+  return out;
+}
+
+/* Pushes @frames frames in buffers of @chunk frames; returns all output. */
+static float *
+run (GstHarness * h, gboolean flexible, const float *in, guint frames,
+    guint chunk, guint width)
+{
+  float *all = g_new (float, (gsize) frames * width);
+  guint t = 0;
+
+  while (t < frames) {
+    guint n = MIN (chunk, frames - t);
+    GstBuffer *out;
+    float *v;
+    gsize nv;
+
+    CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, seq_test_tensor_buffer
+            (flexible, SEQ_TENSOR_TYPE_FLOAT32, I, n, in + (gsize) t * I)),
+        GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (out);
+    v = seq_test_buffer_values (out, flexible, &nv);
+    CU_ASSERT_EQUAL_FATAL (nv, (gsize) n * width);
+    memcpy (all + (gsize) t * width, v, nv * sizeof (float));
+    g_free (v);
+    gst_buffer_unref (out);
+    t += n;
+  }
+  return all;
+}
+
+static void
+element_lstm_output_equals_library_for_any_buffering (void)
+{
+  const guint T = 23;
+  guint width;
+  float *want = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = signal (T);
+  const guint chunks[] = { 1, 5, 23 };
+
+  CU_ASSERT_EQUAL (width, H);
+  for (guint c = 0; c < G_N_ELEMENTS (chunks); c++) {
+    GstHarness *h = lstm_harness (NULL, "flexible", 0);
+    float *got = run (h, TRUE, in, T, chunks[c], width);
+    CU_ASSERT (memcmp (got, want, sizeof (float) * T * width) == 0);
+    g_free (got);
+    gst_harness_teardown (h);
+  }
+  /* static caps, 1 frame per buffer, all layers */
+  {
+    float *want_all = library_output (T, SEQ_LSTM_OUTPUT_ALL_LAYERS, &width);
+    GstHarness *h = lstm_harness ("output=all-layers", "static", 1);
+    float *got = run (h, FALSE, in, T, 1, width);
+    CU_ASSERT_EQUAL (width, L * H);
+    CU_ASSERT (memcmp (got, want_all, sizeof (float) * T * width) == 0);
+    g_free (got);
+    g_free (want_all);
+    gst_harness_teardown (h);
+  }
+  g_free (want);
+  g_free (in);
+}
+
+static void
+element_lstm_flush_restarts_and_reuse_after_null (void)
+{
+  const guint T = 6;
+  guint width;
+  float *want = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = signal (T);
+  GstHarness *h = lstm_harness (NULL, "flexible", 0);
+  GstElement *e = gst_harness_find_element (h, "seqlstm");
+  float *got = run (h, TRUE, in, T, 2, width);
+
+  CU_ASSERT (memcmp (got, want, sizeof (float) * T * width) == 0);
+  g_free (got);
+
+  gst_harness_push_event (h, gst_event_new_flush_start ());
+  gst_harness_push_event (h, gst_event_new_flush_stop (TRUE));
+  gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
+      "num_tensors=1,types=float32,dimensions=(string)10,framerate=100/1");
+  got = run (h, TRUE, in, T, 3, width);
+  CU_ASSERT (memcmp (got, want, sizeof (float) * T * width) == 0);
+  g_free (got);
+
+  /* NULL -> PLAYING again: same output from t = 0 */
+  CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  CU_ASSERT_NOT_EQUAL (gst_element_set_state (e, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
+      "num_tensors=1,types=float32,dimensions=(string)10,framerate=100/1");
+  got = run (h, TRUE, in, T, T, width);
+  CU_ASSERT (memcmp (got, want, sizeof (float) * T * width) == 0);
+  g_free (got);
+
+  gst_object_unref (e);
+  g_free (want);
+  g_free (in);
+  gst_harness_teardown (h);
+}
+
+static void
+element_lstm_rejects_width_mismatch (void)
+{
+  GstHarness *h = lstm_harness ("input-size=11", "static", 1);
+  float in[I] = { 0 };
+
+  CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
+              SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+  gst_harness_teardown (h);
+}
+
+/* The element alone, model set, driven NULL -> READY: returns the error
+ * message posted, or NULL. */
+static GstMessage *
+ready_error (const char *model)
+{
+  GstElement *e = gst_element_factory_make ("seqlstm", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "model", model, NULL);
+  CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  return msg;
+}
+
+static void
+element_lstm_missing_or_malformed_model_posts_error (void)
+{
+  gchar *dir = seq_test_tmpdir ();
+  gchar *bad = g_build_filename (dir, "bad.safetensors", NULL);
+  gchar *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  GstMessage *msg;
+  GError *err = NULL;
+
+  msg = ready_error (missing);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+  gst_message_parse_error (msg, &err, NULL);
+  CU_ASSERT (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND));
+  g_clear_error (&err);
+  gst_message_unref (msg);
+
+  /* header length far past the end of the file */
+  g_file_set_contents (bad, "\xff\xff\xff\x00\x00\x00\x00\x00{}", 10, NULL);
+  msg = ready_error (bad);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+  gst_message_parse_error (msg, &err, NULL);
+  CU_ASSERT (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_READ));
+  g_clear_error (&err);
+  gst_message_unref (msg);
+
+  /* valid file, no LSTM tensors in it */
+  g_file_set_contents (bad, "\x02\x00\x00\x00\x00\x00\x00\x00{}", 10, NULL);
+  msg = ready_error (bad);
+  CU_ASSERT_PTR_NOT_NULL (msg);
+  if (msg)
+    gst_message_unref (msg);
+
+  g_unlink (bad);
+  g_rmdir (dir);
+  g_free (bad);
+  g_free (missing);
+  g_free (dir);
+}
+
+static void
+element_lstm_eos_is_forwarded (void)
+{
+  GstHarness *h = lstm_harness (NULL, "flexible", 0);
+  float *in = signal (2);
+  GstEvent *ev;
+  gboolean saw_eos = FALSE;
+
+  g_free (run (h, TRUE, in, 2, 2, H));
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS)
+      saw_eos = TRUE;
+    gst_event_unref (ev);
+  }
+  CU_ASSERT (saw_eos);
+  g_free (in);
+  gst_harness_teardown (h);
+}
+
+int
+main (void)
+{
+  static const SeqTestCase cases[] = {
+    {"element_lstm_output_equals_library_for_any_buffering",
+        element_lstm_output_equals_library_for_any_buffering},
+    {"element_lstm_flush_restarts_and_reuse_after_null",
+        element_lstm_flush_restarts_and_reuse_after_null},
+    {"element_lstm_rejects_width_mismatch",
+        element_lstm_rejects_width_mismatch},
+    {"element_lstm_missing_or_malformed_model_posts_error",
+        element_lstm_missing_or_malformed_model_posts_error},
+    {"element_lstm_eos_is_forwarded", element_lstm_eos_is_forwarded},
+    {NULL, NULL}
+  };
+  seq_test_gst_init ();
+  return seq_test_run ("element_lstm", cases);
+}

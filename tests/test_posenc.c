@@ -1,0 +1,212 @@
+/* seqenc tests — running positional encoding against a closed form. */
+#include "seqtest.h"
+
+#include <math.h>
+#include <seqenc/posenc.h>
+#include <string.h>
+
+/* The reference is the closed form in long double (64-bit mantissa on x86).
+ * Our output is f32 (rounding <= 6e-8 for |v| <= 1) of a double angle whose
+ * rounding error grows with the position: about 1e9 * 2^-52 = 2.2e-7 rad at
+ * position 1e9. 1e-6 bounds both with margin; an f32 angle would be off by
+ * whole radians there. */
+#define PE_TOL 1e-6
+
+static long double
+ref_value (guint64 pos, guint d, SeqPosEncLayout layout, guint j, double base)
+{
+  guint n = (d + 1) / 2;
+  guint i;
+  gboolean is_sin;
+
+  if (layout == SEQ_POSENC_LAYOUT_INTERLEAVED) {
+    i = j / 2;
+    is_sin = (j % 2) == 0;
+  } else {
+    is_sin = j < n;
+    i = is_sin ? j : j - n;
+  }
+  long double angle = (long double) pos / powl ((long double) base,
+      (2.0L * i) / (long double) d);
+  return is_sin ? sinl (angle) : cosl (angle);
+}
+
+static void
+check_position (guint64 pos, guint d, SeqPosEncLayout layout, double base)
+{
+  float *out = g_new (float, d);
+  double max_err = 0;
+
+  seq_posenc_compute (pos, d, layout, base, out);
+  for (guint j = 0; j < d; j++) {
+    double e = fabs ((double) ((long double) out[j] - ref_value (pos, d,
+                layout, j, base)));
+    if (e > max_err)
+      max_err = e;
+  }
+  if (max_err > PE_TOL)
+    g_printerr ("pos %" G_GUINT64_FORMAT " d %u layout %d: max err %g\n",
+        pos, d, layout, max_err);
+  CU_ASSERT (max_err <= PE_TOL);
+  g_free (out);
+}
+
+static void
+posenc_matches_closed_form_near_0_1e6_1e9 (void)
+{
+  const guint64 bases[] = { 0, G_GUINT64_CONSTANT (1000000),
+    G_GUINT64_CONSTANT (1000000000), G_GUINT64_CONSTANT (5000000000)
+  };
+  const guint dims[] = { 1, 2, 7, 64, 80, 255 };
+
+  for (guint b = 0; b < G_N_ELEMENTS (bases); b++)
+    for (guint k = 0; k < 5; k++)
+      for (guint di = 0; di < G_N_ELEMENTS (dims); di++)
+        for (int layout = 0; layout < 2; layout++)
+          check_position (bases[b] + k, dims[di], layout, 10000.0);
+  check_position (123456789, 32, SEQ_POSENC_LAYOUT_INTERLEAVED, 500.0);
+}
+
+static SeqPosEnc *
+make (guint frame_dim, SeqPosEncMode mode, guint pe_dim,
+    SeqPosEncLayout layout, float scale, guint64 start)
+{
+  SeqPosEncParams p = seq_posenc_params_default ();
+  GError *err = NULL;
+  SeqPosEnc *pe;
+
+  p.frame_dim = frame_dim;
+  p.mode = mode;
+  p.pe_dim = pe_dim;
+  p.layout = layout;
+  p.scale = scale;
+  p.start = start;
+  pe = seq_posenc_new (&p, &err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (pe);
+  CU_ASSERT_PTR_NULL (err);
+  return pe;
+}
+
+static void
+posenc_add_and_concat_place_values (void)
+{
+  const guint fd = 5, pd = 6, T = 4;
+  float in[4 * 5], out_add[4 * 5], out_cat[4 * 11], row[6];
+  SeqPosEnc *add, *cat;
+
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    in[i] = (float) i * 0.25f - 1.0f;
+  for (int layout = 0; layout < 2; layout++) {
+    add = make (fd, SEQ_POSENC_MODE_ADD, 0, layout, 2.0f, 1000);
+    cat = make (fd, SEQ_POSENC_MODE_CONCAT, pd, layout, 2.0f, 1000);
+    CU_ASSERT_EQUAL (seq_posenc_out_dim (add), fd);
+    CU_ASSERT_EQUAL (seq_posenc_out_dim (cat), fd + pd);
+    seq_posenc_process (add, in, out_add, T);
+    seq_posenc_process (cat, in, out_cat, T);
+    for (guint t = 0; t < T; t++) {
+      float prow[5];
+      seq_posenc_compute (1000 + t, fd, layout, 10000.0, prow);
+      for (guint j = 0; j < fd; j++)
+        CU_ASSERT_EQUAL (out_add[t * fd + j], 2.0f * in[t * fd + j] + prow[j]);
+      seq_posenc_compute (1000 + t, pd, layout, 10000.0, row);
+      for (guint j = 0; j < fd; j++)
+        CU_ASSERT_EQUAL (out_cat[t * (fd + pd) + j], 2.0f * in[t * fd + j]);
+      CU_ASSERT (memcmp (out_cat + t * (fd + pd) + fd, row,
+              sizeof (row)) == 0);
+    }
+    CU_ASSERT_EQUAL (seq_posenc_get_position (add), 1000 + T);
+    seq_posenc_free (add);
+    seq_posenc_free (cat);
+  }
+}
+
+static void
+posenc_position_runs_across_calls_bitwise (void)
+{
+  const guint fd = 33, T = 50;
+  float *in = g_new (float, fd * T), *a = g_new (float, fd * T),
+      *b = g_new (float, fd * T);
+  SeqPosEnc *one = make (fd, SEQ_POSENC_MODE_ADD, 0, 0, 1.0f, 999999990);
+  SeqPosEnc *many = make (fd, SEQ_POSENC_MODE_ADD, 0, 0, 1.0f, 999999990);
+
+  for (guint i = 0; i < fd * T; i++)
+    in[i] = sinf ((float) i);
+  seq_posenc_process (one, in, a, T);
+  for (guint t = 0; t < T;) {
+    guint n = MIN (T - t, 1 + t % 7);
+    seq_posenc_process (many, in + t * fd, b + t * fd, n);
+    t += n;
+  }
+  CU_ASSERT (memcmp (a, b, sizeof (float) * fd * T) == 0);
+  g_free (in);
+  g_free (a);
+  g_free (b);
+  seq_posenc_free (one);
+  seq_posenc_free (many);
+}
+
+static void
+posenc_reset_returns_to_start (void)
+{
+  const guint fd = 8;
+  float in[8 * 3] = { 0 }, a[8 * 3], b[8 * 3];
+  SeqPosEnc *pe = make (fd, SEQ_POSENC_MODE_ADD, 0, 1, 1.0f, 42);
+
+  seq_posenc_process (pe, in, a, 3);
+  seq_posenc_reset (pe);
+  CU_ASSERT_EQUAL (seq_posenc_get_position (pe), 42);
+  seq_posenc_process (pe, in, b, 3);
+  CU_ASSERT (memcmp (a, b, sizeof (a)) == 0);
+  seq_posenc_set_position (pe, 43);
+  seq_posenc_process (pe, in, b, 1);
+  CU_ASSERT (memcmp (a + fd, b, sizeof (float) * fd) == 0);
+  seq_posenc_free (pe);
+}
+
+static void
+posenc_rejects_bad_params (void)
+{
+  SeqPosEncParams p = seq_posenc_params_default ();
+  GError *err = NULL;
+
+  CU_ASSERT_PTR_NULL (seq_posenc_new (&p, &err));       /* frame_dim 0 */
+  CU_ASSERT (g_error_matches (err, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_CONFIG));
+  g_clear_error (&err);
+  p.frame_dim = 4;
+  p.base = 1.0;
+  CU_ASSERT_PTR_NULL (seq_posenc_new (&p, &err));
+  CU_ASSERT_PTR_NOT_NULL (err);
+  g_clear_error (&err);
+  p.base = NAN;
+  CU_ASSERT_PTR_NULL (seq_posenc_new (&p, &err));
+  g_clear_error (&err);
+  p.base = 10000;
+  p.mode = SEQ_POSENC_MODE_CONCAT;
+  p.pe_dim = 0;
+  CU_ASSERT_PTR_NULL (seq_posenc_new (&p, &err));
+  g_clear_error (&err);
+  p.pe_dim = 1u << 30;
+  CU_ASSERT_PTR_NULL (seq_posenc_new (&p, &err));
+  g_clear_error (&err);
+  p.pe_dim = 4;
+  p.scale = INFINITY;
+  CU_ASSERT_PTR_NULL (seq_posenc_new (&p, &err));
+  g_clear_error (&err);
+  seq_posenc_free (NULL);
+}
+
+int
+main (void)
+{
+  static const SeqTestCase cases[] = {
+    {"posenc_matches_closed_form_near_0_1e6_1e9",
+        posenc_matches_closed_form_near_0_1e6_1e9},
+    {"posenc_add_and_concat_place_values", posenc_add_and_concat_place_values},
+    {"posenc_position_runs_across_calls_bitwise",
+        posenc_position_runs_across_calls_bitwise},
+    {"posenc_reset_returns_to_start", posenc_reset_returns_to_start},
+    {"posenc_rejects_bad_params", posenc_rejects_bad_params},
+    {NULL, NULL}
+  };
+  return seq_test_run ("posenc", cases);
+}
