@@ -12,5 +12,6 @@
 #include <seqenc/posenc.h>
 #include <seqenc/lstm.h>
 #include <seqenc/embedding.h>
+#include <seqenc/fbank.h>
 
 #define SEQENC_VERSION_STRING "0.1.0"

@@ -1,0 +1,890 @@
+/* seqenc — streaming Kaldi-compatible log-mel filterbank (see fbank.h).
+ *
+ * The FFT is GStreamer's libgstfft (kissfft), which depends on GLib and libm
+ * only: linking libseqenc does not load the GStreamer core.
+ */
+#include "seqenc/fbank.h"
+#include "seqenc/common.h"
+
+#include <gst/fft/gstfftf32.h>
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* Sizes above these are refused (a frame is computed per shift). */
+#define SEQ_FBANK_MAX_FFT (1u << 20)
+#define SEQ_FBANK_MAX_BINS 4096u
+
+struct _SeqFbank {
+  SeqFbankParams params;
+  guint w;                      /* window size, samples */
+  guint s;                      /* shift, samples */
+  gint pad;                     /* left reach before k*s when !snip_edges */
+  guint n_fft;                  /* N */
+  guint dim;                    /* output width */
+  guint n_bins;                 /* num_mel_bins */
+
+  float *window;                /* [w] window function */
+  float *frame;                 /* [N] scratch: one frame, zero padded */
+  float *power;                 /* [N/2] scratch: |X|^2 */
+  GstFFTF32 *fft;
+  GstFFTF32Complex *spec;       /* [N/2 + 1] scratch */
+  guint *mel_first;             /* [bins] first FFT bin of each filter */
+  guint *mel_len;               /* [bins] number of FFT bins */
+  gsize *mel_off;               /* [bins] offset in mel_w */
+  float *mel_w;                 /* concatenated non-zero weights */
+
+  /* Stream state */
+  float *buf;                   /* [cap] held samples, int16 scale */
+  gsize cap;
+  guint64 buf_start;            /* absolute index of buf[0] */
+  gsize buf_len;
+  guint64 n_seen;               /* samples fed */
+  guint64 n_done;               /* frames output */
+  SeqRng rng;
+  gboolean have_spare;          /* Box-Muller's second value */
+  double spare;
+};
+
+G_DEFINE_QUARK (seq-fbank-error-quark, seq_fbank_error);
+
+SeqFbankParams
+seq_fbank_params_default (void)
+{
+  SeqFbankParams p = {
+    .sample_rate = 16000.0,
+    .frame_length_ms = 25.0,
+    .frame_shift_ms = 10.0,
+    .num_mel_bins = 80,
+    .low_freq = 20.0,
+    .high_freq = 0.0,
+    .preemphasis = 0.97,
+    .remove_dc_offset = TRUE,
+    .window = SEQ_FBANK_WINDOW_POVEY,
+    .blackman_coeff = 0.42,
+    .use_energy = FALSE,
+    .raw_energy = TRUE,
+    .energy_floor = 0.0,
+    .snip_edges = TRUE,
+    .dither = 0.0,
+    .dither_seed = 0,
+  };
+  return p;
+}
+
+static double
+mel_scale (double f)
+{
+  return 1127.0 * log (1.0 + f / 700.0);
+}
+
+/* Window sizes as torchaudio computes them: int (rate * ms * 0.001). */
+static gboolean
+frame_samples (double rate, double ms, gint64 * out)
+{
+  double v = rate * ms * 0.001;
+  if (!isfinite (v) || v < 0 || v > (double) G_MAXINT32)
+    return FALSE;
+  *out = (gint64) v;
+  return TRUE;
+}
+
+gboolean
+seq_fbank_params_validate (const SeqFbankParams * p, GError ** error)
+{
+  gint64 w = 0, s = 0;
+  guint n_fft = 2;
+  double nyquist, high;
+
+  g_return_val_if_fail (p != NULL, FALSE);
+
+  if (!isfinite (p->sample_rate) || p->sample_rate <= 0.0) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "sample rate %g is not positive", p->sample_rate);
+    return FALSE;
+  }
+  if (!frame_samples (p->sample_rate, p->frame_length_ms, &w) || w < 2) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "frame length %g ms at %g Hz gives fewer than 2 samples",
+        p->frame_length_ms, p->sample_rate);
+    return FALSE;
+  }
+  if (!frame_samples (p->sample_rate, p->frame_shift_ms, &s) || s < 1) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "frame shift %g ms at %g Hz gives less than 1 sample",
+        p->frame_shift_ms, p->sample_rate);
+    return FALSE;
+  }
+  while ((gint64) n_fft < w && n_fft <= SEQ_FBANK_MAX_FFT)
+    n_fft *= 2;
+  if (n_fft > SEQ_FBANK_MAX_FFT || s > (gint64) SEQ_FBANK_MAX_FFT) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "frame length %g ms / shift %g ms too long (at most %u samples)",
+        p->frame_length_ms, p->frame_shift_ms, SEQ_FBANK_MAX_FFT);
+    return FALSE;
+  }
+  if (p->num_mel_bins < 3 || p->num_mel_bins > SEQ_FBANK_MAX_BINS) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "num-mel-bins %u is outside [3, %u]", p->num_mel_bins,
+        SEQ_FBANK_MAX_BINS);
+    return FALSE;
+  }
+  nyquist = 0.5 * p->sample_rate;
+  high = p->high_freq <= 0.0 ? p->high_freq + nyquist : p->high_freq;
+  if (!isfinite (p->low_freq) || !isfinite (high) || p->low_freq < 0.0
+      || p->low_freq >= nyquist || high <= 0.0 || high > nyquist
+      || p->low_freq >= high) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "mel range low-freq %g Hz, high-freq %g Hz (= %g Hz) does not fit "
+        "in (0, %g Hz] at %g Hz", p->low_freq, p->high_freq, high, nyquist,
+        p->sample_rate);
+    return FALSE;
+  }
+  if (!isfinite (p->preemphasis) || p->preemphasis < 0.0
+      || p->preemphasis > 1.0) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "preemphasis %g is outside [0, 1]", p->preemphasis);
+    return FALSE;
+  }
+  if (!isfinite (p->dither) || p->dither < 0.0 || !isfinite (p->energy_floor)
+      || p->energy_floor < 0.0 || !isfinite (p->blackman_coeff)) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "dither %g and energy floor %g must be finite and >= 0",
+        p->dither, p->energy_floor);
+    return FALSE;
+  }
+  if ((guint) p->window > SEQ_FBANK_WINDOW_BLACKMAN) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "unknown window type %d", (int) p->window);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+fill_window (float *win, guint w, SeqFbankWindow type, double blackman)
+{
+  double a = 2.0 * G_PI / (double) (w - 1);
+
+  for (guint i = 0; i < w; i++) {
+    double v;
+    switch (type) {
+      case SEQ_FBANK_WINDOW_HANNING:
+        v = 0.5 - 0.5 * cos (a * i);
+        break;
+      case SEQ_FBANK_WINDOW_HAMMING:
+        v = 0.54 - 0.46 * cos (a * i);
+        break;
+      case SEQ_FBANK_WINDOW_RECTANGULAR:
+        v = 1.0;
+        break;
+      case SEQ_FBANK_WINDOW_BLACKMAN:
+        v = blackman - 0.5 * cos (a * i) + (0.5 - blackman) * cos (2 * a * i);
+        break;
+      case SEQ_FBANK_WINDOW_POVEY:
+      default:
+        v = pow (0.5 - 0.5 * cos (a * i), 0.85);
+        break;
+    }
+    win[i] = (float) v;
+  }
+}
+
+/* Triangular filters as Kaldi's MelBanks (no VTLN): equal spacing on the mel
+ * scale between low and high, num_bins + 2 edges, weights over FFT bins
+ * [0, N/2). Only the non-zero run of each filter is kept. */
+static gboolean
+build_mel (SeqFbank * fb)
+{
+  const SeqFbankParams *p = &fb->params;
+  guint half = fb->n_fft / 2;
+  double nyquist = 0.5 * p->sample_rate;
+  double high = p->high_freq <= 0.0 ? p->high_freq + nyquist : p->high_freq;
+  double bin_width = p->sample_rate / (double) fb->n_fft;
+  double mel_low = mel_scale (p->low_freq), mel_high = mel_scale (high);
+  double delta = (mel_high - mel_low) / (double) (fb->n_bins + 1);
+  gsize total = 0;
+  double *mel_of_bin = g_new (double, half);
+
+  for (guint j = 0; j < half; j++)
+    mel_of_bin[j] = mel_scale (bin_width * j);
+
+  fb->mel_first = g_new0 (guint, fb->n_bins);
+  fb->mel_len = g_new0 (guint, fb->n_bins);
+  fb->mel_off = g_new0 (gsize, fb->n_bins);
+
+  /* Two passes: extents, then weights. */
+  for (int pass = 0; pass < 2; pass++) {
+    total = 0;
+    for (guint b = 0; b < fb->n_bins; b++) {
+      double left = mel_low + b * delta;
+      double center = mel_low + (b + 1.0) * delta;
+      double right = mel_low + (b + 2.0) * delta;
+      guint first = half, last = 0;
+
+      for (guint j = 0; j < half; j++) {
+        double m = mel_of_bin[j];
+        double up = (m - left) / (center - left);
+        double down = (right - m) / (right - center);
+        double wgt = MIN (up, down);
+        if (wgt > 0.0) {
+          if (first == half)
+            first = j;
+          last = j;
+          if (pass == 1)
+            fb->mel_w[total + (j - first)] = (float) wgt;
+        }
+      }
+      if (pass == 0) {
+        fb->mel_first[b] = first == half ? 0 : first;
+        fb->mel_len[b] = first == half ? 0 : last - first + 1;
+      }
+      fb->mel_off[b] = total;
+      total += fb->mel_len[b];
+    }
+    if (pass == 0)
+      fb->mel_w = seq_aligned_floats (total);
+    if (fb->mel_w == NULL) {
+      g_free (mel_of_bin);
+      return FALSE;
+    }
+  }
+  g_free (mel_of_bin);
+  return TRUE;
+}
+
+SeqFbank *
+seq_fbank_new (const SeqFbankParams * params, GError ** error)
+{
+  SeqFbank *fb;
+  gint64 w = 0, s = 0;
+
+  g_return_val_if_fail (params != NULL, NULL);
+
+  if (!seq_fbank_params_validate (params, error))
+    return NULL;
+
+  fb = g_new0 (SeqFbank, 1);
+  fb->params = *params;
+  frame_samples (params->sample_rate, params->frame_length_ms, &w);
+  frame_samples (params->sample_rate, params->frame_shift_ms, &s);
+  fb->w = (guint) w;
+  fb->s = (guint) s;
+  fb->pad = params->snip_edges ? 0 : (gint) (fb->w / 2) - (gint) (fb->s / 2);
+  fb->n_fft = 2;
+  while (fb->n_fft < fb->w)
+    fb->n_fft *= 2;
+  fb->n_bins = params->num_mel_bins;
+  fb->dim = fb->n_bins + (params->use_energy ? 1 : 0);
+
+  /* Held samples: fewer than 2w stay between frames (see keep_from ());
+   * the rest is room for new samples. */
+  fb->cap = 4 * (gsize) fb->w + fb->s;
+  fb->buf = seq_aligned_floats (fb->cap);
+  fb->window = seq_aligned_floats (fb->w);
+  fb->frame = seq_aligned_floats (fb->n_fft);
+  fb->power = seq_aligned_floats (fb->n_fft / 2);
+  fb->spec = g_new0 (GstFFTF32Complex, fb->n_fft / 2 + 1);
+  fb->fft = gst_fft_f32_new ((gint) fb->n_fft, FALSE);
+  if (fb->buf == NULL || fb->window == NULL || fb->frame == NULL
+      || fb->power == NULL || fb->fft == NULL || !build_mel (fb)) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "could not allocate the filterbank (window %u, FFT %u)", fb->w,
+        fb->n_fft);
+    seq_fbank_free (fb);
+    return NULL;
+  }
+  fill_window (fb->window, fb->w, params->window, params->blackman_coeff);
+  seq_fbank_reset (fb);
+  return fb;
+}
+
+void
+seq_fbank_free (SeqFbank * fb)
+{
+  if (fb == NULL)
+    return;
+  if (fb->fft)
+    gst_fft_f32_free (fb->fft);
+  g_free (fb->spec);
+  g_free (fb->mel_first);
+  g_free (fb->mel_len);
+  g_free (fb->mel_off);
+  seq_aligned_free (fb->mel_w);
+  seq_aligned_free (fb->buf);
+  seq_aligned_free (fb->window);
+  seq_aligned_free (fb->frame);
+  seq_aligned_free (fb->power);
+  g_free (fb);
+}
+
+const SeqFbankParams *
+seq_fbank_get_params (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, NULL);
+  return &fb->params;
+}
+
+guint
+seq_fbank_dim (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->dim;
+}
+
+guint
+seq_fbank_window_size (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->w;
+}
+
+guint
+seq_fbank_window_shift (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->s;
+}
+
+guint
+seq_fbank_fft_size (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->n_fft;
+}
+
+guint
+seq_fbank_lookahead (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return (guint) ((gint) fb->w - fb->pad);
+}
+
+void
+seq_fbank_reset (SeqFbank * fb)
+{
+  g_return_if_fail (fb != NULL);
+  fb->buf_start = 0;
+  fb->buf_len = 0;
+  fb->n_seen = 0;
+  fb->n_done = 0;
+  seq_rng_init (&fb->rng, fb->params.dither_seed);
+  fb->have_spare = FALSE;
+  fb->spare = 0.0;
+}
+
+guint64
+seq_fbank_samples_fed (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->n_seen;
+}
+
+guint64
+seq_fbank_frames_done (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->n_done;
+}
+
+/* First absolute sample index (may be negative) of frame @k. */
+static inline gint64
+frame_start (const SeqFbank * fb, guint64 k)
+{
+  return (gint64) k *(gint64) fb->s - fb->pad;
+}
+
+/* Frames whose whole window lies in [., total): ready in streaming. */
+static guint64
+frames_ready (const SeqFbank * fb, guint64 total)
+{
+  gint64 t = (gint64) total + fb->pad - (gint64) fb->w;
+  if (t < 0)
+    return 0;
+  return (guint64) t / fb->s + 1;
+}
+
+/* Frames of a stream of @total samples (after the flush). */
+static guint64
+frames_total (const SeqFbank * fb, guint64 total)
+{
+  if (fb->params.snip_edges)
+    return frames_ready (fb, total);
+  return (total + fb->s / 2) / fb->s;
+}
+
+/* Oldest sample any frame >= @k can need, with a margin of w so that the
+ * reflection at the end of the stream stays inside what is held. */
+static guint64
+keep_from (const SeqFbank * fb, guint64 k)
+{
+  gint64 v = frame_start (fb, k) - (gint64) fb->w;
+  return v < 0 ? 0 : (guint64) v;
+}
+
+gsize
+seq_fbank_frames_pending (const SeqFbank * fb, gsize n_samples)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return (gsize) (frames_ready (fb, fb->n_seen + n_samples) - fb->n_done);
+}
+
+gsize
+seq_fbank_flush_pending (const SeqFbank * fb)
+{
+  guint64 m;
+
+  g_return_val_if_fail (fb != NULL, 0);
+  m = frames_total (fb, fb->n_seen);
+  return m > fb->n_done ? (gsize) (m - fb->n_done) : 0;
+}
+
+static double
+gauss (SeqFbank * fb)
+{
+  double u1, u2, r;
+
+  if (fb->have_spare) {
+    fb->have_spare = FALSE;
+    return fb->spare;
+  }
+  /* u1 in (0, 1], u2 in [0, 1), 53 bits each */
+  u1 = ((seq_rng_next (&fb->rng) >> 11) + 1) * (1.0 / 9007199254740992.0);
+  u2 = (seq_rng_next (&fb->rng) >> 11) * (1.0 / 9007199254740992.0);
+  r = sqrt (-2.0 * log (u1));
+  fb->spare = r * sin (2.0 * G_PI * u2);
+  fb->have_spare = TRUE;
+  return r * cos (2.0 * G_PI * u2);
+}
+
+static float
+log_floored (double e)
+{
+  return logf (MAX ((float) e, FLT_EPSILON));
+}
+
+static float
+log_energy (const SeqFbank * fb, const float *x, guint n)
+{
+  double e = 0.0;
+  float le;
+
+  for (guint i = 0; i < n; i++)
+    e += (double) x[i] * x[i];
+  le = log_floored (e);
+  if (fb->params.energy_floor > 0.0)
+    le = MAX (le, (float) log (fb->params.energy_floor));
+  return le;
+}
+
+/* One frame from fb->frame[0..w) (the raw samples) into @out. */
+static void
+compute_frame (SeqFbank * fb, float *out)
+{
+  const SeqFbankParams *p = &fb->params;
+  float *restrict x = fb->frame;
+  const float *restrict win = fb->window;
+  guint w = fb->w, half = fb->n_fft / 2;
+  float energy = 0.0f;
+
+  if (p->dither > 0.0) {
+    for (guint i = 0; i < w; i++)
+      x[i] += (float) (p->dither * gauss (fb));
+  }
+  if (p->remove_dc_offset) {
+    double sum = 0.0;
+    float mean;
+    for (guint i = 0; i < w; i++)
+      sum += x[i];
+    mean = (float) (sum / w);
+    for (guint i = 0; i < w; i++)
+      x[i] -= mean;
+  }
+  if (p->use_energy && p->raw_energy)
+    energy = log_energy (fb, x, w);
+  if (p->preemphasis != 0.0) {
+    float c = (float) p->preemphasis;
+    for (guint i = w - 1; i > 0; i--)
+      x[i] -= c * x[i - 1];
+    x[0] -= c * x[0];
+  }
+  for (guint i = 0; i < w; i++)
+    x[i] *= win[i];
+  memset (x + w, 0, (fb->n_fft - w) * sizeof (float));
+  if (p->use_energy && !p->raw_energy)
+    energy = log_energy (fb, x, w);
+
+  gst_fft_f32_fft (fb->fft, x, fb->spec);
+  for (guint j = 0; j < half; j++)
+    fb->power[j] = fb->spec[j].r * fb->spec[j].r + fb->spec[j].i * fb->spec[j].i;
+
+  if (p->use_energy)
+    *out++ = energy;
+  for (guint b = 0; b < fb->n_bins; b++) {
+    const float *restrict wt = fb->mel_w + fb->mel_off[b];
+    const float *restrict pw = fb->power + fb->mel_first[b];
+    guint n = fb->mel_len[b];
+    double acc = 0.0;
+    for (guint j = 0; j < n; j++)
+      acc += (double) wt[j] * pw[j];
+    out[b] = log_floored (acc);
+  }
+}
+
+/* Copies frame @k's w samples (reflected at 0 and, when @total > 0, at
+ * @total) into fb->frame. */
+static void
+gather (SeqFbank * fb, guint64 k, guint64 total)
+{
+  gint64 start = frame_start (fb, k);
+  gint64 n = (gint64) total;
+
+  if (start >= (gint64) fb->buf_start
+      && start + fb->w <= (gint64) (fb->buf_start + fb->buf_len)) {
+    memcpy (fb->frame, fb->buf + (start - (gint64) fb->buf_start),
+        fb->w * sizeof (float));
+    return;
+  }
+  for (guint i = 0; i < fb->w; i++) {
+    gint64 idx = start + i;
+    /* Kaldi's reflection, repeated for pathologically short streams */
+    while (idx < 0 || idx >= n) {
+      if (idx < 0)
+        idx = -idx - 1;
+      else
+        idx = 2 * n - 1 - idx;
+    }
+    idx -= (gint64) fb->buf_start;
+    /* keep_from () guarantees 0 <= idx < buf_len; clamp anyway */
+    idx = CLAMP (idx, 0, (gint64) fb->buf_len - 1);
+    fb->frame[i] = fb->buf[idx];
+  }
+}
+
+/* Drops samples no future frame needs. */
+static void
+compact (SeqFbank * fb)
+{
+  guint64 keep = keep_from (fb, fb->n_done);
+  gsize drop;
+
+  if (keep <= fb->buf_start)
+    return;
+  drop = (gsize) MIN (keep - fb->buf_start, (guint64) fb->buf_len);
+  memmove (fb->buf, fb->buf + drop, (fb->buf_len - drop) * sizeof (float));
+  fb->buf_len -= drop;
+  fb->buf_start += drop;
+}
+
+/* Appends up to @n samples (converted by @conv) and outputs ready frames;
+ * the caller checked the output room. */
+#define FEED_LOOP(CONVERT) \
+  G_STMT_START { \
+    gsize i = 0; \
+    while (i < n_samples) { \
+      gsize room = fb->cap - fb->buf_len, take; \
+      guint64 ready; \
+      if (room < MIN (n_samples - i, (gsize) fb->w)) { \
+        compact (fb); \
+        room = fb->cap - fb->buf_len; \
+      } \
+      take = MIN (n_samples - i, room); \
+      for (gsize j = 0; j < take; j++) \
+        fb->buf[fb->buf_len + j] = CONVERT (samples[i + j]); \
+      fb->buf_len += take; \
+      fb->n_seen += take; \
+      i += take; \
+      ready = frames_ready (fb, fb->n_seen); \
+      while (fb->n_done < ready) { \
+        gather (fb, fb->n_done, fb->n_seen); \
+        compute_frame (fb, out + written * fb->dim); \
+        written++; \
+        fb->n_done++; \
+      } \
+    } \
+  } G_STMT_END
+
+#define CONV_F32(v) ((v) * 32768.0f)
+#define CONV_S16(v) ((float) (v))
+
+gboolean
+seq_fbank_feed_f32 (SeqFbank * fb, const float *samples, gsize n_samples,
+    float *out, gsize max_frames, gsize * n_frames, GError ** error)
+{
+  gsize written = 0;
+
+  if (n_frames)
+    *n_frames = 0;
+  g_return_val_if_fail (fb != NULL, FALSE);
+  g_return_val_if_fail (samples != NULL || n_samples == 0, FALSE);
+  g_return_val_if_fail (max_frames >= seq_fbank_frames_pending (fb,
+          n_samples), FALSE);
+  g_return_val_if_fail (out != NULL || max_frames == 0, FALSE);
+
+  for (gsize i = 0; i < n_samples; i++) {
+    if (!isfinite (samples[i])) {
+      g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_NON_FINITE,
+          "sample %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " is %s "
+          "(stream sample %" G_GUINT64_FORMAT ")", i, n_samples,
+          isnan (samples[i]) ? "NaN" : "infinite", fb->n_seen + i);
+      return FALSE;
+    }
+  }
+  FEED_LOOP (CONV_F32);
+  if (n_frames)
+    *n_frames = written;
+  return TRUE;
+}
+
+gsize
+seq_fbank_feed_s16 (SeqFbank * fb, const gint16 * samples, gsize n_samples,
+    float *out, gsize max_frames)
+{
+  gsize written = 0;
+
+  g_return_val_if_fail (fb != NULL, 0);
+  g_return_val_if_fail (samples != NULL || n_samples == 0, 0);
+  g_return_val_if_fail (max_frames >= seq_fbank_frames_pending (fb,
+          n_samples), 0);
+  g_return_val_if_fail (out != NULL || max_frames == 0, 0);
+
+  FEED_LOOP (CONV_S16);
+  return written;
+}
+
+gsize
+seq_fbank_flush (SeqFbank * fb, float *out, gsize max_frames)
+{
+  gsize pending, written = 0;
+  guint64 total;
+
+  g_return_val_if_fail (fb != NULL, 0);
+  pending = seq_fbank_flush_pending (fb);
+  g_return_val_if_fail (max_frames >= pending, 0);
+  g_return_val_if_fail (out != NULL || pending == 0, 0);
+
+  total = fb->n_seen;
+  for (gsize f = 0; f < pending; f++) {
+    gather (fb, fb->n_done, total);
+    compute_frame (fb, out + written * fb->dim);
+    written++;
+    fb->n_done++;
+  }
+  seq_fbank_reset (fb);
+  return written;
+}
+
+void
+seq_fbank_get_mel_filter (const SeqFbank * fb, guint bin, float *out)
+{
+  g_return_if_fail (fb != NULL && out != NULL);
+  g_return_if_fail (bin < fb->n_bins);
+
+  memset (out, 0, fb->n_fft / 2 * sizeof (float));
+  memcpy (out + fb->mel_first[bin], fb->mel_w + fb->mel_off[bin],
+      fb->mel_len[bin] * sizeof (float));
+}
+
+/* ---- State blob ----
+ *
+ * Little-endian, version 1:
+ *   [0]  u32 magic "SQFB" (0x42465153)   [4]  u32 version = 1
+ *   [8]  u64 fingerprint of the parameters (FNV-1a 64 over every field)
+ *   [16] u64 samples fed                 [24] u64 frames output
+ *   [32] u64 dither generator state      [40] u32 has spare Gaussian
+ *   [44] u32 number of held samples H    [48] f64 spare Gaussian
+ *   [56] H f32 held samples: absolute indices [keep_from, samples fed)
+ *   [56 + 4H] u32 FNV-1a 32 checksum of every byte before it
+ * The held samples start at keep_from (frames output), so the blob does not
+ * depend on how the stream was split into feed calls.
+ */
+#define FBANK_MAGIC 0x42465153u
+#define FBANK_VERSION 1u
+#define FBANK_HEADER 56u
+
+static guint64
+fnv64 (guint64 h, const void *data, gsize n)
+{
+  const guint8 *p = data;
+  for (gsize i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= G_GUINT64_CONSTANT (0x100000001b3);
+  }
+  return h;
+}
+
+static guint32
+fnv32 (const guint8 * p, gsize n)
+{
+  guint32 h = 0x811c9dc5u;
+  for (gsize i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x01000193u;
+  }
+  return h;
+}
+
+static guint64
+fnv_u64 (guint64 h, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  return fnv64 (h, &v, sizeof v);
+}
+
+static guint64
+fnv_f64 (guint64 h, double d)
+{
+  guint64 v;
+  memcpy (&v, &d, sizeof v);
+  return fnv_u64 (h, v);
+}
+
+static guint64
+params_fingerprint (const SeqFbankParams * p)
+{
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  h = fnv_f64 (h, p->sample_rate);
+  h = fnv_f64 (h, p->frame_length_ms);
+  h = fnv_f64 (h, p->frame_shift_ms);
+  h = fnv_u64 (h, p->num_mel_bins);
+  h = fnv_f64 (h, p->low_freq);
+  h = fnv_f64 (h, p->high_freq);
+  h = fnv_f64 (h, p->preemphasis);
+  h = fnv_u64 (h, p->remove_dc_offset ? 1 : 0);
+  h = fnv_u64 (h, (guint64) p->window);
+  h = fnv_f64 (h, p->blackman_coeff);
+  h = fnv_u64 (h, p->use_energy ? 1 : 0);
+  h = fnv_u64 (h, p->raw_energy ? 1 : 0);
+  h = fnv_f64 (h, p->energy_floor);
+  h = fnv_u64 (h, p->snip_edges ? 1 : 0);
+  h = fnv_f64 (h, p->dither);
+  h = fnv_u64 (h, p->dither_seed);
+  return h;
+}
+
+static void
+put_u32 (guint8 * p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+}
+
+static void
+put_u64 (guint8 * p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+}
+
+static guint32
+get_u32 (const guint8 * p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static guint64
+get_u64 (const guint8 * p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
+
+GBytes *
+seq_fbank_save (const SeqFbank * fb)
+{
+  guint64 keep, spare_bits;
+  gsize held, size;
+  const float *src;
+  guint8 *blob;
+
+  g_return_val_if_fail (fb != NULL, NULL);
+
+  keep = MAX (keep_from (fb, fb->n_done), fb->buf_start);
+  held = (gsize) (fb->n_seen - keep);
+  src = fb->buf + (keep - fb->buf_start);
+  size = FBANK_HEADER + 4 * held + 4;
+  blob = g_malloc (size);
+
+  put_u32 (blob, FBANK_MAGIC);
+  put_u32 (blob + 4, FBANK_VERSION);
+  put_u64 (blob + 8, params_fingerprint (&fb->params));
+  put_u64 (blob + 16, fb->n_seen);
+  put_u64 (blob + 24, fb->n_done);
+  put_u64 (blob + 32, fb->rng.state);
+  put_u32 (blob + 40, fb->have_spare ? 1 : 0);
+  put_u32 (blob + 44, (guint32) held);
+  memcpy (&spare_bits, &fb->spare, 8);
+  put_u64 (blob + 48, spare_bits);
+  for (gsize i = 0; i < held; i++) {
+    guint32 bits;
+    memcpy (&bits, &src[i], 4);
+    put_u32 (blob + FBANK_HEADER + 4 * i, bits);
+  }
+  put_u32 (blob + size - 4, fnv32 (blob, size - 4));
+  return g_bytes_new_take (blob, size);
+}
+
+gboolean
+seq_fbank_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
+{
+  const guint8 *p;
+  gsize size, held;
+  guint64 n_seen, n_done, keep, spare_bits;
+
+  g_return_val_if_fail (fb != NULL, FALSE);
+  g_return_val_if_fail (bytes != NULL, FALSE);
+
+  p = g_bytes_get_data (bytes, &size);
+  if (size < FBANK_HEADER + 4 || get_u32 (p) != FBANK_MAGIC) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
+        "not an fbank state blob (%" G_GSIZE_FORMAT " bytes)", size);
+    return FALSE;
+  }
+  if (get_u32 (p + 4) != FBANK_VERSION) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
+        "fbank state blob version %u, expected %u", get_u32 (p + 4),
+        FBANK_VERSION);
+    return FALSE;
+  }
+  held = get_u32 (p + 44);
+  if (size != FBANK_HEADER + 4 * held + 4
+      || get_u32 (p + size - 4) != fnv32 (p, size - 4)) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
+        "fbank state blob is truncated or corrupt");
+    return FALSE;
+  }
+  if (get_u64 (p + 8) != params_fingerprint (&fb->params)) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
+        "fbank state blob was written with other parameters");
+    return FALSE;
+  }
+  n_seen = get_u64 (p + 16);
+  n_done = get_u64 (p + 24);
+  keep = keep_from (fb, n_done);
+  if (n_done != frames_ready (fb, n_seen) || n_seen < keep
+      || n_seen - keep != held || held > fb->cap) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
+        "fbank state blob is inconsistent (%" G_GUINT64_FORMAT " samples, %"
+        G_GUINT64_FORMAT " frames, %" G_GSIZE_FORMAT " held)", n_seen,
+        n_done, held);
+    return FALSE;
+  }
+
+  fb->n_seen = n_seen;
+  fb->n_done = n_done;
+  fb->rng.state = get_u64 (p + 32);
+  fb->have_spare = get_u32 (p + 40) != 0;
+  spare_bits = get_u64 (p + 48);
+  memcpy (&fb->spare, &spare_bits, 8);
+  fb->buf_start = keep;
+  fb->buf_len = held;
+  for (gsize i = 0; i < held; i++) {
+    guint32 bits = get_u32 (p + FBANK_HEADER + 4 * i);
+    memcpy (&fb->buf[i], &bits, 4);
+  }
+  return TRUE;
+}
