@@ -9,6 +9,7 @@ GST_ELEMENT_REGISTER_DECLARE (seqposenc);
 GST_ELEMENT_REGISTER_DECLARE (seqlstm);
 GST_ELEMENT_REGISTER_DECLARE (seqnpysink);
 GST_ELEMENT_REGISTER_DECLARE (seqembed);
+GST_ELEMENT_REGISTER_DECLARE (seqtokenizer);
 
 /* Registers every element of the plugin into @plugin (NULL: statically, as
  * the tests do). */

@@ -12,6 +12,7 @@
 #include <seqenc/posenc.h>
 #include <seqenc/lstm.h>
 #include <seqenc/embedding.h>
+#include <seqenc/tokenizer.h>
 #include <seqenc/fbank.h>
 
 #define SEQENC_VERSION_STRING "0.1.0"

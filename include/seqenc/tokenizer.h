@@ -1,0 +1,125 @@
+/* seqenc — streaming tokenizers: UTF-8 text -> token ids.
+ *
+ * Thread safety: a SeqTokenizer (mode + vocabulary) is immutable after
+ * creation and may be shared (by reference) between any number of threads. A
+ * SeqTokenizerState holds one stream's undecided input and belongs to one
+ * thread at a time.
+ *
+ * Streaming: feed any bytes in any pieces; every call appends the ids of the
+ * tokens that are complete, i.e. that no further input could change. Only the
+ * undecided tail is held back: an incomplete UTF-8 sequence, the current word
+ * (wordpiece) or pre-token (bpe), a whitespace run whose split depends on the
+ * next character. seq_tokenizer_state_finish() ends the stream and emits what
+ * is held. The ids never depend on how the text was split into calls.
+ *
+ * Modes:
+ *   bytes      one id per byte, 0..255. Nothing is ever held.
+ *   chars      one id per Unicode code point (the code point itself).
+ *   wordpiece  BERT: BertNormalizer (drop NUL, U+FFFD and control characters,
+ *              whitespace to ' ', spaces around CJK ideographs, and with
+ *              lowercase: NFD, drop nonspacing marks, lowercase), split on
+ *              whitespace and punctuation, then greedy longest-match-first
+ *              WordPiece with "##" continuations; words over 100 characters
+ *              and words with an unmatchable rest become [UNK]. Matches
+ *              Hugging Face tokenizers' BertWordPiece / BertTokenizer.
+ *   bpe        GPT-2 byte-level BPE: the GPT-2 pre-tokenization pattern
+ *              's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ *              then lowest-rank-first merges over the bytes of each
+ *              pre-token, a pre-token that is itself a token being taken
+ *              whole. Matches tiktoken's "gpt2" encoding (no special tokens).
+ *
+ * Invalid UTF-8 (all modes but bytes): each maximal ill-formed subsequence
+ * (Unicode ch. 3 "U+FFFD substitution of maximal subparts", as WHATWG and
+ * Python's errors="replace" do) stands for one U+FFFD. So chars gives id
+ * 0xFFFD, bpe encodes the bytes EF BF BD, wordpiece drops it (BERT's cleaning
+ * removes U+FFFD). NUL bytes are ordinary characters (U+0000; wordpiece drops
+ * them). Neither ever fails.
+ *
+ * Unicode properties come from GLib (g_unichar_type, g_utf8_normalize,
+ * g_utf8_strdown): \p{L} = L*, \p{N} = N*, \s = White_Space (Z* plus
+ * U+0009..U+000D and U+0085), punctuation = P* plus ASCII punctuation,
+ * control = C* except \t \n \r.
+ *
+ * Memory: what is held is one pre-token or word; a stream that never ends a
+ * word (megabytes without a separator) is held until it does, as the
+ * reference would need the whole of it too. bpe merges run in O(n log n) on
+ * long pre-tokens; wordpiece keeps only the length of a word once it is
+ * longer than 100 characters (it can only be [UNK]).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SEQ_TOKENIZER_ERROR (seq_tokenizer_error_quark ())
+GQuark seq_tokenizer_error_quark (void);
+
+typedef enum {
+  SEQ_TOKENIZER_ERROR_IO,       /* a vocabulary file could not be read */
+  SEQ_TOKENIZER_ERROR_VOCAB,    /* malformed vocab.txt / encoder.json / vocab.bpe */
+  SEQ_TOKENIZER_ERROR_CONFIG,   /* missing files for the mode, bad parameters */
+} SeqTokenizerError;
+
+typedef enum {
+  SEQ_TOKENIZER_MODE_BYTES,
+  SEQ_TOKENIZER_MODE_CHARS,
+  SEQ_TOKENIZER_MODE_WORDPIECE,
+  SEQ_TOKENIZER_MODE_BPE,
+} SeqTokenizerMode;
+
+typedef struct {
+  SeqTokenizerMode mode;        /* default SEQ_TOKENIZER_MODE_BYTES */
+  const gchar *vocab;           /* wordpiece: vocab.txt; bpe: encoder.json; default NULL */
+  const gchar *merges;          /* bpe: vocab.bpe; default NULL */
+  gboolean lowercase;           /* wordpiece: lowercase + strip accents; default TRUE */
+  const gchar *unk_token;       /* wordpiece: default "[UNK]" */
+  guint max_word_chars;         /* wordpiece: longer words are [UNK]; default 100 */
+} SeqTokenizerParams;
+
+typedef struct _SeqTokenizer SeqTokenizer;
+typedef struct _SeqTokenizerState SeqTokenizerState;
+
+SeqTokenizerParams seq_tokenizer_params_default (void);
+/* Loads the vocabulary files of the mode. NULL and @error on failure. */
+SeqTokenizer *seq_tokenizer_new (const SeqTokenizerParams * params,
+    GError ** error);
+SeqTokenizer *seq_tokenizer_ref (SeqTokenizer * tok);
+void seq_tokenizer_unref (SeqTokenizer * tok);
+
+SeqTokenizerMode seq_tokenizer_get_mode (const SeqTokenizer * tok);
+/* Number of possible ids: 256 (bytes), 0x110000 (chars), the vocabulary
+ * size otherwise (largest id + 1). */
+guint seq_tokenizer_vocab_size (const SeqTokenizer * tok);
+/* The token string of @id as stored in the vocabulary file (bpe: the
+ * byte-level string of encoder.json), or NULL (bytes, chars, unknown id). */
+const gchar *seq_tokenizer_id_to_token (const SeqTokenizer * tok, gint32 id);
+/* "bytes", "chars", "wordpiece", "bpe"; parse returns FALSE when unknown. */
+const gchar *seq_tokenizer_mode_name (SeqTokenizerMode mode);
+gboolean seq_tokenizer_mode_parse (const gchar * name,
+    SeqTokenizerMode * mode);
+
+SeqTokenizerState *seq_tokenizer_state_new (SeqTokenizer * tok);
+void seq_tokenizer_state_free (SeqTokenizerState * st);
+/* Forgets what is held; the stream restarts at offset 0. */
+void seq_tokenizer_state_reset (SeqTokenizerState * st);
+
+/* Feeds @len bytes. Appends the ids (gint32) of every token now complete to
+ * @ids and, when @offsets is not NULL, for each id the stream offset (guint64,
+ * bytes fed since the start or the last reset) of the first input byte of the
+ * word or pre-token it came from. Returns the number of ids appended. */
+gsize seq_tokenizer_state_feed (SeqTokenizerState * st, const guint8 * data,
+    gsize len, GArray * ids, GArray * offsets);
+/* End of stream: appends the ids of everything held, then resets. */
+gsize seq_tokenizer_state_finish (SeqTokenizerState * st, GArray * ids,
+    GArray * offsets);
+/* Bytes fed and not yet covered by an emitted token. */
+gsize seq_tokenizer_state_held (const SeqTokenizerState * st);
+/* Stream offset of the first held byte (= bytes fed when nothing is held). */
+guint64 seq_tokenizer_state_offset (const SeqTokenizerState * st);
+
+/* One-shot convenience: the ids of a whole text (feed + finish) into @ids. */
+gsize seq_tokenizer_encode (SeqTokenizer * tok, const guint8 * data,
+    gsize len, GArray * ids);
+
+G_END_DECLS

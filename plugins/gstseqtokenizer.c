@@ -1,0 +1,717 @@
+/* seqenc plugin — seqtokenizer: UTF-8 text to int32 token ids.
+ *
+ * SECTION:element-seqtokenizer
+ * @title: seqtokenizer
+ *
+ * Consumes `text/x-raw, format=utf8` in buffers of any size and produces the
+ * token ids as `other/tensors, format=flexible, types=int32, dimensions=1`
+ * (each buffer's header gives its T), `framerate=0/1` (text is untimed).
+ * Modes (see seqenc/tokenizer.h): `bytes` (one id per byte), `chars` (one id
+ * per code point), `wordpiece` (BERT, `vocab` = vocab.txt, `lowercase`),
+ * `bpe` (GPT-2, `vocab` = encoder.json, `merges` = vocab.bpe). The ids do not
+ * depend on how the text is split into buffers: only the undecided tail (an
+ * incomplete UTF-8 sequence, the current word or pre-token) is held back.
+ * Invalid UTF-8 reads as U+FFFD per maximal ill-formed subpart; it never
+ * fails.
+ *
+ * A buffer of ids is pushed for every input buffer that completes tokens.
+ * Its PTS is the PTS of the input buffer in which its first token began (none
+ * when upstream has none); offsets count tokens.
+ *
+ * Stream semantics (`reset-on` chooses which of these reset):
+ * - EOS: the held tail is tokenized and pushed, then EOS is forwarded.
+ * - FLUSH_STOP: the held tail is dropped (it belonged to flushed data).
+ * - a new STREAM_START, the `seqenc-reset` custom event, a DISCONT buffer:
+ *   the held tail is tokenized and pushed first (it ends there), then the
+ *   tokenizer starts afresh, then the event/buffer goes on.
+ * - PAUSED→READY forgets everything; the vocabulary is loaded on NULL→READY
+ *   (missing file: RESOURCE NOT_FOUND; malformed: STREAM FORMAT) and freed on
+ *   READY→NULL.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=book.txt ! text/x-raw,format=utf8 ! \
+ *     seqtokenizer mode=bpe vocab=encoder.json merges=vocab.bpe ! \
+ *     seqembed vocab-size=50257 dim=64 ! seqposenc ! seqlstm input-size=64 ! \
+ *     seqnpysink location=hidden.npy
+ * ]|
+ */
+#include "gstseqtokenizer.h"
+#include "gstseqencelements.h"
+#include "gstseqtensor.h"
+
+#include <seqenc/tokenizer.h>
+
+GST_DEBUG_CATEGORY_STATIC (seq_tokenizer_debug);
+#define GST_CAT_DEFAULT seq_tokenizer_debug
+
+#define DEFAULT_MODE SEQ_TOKENIZER_MODE_BYTES
+#define DEFAULT_VOCAB NULL
+#define DEFAULT_MERGES NULL
+#define DEFAULT_LOWERCASE TRUE
+#define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+
+enum
+{
+  PROP_0,
+  PROP_MODE,
+  PROP_VOCAB,
+  PROP_MERGES,
+  PROP_LOWERCASE,
+  PROP_RESET_ON,
+};
+
+/* Where an input buffer starts in the stream, and its PTS. */
+typedef struct
+{
+  guint64 offset;
+  GstClockTime pts;
+} InputMark;
+
+struct _GstSeqTokenizer
+{
+  GstElement parent;
+
+  GstPad *sinkpad, *srcpad;
+
+  /* properties, under the object lock */
+  SeqTokenizerMode mode;
+  gchar *vocab;
+  gchar *merges;
+  gboolean lowercase;
+  guint reset_on;
+  gboolean model_dirty;         /* a model property changed in READY */
+
+  /* READY and up */
+  SeqTokenizer *tok;
+
+  /* PAUSED and up, streaming thread */
+  SeqTokenizerState *state;
+  GArray *ids;                  /* gint32 scratch */
+  GArray *offsets;              /* guint64 scratch */
+  GArray *marks;                /* InputMark of the buffers still held */
+  guint64 tokens_out;           /* ids pushed since the last reset */
+  gboolean caps_sent;
+  gboolean segment_sent;
+};
+
+G_DEFINE_TYPE (GstSeqTokenizer, gst_seq_tokenizer, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (seqtokenizer, "seqtokenizer", GST_RANK_NONE,
+    GST_TYPE_SEQ_TOKENIZER);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) utf8"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("other/tensors, format = (string) flexible, "
+        "num_tensors = (int) 1, types = (string) int32, "
+        "dimensions = (string) 1, framerate = (fraction) 0/1"));
+
+GType
+gst_seq_tokenizer_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_TOKENIZER_MODE_BYTES, "One id per byte (0-255)", "bytes"},
+    {SEQ_TOKENIZER_MODE_CHARS, "One id per Unicode code point", "chars"},
+    {SEQ_TOKENIZER_MODE_WORDPIECE, "BERT WordPiece (vocab = vocab.txt)",
+        "wordpiece"},
+    {SEQ_TOKENIZER_MODE_BPE,
+        "GPT-2 byte-level BPE (vocab = encoder.json, merges = vocab.bpe)",
+        "bpe"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSeqTokenizerMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ------------------------------------------------------------------------ */
+/* model */
+
+static gboolean
+gst_seq_tokenizer_open (GstSeqTokenizer * self)
+{
+  SeqTokenizerParams params = seq_tokenizer_params_default ();
+  gchar *vocab, *merges;
+  SeqTokenizer *tok;
+  GError *err = NULL;
+  gboolean ok = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  params.mode = self->mode;
+  params.lowercase = self->lowercase;
+  vocab = g_strdup (self->vocab);
+  merges = g_strdup (self->merges);
+  self->model_dirty = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  params.vocab = vocab;
+  params.merges = merges;
+
+  /* files first, for a precise error */
+  if (params.mode == SEQ_TOKENIZER_MODE_WORDPIECE
+      || params.mode == SEQ_TOKENIZER_MODE_BPE) {
+    const gchar *need[2] = { vocab, params.mode == SEQ_TOKENIZER_MODE_BPE ?
+          merges : "" };
+    const gchar *what[2] = { "vocab", "merges" };
+    for (guint i = 0; i < 2; i++) {
+      if (need[i] == NULL || need[i][0] == '\0') {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+            ("Mode %s needs the \"%s\" property.",
+                seq_tokenizer_mode_name (params.mode), what[i]), (NULL));
+        goto done;
+      }
+      if (!g_file_test (need[i], G_FILE_TEST_IS_REGULAR)) {
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+            ("Tokenizer %s file \"%s\" not found.", what[i], need[i]),
+            (NULL));
+        goto done;
+      }
+    }
+  }
+
+  tok = seq_tokenizer_new (&params, &err);
+  if (tok == NULL) {
+    if (g_error_matches (err, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_IO))
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Cannot read the tokenizer vocabulary."), ("%s", err->message));
+    else if (g_error_matches (err, SEQ_TOKENIZER_ERROR,
+            SEQ_TOKENIZER_ERROR_VOCAB))
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Malformed tokenizer vocabulary."), ("%s", err->message));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, (NULL), ("%s",
+              err->message));
+    g_clear_error (&err);
+    goto done;
+  }
+  GST_INFO_OBJECT (self, "mode %s, %u ids",
+      seq_tokenizer_mode_name (params.mode), seq_tokenizer_vocab_size (tok));
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->tok, seq_tokenizer_unref);
+  self->tok = tok;
+  GST_OBJECT_UNLOCK (self);
+  ok = TRUE;
+
+done:
+  g_free (vocab);
+  g_free (merges);
+  return ok;
+}
+
+static void
+gst_seq_tokenizer_close (GstSeqTokenizer * self)
+{
+  SeqTokenizer *tok;
+
+  GST_OBJECT_LOCK (self);
+  tok = self->tok;
+  self->tok = NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&tok, seq_tokenizer_unref);
+}
+
+/* ------------------------------------------------------------------------ */
+/* streaming */
+
+static void
+gst_seq_tokenizer_forget (GstSeqTokenizer * self)
+{
+  if (self->state)
+    seq_tokenizer_state_reset (self->state);
+  if (self->marks)
+    g_array_set_size (self->marks, 0);
+  self->tokens_out = 0;
+}
+
+static gboolean
+gst_seq_tokenizer_ensure_caps (GstSeqTokenizer * self)
+{
+  SeqTensorCaps info = { 0, };
+  GstCaps *caps;
+  gboolean ok;
+
+  if (self->caps_sent && !gst_pad_check_reconfigure (self->srcpad))
+    return TRUE;
+  info.format = SEQ_TENSOR_FORMAT_FLEXIBLE;
+  info.type = SEQ_TENSOR_TYPE_INT32;
+  info.dim = 1;
+  info.frames = 0;
+  info.rate_n = 0;
+  info.rate_d = 1;
+  caps = seq_tensor_caps_build (&info);
+  ok = gst_pad_set_caps (self->srcpad, caps);
+  gst_caps_unref (caps);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("downstream refused int32 token tensors"));
+    return FALSE;
+  }
+  self->caps_sent = TRUE;
+  return TRUE;
+}
+
+static void
+gst_seq_tokenizer_ensure_segment (GstSeqTokenizer * self)
+{
+  GstSegment seg;
+
+  if (self->segment_sent)
+    return;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
+  self->segment_sent = TRUE;
+}
+
+/* PTS of the input buffer holding stream offset @off. */
+static GstClockTime
+pts_at (GstSeqTokenizer * self, guint64 off)
+{
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+
+  for (guint i = 0; i < self->marks->len; i++) {
+    InputMark *m = &g_array_index (self->marks, InputMark, i);
+    if (m->offset > off)
+      break;
+    pts = m->pts;
+  }
+  return pts;
+}
+
+/* Drops the marks of input buffers that hold nothing any more. */
+static void
+trim_marks (GstSeqTokenizer * self)
+{
+  guint64 held_from = seq_tokenizer_state_offset (self->state);
+  guint drop = 0;
+
+  while (drop + 1 < self->marks->len &&
+      g_array_index (self->marks, InputMark, drop + 1).offset <= held_from)
+    drop++;
+  if (drop > 0)
+    g_array_remove_range (self->marks, 0, drop);
+}
+
+/* Pushes the ids gathered in self->ids (and clears them). */
+static GstFlowReturn
+push_ids (GstSeqTokenizer * self)
+{
+  SeqTensorCaps info = { 0, };
+  GstBuffer *buf;
+  GstMapInfo map;
+  guint8 *data;
+  guint n = self->ids->len;
+  GstFlowReturn ret;
+
+  if (n == 0)
+    return GST_FLOW_OK;
+  if (!gst_seq_tokenizer_ensure_caps (self))
+    return GST_FLOW_NOT_NEGOTIATED;
+  gst_seq_tokenizer_ensure_segment (self);
+
+  info.format = SEQ_TENSOR_FORMAT_FLEXIBLE;
+  info.type = SEQ_TENSOR_TYPE_INT32;
+  info.dim = 1;
+  buf = seq_tensor_buffer_new (&info, n, &map, &data);
+  if (buf == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+        ("cannot allocate a buffer of %u token ids", n));
+    return GST_FLOW_ERROR;
+  }
+  memcpy (data, self->ids->data, (gsize) n * sizeof (gint32));
+  gst_buffer_unmap (buf, &map);
+
+  GST_BUFFER_PTS (buf) = pts_at (self,
+      g_array_index (self->offsets, guint64, 0));
+  GST_BUFFER_OFFSET (buf) = self->tokens_out;
+  GST_BUFFER_OFFSET_END (buf) = self->tokens_out + n;
+  if (self->tokens_out == 0)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  self->tokens_out += n;
+  g_array_set_size (self->ids, 0);
+  g_array_set_size (self->offsets, 0);
+
+  GST_LOG_OBJECT (self, "pushing %u ids, pts %" GST_TIME_FORMAT, n,
+      GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+  ret = gst_pad_push (self->srcpad, buf);
+  return ret;
+}
+
+/* Tokenizes what is held, pushes it and starts afresh. */
+static GstFlowReturn
+gst_seq_tokenizer_drain (GstSeqTokenizer * self)
+{
+  GstFlowReturn ret;
+
+  if (self->state == NULL)
+    return GST_FLOW_OK;
+  seq_tokenizer_state_finish (self->state, self->ids, self->offsets);
+  ret = push_ids (self);
+  gst_seq_tokenizer_forget (self);
+  return ret;
+}
+
+static GstFlowReturn
+gst_seq_tokenizer_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstSeqTokenizer *self = GST_SEQ_TOKENIZER (parent);
+  GstMapInfo map;
+  GstFlowReturn ret = GST_FLOW_OK;
+  InputMark mark;
+  guint reset_on;
+
+  if (self->state == NULL) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+
+  GST_OBJECT_LOCK (self);
+  reset_on = self->reset_on;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
+      && (reset_on & SEQ_RESET_ON_DISCONT)) {
+    GST_DEBUG_OBJECT (self, "DISCONT: ending the held text, restarting");
+    ret = gst_seq_tokenizer_drain (self);
+    if (ret != GST_FLOW_OK)
+      goto done;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("could not map the text buffer"));
+    ret = GST_FLOW_ERROR;
+    goto done;
+  }
+  mark.offset = seq_tokenizer_state_offset (self->state) +
+      seq_tokenizer_state_held (self->state);
+  mark.pts = GST_BUFFER_PTS (buf);
+  if (map.size > 0)
+    g_array_append_val (self->marks, mark);
+  seq_tokenizer_state_feed (self->state, map.data, map.size, self->ids,
+      self->offsets);
+  gst_buffer_unmap (buf, &map);
+
+  ret = push_ids (self);
+  trim_marks (self);
+
+done:
+  gst_buffer_unref (buf);
+  return ret;
+}
+
+static gboolean
+gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstSeqTokenizer *self = GST_SEQ_TOKENIZER (parent);
+  guint reset_on;
+
+  GST_OBJECT_LOCK (self);
+  reset_on = self->reset_on;
+  GST_OBJECT_UNLOCK (self);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      const GstStructure *s;
+      const gchar *fmt;
+
+      gst_event_parse_caps (event, &caps);
+      s = gst_caps_get_structure (caps, 0);
+      fmt = gst_structure_get_string (s, "format");
+      if (!gst_structure_has_name (s, "text/x-raw") || (fmt != NULL
+              && g_strcmp0 (fmt, "utf8") != 0)) {
+        GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+            ("unsupported text caps %" GST_PTR_FORMAT " (utf8 only)", caps));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      gst_event_unref (event);
+      return gst_seq_tokenizer_ensure_caps (self);
+    }
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *in;
+
+      /* text segments are often in BYTES: downstream gets a TIME segment */
+      gst_event_parse_segment (event, &in);
+      if (in->format == GST_FORMAT_TIME) {
+        self->segment_sent = TRUE;
+        return gst_pad_push_event (self->srcpad, event);
+      }
+      gst_event_unref (event);
+      self->segment_sent = FALSE;
+      gst_seq_tokenizer_ensure_segment (self);
+      return TRUE;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      if (reset_on & SEQ_RESET_ON_FLUSH)
+        gst_seq_tokenizer_forget (self);
+      self->segment_sent = FALSE;
+      return gst_pad_push_event (self->srcpad, event);
+    case GST_EVENT_EOS:
+      gst_seq_tokenizer_drain (self);
+      return gst_pad_push_event (self->srcpad, event);
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      if (seq_event_wants_reset (event, reset_on)) {
+        GST_DEBUG_OBJECT (self, "%s: ending the held text, restarting",
+            GST_EVENT_TYPE_NAME (event));
+        gst_seq_tokenizer_drain (self);
+      }
+      return gst_pad_push_event (self->srcpad, event);
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static GstStateChangeReturn
+gst_seq_tokenizer_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstSeqTokenizer *self = GST_SEQ_TOKENIZER (element);
+  GstStateChangeReturn ret;
+  gboolean dirty;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_seq_tokenizer_open (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      GST_OBJECT_LOCK (self);
+      dirty = self->model_dirty;
+      GST_OBJECT_UNLOCK (self);
+      if (dirty && !gst_seq_tokenizer_open (self))
+        return GST_STATE_CHANGE_FAILURE;
+      self->state = seq_tokenizer_state_new (self->tok);
+      self->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint32), 4096);
+      self->offsets = g_array_sized_new (FALSE, FALSE, sizeof (guint64),
+          4096);
+      self->marks = g_array_new (FALSE, FALSE, sizeof (InputMark));
+      self->tokens_out = 0;
+      self->caps_sent = FALSE;
+      self->segment_sent = FALSE;
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_seq_tokenizer_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      g_clear_pointer (&self->state, seq_tokenizer_state_free);
+      g_clear_pointer (&self->ids, g_array_unref);
+      g_clear_pointer (&self->offsets, g_array_unref);
+      g_clear_pointer (&self->marks, g_array_unref);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_seq_tokenizer_close (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties */
+
+static gboolean
+model_property_settable (GstSeqTokenizer * self, GParamSpec * pspec)
+{
+  /* under the object lock */
+  if (GST_STATE (self) > GST_STATE_READY) {
+    GST_WARNING_OBJECT (self, "property \"%s\" can only change in NULL or "
+        "READY", pspec->name);
+    return FALSE;
+  }
+  self->model_dirty = TRUE;
+  return TRUE;
+}
+
+static void
+gst_seq_tokenizer_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSeqTokenizer *self = GST_SEQ_TOKENIZER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODE:
+      if (model_property_settable (self, pspec))
+        self->mode = g_value_get_enum (value);
+      break;
+    case PROP_VOCAB:
+      if (model_property_settable (self, pspec)) {
+        g_free (self->vocab);
+        self->vocab = g_value_dup_string (value);
+      }
+      break;
+    case PROP_MERGES:
+      if (model_property_settable (self, pspec)) {
+        g_free (self->merges);
+        self->merges = g_value_dup_string (value);
+      }
+      break;
+    case PROP_LOWERCASE:
+      if (model_property_settable (self, pspec))
+        self->lowercase = g_value_get_boolean (value);
+      break;
+    case PROP_RESET_ON:
+      self->reset_on = g_value_get_flags (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_tokenizer_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstSeqTokenizer *self = GST_SEQ_TOKENIZER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_VOCAB:
+      g_value_set_string (value, self->vocab);
+      break;
+    case PROP_MERGES:
+      g_value_set_string (value, self->merges);
+      break;
+    case PROP_LOWERCASE:
+      g_value_set_boolean (value, self->lowercase);
+      break;
+    case PROP_RESET_ON:
+      g_value_set_flags (value, self->reset_on);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_tokenizer_finalize (GObject * object)
+{
+  GstSeqTokenizer *self = GST_SEQ_TOKENIZER (object);
+
+  g_clear_pointer (&self->state, seq_tokenizer_state_free);
+  g_clear_pointer (&self->ids, g_array_unref);
+  g_clear_pointer (&self->offsets, g_array_unref);
+  g_clear_pointer (&self->marks, g_array_unref);
+  g_clear_pointer (&self->tok, seq_tokenizer_unref);
+  g_free (self->vocab);
+  g_free (self->merges);
+  G_OBJECT_CLASS (gst_seq_tokenizer_parent_class)->finalize (object);
+}
+
+static void
+gst_seq_tokenizer_class_init (GstSeqTokenizerClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GParamFlags model = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  GST_DEBUG_CATEGORY_INIT (seq_tokenizer_debug, "seqtokenizer", 0,
+      "seqenc streaming tokenizer");
+
+  gobject_class->set_property = gst_seq_tokenizer_set_property;
+  gobject_class->get_property = gst_seq_tokenizer_get_property;
+  gobject_class->finalize = gst_seq_tokenizer_finalize;
+
+  /**
+   * GstSeqTokenizer:mode:
+   *
+   * How text becomes ids: bytes, chars, wordpiece or bpe.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode", "Tokenization mode",
+          GST_TYPE_SEQ_TOKENIZER_MODE, DEFAULT_MODE, model));
+  /**
+   * GstSeqTokenizer:vocab:
+   *
+   * Vocabulary file: BERT vocab.txt (wordpiece) or GPT-2 encoder.json (bpe).
+   */
+  g_object_class_install_property (gobject_class, PROP_VOCAB,
+      g_param_spec_string ("vocab", "Vocabulary",
+          "vocab.txt (wordpiece) or encoder.json (bpe)", DEFAULT_VOCAB,
+          model));
+  /**
+   * GstSeqTokenizer:merges:
+   *
+   * GPT-2 merges file vocab.bpe (bpe only).
+   */
+  g_object_class_install_property (gobject_class, PROP_MERGES,
+      g_param_spec_string ("merges", "Merges", "vocab.bpe (bpe)",
+          DEFAULT_MERGES, model));
+  /**
+   * GstSeqTokenizer:lowercase:
+   *
+   * wordpiece: lowercase and strip accents (uncased BERT models).
+   */
+  g_object_class_install_property (gobject_class, PROP_LOWERCASE,
+      g_param_spec_boolean ("lowercase", "Lowercase",
+          "wordpiece: lowercase and strip accents (uncased models)",
+          DEFAULT_LOWERCASE, model));
+  /**
+   * GstSeqTokenizer:reset-on:
+   *
+   * Which stream events end the held text and restart the tokenizer.
+   */
+  g_object_class_install_property (gobject_class, PROP_RESET_ON,
+      g_param_spec_flags ("reset-on", "Reset on",
+          "Stream events that restart the tokenizer", SEQ_TYPE_RESET_ON,
+          DEFAULT_RESET_ON, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Streaming tokenizer", "Filter/Converter/Text",
+      "Turns UTF-8 text into int32 token ids (bytes, code points, BERT "
+      "WordPiece, GPT-2 BPE), independent of buffer boundaries",
+      "seqenc developers");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_seq_tokenizer_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_TOKENIZER_MODE, 0);
+}
+
+static void
+gst_seq_tokenizer_init (GstSeqTokenizer * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_seq_tokenizer_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_seq_tokenizer_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->mode = DEFAULT_MODE;
+  self->vocab = g_strdup (DEFAULT_VOCAB);
+  self->merges = g_strdup (DEFAULT_MERGES);
+  self->lowercase = DEFAULT_LOWERCASE;
+  self->reset_on = DEFAULT_RESET_ON;
+}
