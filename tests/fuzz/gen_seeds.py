@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -50,18 +51,49 @@ def seeds_safetensors():
 
 
 def seeds_tensor_header():
-    # NNStreamer 2.7 GstTensorMetaInfo: magic, version, type, dims[16], format, media
+    # NNStreamer 2.7 GstTensorMetaInfo: magic, version, type, dims[16], format, media.
+    # fuzz_tensor_header.c reads byte 0 as the caps selector:
+    #   bit 0 flexible, bits 1-2 caps type (0 any, 1 int32, 2 float32),
+    #   bits 3-5 caps width (0 = none), bits 6-7 static frames - 1
     def hdr(ttype, dims, fmt=1, media=4, magic=0xfeedcced, version=0xde001000, payload=b""):
         d = list(dims) + [0] * (16 - len(dims))
         words = [magic, version, ttype] + d + [fmt, media]
         raw = struct.pack("<%dI" % len(words), *words)
         return raw + bytes(128 - len(raw)) + payload
-    put("tensor_header", "f32_80x3", hdr(7, [80, 3], payload=bytes(80 * 3 * 4)))
-    put("tensor_header", "i32_1x5", hdr(0, [1, 5], payload=bytes(20)))
-    put("tensor_header", "f32_rank16", hdr(7, [1] * 16, payload=bytes(4)))
-    put("tensor_header", "bad_magic", hdr(7, [4, 1], magic=0x12345678, payload=bytes(16)))
-    put("tensor_header", "short", hdr(7, [4, 1])[:100])
-    put("tensor_header", "huge_dims", hdr(7, [0xffffffff, 0xffffffff], payload=bytes(8)))
+    flex_f32, flex_i32_w1, flex_any = 0x05, 0x0b, 0x01
+    put("tensor_header", "f32_80x3", bytes([flex_f32]) + hdr(7, [80, 3], payload=bytes(80 * 3 * 4)))
+    put("tensor_header", "f32_4x2_w4", bytes([flex_f32 | (4 << 3)]) + hdr(7, [4, 2], payload=bytes(32)))
+    put("tensor_header", "i32_1x5", bytes([flex_i32_w1]) + hdr(0, [1, 5], payload=bytes(20)))
+    put("tensor_header", "f32_rank16", bytes([flex_any]) + hdr(7, [1] * 16, payload=bytes(4)))
+    put("tensor_header", "f32_rank1", bytes([flex_any]) + hdr(7, [3], payload=bytes(12)))
+    put("tensor_header", "bad_magic", bytes([flex_f32]) + hdr(7, [4, 1], magic=0x12345678, payload=bytes(16)))
+    put("tensor_header", "short", bytes([flex_f32]) + hdr(7, [4, 1])[:100])
+    put("tensor_header", "huge_dims", bytes([flex_any]) + hdr(7, [0xffffffff, 0xffffffff], payload=bytes(8)))
+    put("tensor_header", "sparse", bytes([flex_any]) + hdr(7, [2, 1], fmt=2, payload=bytes(8)))
+    # static caps: float32, width 2, 2 frames -> 16 bytes
+    put("tensor_header", "static_2x2", bytes([0x04 | (2 << 3) | (1 << 6)]) + bytes(16))
+
+
+def seeds_lstm_state():
+    # fuzz_lstm_state.c: byte 0 selects the model (bit 0: with projection) and
+    # whether the harness patches in the model identity (bit 1) and the CRC
+    # (bit 2). Layout: lib/lstm.c, "SEQLSTMS" v1, 64-byte header.
+    def blob(L, I, H, P, payload_vals, steps=5):
+        O = P if P else H
+        payload = struct.pack("<%df" % len(payload_vals), *payload_vals)
+        assert len(payload) == 4 * L * (O + H)
+        hdr = b"SEQLSTMS" + struct.pack("<IIIIIIII", 1, 64, L, I, H, P, 0, 0)
+        hdr += struct.pack("<QQQ", 0, steps, len(payload))
+        body = hdr + payload
+        return body + struct.pack("<I", zlib.crc32(body) & 0xffffffff)
+    n0 = 2 * (4 + 4)
+    n1 = 2 * (2 + 4)
+    put("lstm_state", "plain_patched", bytes([0x06]) + blob(2, 3, 4, 0, [0.25 * i for i in range(n0)]))
+    put("lstm_state", "proj_patched", bytes([0x07]) + blob(2, 3, 4, 2, [-0.5 * i for i in range(n1)]))
+    put("lstm_state", "nan_inf_patched", bytes([0x06]) + blob(2, 3, 4, 0, [float("nan"), float("inf")] * (n0 // 2)))
+    put("lstm_state", "plain_unpatched", bytes([0x00]) + blob(2, 3, 4, 0, [0.0] * n0))
+    put("lstm_state", "wrong_sizes", bytes([0x04]) + blob(1, 3, 4, 0, [0.0] * 8))
+    put("lstm_state", "truncated", bytes([0x06]) + blob(2, 3, 4, 0, [0.0] * n0)[:70])
 
 
 def seeds_text():
@@ -82,6 +114,7 @@ def main():
         shutil.rmtree(CORPUS)
     seeds_safetensors()
     seeds_tensor_header()
+    seeds_lstm_state()
     seeds_text()
 
 
