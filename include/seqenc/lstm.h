@@ -126,4 +126,52 @@ void seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
     guint n_streams, const float *input, guint n_steps, float *output,
     SeqLstmOutput mode, SeqLstmWorkspace * ws);
 
+/* ---- Additions: weight storage precision, kernel choice, identity ---- */
+
+/* Storage precision of the weights inside a model. Arithmetic is always f32
+ * (weights are converted exactly to f32 on load into registers); BF16/F16
+ * halve the memory traffic at the cost of rounding the weights once at model
+ * creation (measured effect on outputs: see tests/test_lstm.c). */
+typedef enum {
+  SEQ_LSTM_PRECISION_F32,
+  SEQ_LSTM_PRECISION_BF16,
+  SEQ_LSTM_PRECISION_F16,
+} SeqLstmPrecision;
+
+/* "f32", "bf16", "f16" <-> enum. FALSE for an unknown name. */
+gboolean seq_lstm_precision_from_string (const gchar * name,
+    SeqLstmPrecision * out);
+const gchar *seq_lstm_precision_to_string (SeqLstmPrecision precision);
+
+/* As the functions above, with a storage precision. */
+SeqLstmModel *seq_lstm_model_new_random_full (const SeqLstmParams * params,
+    SeqLstmPrecision precision, GError ** error);
+SeqLstmModel *seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
+    const gchar * prefix, SeqLstmPrecision precision, GError ** error);
+SeqLstmModel *seq_lstm_model_new_from_file_full (const gchar * path,
+    const gchar * prefix, SeqLstmPrecision precision, GError ** error);
+SeqLstmPrecision seq_lstm_model_get_precision (const SeqLstmModel * model);
+gboolean seq_lstm_model_has_bias (const SeqLstmModel * model);
+/* 64-bit hash of the sizes, the precision and the stored weights; equal
+ * fingerprints = same numbers out. Part of every state blob. */
+guint64 seq_lstm_model_get_fingerprint (const SeqLstmModel * model);
+
+/* Which kernels a workspace runs. AUTO = the best this CPU supports (the
+ * environment variable SEQENC_KERNELS=scalar|avx2|avx512 overrides it).
+ * All of them give bitwise-identical results; SCALAR is the reference. */
+typedef enum {
+  SEQ_LSTM_KERNELS_AUTO,
+  SEQ_LSTM_KERNELS_SCALAR,
+  SEQ_LSTM_KERNELS_AVX2,
+  SEQ_LSTM_KERNELS_AVX512,
+} SeqLstmKernels;
+
+/* FALSE and SEQ_LSTM_ERROR_UNSUPPORTED when @kernels is not built in or the
+ * CPU lacks the instructions (the workspace keeps its kernels then). */
+gboolean seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws,
+    SeqLstmKernels kernels, GError ** error);
+/* "scalar", "avx2" or "avx512". */
+const gchar *seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws);
+guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
+
 G_END_DECLS

@@ -1,0 +1,353 @@
+/* seqenc — scalar reference kernels, weight packing, precision conversions
+ * and run-time CPU dispatch. See kernels.h for the layout and the
+ * determinism contract that the SIMD files (kernels_avx2.c,
+ * kernels_avx512.c) follow operation for operation. */
+#include "kernels.h"
+#include "gatemath.h"
+#include "seqenc/common.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- precision conversions ---------------------------------------------- */
+
+guint16
+seq_kernel_f32_to_bf16 (float f)
+{
+  guint32 u;
+  memcpy (&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return (guint16) ((u >> 16) | 0x40);        /* quiet NaN */
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (guint16) (u >> 16);
+}
+
+float
+seq_kernel_bf16_to_f32 (guint16 b)
+{
+  guint32 u = (guint32) b << 16;
+  float f;
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+guint16
+seq_kernel_f32_to_f16 (float f)
+{
+  guint32 u, sign, mant;
+  gint32 exp;
+  memcpy (&u, &f, 4);
+  sign = (u >> 16) & 0x8000u;
+  u &= 0x7fffffffu;
+  if (u > 0x7f800000u)
+    return (guint16) (sign | 0x7e00u);
+  if (u >= 0x477ff000u)         /* rounds to >= 65520: inf */
+    return (guint16) (sign | 0x7c00u);
+  exp = (gint32) (u >> 23) - 127 + 15;
+  mant = u & 0x7fffffu;
+  if (exp <= 0) {
+    /* subnormal half: value = mant' * 2^-24 */
+    guint32 m = mant | 0x800000u;
+    guint shift = (guint) (14 - exp);
+    guint32 r, half, rest;
+    if (shift > 24)
+      return (guint16) sign;
+    r = m >> shift;
+    rest = m & ((1u << shift) - 1);
+    half = 1u << (shift - 1);
+    if (rest > half || (rest == half && (r & 1u)))
+      r++;
+    return (guint16) (sign | r);
+  } else {
+    guint32 h = ((guint32) exp << 10) | (mant >> 13);
+    guint32 rest = mant & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
+      h++;                      /* may carry into the exponent: correct */
+    return (guint16) (sign | h);
+  }
+}
+
+float
+seq_kernel_f16_to_f32 (guint16 h)
+{
+  guint32 sign = ((guint32) h & 0x8000u) << 16;
+  guint32 exp = (h >> 10) & 0x1fu;
+  guint32 mant = h & 0x3ffu;
+  guint32 u;
+  float f;
+
+  if (exp == 0) {
+    if (mant == 0) {
+      u = sign;
+    } else {
+      /* subnormal: mant * 2^-24 is exact in f32 */
+      f = (float) mant * (1.0f / 16777216.0f);
+      return sign ? -f : f;
+    }
+  } else if (exp == 31) {
+    u = sign | 0x7f800000u | (mant << 13);
+  } else {
+    u = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+  }
+  memcpy (&f, &u, 4);
+  return f;
+}
+
+/* ---- packing ------------------------------------------------------------ */
+
+static gsize
+dtype_size (SeqKDtype d)
+{
+  return d == SEQ_KDTYPE_F32 ? 4 : 2;
+}
+
+gboolean
+seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
+    SeqKDtype dtype)
+{
+  guint np = (N + SEQ_PANEL - 1) / SEQ_PANEL;
+  gsize Np = (gsize) np * SEQ_PANEL;
+  gsize n_el, n_floats;
+
+  memset (p, 0, sizeof (*p));
+  if (!seq_size_mul (Np, K ? K : 1, &n_el))
+    return FALSE;
+  n_floats = dtype == SEQ_KDTYPE_F32 ? n_el : (n_el + 1) / 2;
+  p->data = seq_aligned_floats (n_floats);
+  if (p->data == NULL)
+    return FALSE;
+  p->K = K;
+  p->N = N;
+  p->n_panels = np;
+  p->dtype = dtype;
+
+  for (guint pi = 0; pi < np; pi++) {
+    for (guint k = 0; k < K; k++) {
+      const float *src = dense + (gsize) k * Np + (gsize) pi * SEQ_PANEL;
+      gsize off = ((gsize) pi * K + k) * SEQ_PANEL;
+      switch (dtype) {
+        case SEQ_KDTYPE_F32:
+          memcpy ((float *) p->data + off, src, SEQ_PANEL * sizeof (float));
+          break;
+        case SEQ_KDTYPE_BF16:
+          for (guint j = 0; j < SEQ_PANEL; j++)
+            ((guint16 *) p->data)[off + j] = seq_kernel_f32_to_bf16 (src[j]);
+          break;
+        case SEQ_KDTYPE_F16:
+          for (guint j = 0; j < SEQ_PANEL; j++)
+            ((guint16 *) p->data)[off + j] = seq_kernel_f32_to_f16 (src[j]);
+          break;
+      }
+    }
+  }
+  return TRUE;
+}
+
+void
+seq_packed_clear (SeqPacked * p)
+{
+  if (p == NULL)
+    return;
+  seq_aligned_free (p->data);
+  memset (p, 0, sizeof (*p));
+}
+
+gsize
+seq_packed_n_bytes (const SeqPacked * p)
+{
+  return (gsize) p->n_panels * p->K * SEQ_PANEL * dtype_size (p->dtype);
+}
+
+float
+seq_packed_get (const SeqPacked * p, guint k, guint n)
+{
+  gsize off = ((gsize) (n / SEQ_PANEL) * p->K + k) * SEQ_PANEL + n % SEQ_PANEL;
+  switch (p->dtype) {
+    case SEQ_KDTYPE_BF16:
+      return seq_kernel_bf16_to_f32 (((const guint16 *) p->data)[off]);
+    case SEQ_KDTYPE_F16:
+      return seq_kernel_f16_to_f32 (((const guint16 *) p->data)[off]);
+    case SEQ_KDTYPE_F32:
+    default:
+      return ((const float *) p->data)[off];
+  }
+}
+
+/* ---- scalar reference kernels ------------------------------------------- */
+
+static inline float
+load_w (const SeqPacked * W, gsize off)
+{
+  switch (W->dtype) {
+    case SEQ_KDTYPE_BF16:
+      return seq_kernel_bf16_to_f32 (((const guint16 *) W->data)[off]);
+    case SEQ_KDTYPE_F16:
+      return seq_kernel_f16_to_f32 (((const guint16 *) W->data)[off]);
+    case SEQ_KDTYPE_F32:
+    default:
+      return ((const float *) W->data)[off];
+  }
+}
+
+/* One panel, one row: acc[j] = init[j]; acc[j] = fmaf (x[k], w[k][j], acc[j]) */
+static void
+panel_row_scalar (const float *restrict x, const SeqPacked * W, guint p,
+    const float *restrict init, float *restrict acc)
+{
+  gsize base = (gsize) p * W->K * SEQ_PANEL;
+
+  for (guint j = 0; j < SEQ_PANEL; j++)
+    acc[j] = init[j];
+  for (guint k = 0; k < W->K; k++) {
+    float xk = x[k];
+    gsize off = base + (gsize) k * SEQ_PANEL;
+    for (guint j = 0; j < SEQ_PANEL; j++)
+      acc[j] = fmaf (xk, load_w (W, off + j), acc[j]);
+  }
+}
+
+static void
+gemm_scalar (const float *X, gsize ldx, guint M, const SeqPacked * W,
+    guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
+{
+  for (guint p = p0; p < p1; p++)
+    for (guint m = 0; m < M; m++)
+      panel_row_scalar (X + m * ldx, W, p, init + m * ldi + p * SEQ_PANEL,
+          Y + m * ldy + p * SEQ_PANEL);
+}
+
+static inline float
+seq_exp_scalar (float x)
+{
+  float n, r, p, y, scale;
+  gint32 e;
+  guint32 bits;
+
+  x = x > SEQ_EXP_HI ? SEQ_EXP_HI : x;
+  x = x < SEQ_EXP_LO ? SEQ_EXP_LO : x;
+  n = rintf (x * SEQ_LOG2E);
+  r = fmaf (n, -SEQ_EXP_C1, x);
+  r = fmaf (n, -SEQ_EXP_C2, r);
+  p = SEQ_EXP_P0;
+  p = fmaf (p, r, SEQ_EXP_P1);
+  p = fmaf (p, r, SEQ_EXP_P2);
+  p = fmaf (p, r, SEQ_EXP_P3);
+  p = fmaf (p, r, SEQ_EXP_P4);
+  p = fmaf (p, r, SEQ_EXP_P5);
+  y = fmaf (p, r * r, r);
+  y = y + 1.0f;
+  e = isnan (n) ? 0 : (gint32) n;
+  bits = (guint32) (e + 127) << 23;
+  memcpy (&scale, &bits, 4);
+  return y * scale;
+}
+
+static inline float
+seq_sigmoid_scalar (float x)
+{
+  return 1.0f / (1.0f + seq_exp_scalar (0.0f - x));
+}
+
+static inline float
+seq_tanh_scalar (float x)
+{
+  return 2.0f / (1.0f + seq_exp_scalar (-2.0f * x)) - 1.0f;
+}
+
+static void
+lstm_step_scalar (const float *Hprev, gsize ldh, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+    float *C, gsize ldc, float *Hout, gsize ldo)
+{
+  float g[SEQ_PANEL];
+
+  for (guint p = p0; p < p1; p++) {
+    for (guint m = 0; m < M; m++) {
+      float *c = C + m * ldc + p * SEQ_GATE_UNITS;
+      float *h = Hout + m * ldo + p * SEQ_GATE_UNITS;
+
+      panel_row_scalar (Hprev + m * ldh, W, p, pre + m * ldp + p * SEQ_PANEL,
+          g);
+      for (guint j = 0; j < SEQ_GATE_UNITS; j++) {
+        float ig = seq_sigmoid_scalar (g[j]);
+        float fg = seq_sigmoid_scalar (g[SEQ_GATE_UNITS + j]);
+        float gg = seq_tanh_scalar (g[2 * SEQ_GATE_UNITS + j]);
+        float og = seq_sigmoid_scalar (g[3 * SEQ_GATE_UNITS + j]);
+        float cn = fmaf (fg, c[j], ig * gg);
+        c[j] = cn;
+        h[j] = og * seq_tanh_scalar (cn);
+      }
+    }
+  }
+}
+
+const SeqKernels seq_kernels_scalar = {
+  .name = "scalar",
+  .gemm = gemm_scalar,
+  .lstm_step = lstm_step_scalar,
+};
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static gboolean
+cpu_has (SeqKernelsIsa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init ();
+  switch (isa) {
+    case SEQ_KERNELS_AVX2:
+      return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
+          && __builtin_cpu_supports ("f16c");
+    case SEQ_KERNELS_AVX512:
+      return __builtin_cpu_supports ("avx512f");
+    default:
+      return isa == SEQ_KERNELS_SCALAR;
+  }
+#else
+  return isa == SEQ_KERNELS_SCALAR;
+#endif
+}
+
+static const SeqKernels *
+kernels_for (SeqKernelsIsa isa)
+{
+  switch (isa) {
+    case SEQ_KERNELS_SCALAR:
+      return &seq_kernels_scalar;
+#ifdef SEQ_HAVE_KERNELS_AVX2
+    case SEQ_KERNELS_AVX2:
+      return cpu_has (isa) ? &seq_kernels_avx2 : NULL;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AVX512
+    case SEQ_KERNELS_AVX512:
+      return cpu_has (isa) ? &seq_kernels_avx512 : NULL;
+#endif
+    default:
+      return NULL;
+  }
+}
+
+const SeqKernels *
+seq_kernels_get (SeqKernelsIsa isa)
+{
+  const gchar *env;
+  const SeqKernels *k;
+
+  if (isa != SEQ_KERNELS_AUTO)
+    return kernels_for (isa);
+
+  env = g_getenv ("SEQENC_KERNELS");
+  if (env != NULL) {
+    if (g_str_equal (env, "scalar"))
+      return &seq_kernels_scalar;
+    if (g_str_equal (env, "avx2") && (k = kernels_for (SEQ_KERNELS_AVX2)))
+      return k;
+    if (g_str_equal (env, "avx512") && (k = kernels_for (SEQ_KERNELS_AVX512)))
+      return k;
+  }
+  if ((k = kernels_for (SEQ_KERNELS_AVX512)) != NULL)
+    return k;
+  if ((k = kernels_for (SEQ_KERNELS_AVX2)) != NULL)
+    return k;
+  return &seq_kernels_scalar;
+}

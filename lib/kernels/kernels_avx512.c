@@ -1,0 +1,196 @@
+/* seqenc — AVX-512F kernels (compiled with -mavx512f -mfma -mf16c,
+ * -ffp-contract=off; chosen at run time). Same operations, in the same
+ * order, as the scalar reference in kernels.c: one 64-column panel is 4 zmm
+ * registers, rows are register-blocked by up to MR = 6 (24 accumulators),
+ * and every accumulator runs its own sequential fmadd chain over k. */
+#include "kernels.h"
+#include "gatemath.h"
+
+#include <immintrin.h>
+
+#define MR 6
+
+static inline __attribute__((always_inline)) __m512
+ld_f32 (const void *base, gsize off)
+{
+  return _mm512_load_ps ((const float *) base + off);
+}
+
+static inline __attribute__((always_inline)) __m512
+ld_bf16 (const void *base, gsize off)
+{
+  __m256i v = _mm256_load_si256 ((const __m256i *) ((const guint16 *) base +
+          off));
+  return _mm512_castsi512_ps (_mm512_slli_epi32 (_mm512_cvtepu16_epi32 (v),
+          16));
+}
+
+static inline __attribute__((always_inline)) __m512
+ld_f16 (const void *base, gsize off)
+{
+  __m256i v = _mm256_load_si256 ((const __m256i *) ((const guint16 *) base +
+          off));
+  return _mm512_cvtph_ps (v);
+}
+
+/* acc[r][q] for r < mr: init, then fmadd over k of the panel. Writes the
+ * 64 results of each row to out + r * ldout. */
+#define DEFINE_MICRO(NAME, LOADW)                                            \
+static inline __attribute__((always_inline)) void                            \
+NAME (const int mr, const float *restrict X, gsize ldx, guint K,             \
+    const void *Wp, const float *restrict init, gsize ldi,                   \
+    float *restrict out, gsize ldout)                                        \
+{                                                                            \
+  __m512 acc[MR][4];                                                         \
+  for (int r = 0; r < mr; r++)                                               \
+    for (int q = 0; q < 4; q++)                                              \
+      acc[r][q] = _mm512_loadu_ps (init + r * ldi + 16 * q);                 \
+  for (guint k = 0; k < K; k++) {                                            \
+    gsize off = (gsize) k * 64;                                              \
+    __m512 w0 = LOADW (Wp, off), w1 = LOADW (Wp, off + 16);                  \
+    __m512 w2 = LOADW (Wp, off + 32), w3 = LOADW (Wp, off + 48);             \
+    for (int r = 0; r < mr; r++) {                                           \
+      __m512 xb = _mm512_set1_ps (X[r * ldx + k]);                           \
+      acc[r][0] = _mm512_fmadd_ps (xb, w0, acc[r][0]);                       \
+      acc[r][1] = _mm512_fmadd_ps (xb, w1, acc[r][1]);                       \
+      acc[r][2] = _mm512_fmadd_ps (xb, w2, acc[r][2]);                       \
+      acc[r][3] = _mm512_fmadd_ps (xb, w3, acc[r][3]);                       \
+    }                                                                        \
+  }                                                                          \
+  for (int r = 0; r < mr; r++)                                               \
+    for (int q = 0; q < 4; q++)                                              \
+      _mm512_storeu_ps (out + r * ldout + 16 * q, acc[r][q]);                \
+}
+
+DEFINE_MICRO (micro_f32, ld_f32)
+DEFINE_MICRO (micro_bf16, ld_bf16)
+DEFINE_MICRO (micro_f16, ld_f16)
+
+#define DISPATCH_MR(MICRO, mr, ...)                                          \
+  switch (mr) {                                                              \
+    case 6: MICRO (6, __VA_ARGS__); break;                                   \
+    case 5: MICRO (5, __VA_ARGS__); break;                                   \
+    case 4: MICRO (4, __VA_ARGS__); break;                                   \
+    case 3: MICRO (3, __VA_ARGS__); break;                                   \
+    case 2: MICRO (2, __VA_ARGS__); break;                                   \
+    default: MICRO (1, __VA_ARGS__); break;                                  \
+  }
+
+/* Rows [m, m + mr) of panel p into out (stride ldout), init (stride ldi). */
+static void
+panel_rows (int mr, const float *X, gsize ldx, const SeqPacked * W, guint p,
+    const float *init, gsize ldi, float *out, gsize ldout)
+{
+  gsize base = (gsize) p * W->K * 64;
+
+  switch (W->dtype) {
+    case SEQ_KDTYPE_BF16:{
+      const void *Wp = (const guint16 *) W->data + base;
+      DISPATCH_MR (micro_bf16, mr, X, ldx, W->K, Wp, init, ldi, out, ldout);
+      break;
+    }
+    case SEQ_KDTYPE_F16:{
+      const void *Wp = (const guint16 *) W->data + base;
+      DISPATCH_MR (micro_f16, mr, X, ldx, W->K, Wp, init, ldi, out, ldout);
+      break;
+    }
+    case SEQ_KDTYPE_F32:
+    default:{
+      const void *Wp = (const float *) W->data + base;
+      DISPATCH_MR (micro_f32, mr, X, ldx, W->K, Wp, init, ldi, out, ldout);
+      break;
+    }
+  }
+}
+
+static void
+gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
+    guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
+{
+  for (guint p = p0; p < p1; p++)
+    for (guint m = 0; m < M; m += MR) {
+      int mr = (int) MIN (MR, M - m);
+      panel_rows (mr, X + m * ldx, ldx, W, p, init + m * ldi + p * 64, ldi,
+          Y + m * ldy + p * 64, ldy);
+    }
+}
+
+/* ---- gate math: gatemath.h, lane for lane the scalar code ---------------- */
+
+static inline __m512
+exp512 (__m512 x)
+{
+  __m512 n, r, p, y, scale;
+  __m512i e;
+
+  /* min/max with the constant first: a NaN x passes through, as in
+   * the scalar "x > HI ? HI : x" */
+  x = _mm512_min_ps (_mm512_set1_ps (SEQ_EXP_HI), x);
+  x = _mm512_max_ps (_mm512_set1_ps (SEQ_EXP_LO), x);
+  n = _mm512_roundscale_ps (_mm512_mul_ps (x, _mm512_set1_ps (SEQ_LOG2E)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm512_fmadd_ps (n, _mm512_set1_ps (-SEQ_EXP_C1), x);
+  r = _mm512_fmadd_ps (n, _mm512_set1_ps (-SEQ_EXP_C2), r);
+  p = _mm512_set1_ps (SEQ_EXP_P0);
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P1));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P2));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P3));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P4));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P5));
+  y = _mm512_fmadd_ps (p, _mm512_mul_ps (r, r), r);
+  y = _mm512_add_ps (y, _mm512_set1_ps (1.0f));
+  e = _mm512_cvtps_epi32 (n);
+  e = _mm512_slli_epi32 (_mm512_add_epi32 (e, _mm512_set1_epi32 (127)), 23);
+  scale = _mm512_castsi512_ps (e);
+  return _mm512_mul_ps (y, scale);
+}
+
+static inline __m512
+sigmoid512 (__m512 x)
+{
+  __m512 one = _mm512_set1_ps (1.0f);
+  __m512 e = exp512 (_mm512_sub_ps (_mm512_setzero_ps (), x));
+  return _mm512_div_ps (one, _mm512_add_ps (one, e));
+}
+
+static inline __m512
+tanh512 (__m512 x)
+{
+  __m512 one = _mm512_set1_ps (1.0f);
+  __m512 e = exp512 (_mm512_mul_ps (_mm512_set1_ps (-2.0f), x));
+  return _mm512_sub_ps (_mm512_div_ps (_mm512_set1_ps (2.0f),
+          _mm512_add_ps (one, e)), one);
+}
+
+static void
+lstm_step_avx512 (const float *Hprev, gsize ldh, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+    float *C, gsize ldc, float *Hout, gsize ldo)
+{
+  float g[MR * 64] __attribute__((aligned (64)));
+
+  for (guint p = p0; p < p1; p++)
+    for (guint m = 0; m < M; m += MR) {
+      int mr = (int) MIN (MR, M - m);
+      panel_rows (mr, Hprev + m * ldh, ldh, W, p, pre + m * ldp + p * 64,
+          ldp, g, 64);
+      for (int r = 0; r < mr; r++) {
+        float *c = C + (m + r) * ldc + p * 16;
+        float *h = Hout + (m + r) * ldo + p * 16;
+        __m512 ig = sigmoid512 (_mm512_load_ps (g + r * 64));
+        __m512 fg = sigmoid512 (_mm512_load_ps (g + r * 64 + 16));
+        __m512 gg = tanh512 (_mm512_load_ps (g + r * 64 + 32));
+        __m512 og = sigmoid512 (_mm512_load_ps (g + r * 64 + 48));
+        __m512 cn = _mm512_fmadd_ps (fg, _mm512_loadu_ps (c),
+            _mm512_mul_ps (ig, gg));
+        _mm512_storeu_ps (c, cn);
+        _mm512_storeu_ps (h, _mm512_mul_ps (og, tanh512 (cn)));
+      }
+    }
+}
+
+const SeqKernels seq_kernels_avx512 = {
+  .name = "avx512",
+  .gemm = gemm_avx512,
+  .lstm_step = lstm_step_avx512,
+};

@@ -1,0 +1,1192 @@
+/* seqenc — stacked LSTM with PyTorch nn.LSTM semantics (see lstm.h).
+ *
+ * The model keeps every weight matrix packed once at creation for the
+ * kernels (lib/kernels/kernels.h: transposed to [K][N], 64-column panels,
+ * gate columns interleaved per 16 hidden units, b_ih + b_hh folded into one
+ * bias). A forward call gathers the streams' h and c into the workspace,
+ * runs the chunk driver over chunks of at most max_steps steps and scatters
+ * h and c back; it allocates nothing.
+ */
+#include "seqenc/lstm.h"
+#include "seqenc/common.h"
+#include "kernels/kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Sizes above these are refused as absurd (SEQ_LSTM_ERROR_CONFIG/WEIGHTS). */
+#define SEQ_LSTM_MAX_WIDTH (1u << 16)   /* I, H, P */
+#define SEQ_LSTM_MAX_LAYERS 64
+/* Largest number of weight elements of one layer (4H x (I + O) + P x H). */
+#define SEQ_LSTM_MAX_LAYER_ELEMENTS ((gsize) 1 << 30)
+
+struct _SeqLstmModel {
+  gint ref_count;
+  guint I, H, L, P, O;
+  gboolean bias;
+  SeqLstmPrecision precision;
+  guint64 fingerprint;
+  SeqLstmNet net;               /* packed layers for the kernels */
+  float *zeros;
+};
+
+struct _SeqLstmState {
+  SeqLstmModel *model;
+  guint64 steps;
+  float *h;                     /* [L][O] */
+  float *c;                     /* [L][H] */
+};
+
+struct _SeqLstmWorkspace {
+  SeqLstmModel *model;
+  guint max_streams;
+  guint max_steps;
+  guint n_threads;
+  const SeqKernels *kernels;
+  SeqLstmScratch s;
+};
+
+G_DEFINE_QUARK (seq-lstm-error-quark, seq_lstm_error);
+
+SeqLstmParams
+seq_lstm_params_default (void)
+{
+  SeqLstmParams p = {
+    .input_size = 80,
+    .hidden_size = 256,
+    .num_layers = 2,
+    .proj_size = 0,
+    .bias = TRUE,
+    .seed = 0,
+  };
+  return p;
+}
+
+gboolean
+seq_lstm_precision_from_string (const gchar * name, SeqLstmPrecision * out)
+{
+  g_return_val_if_fail (out != NULL, FALSE);
+  if (name == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (name, "f32") == 0)
+    *out = SEQ_LSTM_PRECISION_F32;
+  else if (g_ascii_strcasecmp (name, "bf16") == 0)
+    *out = SEQ_LSTM_PRECISION_BF16;
+  else if (g_ascii_strcasecmp (name, "f16") == 0)
+    *out = SEQ_LSTM_PRECISION_F16;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+const gchar *
+seq_lstm_precision_to_string (SeqLstmPrecision precision)
+{
+  switch (precision) {
+    case SEQ_LSTM_PRECISION_BF16:
+      return "bf16";
+    case SEQ_LSTM_PRECISION_F16:
+      return "f16";
+    case SEQ_LSTM_PRECISION_F32:
+    default:
+      return "f32";
+  }
+}
+
+static SeqKDtype
+kdtype_of (SeqLstmPrecision p)
+{
+  switch (p) {
+    case SEQ_LSTM_PRECISION_BF16:
+      return SEQ_KDTYPE_BF16;
+    case SEQ_LSTM_PRECISION_F16:
+      return SEQ_KDTYPE_F16;
+    case SEQ_LSTM_PRECISION_F32:
+    default:
+      return SEQ_KDTYPE_F32;
+  }
+}
+
+/* ---- model construction ------------------------------------------------- */
+
+/* One layer's tensors in PyTorch layout (row-major, [out][in]). */
+typedef struct {
+  const float *w_ih;            /* [4H][K_in] */
+  const float *w_hh;            /* [4H][O] */
+  const float *b_ih;            /* [4H] or NULL */
+  const float *b_hh;            /* [4H] or NULL */
+  const float *w_hr;            /* [P][H] or NULL */
+} LayerSrc;
+
+static void
+model_free (SeqLstmModel * m)
+{
+  if (m->net.layers != NULL) {
+    for (guint l = 0; l < m->L; l++) {
+      SeqLstmLayerK *ly = &m->net.layers[l];
+      seq_packed_clear (&ly->wx);
+      seq_packed_clear (&ly->wh);
+      seq_packed_clear (&ly->wr);
+      seq_aligned_free (ly->bias);
+    }
+    g_free (m->net.layers);
+  }
+  seq_aligned_free (m->zeros);
+  g_free (m);
+}
+
+/* Packs a [4H][K] PyTorch gate matrix as [K][4Hp] with interleaved gates. */
+static gboolean
+pack_gates (SeqPacked * dst, const float *w, guint K, guint H, guint Hp,
+    SeqKDtype dt)
+{
+  gsize Np = (gsize) 4 * Hp;
+  float *dense = seq_aligned_floats ((gsize) K * Np + 1);
+  gboolean ok;
+
+  if (dense == NULL)
+    return FALSE;
+  for (guint u = 0; u < H; u++) {
+    guint p = u / SEQ_GATE_UNITS, j = u % SEQ_GATE_UNITS;
+    for (guint q = 0; q < 4; q++) {
+      gsize col = (gsize) p * SEQ_PANEL + q * SEQ_GATE_UNITS + j;
+      const float *row = w + ((gsize) q * H + u) * K;
+      for (guint k = 0; k < K; k++)
+        dense[(gsize) k * Np + col] = row[k];
+    }
+  }
+  ok = seq_packed_init (dst, dense, K, (guint) Np, dt);
+  seq_aligned_free (dense);
+  return ok;
+}
+
+/* Packs a [P][H] projection as [H][P]. */
+static gboolean
+pack_plain (SeqPacked * dst, const float *w, guint N, guint K, SeqKDtype dt)
+{
+  gsize Np = (gsize) ((N + SEQ_PANEL - 1) / SEQ_PANEL) * SEQ_PANEL;
+  float *dense = seq_aligned_floats ((gsize) K * Np + 1);
+  gboolean ok;
+
+  if (dense == NULL)
+    return FALSE;
+  for (guint n = 0; n < N; n++)
+    for (guint k = 0; k < K; k++)
+      dense[(gsize) k * Np + n] = w[(gsize) n * K + k];
+  ok = seq_packed_init (dst, dense, K, N, dt);
+  seq_aligned_free (dense);
+  return ok;
+}
+
+static guint64
+hash_bytes (guint64 h, const void *data, gsize n)
+{
+  const guint8 *b = data;
+  gsize i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    guint64 w;
+    memcpy (&w, b + i, 8);
+    h = (h ^ w) * G_GUINT64_CONSTANT (0x100000001b3);
+    h ^= h >> 29;
+  }
+  for (; i < n; i++)
+    h = (h ^ b[i]) * G_GUINT64_CONSTANT (0x100000001b3);
+  return h;
+}
+
+static guint64
+hash_u32 (guint64 h, guint32 v)
+{
+  return hash_bytes (h, &v, 4);
+}
+
+/* Takes the PyTorch-layout layers and builds a packed model. */
+static SeqLstmModel *
+model_build (guint I, guint H, guint L, guint P, gboolean bias,
+    SeqLstmPrecision precision, const LayerSrc * src, GError ** error)
+{
+  SeqLstmModel *m = g_new0 (SeqLstmModel, 1);
+  SeqKDtype dt = kdtype_of (precision);
+  guint Hp = (H + SEQ_GATE_UNITS - 1) / SEQ_GATE_UNITS * SEQ_GATE_UNITS;
+  guint O = P ? P : H;
+  gsize ldo = (gsize) (O + SEQ_PANEL - 1) / SEQ_PANEL * SEQ_PANEL;
+  guint64 fp = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  m->ref_count = 1;
+  m->I = I;
+  m->H = H;
+  m->L = L;
+  m->P = P;
+  m->O = O;
+  m->bias = bias;
+  m->precision = precision;
+  m->zeros = seq_aligned_floats (MAX ((gsize) 4 * Hp, ldo));
+  m->net.layers = g_new0 (SeqLstmLayerK, L);
+  m->net.L = L;
+  m->net.I = I;
+  m->net.H = H;
+  m->net.P = P;
+  m->net.O = O;
+  m->net.Hp = Hp;
+  m->net.ldo = ldo;
+  m->net.zeros = m->zeros;
+  if (m->zeros == NULL)
+    goto oom;
+
+  fp = hash_u32 (fp, 0x4c53544d);       /* "LSTM" */
+  fp = hash_u32 (fp, I);
+  fp = hash_u32 (fp, H);
+  fp = hash_u32 (fp, L);
+  fp = hash_u32 (fp, P);
+  fp = hash_u32 (fp, bias);
+  fp = hash_u32 (fp, precision);
+
+  for (guint l = 0; l < L; l++) {
+    SeqLstmLayerK *ly = &m->net.layers[l];
+    guint K_in = l == 0 ? I : O;
+
+    ly->K_in = K_in;
+    ly->bias = seq_aligned_floats ((gsize) 4 * Hp);
+    if (ly->bias == NULL
+        || !pack_gates (&ly->wx, src[l].w_ih, K_in, H, Hp, dt)
+        || !pack_gates (&ly->wh, src[l].w_hh, O, H, Hp, dt)
+        || (P && !pack_plain (&ly->wr, src[l].w_hr, P, H, dt)))
+      goto oom;
+    if (bias) {
+      for (guint u = 0; u < H; u++)
+        for (guint q = 0; q < 4; q++) {
+          gsize col = (gsize) (u / SEQ_GATE_UNITS) * SEQ_PANEL +
+              q * SEQ_GATE_UNITS + u % SEQ_GATE_UNITS;
+          ly->bias[col] = src[l].b_ih[q * H + u] + src[l].b_hh[q * H + u];
+        }
+    }
+    fp = hash_bytes (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
+    fp = hash_bytes (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
+    if (P)
+      fp = hash_bytes (fp, ly->wr.data, seq_packed_n_bytes (&ly->wr));
+    fp = hash_bytes (fp, ly->bias, (gsize) 4 * Hp * sizeof (float));
+  }
+  m->fingerprint = fp;
+  return m;
+
+oom:
+  g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG,
+      "LSTM model too large: out of memory (I=%u H=%u L=%u P=%u)", I, H, L,
+      P);
+  model_free (m);
+  return NULL;
+}
+
+static gboolean
+check_sizes (guint I, guint H, guint L, guint P, GQuark domain, gint code,
+    GError ** error)
+{
+  gsize O = P ? P : H;
+  gsize per_layer = (gsize) 4 * H * (MAX (I, O) + O) + (gsize) P * H;
+
+  if (I == 0 || H == 0 || L == 0) {
+    g_set_error (error, domain, code,
+        "LSTM sizes must be positive (input %u, hidden %u, layers %u)", I, H,
+        L);
+    return FALSE;
+  }
+  if (I > SEQ_LSTM_MAX_WIDTH || H > SEQ_LSTM_MAX_WIDTH
+      || L > SEQ_LSTM_MAX_LAYERS) {
+    g_set_error (error, domain, code,
+        "LSTM sizes too large (input %u, hidden %u, layers %u; limits %u, "
+        "%u, %u)", I, H, L, SEQ_LSTM_MAX_WIDTH, SEQ_LSTM_MAX_WIDTH,
+        SEQ_LSTM_MAX_LAYERS);
+    return FALSE;
+  }
+  if (P >= H) {
+    g_set_error (error, domain, code,
+        "LSTM proj_size %u must be smaller than hidden_size %u (as in "
+        "PyTorch)", P, H);
+    return FALSE;
+  }
+  if (per_layer > SEQ_LSTM_MAX_LAYER_ELEMENTS) {
+    g_set_error (error, domain, code,
+        "LSTM layer too large: %" G_GSIZE_FORMAT " weights (limit %"
+        G_GSIZE_FORMAT ")", per_layer, SEQ_LSTM_MAX_LAYER_ELEMENTS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+SeqLstmModel *
+seq_lstm_model_new_random_full (const SeqLstmParams * params,
+    SeqLstmPrecision precision, GError ** error)
+{
+  guint I, H, L, P, O;
+  float bound;
+  SeqRng rng;
+  LayerSrc *src;
+  float **bufs;
+  SeqLstmModel *m = NULL;
+
+  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  I = params->input_size;
+  H = params->hidden_size;
+  L = params->num_layers;
+  P = params->proj_size;
+  O = P ? P : H;
+  if (!check_sizes (I, H, L, P, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG, error))
+    return NULL;
+
+  /* PyTorch's reset_parameters: every parameter U(-1/sqrt(H), 1/sqrt(H)),
+   * drawn in the order of its _flat_weights: w_ih, w_hh, b_ih, b_hh, w_hr */
+  bound = 1.0f / sqrtf ((float) H);
+  seq_rng_init (&rng, params->seed);
+  src = g_new0 (LayerSrc, L);
+  bufs = g_new0 (float *, (gsize) L * 5);
+  for (guint l = 0; l < L; l++) {
+    guint K_in = l == 0 ? I : O;
+    gsize sizes[5] = { (gsize) 4 * H * K_in, (gsize) 4 * H * O,
+      params->bias ? (gsize) 4 * H : 0, params->bias ? (gsize) 4 * H : 0,
+      (gsize) P * H
+    };
+    for (guint t = 0; t < 5; t++) {
+      if (sizes[t] == 0)
+        continue;
+      bufs[l * 5 + t] = g_try_new (float, sizes[t]);
+      if (bufs[l * 5 + t] == NULL) {
+        g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG,
+            "LSTM model too large: out of memory");
+        goto done;
+      }
+      for (gsize i = 0; i < sizes[t]; i++)
+        bufs[l * 5 + t][i] = seq_rng_uniform (&rng, -bound, bound);
+    }
+    src[l].w_ih = bufs[l * 5];
+    src[l].w_hh = bufs[l * 5 + 1];
+    src[l].b_ih = bufs[l * 5 + 2];
+    src[l].b_hh = bufs[l * 5 + 3];
+    src[l].w_hr = bufs[l * 5 + 4];
+  }
+  m = model_build (I, H, L, P, params->bias, precision, src, error);
+
+done:
+  for (guint i = 0; i < L * 5; i++)
+    g_free (bufs[i]);
+  g_free (bufs);
+  g_free (src);
+  return m;
+}
+
+SeqLstmModel *
+seq_lstm_model_new_random (const SeqLstmParams * params, GError ** error)
+{
+  return seq_lstm_model_new_random_full (params, SEQ_LSTM_PRECISION_F32,
+      error);
+}
+
+/* ---- loading from a weight file ----------------------------------------- */
+
+#define WERR(...) g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_WEIGHTS, \
+    __VA_ARGS__)
+
+/* Finds the prefix: the text before "weight_ih_l0" in tensor names. */
+static gchar *
+detect_prefix (const SeqWeights * w, GError ** error)
+{
+  static const gchar key[] = "weight_ih_l0";
+  GPtrArray *cands = g_ptr_array_new_with_free_func (g_free);
+  guint n = seq_weights_n_tensors (w);
+  gchar *result = NULL;
+
+  for (guint i = 0; i < n; i++) {
+    const gchar *name = seq_weights_get (w, i)->name;
+    gsize len = strlen (name);
+    if (len >= sizeof (key) - 1
+        && strcmp (name + len - (sizeof (key) - 1), key) == 0)
+      g_ptr_array_add (cands, g_strndup (name, len - (sizeof (key) - 1)));
+  }
+  if (cands->len == 1) {
+    result = g_strdup (g_ptr_array_index (cands, 0));
+  } else if (cands->len == 0) {
+    WERR ("no LSTM weights found: no tensor name ends in \"weight_ih_l0\"");
+  } else {
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < cands->len; i++)
+      g_string_append_printf (s, "%s\"%s\"", i ? ", " : "",
+          (const gchar *) g_ptr_array_index (cands, i));
+    WERR ("ambiguous LSTM weights: %u candidate prefixes (%s); name one "
+        "(model-prefix)", cands->len, s->str);
+    g_string_free (s, TRUE);
+  }
+  g_ptr_array_unref (cands);
+  return result;
+}
+
+/* Reads tensor @prefix@name as f32 [d0][d1] (d1 = 0: rank 1); a dim < 0
+ * matches anything and is returned in @shape_out. NULL if absent (no error
+ * unless @required). */
+static float *
+read_tensor (const SeqWeights * w, const gchar * prefix, const gchar * name,
+    gboolean required, guint rank, gint64 d0, gint64 d1, gint64 * shape_out,
+    GError ** error)
+{
+  gchar *full = g_strconcat (prefix, name, NULL);
+  const SeqTensorInfo *t = seq_weights_find (w, full);
+  float *buf = NULL;
+  GError *err = NULL;
+
+  if (t == NULL) {
+    if (required)
+      WERR ("LSTM tensor \"%s\" is missing", full);
+    goto done;
+  }
+  if (t->rank != rank || (d0 >= 0 && t->shape[0] != d0)
+      || (rank > 1 && d1 >= 0 && t->shape[1] != d1)) {
+    GString *want = g_string_new ("[");
+    GString *have = g_string_new ("[");
+    g_string_append_printf (want, d0 >= 0 ? "%" G_GINT64_FORMAT : "*", d0);
+    if (rank > 1)
+      g_string_append_printf (want, d1 >= 0 ? ", %" G_GINT64_FORMAT : ", *",
+          d1);
+    for (guint i = 0; i < t->rank; i++)
+      g_string_append_printf (have, "%s%" G_GINT64_FORMAT, i ? ", " : "",
+          t->shape[i]);
+    g_string_append_c (want, ']');
+    g_string_append_c (have, ']');
+    WERR ("LSTM tensor \"%s\" has shape %s, expected %s", full, have->str,
+        want->str);
+    g_string_free (want, TRUE);
+    g_string_free (have, TRUE);
+    goto done;
+  }
+  for (guint i = 0; i < rank; i++)
+    if (t->shape[i] <= 0 || t->shape[i] > (gint64) 4 * SEQ_LSTM_MAX_WIDTH) {
+      WERR ("LSTM tensor \"%s\" has an unusable dimension %" G_GINT64_FORMAT,
+          full, t->shape[i]);
+      goto done;
+    }
+  if (shape_out != NULL)
+    for (guint i = 0; i < rank; i++)
+      shape_out[i] = t->shape[i];
+  buf = g_try_new (float, t->n_elements ? t->n_elements : 1);
+  if (buf == NULL) {
+    WERR ("LSTM tensor \"%s\" too large", full);
+    goto done;
+  }
+  if (!seq_tensor_to_f32 (t, buf, t->n_elements, &err)) {
+    WERR ("LSTM tensor \"%s\": %s", full, err->message);
+    g_clear_error (&err);
+    g_free (buf);
+    buf = NULL;
+  }
+done:
+  g_free (full);
+  return buf;
+}
+
+SeqLstmModel *
+seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
+    const gchar * prefix, SeqLstmPrecision precision, GError ** error)
+{
+  gchar *pre = NULL;
+  guint n, I = 0, H = 0, L = 0, P = 0, O;
+  gboolean bias;
+  gint64 shape[2];
+  LayerSrc *src = NULL;
+  float **bufs = NULL;
+  SeqLstmModel *m = NULL;
+  gchar *name;
+
+  g_return_val_if_fail (weights != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (prefix != NULL && prefix[0] != '\0') {
+    pre = g_strdup (prefix);
+  } else if ((pre = detect_prefix (weights, error)) == NULL) {
+    return NULL;
+  }
+
+  /* bidirectional: refused */
+  n = seq_weights_n_tensors (weights);
+  for (guint i = 0; i < n; i++) {
+    const gchar *tn = seq_weights_get (weights, i)->name;
+    if (g_str_has_prefix (tn, pre) && g_str_has_suffix (tn, "_reverse")) {
+      g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_UNSUPPORTED,
+          "bidirectional LSTM weights (\"%s\") are not supported: a "
+          "streaming encoder has no future context to run the reverse "
+          "direction on", tn);
+      goto done;
+    }
+  }
+
+  /* layer count */
+  for (L = 0; L <= SEQ_LSTM_MAX_LAYERS; L++) {
+    name = g_strdup_printf ("%sweight_ih_l%u", pre, L);
+    gboolean found = seq_weights_find (weights, name) != NULL;
+    g_free (name);
+    if (!found)
+      break;
+  }
+  if (L == 0) {
+    WERR ("LSTM tensor \"%sweight_ih_l0\" is missing", pre);
+    goto done;
+  }
+  if (L > SEQ_LSTM_MAX_LAYERS) {
+    WERR ("too many LSTM layers (limit %u)", SEQ_LSTM_MAX_LAYERS);
+    goto done;
+  }
+
+  /* sizes from layer 0 */
+  {
+    const SeqTensorInfo *t;
+    name = g_strconcat (pre, "weight_ih_l0", NULL);
+    t = seq_weights_find (weights, name);
+    g_free (name);
+    if (t->rank != 2 || t->shape[0] <= 0 || t->shape[0] % 4 != 0
+        || t->shape[1] <= 0 || t->shape[0] / 4 > SEQ_LSTM_MAX_WIDTH
+        || t->shape[1] > SEQ_LSTM_MAX_WIDTH) {
+      WERR ("LSTM tensor \"%sweight_ih_l0\" must be [4*hidden, input] with "
+          "sizes up to %u", pre, SEQ_LSTM_MAX_WIDTH);
+      goto done;
+    }
+    H = (guint) (t->shape[0] / 4);
+    I = (guint) t->shape[1];
+    name = g_strconcat (pre, "weight_hr_l0", NULL);
+    t = seq_weights_find (weights, name);
+    g_free (name);
+    if (t != NULL) {
+      if (t->rank != 2 || t->shape[0] <= 0
+          || t->shape[0] > SEQ_LSTM_MAX_WIDTH) {
+        WERR ("LSTM tensor \"%sweight_hr_l0\" must be [proj, hidden]", pre);
+        goto done;
+      }
+      P = (guint) t->shape[0];
+    }
+    name = g_strconcat (pre, "bias_ih_l0", NULL);
+    bias = seq_weights_find (weights, name) != NULL;
+    g_free (name);
+  }
+  O = P ? P : H;
+  if (!check_sizes (I, H, L, P, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_WEIGHTS, error))
+    goto done;
+
+  src = g_new0 (LayerSrc, L);
+  bufs = g_new0 (float *, (gsize) L * 5);
+  for (guint l = 0; l < L; l++) {
+    guint K_in = l == 0 ? I : O;
+    gchar *nm[5];
+    nm[0] = g_strdup_printf ("weight_ih_l%u", l);
+    nm[1] = g_strdup_printf ("weight_hh_l%u", l);
+    nm[2] = g_strdup_printf ("bias_ih_l%u", l);
+    nm[3] = g_strdup_printf ("bias_hh_l%u", l);
+    nm[4] = g_strdup_printf ("weight_hr_l%u", l);
+    bufs[l * 5] = read_tensor (weights, pre, nm[0], TRUE, 2, 4 * (gint64) H,
+        K_in, shape, error);
+    if (bufs[l * 5] != NULL)
+      bufs[l * 5 + 1] = read_tensor (weights, pre, nm[1], TRUE, 2,
+          4 * (gint64) H, O, shape, error);
+    if (bufs[l * 5 + 1] != NULL && bias) {
+      bufs[l * 5 + 2] = read_tensor (weights, pre, nm[2], TRUE, 1,
+          4 * (gint64) H, 0, shape, error);
+      if (bufs[l * 5 + 2] != NULL)
+        bufs[l * 5 + 3] = read_tensor (weights, pre, nm[3], TRUE, 1,
+            4 * (gint64) H, 0, shape, error);
+    } else if (bufs[l * 5 + 1] != NULL) {
+      /* no biases: none may appear in any layer */
+      for (guint i = 2; i < 4; i++) {
+        gchar *full = g_strconcat (pre, nm[i], NULL);
+        if (seq_weights_find (weights, full) != NULL
+            && (error == NULL || *error == NULL))
+          WERR ("LSTM tensor \"%s\" present but \"%sbias_ih_l0\" is not: "
+              "biases must be given for both directions of every layer or "
+              "not at all", full, pre);
+        g_free (full);
+      }
+    }
+    if ((error == NULL || *error == NULL) && bufs[l * 5 + 1] != NULL
+        && (!bias || bufs[l * 5 + 3] != NULL)) {
+      gchar *full = g_strconcat (pre, nm[4], NULL);
+      if (P)
+        bufs[l * 5 + 4] = read_tensor (weights, pre, nm[4], TRUE, 2, P, H,
+            shape, error);
+      else if (seq_weights_find (weights, full) != NULL)
+        WERR ("LSTM tensor \"%s\" present but layer 0 has no projection",
+            full);
+      g_free (full);
+    }
+    for (guint i = 0; i < 5; i++)
+      g_free (nm[i]);
+    if (bufs[l * 5] == NULL || bufs[l * 5 + 1] == NULL
+        || (bias && (bufs[l * 5 + 2] == NULL || bufs[l * 5 + 3] == NULL))
+        || (P && bufs[l * 5 + 4] == NULL)
+        || (error != NULL && *error != NULL)) {
+      if (error != NULL && *error == NULL)
+        WERR ("LSTM layer %u: inconsistent tensors", l);
+      goto done;
+    }
+    src[l].w_ih = bufs[l * 5];
+    src[l].w_hh = bufs[l * 5 + 1];
+    src[l].b_ih = bufs[l * 5 + 2];
+    src[l].b_hh = bufs[l * 5 + 3];
+    src[l].w_hr = bufs[l * 5 + 4];
+  }
+  m = model_build (I, H, L, P, bias, precision, src, error);
+
+done:
+  if (bufs != NULL) {
+    for (guint i = 0; i < L * 5; i++)
+      g_free (bufs[i]);
+    g_free (bufs);
+  }
+  g_free (src);
+  g_free (pre);
+  return m;
+}
+
+SeqLstmModel *
+seq_lstm_model_new_from_weights (const SeqWeights * weights,
+    const gchar * prefix, GError ** error)
+{
+  return seq_lstm_model_new_from_weights_full (weights, prefix,
+      SEQ_LSTM_PRECISION_F32, error);
+}
+
+SeqLstmModel *
+seq_lstm_model_new_from_file_full (const gchar * path, const gchar * prefix,
+    SeqLstmPrecision precision, GError ** error)
+{
+  SeqWeights *w;
+  SeqLstmModel *m;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  w = seq_weights_open (path, error);
+  if (w == NULL)
+    return NULL;
+  m = seq_lstm_model_new_from_weights_full (w, prefix, precision, error);
+  seq_weights_unref (w);
+  return m;
+}
+
+SeqLstmModel *
+seq_lstm_model_new_from_file (const gchar * path, const gchar * prefix,
+    GError ** error)
+{
+  return seq_lstm_model_new_from_file_full (path, prefix,
+      SEQ_LSTM_PRECISION_F32, error);
+}
+
+SeqLstmModel *
+seq_lstm_model_ref (SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  g_atomic_int_inc (&model->ref_count);
+  return model;
+}
+
+void
+seq_lstm_model_unref (SeqLstmModel * model)
+{
+  if (model == NULL)
+    return;
+  if (g_atomic_int_dec_and_test (&model->ref_count))
+    model_free (model);
+}
+
+guint
+seq_lstm_model_input_size (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->I;
+}
+
+guint
+seq_lstm_model_hidden_size (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->H;
+}
+
+guint
+seq_lstm_model_num_layers (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->L;
+}
+
+guint
+seq_lstm_model_proj_size (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->P;
+}
+
+guint
+seq_lstm_model_output_size (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->O;
+}
+
+guint
+seq_lstm_model_output_width (const SeqLstmModel * model, SeqLstmOutput mode)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return mode == SEQ_LSTM_OUTPUT_ALL_LAYERS ? model->L * model->O : model->O;
+}
+
+SeqLstmPrecision
+seq_lstm_model_get_precision (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, SEQ_LSTM_PRECISION_F32);
+  return model->precision;
+}
+
+gboolean
+seq_lstm_model_has_bias (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  return model->bias;
+}
+
+guint64
+seq_lstm_model_get_fingerprint (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return model->fingerprint;
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+SeqLstmState *
+seq_lstm_state_new (const SeqLstmModel * model)
+{
+  SeqLstmState *s;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  s = g_new0 (SeqLstmState, 1);
+  s->model = seq_lstm_model_ref ((SeqLstmModel *) model);
+  s->h = g_new0 (float, (gsize) model->L * model->O);
+  s->c = g_new0 (float, (gsize) model->L * model->H);
+  return s;
+}
+
+void
+seq_lstm_state_free (SeqLstmState * state)
+{
+  if (state == NULL)
+    return;
+  g_free (state->h);
+  g_free (state->c);
+  seq_lstm_model_unref (state->model);
+  g_free (state);
+}
+
+void
+seq_lstm_state_reset (SeqLstmState * state)
+{
+  g_return_if_fail (state != NULL);
+  memset (state->h, 0, (gsize) state->model->L * state->model->O *
+      sizeof (float));
+  memset (state->c, 0, (gsize) state->model->L * state->model->H *
+      sizeof (float));
+  state->steps = 0;
+}
+
+guint64
+seq_lstm_state_get_steps (const SeqLstmState * state)
+{
+  g_return_val_if_fail (state != NULL, 0);
+  return state->steps;
+}
+
+void
+seq_lstm_state_get (const SeqLstmState * state, guint layer,
+    gboolean which_h, float *dst)
+{
+  const SeqLstmModel *m;
+
+  g_return_if_fail (state != NULL && dst != NULL);
+  m = state->model;
+  g_return_if_fail (layer < m->L);
+  if (which_h)
+    memcpy (dst, state->h + (gsize) layer * m->O, m->O * sizeof (float));
+  else
+    memcpy (dst, state->c + (gsize) layer * m->H, m->H * sizeof (float));
+}
+
+void
+seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
+    const float *src)
+{
+  const SeqLstmModel *m;
+
+  g_return_if_fail (state != NULL && src != NULL);
+  m = state->model;
+  g_return_if_fail (layer < m->L);
+  if (which_h)
+    memcpy (state->h + (gsize) layer * m->O, src, m->O * sizeof (float));
+  else
+    memcpy (state->c + (gsize) layer * m->H, src, m->H * sizeof (float));
+}
+
+/* State blob, all integers and floats little-endian:
+ *
+ *   offset  size  field
+ *   0       8     magic "SEQLSTMS"
+ *   8       4     format version (1)
+ *   12      4     header size in bytes (64)
+ *   16      4     num_layers L
+ *   20      4     input_size I
+ *   24      4     hidden_size H
+ *   28      4     proj_size P
+ *   32      4     precision (SeqLstmPrecision)
+ *   36      4     reserved (0)
+ *   40      8     model fingerprint (seq_lstm_model_get_fingerprint)
+ *   48      8     steps since t = 0
+ *   56      8     payload size in bytes: 4 * L * (O + H)
+ *   64      ...   h of every layer ([L][O] f32), then c ([L][H] f32)
+ *   end-4   4     CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
+ */
+#define BLOB_MAGIC "SEQLSTMS"
+#define BLOB_VERSION 1
+#define BLOB_HEADER 64
+
+static guint32
+crc32_ieee (const guint8 * p, gsize n)
+{
+  guint32 crc = 0xffffffffu;
+  for (gsize i = 0; i < n; i++) {
+    crc ^= p[i];
+    for (int b = 0; b < 8; b++)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+static void
+put_u32 (guint8 * p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+}
+
+static void
+put_u64 (guint8 * p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+}
+
+static guint32
+get_u32 (const guint8 * p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static guint64
+get_u64 (const guint8 * p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
+
+GBytes *
+seq_lstm_state_save (const SeqLstmState * state)
+{
+  const SeqLstmModel *m;
+  gsize nh, nc, payload, total;
+  guint8 *b;
+
+  g_return_val_if_fail (state != NULL, NULL);
+  m = state->model;
+  nh = (gsize) m->L * m->O;
+  nc = (gsize) m->L * m->H;
+  payload = (nh + nc) * 4;
+  total = BLOB_HEADER + payload + 4;
+  b = g_malloc0 (total);
+  memcpy (b, BLOB_MAGIC, 8);
+  put_u32 (b + 8, BLOB_VERSION);
+  put_u32 (b + 12, BLOB_HEADER);
+  put_u32 (b + 16, m->L);
+  put_u32 (b + 20, m->I);
+  put_u32 (b + 24, m->H);
+  put_u32 (b + 28, m->P);
+  put_u32 (b + 32, m->precision);
+  put_u64 (b + 40, m->fingerprint);
+  put_u64 (b + 48, state->steps);
+  put_u64 (b + 56, payload);
+  for (gsize i = 0; i < nh; i++) {
+    guint32 u;
+    memcpy (&u, &state->h[i], 4);
+    put_u32 (b + BLOB_HEADER + 4 * i, u);
+  }
+  for (gsize i = 0; i < nc; i++) {
+    guint32 u;
+    memcpy (&u, &state->c[i], 4);
+    put_u32 (b + BLOB_HEADER + 4 * (nh + i), u);
+  }
+  put_u32 (b + total - 4, crc32_ieee (b, total - 4));
+  return g_bytes_new_take (b, total);
+}
+
+#define SERR(...) g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_STATE, \
+    __VA_ARGS__)
+
+gboolean
+seq_lstm_state_restore (SeqLstmState * state, GBytes * blob, GError ** error)
+{
+  const SeqLstmModel *m;
+  const guint8 *b;
+  gsize n, nh, nc, payload;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (blob != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  m = state->model;
+  b = g_bytes_get_data (blob, &n);
+  nh = (gsize) m->L * m->O;
+  nc = (gsize) m->L * m->H;
+  payload = (nh + nc) * 4;
+
+  if (n < BLOB_HEADER + 4 || memcmp (b, BLOB_MAGIC, 8) != 0) {
+    SERR ("not an LSTM state blob (bad magic or only %" G_GSIZE_FORMAT
+        " bytes)", n);
+    return FALSE;
+  }
+  if (get_u32 (b + 8) != BLOB_VERSION || get_u32 (b + 12) != BLOB_HEADER) {
+    SERR ("LSTM state blob version %u is not supported (expected %u)",
+        get_u32 (b + 8), BLOB_VERSION);
+    return FALSE;
+  }
+  if (get_u64 (b + 56) != payload || n != BLOB_HEADER + payload + 4) {
+    SERR ("LSTM state blob is truncated or does not fit this model (%"
+        G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT ")", n,
+        (gsize) (BLOB_HEADER + payload + 4));
+    return FALSE;
+  }
+  if (crc32_ieee (b, n - 4) != get_u32 (b + n - 4)) {
+    SERR ("LSTM state blob is corrupted (checksum mismatch)");
+    return FALSE;
+  }
+  if (get_u32 (b + 16) != m->L || get_u32 (b + 20) != m->I
+      || get_u32 (b + 24) != m->H || get_u32 (b + 28) != m->P) {
+    SERR ("LSTM state blob is for a model of other sizes (L=%u I=%u H=%u "
+        "P=%u; this model L=%u I=%u H=%u P=%u)", get_u32 (b + 16),
+        get_u32 (b + 20), get_u32 (b + 24), get_u32 (b + 28), m->L, m->I,
+        m->H, m->P);
+    return FALSE;
+  }
+  if (get_u64 (b + 40) != m->fingerprint
+      || get_u32 (b + 32) != (guint32) m->precision) {
+    SERR ("LSTM state blob was written for another model (fingerprint "
+        "%016" G_GINT64_MODIFIER "x, this model %016" G_GINT64_MODIFIER "x)",
+        get_u64 (b + 40), m->fingerprint);
+    return FALSE;
+  }
+  for (gsize i = 0; i < nh; i++) {
+    guint32 u = get_u32 (b + BLOB_HEADER + 4 * i);
+    memcpy (&state->h[i], &u, 4);
+  }
+  for (gsize i = 0; i < nc; i++) {
+    guint32 u = get_u32 (b + BLOB_HEADER + 4 * (nh + i));
+    memcpy (&state->c[i], &u, 4);
+  }
+  state->steps = get_u64 (b + 48);
+  return TRUE;
+}
+
+/* ---- workspace and forward ---------------------------------------------- */
+
+/* Upper bound of one scratch array, elements (the workspace is refused
+ * beyond: ~4 GiB of f32). */
+#define SEQ_LSTM_MAX_SCRATCH ((gsize) 1 << 30)
+
+static float *
+scratch_alloc (gsize a, gsize b, gboolean * ok)
+{
+  gsize n;
+  float *p;
+  if (!*ok || !seq_size_mul (a, b, &n) || n > SEQ_LSTM_MAX_SCRATCH) {
+    *ok = FALSE;
+    return NULL;
+  }
+  p = seq_aligned_floats (n);
+  if (p == NULL)
+    *ok = FALSE;
+  return p;
+}
+
+SeqLstmWorkspace *
+seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
+    guint max_steps, guint n_threads)
+{
+  SeqLstmWorkspace *ws;
+  const SeqLstmNet *net;
+  gboolean ok = TRUE;
+  gsize rows;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (max_streams > 0 && max_steps > 0, NULL);
+
+  net = &model->net;
+  ws = g_new0 (SeqLstmWorkspace, 1);
+  ws->model = seq_lstm_model_ref ((SeqLstmModel *) model);
+  ws->max_streams = max_streams;
+  ws->max_steps = max_steps;
+  ws->n_threads = n_threads == 0 ? seq_kernels_max_threads () : n_threads;
+#ifndef SEQ_HAVE_OPENMP
+  ws->n_threads = 1;
+#endif
+  ws->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
+
+  if (!seq_size_mul (max_streams, max_steps, &rows) || rows > G_MAXUINT) {
+    ok = FALSE;
+    rows = 0;
+  }
+  ws->s.max_rows = (guint) rows;
+  ws->s.pre = scratch_alloc (rows, (gsize) 4 * net->Hp, &ok);
+  ws->s.y[0] = scratch_alloc (rows, net->ldo, &ok);
+  ws->s.y[1] = scratch_alloc (rows, net->ldo, &ok);
+  ws->s.hraw = scratch_alloc (max_streams, net->Hp, &ok);
+  ws->s.h0 = scratch_alloc ((gsize) net->L * max_streams, net->ldo, &ok);
+  ws->s.c = scratch_alloc ((gsize) net->L * max_streams, net->Hp, &ok);
+  if (!ok) {
+    g_warning ("LSTM workspace for %u streams x %u steps is too large",
+        max_streams, max_steps);
+    seq_lstm_workspace_free (ws);
+    return NULL;
+  }
+  return ws;
+}
+
+void
+seq_lstm_workspace_free (SeqLstmWorkspace * ws)
+{
+  if (ws == NULL)
+    return;
+  seq_aligned_free (ws->s.pre);
+  seq_aligned_free (ws->s.y[0]);
+  seq_aligned_free (ws->s.y[1]);
+  seq_aligned_free (ws->s.hraw);
+  seq_aligned_free (ws->s.h0);
+  seq_aligned_free (ws->s.c);
+  seq_lstm_model_unref (ws->model);
+  g_free (ws);
+}
+
+guint
+seq_lstm_workspace_get_n_threads (const SeqLstmWorkspace * ws)
+{
+  g_return_val_if_fail (ws != NULL, 1);
+  return ws->n_threads;
+}
+
+guint
+seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws)
+{
+  g_return_val_if_fail (ws != NULL, 0);
+  return ws->max_streams;
+}
+
+gboolean
+seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws, SeqLstmKernels kernels,
+    GError ** error)
+{
+  const SeqKernels *k;
+  SeqKernelsIsa isa;
+
+  g_return_val_if_fail (ws != NULL, FALSE);
+  switch (kernels) {
+    case SEQ_LSTM_KERNELS_SCALAR:
+      isa = SEQ_KERNELS_SCALAR;
+      break;
+    case SEQ_LSTM_KERNELS_AVX2:
+      isa = SEQ_KERNELS_AVX2;
+      break;
+    case SEQ_LSTM_KERNELS_AVX512:
+      isa = SEQ_KERNELS_AVX512;
+      break;
+    case SEQ_LSTM_KERNELS_AUTO:
+    default:
+      isa = SEQ_KERNELS_AUTO;
+      break;
+  }
+  k = seq_kernels_get (isa);
+  if (k == NULL) {
+    g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_UNSUPPORTED,
+        "these LSTM kernels are not built in or not supported by this CPU");
+    return FALSE;
+  }
+  ws->kernels = k;
+  return TRUE;
+}
+
+const gchar *
+seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws)
+{
+  g_return_val_if_fail (ws != NULL, NULL);
+  return ws->kernels->name;
+}
+
+void
+seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
+    guint n_streams, const float *input, guint n_steps, float *output,
+    SeqLstmOutput mode, SeqLstmWorkspace * ws)
+{
+  const SeqLstmNet *net;
+  guint L, O, H, Hp, B = n_streams, width;
+  gsize ldo;
+  gboolean all = mode == SEQ_LSTM_OUTPUT_ALL_LAYERS;
+
+  g_return_if_fail (model != NULL && ws != NULL);
+  g_return_if_fail (ws->model == model
+      || ws->model->fingerprint == model->fingerprint);
+  g_return_if_fail (n_streams <= ws->max_streams);
+  g_return_if_fail (n_steps == 0 || (states != NULL && input != NULL
+          && output != NULL));
+  if (n_steps == 0 || n_streams == 0)
+    return;
+
+  net = &model->net;
+  L = model->L;
+  O = model->O;
+  H = model->H;
+  Hp = net->Hp;
+  ldo = net->ldo;
+  width = all ? L * O : O;
+
+  for (guint b = 0; b < B; b++) {
+    g_return_if_fail (states[b] != NULL && states[b]->model->fingerprint ==
+        model->fingerprint);
+    for (guint l = 0; l < L; l++) {
+      memcpy (ws->s.h0 + ((gsize) l * B + b) * ldo,
+          states[b]->h + (gsize) l * O, O * sizeof (float));
+      memcpy (ws->s.c + ((gsize) l * B + b) * Hp,
+          states[b]->c + (gsize) l * H, H * sizeof (float));
+    }
+  }
+
+  {
+    guint chunk = MAX (1u, ws->s.max_rows / B);
+    chunk = MIN (chunk, ws->max_steps * (ws->max_streams / B));
+    for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
+      guint T = MIN (chunk, n_steps - t0);
+      seq_lstm_run_chunk (ws->kernels, ws->n_threads, net, &ws->s, B, T,
+          input + (gsize) t0 * B * model->I, model->I,
+          output + (gsize) t0 * B * width, width, all);
+    }
+  }
+
+  for (guint b = 0; b < B; b++) {
+    for (guint l = 0; l < L; l++) {
+      memcpy (states[b]->h + (gsize) l * O,
+          ws->s.h0 + ((gsize) l * B + b) * ldo, O * sizeof (float));
+      memcpy (states[b]->c + (gsize) l * H,
+          ws->s.c + ((gsize) l * B + b) * Hp, H * sizeof (float));
+    }
+    states[b]->steps += n_steps;
+  }
+}

@@ -1,0 +1,874 @@
+/* seqenc tests — stacked LSTM: parity with PyTorch nn.LSTM (fixtures from
+ * tests/gen_lstm_fixtures.py), bitwise invariances (T chunking, threads,
+ * batch composition, kernels), state reset/save/restore, bad weights. */
+#include "seqtest.h"
+
+#include <seqenc/seqenc.h>
+#include <math.h>
+#include <string.h>
+#include <stdio.h>
+
+/* Max abs error vs PyTorch f32 nn.LSTM (ARCHITECTURE.md invariant 3). Our
+ * kernels use one fmaf chain per output and a Cephes-style exp (2 ulp), torch
+ * uses MKL/OpenBLAS dot products and libm: measured differences are ~1e-7. */
+#define LSTM_PARITY_TOL 1e-5
+/* Storage-precision error bounds vs the f32 reference output on the
+ * all_layers fixture (inputs ~N(0,1), 3 layers of 64): bf16 keeps 8 mantissa
+ * bits (relative weight error 2^-9), f16 11 bits (2^-12). Measured maxima
+ * (printed by the test): bf16 7.7e-4, f16 8.2e-5; the bounds are ~4x that. */
+#define LSTM_BF16_TOL 3e-3
+#define LSTM_F16_TOL 3e-4
+
+static double parity_max = 0.0;
+
+static const SeqLstmKernels all_kernels[] = {
+  SEQ_LSTM_KERNELS_SCALAR, SEQ_LSTM_KERNELS_AVX2, SEQ_LSTM_KERNELS_AVX512,
+};
+static const char *const kernel_names[] = { "auto", "scalar", "avx2",
+  "avx512"
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static float *
+tensor_f32 (SeqWeights * w, const char *name, gsize * n)
+{
+  const SeqTensorInfo *t = seq_weights_find (w, name);
+  GError *err = NULL;
+  float *buf;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (t);
+  buf = g_new (float, t->n_elements);
+  CU_ASSERT_TRUE_FATAL (seq_tensor_to_f32 (t, buf, t->n_elements, &err));
+  if (n)
+    *n = t->n_elements;
+  return buf;
+}
+
+static void
+random_fill (float *x, gsize n, guint64 seed, float scale)
+{
+  SeqRng r;
+  seq_rng_init (&r, seed);
+  for (gsize i = 0; i < n; i++)
+    x[i] = seq_rng_uniform (&r, -scale, scale);
+}
+
+/* Runs @T steps of B streams (fresh states) in calls of @split steps (0 =
+ * all at once); returns the output, states freed. */
+static float *
+run_split (SeqLstmModel * m, guint B, guint T, const float *x, guint split,
+    guint n_threads, guint max_steps, SeqLstmKernels kern, SeqLstmOutput mode)
+{
+  guint I = seq_lstm_model_input_size (m);
+  guint W = seq_lstm_model_output_width (m, mode);
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, B, max_steps, n_threads);
+  SeqLstmState **st = g_new0 (SeqLstmState *, B);
+  float *y = g_new0 (float, (gsize) T * B * W);
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ws);
+  CU_ASSERT_TRUE_FATAL (seq_lstm_workspace_set_kernels (ws, kern, NULL));
+  for (guint b = 0; b < B; b++)
+    st[b] = seq_lstm_state_new (m);
+  if (split == 0)
+    split = T;
+  for (guint t = 0; t < T; t += split) {
+    guint n = MIN (split, T - t);
+    seq_lstm_forward (m, st, B, x + (gsize) t * B * I, n,
+        y + (gsize) t * B * W, mode, ws);
+  }
+  for (guint b = 0; b < B; b++)
+    seq_lstm_state_free (st[b]);
+  g_free (st);
+  seq_lstm_workspace_free (ws);
+  return y;
+}
+
+static gboolean
+kernels_available (SeqLstmModel * m, SeqLstmKernels k)
+{
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 1, 1);
+  gboolean ok = seq_lstm_workspace_set_kernels (ws, k, NULL);
+  seq_lstm_workspace_free (ws);
+  return ok;
+}
+
+static SeqLstmModel *
+random_model (guint I, guint H, guint L, guint P, gboolean bias, guint64 seed,
+    SeqLstmPrecision prec)
+{
+  SeqLstmParams p = seq_lstm_params_default ();
+  GError *err = NULL;
+  SeqLstmModel *m;
+
+  p.input_size = I;
+  p.hidden_size = H;
+  p.num_layers = L;
+  p.proj_size = P;
+  p.bias = bias;
+  p.seed = seed;
+  m = seq_lstm_model_new_random_full (&p, prec, &err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m);
+  return m;
+}
+
+/* ---- parity with PyTorch ------------------------------------------------ */
+
+static double
+check_fixture_with (const char *file, SeqLstmKernels kern, guint n_threads,
+    SeqLstmPrecision prec)
+{
+  gchar *path = seq_test_data_path (file);
+  GError *err = NULL;
+  SeqWeights *w = seq_weights_open (path, &err);
+  SeqLstmModel *m;
+  SeqLstmWorkspace *ws;
+  SeqLstmState **st;
+  const SeqTensorInfo *ti;
+  float *x, *h0, *c0, *ref, *hn, *cn, *y, *tmp;
+  guint T, B, I, L, O, H, W, t1;
+  gboolean all;
+  SeqLstmOutput mode;
+  double maxd = 0.0, d;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (w);
+  /* prefix auto-detected (fixtures use "lstm.", "encoder.rnn." and "") */
+  m = seq_lstm_model_new_from_weights_full (w, NULL, prec, &err);
+  if (m == NULL)
+    fprintf (stderr, "%s: %s\n", file, err->message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m);
+
+  ti = seq_weights_find (w, "test.input");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ti);
+  T = (guint) ti->shape[0];
+  B = (guint) ti->shape[1];
+  I = (guint) ti->shape[2];
+  L = seq_lstm_model_num_layers (m);
+  O = seq_lstm_model_output_size (m);
+  H = seq_lstm_model_hidden_size (m);
+  CU_ASSERT_EQUAL (I, seq_lstm_model_input_size (m));
+  t1 = (guint) atoi (seq_weights_get_metadata (w, "t1"));
+  all = g_str_equal (seq_weights_get_metadata (w, "all_layers"), "1");
+  mode = all ? SEQ_LSTM_OUTPUT_ALL_LAYERS : SEQ_LSTM_OUTPUT_LAST_LAYER;
+  W = seq_lstm_model_output_width (m, mode);
+
+  x = tensor_f32 (w, "test.input", NULL);
+  h0 = tensor_f32 (w, "test.h0", NULL);
+  c0 = tensor_f32 (w, "test.c0", NULL);
+  ref = tensor_f32 (w, "test.output", NULL);
+  hn = tensor_f32 (w, "test.h_n", NULL);
+  cn = tensor_f32 (w, "test.c_n", NULL);
+  y = g_new0 (float, (gsize) T * B * W);
+  tmp = g_new0 (float, MAX (O, H));
+
+  ws = seq_lstm_workspace_new (m, B, T, n_threads);
+  CU_ASSERT_TRUE_FATAL (seq_lstm_workspace_set_kernels (ws, kern, NULL));
+  st = g_new0 (SeqLstmState *, B);
+  for (guint b = 0; b < B; b++) {
+    st[b] = seq_lstm_state_new (m);
+    for (guint l = 0; l < L; l++) {
+      seq_lstm_state_set (st[b], l, TRUE, h0 + ((gsize) l * B + b) * O);
+      seq_lstm_state_set (st[b], l, FALSE, c0 + ((gsize) l * B + b) * H);
+    }
+  }
+  if (t1 > 0) {
+    seq_lstm_forward (m, st, B, x, t1, y, mode, ws);
+    seq_lstm_forward (m, st, B, x + (gsize) t1 * B * I, T - t1,
+        y + (gsize) t1 * B * W, mode, ws);
+  } else {
+    seq_lstm_forward (m, st, B, x, T, y, mode, ws);
+  }
+  CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st[0]), T);
+
+  maxd = seq_test_max_abs_diff (y, ref, (gsize) T * B * W);
+  for (guint b = 0; b < B; b++)
+    for (guint l = 0; l < L; l++) {
+      seq_lstm_state_get (st[b], l, TRUE, tmp);
+      d = seq_test_max_abs_diff (tmp, hn + ((gsize) l * B + b) * O, O);
+      maxd = isnan (d) || d > maxd ? d : maxd;
+      seq_lstm_state_get (st[b], l, FALSE, tmp);
+      d = seq_test_max_abs_diff (tmp, cn + ((gsize) l * B + b) * H, H);
+      maxd = isnan (d) || d > maxd ? d : maxd;
+    }
+
+  for (guint b = 0; b < B; b++)
+    seq_lstm_state_free (st[b]);
+  g_free (st);
+  seq_lstm_workspace_free (ws);
+  g_free (x);
+  g_free (h0);
+  g_free (c0);
+  g_free (ref);
+  g_free (hn);
+  g_free (cn);
+  g_free (y);
+  g_free (tmp);
+  seq_lstm_model_unref (m);
+  seq_weights_unref (w);
+  g_free (path);
+  return maxd;
+}
+
+static void
+check_fixture (const char *file)
+{
+  SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
+      SEQ_LSTM_PRECISION_F32);
+
+  for (guint k = 0; k < G_N_ELEMENTS (all_kernels); k++) {
+    double d;
+    if (!kernels_available (probe, all_kernels[k]))
+      continue;
+    d = check_fixture_with (file, all_kernels[k], 2, SEQ_LSTM_PRECISION_F32);
+    printf ("  %s %s kernels: max|err| vs PyTorch = %.3g\n", file,
+        kernel_names[all_kernels[k]], d);
+    CU_ASSERT (d <= LSTM_PARITY_TOL);
+    if (d > parity_max || isnan (d))
+      parity_max = d;
+  }
+  seq_lstm_model_unref (probe);
+}
+
+static void
+test_matches_pytorch_basic (void)
+{
+  check_fixture ("lstm_basic.safetensors");
+}
+
+static void
+test_matches_pytorch_no_bias_two_layers (void)
+{
+  check_fixture ("lstm_nobias_2l.safetensors");
+}
+
+static void
+test_matches_pytorch_proj_three_layers_initial_state (void)
+{
+  check_fixture ("lstm_proj_3l.safetensors");
+}
+
+static void
+test_matches_pytorch_all_layers_output (void)
+{
+  check_fixture ("lstm_all_layers.safetensors");
+}
+
+static void
+test_matches_pytorch_state_carried_across_calls (void)
+{
+  check_fixture ("lstm_two_calls.safetensors");
+}
+
+static void
+test_reduced_precision_error_is_bounded (void)
+{
+  double e32 = check_fixture_with ("lstm_all_layers.safetensors",
+      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_F32);
+  double ebf = check_fixture_with ("lstm_all_layers.safetensors",
+      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_BF16);
+  double ef16 = check_fixture_with ("lstm_all_layers.safetensors",
+      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_F16);
+
+  printf ("  max|err| vs PyTorch f32: f32 %.3g, bf16 %.3g, f16 %.3g\n", e32,
+      ebf, ef16);
+  CU_ASSERT (e32 <= LSTM_PARITY_TOL);
+  CU_ASSERT (ebf <= LSTM_BF16_TOL);
+  CU_ASSERT (ef16 <= LSTM_F16_TOL);
+  /* the reduced precisions really are in use */
+  CU_ASSERT (ebf > e32);
+  CU_ASSERT (ef16 > e32);
+}
+
+/* ---- invariances -------------------------------------------------------- */
+
+static void
+check_time_chunking (guint P)
+{
+  SeqLstmModel *m = random_model (24, 40, 2, P, TRUE, 7,
+      SEQ_LSTM_PRECISION_F32);
+  guint B = 2, T = 30, W = seq_lstm_model_output_width (m,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  gsize n = (gsize) T * B * W;
+  float *x = g_new (float, (gsize) T * B * 24);
+  float *all, *ones, *sevens, *small;
+
+  random_fill (x, (gsize) T * B * 24, 1, 1.5f);
+  all = run_split (m, B, T, x, 0, 2, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  ones = run_split (m, B, T, x, 1, 2, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  sevens = run_split (m, B, T, x, 7, 2, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  /* workspace of 4 steps: the library splits the call itself */
+  small = run_split (m, B, T, x, 0, 2, 4, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  CU_ASSERT (memcmp (all, ones, n * sizeof (float)) == 0);
+  CU_ASSERT (memcmp (all, sevens, n * sizeof (float)) == 0);
+  CU_ASSERT (memcmp (all, small, n * sizeof (float)) == 0);
+  g_free (all);
+  g_free (ones);
+  g_free (sevens);
+  g_free (small);
+  g_free (x);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_output_bitwise_invariant_to_time_chunking (void)
+{
+  check_time_chunking (0);
+  check_time_chunking (13);
+}
+
+static void
+test_output_bitwise_invariant_to_thread_count (void)
+{
+  SeqLstmModel *m = random_model (33, 70, 3, 0, TRUE, 11,
+      SEQ_LSTM_PRECISION_F32);
+  guint B = 9, T = 5, W = seq_lstm_model_output_size (m);
+  gsize n = (gsize) T * B * W;
+  float *x = g_new (float, (gsize) T * B * 33);
+  float *y1, *y2, *y4, *y3;
+
+  random_fill (x, (gsize) T * B * 33, 2, 1.0f);
+  y1 = run_split (m, B, T, x, 0, 1, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_LAST_LAYER);
+  y2 = run_split (m, B, T, x, 0, 2, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_LAST_LAYER);
+  y3 = run_split (m, B, T, x, 0, 3, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_LAST_LAYER);
+  y4 = run_split (m, B, T, x, 0, 4, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_LAST_LAYER);
+  CU_ASSERT (memcmp (y1, y2, n * sizeof (float)) == 0);
+  CU_ASSERT (memcmp (y1, y3, n * sizeof (float)) == 0);
+  CU_ASSERT (memcmp (y1, y4, n * sizeof (float)) == 0);
+  g_free (y1);
+  g_free (y2);
+  g_free (y3);
+  g_free (y4);
+  g_free (x);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_stream_output_same_alone_and_batched (void)
+{
+  SeqLstmModel *m = random_model (20, 48, 2, 0, TRUE, 5,
+      SEQ_LSTM_PRECISION_F32);
+  const guint B = 13, T = 6, I = 20;
+  guint W = seq_lstm_model_output_size (m);
+  float *x = g_new (float, (gsize) T * B * I);
+  float *xb = g_new (float, (gsize) T * I);
+  float *together;
+
+  random_fill (x, (gsize) T * B * I, 3, 1.0f);
+  together = run_split (m, B, T, x, 0, 2, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_LAST_LAYER);
+  for (guint b = 0; b < B; b++) {
+    float *alone;
+    gboolean same = TRUE;
+    for (guint t = 0; t < T; t++)
+      memcpy (xb + (gsize) t * I, x + ((gsize) t * B + b) * I,
+          I * sizeof (float));
+    alone = run_split (m, 1, T, xb, 0, 1, T, SEQ_LSTM_KERNELS_AUTO,
+        SEQ_LSTM_OUTPUT_LAST_LAYER);
+    for (guint t = 0; t < T; t++)
+      same &= memcmp (alone + (gsize) t * W,
+          together + ((gsize) t * B + b) * W, W * sizeof (float)) == 0;
+    CU_ASSERT (same);
+    g_free (alone);
+  }
+  g_free (together);
+  g_free (x);
+  g_free (xb);
+  seq_lstm_model_unref (m);
+}
+
+static void
+check_kernels_equal (SeqLstmPrecision prec, guint P)
+{
+  SeqLstmModel *m = random_model (37, 90, 2, P, TRUE, 21, prec);
+  guint Bs[] = { 1, 8, 19 };
+
+  for (guint bi = 0; bi < G_N_ELEMENTS (Bs); bi++) {
+    guint B = Bs[bi], T = 4;
+    guint W = seq_lstm_model_output_width (m, SEQ_LSTM_OUTPUT_ALL_LAYERS);
+    gsize n = (gsize) T * B * W;
+    float *x = g_new (float, (gsize) T * B * 37);
+    float *ref;
+
+    random_fill (x, (gsize) T * B * 37, 4 + B, 2.0f);
+    /* large inputs too: saturated gates */
+    x[0] = 60.0f;
+    x[1] = -75.0f;
+    ref = run_split (m, B, T, x, 0, 1, T, SEQ_LSTM_KERNELS_SCALAR,
+        SEQ_LSTM_OUTPUT_ALL_LAYERS);
+    for (guint k = 1; k < G_N_ELEMENTS (all_kernels); k++) {
+      float *y;
+      if (!kernels_available (m, all_kernels[k])) {
+        printf ("  %s kernels not available on this CPU: skipped\n",
+            kernel_names[all_kernels[k]]);
+        continue;
+      }
+      y = run_split (m, B, T, x, 0, 2, T, all_kernels[k],
+          SEQ_LSTM_OUTPUT_ALL_LAYERS);
+      CU_ASSERT (memcmp (ref, y, n * sizeof (float)) == 0);
+      g_free (y);
+    }
+    g_free (ref);
+    g_free (x);
+  }
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_simd_kernels_bitwise_equal_scalar_reference (void)
+{
+  check_kernels_equal (SEQ_LSTM_PRECISION_F32, 0);
+  check_kernels_equal (SEQ_LSTM_PRECISION_F32, 30);
+  check_kernels_equal (SEQ_LSTM_PRECISION_BF16, 0);
+  check_kernels_equal (SEQ_LSTM_PRECISION_F16, 30);
+}
+
+static void
+test_nan_input_gives_nan_output (void)
+{
+  SeqLstmModel *m = random_model (6, 16, 1, 0, TRUE, 1,
+      SEQ_LSTM_PRECISION_F32);
+  float x[6] = { 0.1f, NAN, 0.3f, 0.f, 0.f, 0.f };
+  float *y;
+
+  for (guint k = 0; k < G_N_ELEMENTS (all_kernels); k++) {
+    if (!kernels_available (m, all_kernels[k]))
+      continue;
+    y = run_split (m, 1, 1, x, 0, 1, 1, all_kernels[k],
+        SEQ_LSTM_OUTPUT_LAST_LAYER);
+    for (guint j = 0; j < 16; j++)
+      CU_ASSERT (isnan (y[j]));
+    g_free (y);
+  }
+  seq_lstm_model_unref (m);
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+static void
+test_state_reset_restores_t0 (void)
+{
+  SeqLstmModel *m = random_model (10, 24, 2, 0, TRUE, 3,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 8, 1);
+  SeqLstmState *s = seq_lstm_state_new (m);
+  float x[8 * 10], y1[8 * 24], y2[8 * 24], other[8 * 10];
+
+  random_fill (x, 80, 9, 1.0f);
+  random_fill (other, 80, 10, 1.0f);
+  seq_lstm_forward (m, &s, 1, x, 8, y1, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  seq_lstm_forward (m, &s, 1, other, 8, y2, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  CU_ASSERT_EQUAL (seq_lstm_state_get_steps (s), 16);
+  seq_lstm_state_reset (s);
+  CU_ASSERT_EQUAL (seq_lstm_state_get_steps (s), 0);
+  seq_lstm_forward (m, &s, 1, x, 8, y2, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  CU_ASSERT (memcmp (y1, y2, sizeof (y1)) == 0);
+  seq_lstm_state_free (s);
+  seq_lstm_workspace_free (ws);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_state_save_restore_continues_bitwise (void)
+{
+  SeqLstmModel *m = random_model (10, 24, 2, 5, TRUE, 3,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 16, 1);
+  SeqLstmState *a = seq_lstm_state_new (m), *b;
+  float x[16 * 10], ya[16 * 5], yb[8 * 5];
+  GBytes *blob;
+  GError *err = NULL;
+
+  random_fill (x, 160, 12, 1.0f);
+  seq_lstm_forward (m, &a, 1, x, 16, ya, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  seq_lstm_state_reset (a);
+  seq_lstm_forward (m, &a, 1, x, 8, yb, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  blob = seq_lstm_state_save (a);
+  seq_lstm_state_free (a);
+
+  b = seq_lstm_state_new (m);
+  CU_ASSERT_TRUE (seq_lstm_state_restore (b, blob, &err));
+  CU_ASSERT_PTR_NULL (err);
+  CU_ASSERT_EQUAL (seq_lstm_state_get_steps (b), 8);
+  seq_lstm_forward (m, &b, 1, x + 80, 8, yb, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  CU_ASSERT (memcmp (yb, ya + 40, sizeof (yb)) == 0);
+  seq_lstm_state_free (b);
+  g_bytes_unref (blob);
+  seq_lstm_workspace_free (ws);
+  seq_lstm_model_unref (m);
+}
+
+static void
+expect_restore_fails (SeqLstmState * s, GBytes * blob)
+{
+  GError *err = NULL;
+  CU_ASSERT_FALSE (seq_lstm_state_restore (s, blob, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_STATE));
+  g_clear_error (&err);
+}
+
+static void
+test_state_restore_rejects_bad_blobs (void)
+{
+  SeqLstmModel *m = random_model (10, 24, 2, 0, TRUE, 3,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *other_seed = random_model (10, 24, 2, 0, TRUE, 4,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *other_size = random_model (10, 25, 2, 0, TRUE, 3,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *other_prec = random_model (10, 24, 2, 0, TRUE, 3,
+      SEQ_LSTM_PRECISION_BF16);
+  SeqLstmState *s = seq_lstm_state_new (m);
+  SeqLstmState *s2 = seq_lstm_state_new (other_seed);
+  SeqLstmState *s3 = seq_lstm_state_new (other_size);
+  SeqLstmState *s4 = seq_lstm_state_new (other_prec);
+  GBytes *blob = seq_lstm_state_save (s), *bad;
+  gsize n;
+  const guint8 *data = g_bytes_get_data (blob, &n);
+  guint8 *copy;
+
+  CU_ASSERT_NOT_EQUAL (seq_lstm_model_get_fingerprint (m),
+      seq_lstm_model_get_fingerprint (other_seed));
+  expect_restore_fails (s2, blob);      /* same sizes, other weights */
+  expect_restore_fails (s3, blob);      /* other sizes */
+  expect_restore_fails (s4, blob);      /* other precision */
+
+  bad = g_bytes_new (data, n - 1);      /* truncated */
+  expect_restore_fails (s, bad);
+  g_bytes_unref (bad);
+  bad = g_bytes_new (data, 10);
+  expect_restore_fails (s, bad);
+  g_bytes_unref (bad);
+  bad = g_bytes_new (data, 0);
+  expect_restore_fails (s, bad);
+  g_bytes_unref (bad);
+
+  copy = g_memdup2 (data, n);           /* one flipped payload bit */
+  copy[70] ^= 0x10;
+  bad = g_bytes_new_take (copy, n);
+  expect_restore_fails (s, bad);
+  g_bytes_unref (bad);
+
+  copy = g_memdup2 (data, n);           /* other version */
+  copy[8] = 9;
+  bad = g_bytes_new_take (copy, n);
+  expect_restore_fails (s, bad);
+  g_bytes_unref (bad);
+
+  copy = g_memdup2 (data, n);           /* bad magic */
+  copy[0] = 'X';
+  bad = g_bytes_new_take (copy, n);
+  expect_restore_fails (s, bad);
+  g_bytes_unref (bad);
+
+  CU_ASSERT_TRUE (seq_lstm_state_restore (s, blob, NULL));
+  g_bytes_unref (blob);
+  seq_lstm_state_free (s);
+  seq_lstm_state_free (s2);
+  seq_lstm_state_free (s3);
+  seq_lstm_state_free (s4);
+  seq_lstm_model_unref (m);
+  seq_lstm_model_unref (other_seed);
+  seq_lstm_model_unref (other_size);
+  seq_lstm_model_unref (other_prec);
+}
+
+static void
+test_builtin_model_is_deterministic (void)
+{
+  SeqLstmModel *a = random_model (8, 16, 2, 0, TRUE, 42,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *b = random_model (8, 16, 2, 0, TRUE, 42,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *c = random_model (8, 16, 2, 0, TRUE, 43,
+      SEQ_LSTM_PRECISION_F32);
+  SeqLstmParams p = seq_lstm_params_default ();
+
+  CU_ASSERT_EQUAL (seq_lstm_model_get_fingerprint (a),
+      seq_lstm_model_get_fingerprint (b));
+  CU_ASSERT_NOT_EQUAL (seq_lstm_model_get_fingerprint (a),
+      seq_lstm_model_get_fingerprint (c));
+  CU_ASSERT_EQUAL (p.input_size, 80);
+  CU_ASSERT_EQUAL (p.hidden_size, 256);
+  CU_ASSERT_EQUAL (p.num_layers, 2);
+  seq_lstm_model_unref (a);
+  seq_lstm_model_unref (b);
+  seq_lstm_model_unref (c);
+}
+
+static void
+test_absurd_params_refused (void)
+{
+  SeqLstmParams p = seq_lstm_params_default ();
+  GError *err = NULL;
+  SeqLstmParams bad[5];
+
+  for (guint i = 0; i < 5; i++)
+    bad[i] = p;
+  bad[0].hidden_size = 0;
+  bad[1].input_size = 1u << 30;
+  bad[2].num_layers = 100000;
+  bad[3].proj_size = bad[3].hidden_size;
+  bad[4].hidden_size = 60000;
+  bad[4].input_size = 60000;
+  for (guint i = 0; i < 5; i++) {
+    CU_ASSERT_PTR_NULL (seq_lstm_model_new_random (&bad[i], &err));
+    CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+    g_clear_error (&err);
+  }
+}
+
+/* ---- bad weight files (built in memory) --------------------------------- */
+
+typedef struct {
+  const char *name;
+  gint64 d0, d1;                /* d1 = 0: rank 1 */
+} FakeTensor;
+
+static SeqWeights *
+fake_weights (const FakeTensor * t, guint n)
+{
+  GString *h = g_string_new ("{");
+  gsize off = 0, hlen;
+  GByteArray *b = g_byte_array_new ();
+  guint64 le;
+  GError *err = NULL;
+  SeqWeights *w;
+
+  for (guint i = 0; i < n; i++) {
+    gsize cnt = (gsize) t[i].d0 * (t[i].d1 ? t[i].d1 : 1);
+    if (t[i].d1)
+      g_string_append_printf (h, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%"
+          G_GINT64_FORMAT ",%" G_GINT64_FORMAT "],\"data_offsets\":[%"
+          G_GSIZE_FORMAT ",%" G_GSIZE_FORMAT "]}", i ? "," : "", t[i].name,
+          t[i].d0, t[i].d1, off, off + cnt * 4);
+    else
+      g_string_append_printf (h, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%"
+          G_GINT64_FORMAT "],\"data_offsets\":[%" G_GSIZE_FORMAT ",%"
+          G_GSIZE_FORMAT "]}", i ? "," : "", t[i].name, t[i].d0, off,
+          off + cnt * 4);
+    off += cnt * 4;
+  }
+  g_string_append_c (h, '}');
+  hlen = h->len;
+  le = GUINT64_TO_LE ((guint64) hlen);
+  g_byte_array_append (b, (const guint8 *) &le, 8);
+  g_byte_array_append (b, (const guint8 *) h->str, hlen);
+  {
+    guint8 *z = g_malloc0 (off + 1);
+    for (gsize i = 0; i < off / 4; i++) {
+      float v = 0.01f * (float) (i % 17);
+      memcpy (z + i * 4, &v, 4);
+    }
+    g_byte_array_append (b, z, off);
+    g_free (z);
+  }
+  g_string_free (h, TRUE);
+  w = seq_weights_new_from_bytes (g_byte_array_free_to_bytes (b), &err);
+  if (w == NULL)
+    fprintf (stderr, "fake weights: %s\n", err->message);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (w);
+  /* the GBytes reference is now held by w */
+  return w;
+}
+
+static void
+expect_load_fails (const FakeTensor * t, guint n, const char *prefix,
+    gint code, const char *must_contain)
+{
+  SeqWeights *w = fake_weights (t, n);
+  GError *err = NULL;
+  SeqLstmModel *m = seq_lstm_model_new_from_weights (w, prefix, &err);
+
+  CU_ASSERT_PTR_NULL (m);
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, code));
+  if (err != NULL && must_contain != NULL) {
+    if (strstr (err->message, must_contain) == NULL)
+      fprintf (stderr, "error \"%s\" lacks \"%s\"\n", err->message,
+          must_contain);
+    CU_ASSERT (strstr (err->message, must_contain) != NULL);
+  }
+  g_clear_error (&err);
+  seq_lstm_model_unref (m);
+  seq_weights_unref (w);
+}
+
+static void
+test_good_fake_weights_load (void)
+{
+  FakeTensor t[] = {
+    {"rnn.weight_ih_l0", 32, 5}, {"rnn.weight_hh_l0", 32, 8},
+    {"rnn.bias_ih_l0", 32, 0}, {"rnn.bias_hh_l0", 32, 0},
+    {"rnn.weight_ih_l1", 32, 8}, {"rnn.weight_hh_l1", 32, 8},
+    {"rnn.bias_ih_l1", 32, 0}, {"rnn.bias_hh_l1", 32, 0},
+    {"head.weight", 3, 8},
+  };
+  SeqWeights *w = fake_weights (t, G_N_ELEMENTS (t));
+  GError *err = NULL;
+  SeqLstmModel *m = seq_lstm_model_new_from_weights (w, NULL, &err);
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m);
+  CU_ASSERT_EQUAL (seq_lstm_model_input_size (m), 5);
+  CU_ASSERT_EQUAL (seq_lstm_model_hidden_size (m), 8);
+  CU_ASSERT_EQUAL (seq_lstm_model_num_layers (m), 2);
+  CU_ASSERT_EQUAL (seq_lstm_model_proj_size (m), 0);
+  CU_ASSERT_TRUE (seq_lstm_model_has_bias (m));
+  seq_lstm_model_unref (m);
+  /* explicit prefix works too, a wrong one names what is missing */
+  m = seq_lstm_model_new_from_weights (w, "rnn.", &err);
+  CU_ASSERT_PTR_NOT_NULL (m);
+  seq_lstm_model_unref (m);
+  seq_weights_unref (w);
+  expect_load_fails (t, G_N_ELEMENTS (t), "lstm.", SEQ_LSTM_ERROR_WEIGHTS,
+      "lstm.weight_ih_l0");
+}
+
+static void
+test_bad_weights_give_errors (void)
+{
+  FakeTensor missing_hh[] = {
+    {"weight_ih_l0", 32, 5}, {"bias_ih_l0", 32, 0}, {"bias_hh_l0", 32, 0},
+  };
+  FakeTensor bad_hh_shape[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 9},
+  };
+  FakeTensor bad_l1_input[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 8},
+    {"lstm.weight_ih_l1", 32, 5}, {"lstm.weight_hh_l1", 32, 8},
+  };
+  FakeTensor not_4h[] = {
+    {"lstm.weight_ih_l0", 30, 5}, {"lstm.weight_hh_l0", 30, 7},
+  };
+  FakeTensor one_bias[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 8},
+    {"lstm.bias_ih_l0", 32, 0},
+  };
+  FakeTensor only_hh_bias[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 8},
+    {"lstm.bias_hh_l0", 32, 0},
+  };
+  FakeTensor bad_bias_len[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 8},
+    {"lstm.bias_ih_l0", 31, 0}, {"lstm.bias_hh_l0", 32, 0},
+  };
+  FakeTensor bidir[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 8},
+    {"lstm.weight_ih_l0_reverse", 32, 5},
+    {"lstm.weight_hh_l0_reverse", 32, 8},
+  };
+  FakeTensor ambiguous[] = {
+    {"enc.weight_ih_l0", 32, 5}, {"enc.weight_hh_l0", 32, 8},
+    {"dec.weight_ih_l0", 32, 5}, {"dec.weight_hh_l0", 32, 8},
+  };
+  FakeTensor proj_too_big[] = {
+    {"weight_ih_l0", 32, 5}, {"weight_hh_l0", 32, 8},
+    {"weight_hr_l0", 8, 8},
+  };
+  FakeTensor proj_missing_l1[] = {
+    {"weight_ih_l0", 32, 5}, {"weight_hh_l0", 32, 4},
+    {"weight_hr_l0", 4, 8}, {"weight_ih_l1", 32, 4},
+    {"weight_hh_l1", 32, 4},
+  };
+  FakeTensor none[] = {
+    {"embedding.weight", 10, 4},
+  };
+
+  expect_load_fails (missing_hh, 3, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "weight_hh_l0");
+  expect_load_fails (bad_hh_shape, 2, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "shape");
+  expect_load_fails (bad_l1_input, 4, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "weight_ih_l1");
+  expect_load_fails (not_4h, 2, NULL, SEQ_LSTM_ERROR_WEIGHTS, "4*hidden");
+  expect_load_fails (one_bias, 3, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "bias_hh_l0");
+  expect_load_fails (only_hh_bias, 3, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "bias_hh_l0");
+  expect_load_fails (bad_bias_len, 4, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "bias_ih_l0");
+  expect_load_fails (bidir, 4, NULL, SEQ_LSTM_ERROR_UNSUPPORTED,
+      "future context");
+  expect_load_fails (ambiguous, 4, NULL, SEQ_LSTM_ERROR_WEIGHTS, "\"dec.\"");
+  expect_load_fails (ambiguous, 4, "", SEQ_LSTM_ERROR_WEIGHTS, "\"enc.\"");
+  expect_load_fails (proj_too_big, 3, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "proj_size");
+  expect_load_fails (proj_missing_l1, 5, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "weight_hr_l1");
+  expect_load_fails (none, 1, NULL, SEQ_LSTM_ERROR_WEIGHTS, "weight_ih_l0");
+
+  /* ambiguity resolved by naming the prefix */
+  {
+    SeqWeights *w = fake_weights (ambiguous, 4);
+    SeqLstmModel *m = seq_lstm_model_new_from_weights (w, "dec.", NULL);
+    CU_ASSERT_PTR_NOT_NULL (m);
+    seq_lstm_model_unref (m);
+    seq_weights_unref (w);
+  }
+}
+
+static void
+test_missing_file_gives_error (void)
+{
+  GError *err = NULL;
+  SeqLstmModel *m = seq_lstm_model_new_from_file ("/nonexistent/x.safetensors",
+      NULL, &err);
+  CU_ASSERT_PTR_NULL (m);
+  CU_ASSERT_PTR_NOT_NULL (err);
+  g_clear_error (&err);
+}
+
+static void
+test_report_parity (void)
+{
+  printf ("  largest parity error over all fixtures and kernels: %.3g "
+      "(limit %g)\n", parity_max, LSTM_PARITY_TOL);
+  CU_ASSERT (parity_max <= LSTM_PARITY_TOL);
+}
+
+int
+main (void)
+{
+  static const SeqTestCase cases[] = {
+    {"lstm_matches_pytorch_basic", test_matches_pytorch_basic},
+    {"lstm_matches_pytorch_no_bias_two_layers",
+        test_matches_pytorch_no_bias_two_layers},
+    {"lstm_matches_pytorch_proj_three_layers_initial_state",
+        test_matches_pytorch_proj_three_layers_initial_state},
+    {"lstm_matches_pytorch_all_layers_output",
+        test_matches_pytorch_all_layers_output},
+    {"lstm_matches_pytorch_state_carried_across_calls",
+        test_matches_pytorch_state_carried_across_calls},
+    {"lstm_parity_maximum_within_tolerance", test_report_parity},
+    {"lstm_bf16_f16_weight_error_is_bounded",
+        test_reduced_precision_error_is_bounded},
+    {"lstm_output_bitwise_invariant_to_time_chunking",
+        test_output_bitwise_invariant_to_time_chunking},
+    {"lstm_output_bitwise_invariant_to_thread_count",
+        test_output_bitwise_invariant_to_thread_count},
+    {"lstm_stream_output_same_alone_and_batched",
+        test_stream_output_same_alone_and_batched},
+    {"lstm_simd_kernels_bitwise_equal_scalar_reference",
+        test_simd_kernels_bitwise_equal_scalar_reference},
+    {"lstm_nan_input_gives_nan_output", test_nan_input_gives_nan_output},
+    {"lstm_state_reset_restores_t0", test_state_reset_restores_t0},
+    {"lstm_state_save_restore_continues_bitwise",
+        test_state_save_restore_continues_bitwise},
+    {"lstm_state_restore_rejects_bad_blobs",
+        test_state_restore_rejects_bad_blobs},
+    {"lstm_builtin_model_is_deterministic",
+        test_builtin_model_is_deterministic},
+    {"lstm_absurd_params_refused", test_absurd_params_refused},
+    {"lstm_good_weights_load_with_auto_prefix", test_good_fake_weights_load},
+    {"lstm_bad_weights_give_errors", test_bad_weights_give_errors},
+    {"lstm_missing_file_gives_error", test_missing_file_gives_error},
+    {NULL, NULL}
+  };
+  return seq_test_run ("lstm", cases);
+}
