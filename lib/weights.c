@@ -203,11 +203,13 @@ read_le64 (const guint8 * p)
   return v;
 }
 
-/* Maximum nesting of arrays/objects, ignoring brackets inside strings. */
+/* Maximum nesting of arrays/objects, ignoring brackets inside strings, and
+ * the number of ':' at depth 1 (= members of the root object, duplicates
+ * included, which json-glib would silently merge). */
 static guint
-json_depth (const gchar * s, gsize n)
+json_scan (const gchar * s, gsize n, guint * n_root_members)
 {
-  guint depth = 0, max = 0;
+  guint depth = 0, max = 0, colons = 0;
   gboolean in_str = FALSE, esc = FALSE;
 
   for (gsize i = 0; i < n; i++) {
@@ -226,8 +228,11 @@ json_depth (const gchar * s, gsize n)
         max = depth;
     } else if ((c == ']' || c == '}') && depth > 0) {
       depth--;
+    } else if (c == ':' && depth == 1) {
+      colons++;
     }
   }
+  *n_root_members = colons;
   return max;
 }
 
@@ -479,7 +484,7 @@ weights_parse (GBytes * bytes, const gchar * source, GError ** error)
   GList *members = NULL, *l;
   GArray *entries = NULL;
   GError *jerr = NULL;
-  guint i;
+  guint i, n_root_members = 0;
 
   w = g_new0 (SeqWeights, 1);
   w->ref_count = 1;
@@ -525,7 +530,8 @@ weights_parse (GBytes * bytes, const gchar * source, GError ** error)
     ctx_fail (&ctx, SEQ_WEIGHTS_ERROR_FORMAT, "header holds a NUL byte");
     goto fail;
   }
-  if (json_depth ((const gchar *) buf + 8, hlen) > SEQ_WEIGHTS_MAX_JSON_DEPTH) {
+  if (json_scan ((const gchar *) buf + 8, hlen, &n_root_members) >
+      SEQ_WEIGHTS_MAX_JSON_DEPTH) {
     ctx_fail (&ctx, SEQ_WEIGHTS_ERROR_FORMAT,
         "header nests deeper than %d levels", SEQ_WEIGHTS_MAX_JSON_DEPTH);
     goto fail;
@@ -545,6 +551,12 @@ weights_parse (GBytes * bytes, const gchar * source, GError ** error)
     goto fail;
   }
   obj = json_node_get_object (root);
+  if (n_root_members != json_object_get_size (obj)) {
+    ctx_fail (&ctx, SEQ_WEIGHTS_ERROR_FORMAT,
+        "header names a tensor more than once (%u entries, %u distinct names)",
+        n_root_members, json_object_get_size (obj));
+    goto fail;
+  }
 
   entries = g_array_new (FALSE, TRUE, sizeof (TensorEntry));
   members = json_object_get_members (obj);

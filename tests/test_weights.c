@@ -455,6 +455,23 @@ weights_overlapping_tensors_refused (void)
 }
 
 static void
+weights_duplicate_tensor_names_refused (void)
+{
+  expect_error (make_file ("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+          "\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+          "\"data_offsets\":[4,8]}}", 8), SEQ_WEIGHTS_ERROR_FORMAT,
+      "more than once");
+}
+
+static void
+weights_header_with_nul_byte_refused (void)
+{
+  static const guint8 img[] = { 4, 0, 0, 0, 0, 0, 0, 0, '{', 0, '}', ' ' };
+  expect_error (g_bytes_new_static (img, sizeof img),
+      SEQ_WEIGHTS_ERROR_FORMAT, "NUL");
+}
+
+static void
 weights_adjacent_and_empty_tensors_accepted (void)
 {
   GBytes *b = make_file ("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
@@ -689,6 +706,10 @@ main (void)
         weights_unknown_dtype_refused_with_dtype_error},
     {"weights_overlapping_tensors_refused",
         weights_overlapping_tensors_refused},
+    {"weights_duplicate_tensor_names_refused",
+        weights_duplicate_tensor_names_refused},
+    {"weights_header_with_nul_byte_refused",
+        weights_header_with_nul_byte_refused},
     {"weights_adjacent_and_empty_tensors_accepted",
         weights_adjacent_and_empty_tensors_accepted},
     {"weights_negative_dim_refused", weights_negative_dim_refused},
