@@ -1,0 +1,1024 @@
+/* seqenc plugin — seqfbank: audio to Kaldi-compatible log-mel frames.
+ *
+ * SECTION:element-seqfbank
+ * @title: seqfbank
+ *
+ * Consumes mono `audio/x-raw` (S16LE or F32LE, interleaved, any rate the
+ * settings fit: the mel range must lie below Nyquist) and produces the log-mel
+ * filterbank features of Kaldi's `compute-fbank-feats` (same option names,
+ * same numbers as `torchaudio.compliance.kaldi.fbank` to about 1e-3), as
+ * `other/tensors, types=float32, dimensions=M:T` where M = num-mel-bins (+1
+ * with use-energy, the log energy first) and `framerate` = 1 / frame-shift
+ * (100/1 by default). F32 samples are scaled by 32768 to the int16 range
+ * Kaldi works in, so S16 and F32 input give the same features.
+ *
+ * Output format: `flexible` (each buffer carries its own T: all the frames
+ * that its input buffer completed) unless downstream only accepts `static`,
+ * in which case every buffer holds one frame (`dimensions=M:1`). Buffers with
+ * no complete frame produce no output.
+ *
+ * Timestamps: frame k starts at sample k·shift of the stream; its PTS is the
+ * stream start (the PTS of the first buffer after a reset, else the segment
+ * start, else 0) plus k·shift/rate, computed from integers, so it stays exact
+ * over days of audio whatever the buffer sizes. Duration = the next frame's
+ * PTS minus this one; offsets count frames.
+ *
+ * Latency: frame k is output once sample k·shift + lookahead − 1 is in, with
+ * a lookahead of frame-length (snip-edges=true) or frame-length −
+ * (frame-length/2 − frame-shift/2) samples (snip-edges=false: 17.5 ms at the
+ * defaults). The LATENCY query adds it to upstream's.
+ *
+ * Stream events (`reset-on` selects which reset):
+ *  - FLUSH_STOP: held samples are discarded, the next frame is frame 0.
+ *  - a new STREAM_START, the `seqenc-reset` event, and a DISCONT buffer end
+ *    the current stream first: the frames that end of stream implies are
+ *    output (with snip-edges=false, the last frames reflected at the end, as
+ *    at EOS), then the state restarts at frame 0 with a new stream start
+ *    taken from the next buffer. Without `discont` in reset-on, a DISCONT
+ *    buffer continues the stream as if the samples were contiguous (the
+ *    timestamps keep counting samples and ignore the gap).
+ *  - EOS: the last frames are output, then EOS is forwarded.
+ *  - PAUSED→READY forgets everything.
+ * Settings are taken at caps time; changing one outside NULL/READY is
+ * refused (a warning in the debug log), `reset-on` excepted.
+ *
+ * Bad input: a NaN or infinite F32 sample is a STREAM FORMAT error (no frame
+ * of that buffer is output); a settings/rate combination that does not fit
+ * (e.g. high-freq above Nyquist, low-freq >= high-freq, a window of fewer
+ * than 2 samples) is a CORE NEGOTIATION error at caps time. A trailing
+ * partial sample is kept and completed by the next buffer.
+ *
+ * Dither is 0 by default (Kaldi: 1) so that features are reproducible; when
+ * set, it is seeded (`dither-seed`) and deterministic.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=tests/data/fbank_speech.wav ! wavparse ! \
+ *     audioconvert ! audioresample ! seqfbank num-mel-bins=80 ! seqposenc ! \
+ *     seqlstm ! seqnpysink location=feats.npy
+ * ]|
+ */
+#include "gstseqfbank.h"
+#include "gstseqencelements.h"
+#include "gstseqtensor.h"
+
+#include <gst/audio/audio.h>
+#include <seqenc/fbank.h>
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC (seq_fbank_debug);
+#define GST_CAT_DEFAULT seq_fbank_debug
+
+#define DEFAULT_NUM_MEL_BINS 80
+#define DEFAULT_FRAME_LENGTH 25.0
+#define DEFAULT_FRAME_SHIFT 10.0
+#define DEFAULT_DITHER 0.0
+#define DEFAULT_DITHER_SEED 0
+#define DEFAULT_PREEMPHASIS 0.97
+#define DEFAULT_WINDOW SEQ_FBANK_WINDOW_POVEY
+#define DEFAULT_LOW_FREQ 20.0
+#define DEFAULT_HIGH_FREQ 0.0
+#define DEFAULT_USE_ENERGY FALSE
+#define DEFAULT_RAW_ENERGY TRUE
+#define DEFAULT_ENERGY_FLOOR 0.0
+#define DEFAULT_SNIP_EDGES TRUE
+#define DEFAULT_REMOVE_DC_OFFSET TRUE
+#define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+
+/* Samples converted per step when the input must be copied (unaligned or
+ * big-endian memory). */
+#define COPY_CHUNK 1024
+
+enum
+{
+  PROP_0,
+  PROP_NUM_MEL_BINS,
+  PROP_FRAME_LENGTH,
+  PROP_FRAME_SHIFT,
+  PROP_DITHER,
+  PROP_DITHER_SEED,
+  PROP_PREEMPHASIS,
+  PROP_WINDOW,
+  PROP_LOW_FREQ,
+  PROP_HIGH_FREQ,
+  PROP_USE_ENERGY,
+  PROP_RAW_ENERGY,
+  PROP_ENERGY_FLOOR,
+  PROP_SNIP_EDGES,
+  PROP_REMOVE_DC_OFFSET,
+  PROP_RESET_ON,
+};
+
+struct _GstSeqFbank
+{
+  GstElement parent;
+
+  GstPad *sinkpad, *srcpad;
+
+  /* Properties, under the object lock (sample_rate unused). */
+  SeqFbankParams props;
+  guint reset_on;
+  GstClockTime latency;         /* lookahead, once negotiated */
+
+  /* Streaming thread */
+  SeqFbank *fb;
+  SeqFbankParams active;        /* what fb was made with */
+  gboolean is_f32;
+  guint bps;                    /* bytes per sample */
+  gint rate;
+  guint shift;                  /* samples per frame shift */
+  guint dim;
+  SeqTensorCaps out;            /* negotiated output */
+  GstSegment segment;
+  GstClockTime base;            /* time of sample 0 of the stream */
+  gboolean need_base;
+  guint64 next_frame;           /* index of the next frame output */
+  guint8 carry[4];              /* a partial sample */
+  guint carry_len;
+};
+
+G_DEFINE_TYPE (GstSeqFbank, gst_seq_fbank, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (seqfbank, "seqfbank", GST_RANK_NONE,
+    GST_TYPE_SEQ_FBANK);
+
+#define SINK_CAPS \
+  "audio/x-raw, format = (string) { S16LE, F32LE }, channels = (int) 1, " \
+  "layout = (string) interleaved, rate = (int) [ 1, MAX ]"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+
+GType
+gst_seq_fbank_window_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_FBANK_WINDOW_POVEY, "Povey: hann^0.85 (Kaldi's default)", "povey"},
+    {SEQ_FBANK_WINDOW_HANNING, "Hann", "hanning"},
+    {SEQ_FBANK_WINDOW_HAMMING, "Hamming", "hamming"},
+    {SEQ_FBANK_WINDOW_RECTANGULAR, "Rectangular", "rectangular"},
+    {SEQ_FBANK_WINDOW_BLACKMAN, "Blackman (blackman-coeff 0.42)", "blackman"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstSeqFbankWindow", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ---- stream state ---- */
+
+static void
+stream_reset (GstSeqFbank * self)
+{
+  if (self->fb)
+    seq_fbank_reset (self->fb);
+  self->need_base = TRUE;
+  self->base = GST_CLOCK_TIME_NONE;
+  self->next_frame = 0;
+  self->carry_len = 0;
+}
+
+static GstFlowReturn
+push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
+{
+  guint64 k = self->next_frame;
+  GstFlowReturn ret;
+
+  self->next_frame += n;
+  if (self->out.format == SEQ_TENSOR_FORMAT_FLEXIBLE) {
+    GstClockTime t0 = seq_tensor_frame_time (self->base, k, self->out.rate_n,
+        self->out.rate_d);
+    GstClockTime t1 = seq_tensor_frame_time (self->base, k + n,
+        self->out.rate_n, self->out.rate_d);
+    GST_BUFFER_PTS (buf) = t0;
+    GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
+        GST_CLOCK_TIME_NONE;
+    GST_BUFFER_OFFSET (buf) = k;
+    GST_BUFFER_OFFSET_END (buf) = k + n;
+    ret = gst_pad_push (self->srcpad, buf);
+  } else {
+    GstBufferList *list = gst_buffer_list_new_sized (n);
+    gsize bytes = (gsize) self->dim * sizeof (float);
+    for (guint i = 0; i < n; i++) {
+      GstBuffer *one = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY,
+          i * bytes, bytes);
+      GstClockTime t0 = seq_tensor_frame_time (self->base, k + i,
+          self->out.rate_n, self->out.rate_d);
+      GstClockTime t1 = seq_tensor_frame_time (self->base, k + i + 1,
+          self->out.rate_n, self->out.rate_d);
+      GST_BUFFER_PTS (one) = t0;
+      GST_BUFFER_DURATION (one) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
+          GST_CLOCK_TIME_NONE;
+      GST_BUFFER_OFFSET (one) = k + i;
+      GST_BUFFER_OFFSET_END (one) = k + i + 1;
+      gst_buffer_list_add (list, one);
+    }
+    gst_buffer_unref (buf);
+    ret = gst_pad_push_list (self->srcpad, list);
+  }
+  return ret;
+}
+
+/* Output buffer for @n frames; *@out is where the frames go. */
+static GstBuffer *
+new_output (GstSeqFbank * self, guint n, GstMapInfo * map, float **out)
+{
+  guint8 *data = NULL;
+  GstBuffer *buf;
+  SeqTensorCaps c = self->out;
+
+  /* static output is split into one-frame buffers afterwards */
+  c.frames = n;
+  buf = seq_tensor_buffer_new (&c, n, map, &data);
+  *out = (float *) data;
+  return buf;
+}
+
+/* Ends the current stream: outputs what EOS implies, then resets. */
+static GstFlowReturn
+drain (GstSeqFbank * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize n;
+
+  if (self->fb == NULL)
+    return GST_FLOW_OK;
+  if (self->carry_len)
+    GST_DEBUG_OBJECT (self, "dropping %u bytes of a partial sample",
+        self->carry_len);
+  n = seq_fbank_flush_pending (self->fb);
+  if (n > 0) {
+    GstMapInfo map;
+    float *out;
+    GstBuffer *buf = new_output (self, (guint) n, &map, &out);
+    if (buf == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+          ("could not allocate %" G_GSIZE_FORMAT " frames", n));
+      stream_reset (self);
+      return GST_FLOW_ERROR;
+    }
+    seq_fbank_flush (self->fb, out, n);
+    gst_buffer_unmap (buf, &map);
+    GST_DEBUG_OBJECT (self, "drained %" G_GSIZE_FORMAT " frames", n);
+    ret = push_frames (self, buf, (guint) n);
+  }
+  stream_reset (self);
+  return ret;
+}
+
+/* Feeds @n samples in little-endian @self->bps-byte units, writing the frames
+ * to @out (room for @max frames). Converts through an aligned copy when the
+ * memory is unaligned or the host big-endian. FALSE with @error on a
+ * non-finite sample. */
+static gboolean
+feed (GstSeqFbank * self, const guint8 * data, gsize n, float *out,
+    gsize max, GError ** error)
+{
+  gboolean direct = G_BYTE_ORDER == G_LITTLE_ENDIAN
+      && ((guintptr) data % self->bps) == 0;
+  gsize done = 0, written = 0;
+
+  if (direct) {
+    if (self->is_f32)
+      return seq_fbank_feed_f32 (self->fb, (const float *) data, n, out, max,
+          NULL, error);
+    seq_fbank_feed_s16 (self->fb, (const gint16 *) data, n, out, max);
+    return TRUE;
+  }
+  while (done < n) {
+    gsize m = MIN (n - done, COPY_CHUNK), pending, got = 0;
+    union
+    {
+      float f[COPY_CHUNK];
+      gint16 s[COPY_CHUNK];
+    } tmp;
+    const guint8 *p = data + done * self->bps;
+
+    pending = seq_fbank_frames_pending (self->fb, m);
+    if (self->is_f32) {
+      for (gsize i = 0; i < m; i++)
+        tmp.f[i] = GST_READ_FLOAT_LE (p + 4 * i);
+      if (!seq_fbank_feed_f32 (self->fb, tmp.f, m, out + written * self->dim,
+              pending, &got, error))
+        return FALSE;
+    } else {
+      for (gsize i = 0; i < m; i++)
+        tmp.s[i] = (gint16) GST_READ_UINT16_LE (p + 2 * i);
+      got = seq_fbank_feed_s16 (self->fb, tmp.s, m, out + written * self->dim,
+          pending);
+    }
+    written += got;
+    done += m;
+  }
+  g_assert (written <= max);
+  return TRUE;
+}
+
+static GstFlowReturn
+process (GstSeqFbank * self, const guint8 * data, gsize n)
+{
+  gsize pending;
+  GstBuffer *buf = NULL;
+  GstMapInfo map;
+  float *out = NULL;
+  GError *err = NULL;
+
+  if (n == 0)
+    return GST_FLOW_OK;
+  pending = seq_fbank_frames_pending (self->fb, n);
+  if (pending > 0) {
+    buf = new_output (self, (guint) pending, &map, &out);
+    if (buf == NULL)
+      goto no_memory;
+  }
+  if (!feed (self, data, n, out, pending, &err))
+    goto bad_samples;
+  if (buf == NULL)
+    return GST_FLOW_OK;
+  gst_buffer_unmap (buf, &map);
+  return push_frames (self, buf, (guint) pending);
+
+  /* ERRORS */
+no_memory:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+        ("could not allocate %" G_GSIZE_FORMAT " frames", pending));
+    return GST_FLOW_ERROR;
+  }
+bad_samples:
+  {
+    if (buf) {
+      gst_buffer_unmap (buf, &map);
+      gst_buffer_unref (buf);
+    }
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Audio samples are not finite numbers."), ("%s", err->message));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstFlowReturn
+gst_seq_fbank_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (parent);
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint reset_on;
+  GstMapInfo map;
+  const guint8 *data;
+  gsize size;
+
+  if (self->fb == NULL)
+    goto not_negotiated;
+
+  GST_OBJECT_LOCK (self);
+  reset_on = self->reset_on;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_BUFFER_IS_DISCONT (buffer) && (reset_on & SEQ_RESET_ON_DISCONT)
+      && (seq_fbank_samples_fed (self->fb) > 0 || self->carry_len > 0)) {
+    GST_DEBUG_OBJECT (self, "DISCONT: ending the stream and resetting");
+    ret = drain (self);
+    if (ret != GST_FLOW_OK)
+      goto done;
+  }
+  if (self->need_base) {
+    if (GST_BUFFER_PTS_IS_VALID (buffer))
+      self->base = GST_BUFFER_PTS (buffer);
+    else if (self->segment.format == GST_FORMAT_TIME)
+      self->base = self->segment.start;
+    else
+      self->base = 0;
+    self->need_base = FALSE;
+    GST_DEBUG_OBJECT (self, "stream start at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (self->base));
+  }
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    goto map_failed;
+  data = map.data;
+  size = map.size;
+
+  /* complete a partial sample left by the previous buffer */
+  if (self->carry_len > 0) {
+    guint need = MIN (self->bps - self->carry_len, size);
+    memcpy (self->carry + self->carry_len, data, need);
+    self->carry_len += need;
+    data += need;
+    size -= need;
+    if (self->carry_len == self->bps) {
+      self->carry_len = 0;
+      ret = process (self, self->carry, 1);
+    }
+  }
+  if (ret == GST_FLOW_OK)
+    ret = process (self, data, size / self->bps);
+  if (ret == GST_FLOW_OK && size % self->bps) {
+    self->carry_len = size % self->bps;
+    memcpy (self->carry, data + size - self->carry_len, self->carry_len);
+  }
+  gst_buffer_unmap (buffer, &map);
+
+done:
+  gst_buffer_unref (buffer);
+  return ret;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("audio buffer before caps"));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+        ("could not map the input buffer"));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static gboolean
+params_equal (const SeqFbankParams * a, const SeqFbankParams * b)
+{
+  return a->sample_rate == b->sample_rate
+      && a->frame_length_ms == b->frame_length_ms
+      && a->frame_shift_ms == b->frame_shift_ms
+      && a->num_mel_bins == b->num_mel_bins && a->low_freq == b->low_freq
+      && a->high_freq == b->high_freq && a->preemphasis == b->preemphasis
+      && a->remove_dc_offset == b->remove_dc_offset && a->window == b->window
+      && a->blackman_coeff == b->blackman_coeff
+      && a->use_energy == b->use_energy && a->raw_energy == b->raw_energy
+      && a->energy_floor == b->energy_floor && a->snip_edges == b->snip_edges
+      && a->dither == b->dither && a->dither_seed == b->dither_seed;
+}
+
+/* Picks flexible unless downstream only takes static (then T = 1). */
+static GstCaps *
+choose_output (GstSeqFbank * self, SeqTensorCaps * c)
+{
+  GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  GstCaps *chosen = NULL;
+
+  for (int i = 0; i < 2 && chosen == NULL; i++) {
+    GstCaps *cand;
+    c->format = i == 0 ? SEQ_TENSOR_FORMAT_FLEXIBLE : SEQ_TENSOR_FORMAT_STATIC;
+    c->frames = i == 0 ? 0 : 1;
+    cand = seq_tensor_caps_build (c);
+    if (peer == NULL || gst_caps_can_intersect (peer, cand))
+      chosen = cand;
+    else
+      gst_caps_unref (cand);
+  }
+  if (peer)
+    gst_caps_unref (peer);
+  return chosen;
+}
+
+static gboolean
+gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
+{
+  GstAudioInfo info;
+  SeqFbankParams p;
+  SeqFbank *fb = NULL;
+  SeqTensorCaps c = { 0, };
+  GstCaps *outcaps = NULL;
+  GError *err = NULL;
+  gboolean is_f32;
+  guint64 g, a, b;
+
+  if (!gst_audio_info_from_caps (&info, caps) || info.channels != 1)
+    goto bad_caps;
+  is_f32 = GST_AUDIO_INFO_FORMAT (&info) == GST_AUDIO_FORMAT_F32LE;
+  if (!is_f32 && GST_AUDIO_INFO_FORMAT (&info) != GST_AUDIO_FORMAT_S16LE)
+    goto bad_caps;
+
+  GST_OBJECT_LOCK (self);
+  p = self->props;
+  GST_OBJECT_UNLOCK (self);
+  p.sample_rate = GST_AUDIO_INFO_RATE (&info);
+
+  /* same settings and rate: keep the stream going */
+  if (self->fb && params_equal (&p, &self->active) && is_f32 == self->is_f32)
+    return TRUE;
+
+  fb = seq_fbank_new (&p, &err);
+  if (fb == NULL)
+    goto bad_settings;
+
+  c.type = SEQ_TENSOR_TYPE_FLOAT32;
+  c.dim = seq_fbank_dim (fb);
+  /* framerate = rate / shift, reduced */
+  a = (guint64) GST_AUDIO_INFO_RATE (&info);
+  b = seq_fbank_window_shift (fb);
+  {
+    guint64 x = a, y = b;
+    while (y != 0) {
+      guint64 t = x % y;
+      x = y;
+      y = t;
+    }
+    g = x;
+  }
+  c.rate_n = (gint) (a / g);
+  c.rate_d = (gint) (b / g);
+  outcaps = choose_output (self, &c);
+  if (outcaps == NULL)
+    goto no_output;
+
+  /* a new configuration ends the stream under the old one */
+  if (self->fb) {
+    drain (self);
+    seq_fbank_free (self->fb);
+  }
+  self->fb = fb;
+  self->active = p;
+  self->is_f32 = is_f32;
+  self->bps = is_f32 ? 4 : 2;
+  self->rate = GST_AUDIO_INFO_RATE (&info);
+  self->shift = seq_fbank_window_shift (fb);
+  self->dim = c.dim;
+  self->out = c;
+  stream_reset (self);
+
+  GST_OBJECT_LOCK (self);
+  self->latency = gst_util_uint64_scale_int (seq_fbank_lookahead (fb),
+      GST_SECOND, self->rate);
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "%d Hz %s: window %u, shift %u, FFT %u, out %"
+      GST_PTR_FORMAT, self->rate, is_f32 ? "F32" : "S16",
+      seq_fbank_window_size (fb), self->shift, seq_fbank_fft_size (fb),
+      outcaps);
+  gst_pad_set_caps (self->srcpad, outcaps);
+  gst_caps_unref (outcaps);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_latency (GST_OBJECT (self)));
+  return TRUE;
+
+  /* ERRORS */
+bad_caps:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("unsupported audio caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+bad_settings:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("The filterbank settings do not fit audio at %d Hz.",
+            GST_AUDIO_INFO_RATE (&info)), ("%s", err->message));
+    g_error_free (err);
+    return FALSE;
+  }
+no_output:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("downstream accepts neither flexible nor static float32 tensors "
+            "of width %u", c.dim));
+    seq_fbank_free (fb);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (parent);
+  guint reset_on;
+
+  GST_OBJECT_LOCK (self);
+  reset_on = self->reset_on;
+  GST_OBJECT_UNLOCK (self);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:
+    {
+      GstCaps *caps;
+      gboolean ok;
+      gst_event_parse_caps (event, &caps);
+      ok = gst_seq_fbank_set_caps (self, caps);
+      gst_event_unref (event);
+      return ok;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      if (self->segment.format != GST_FORMAT_TIME) {
+        GstSegment seg;
+        gst_segment_init (&seg, GST_FORMAT_TIME);
+        gst_event_unref (event);
+        event = gst_event_new_segment (&seg);
+      }
+      break;
+    case GST_EVENT_EOS:
+      drain (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      if (seq_event_wants_reset (event, reset_on))
+        stream_reset (self);
+      break;
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_CUSTOM_DOWNSTREAM:
+      if (seq_event_wants_reset (event, reset_on)) {
+        GST_DEBUG_OBJECT (self, "%s: ending the stream and resetting",
+            GST_EVENT_TYPE_NAME (event));
+        drain (self);
+      }
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_seq_fbank_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:
+    {
+      gboolean live;
+      GstClockTime min, max, ours;
+      if (!gst_pad_peer_query (self->sinkpad, query))
+        return FALSE;
+      gst_query_parse_latency (query, &live, &min, &max);
+      GST_OBJECT_LOCK (self);
+      ours = self->latency;
+      GST_OBJECT_UNLOCK (self);
+      min += ours;
+      if (GST_CLOCK_TIME_IS_VALID (max))
+        max += ours;
+      GST_DEBUG_OBJECT (self, "latency: ours %" GST_TIME_FORMAT ", total min %"
+          GST_TIME_FORMAT, GST_TIME_ARGS (ours), GST_TIME_ARGS (min));
+      gst_query_set_latency (query, live, min, max);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static GstStateChangeReturn
+gst_seq_fbank_change_state (GstElement * element, GstStateChange transition)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+
+  ret = GST_ELEMENT_CLASS (gst_seq_fbank_parent_class)->change_state (element,
+      transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    seq_fbank_free (self->fb);
+    self->fb = NULL;
+    stream_reset (self);
+    GST_OBJECT_LOCK (self);
+    self->latency = 0;
+    GST_OBJECT_UNLOCK (self);
+  }
+  return ret;
+}
+
+/* ---- properties ---- */
+
+static void
+gst_seq_fbank_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (object);
+  SeqFbankParams *p = &self->props;
+
+  GST_OBJECT_LOCK (self);
+  if (prop_id != PROP_RESET_ON && GST_STATE (self) > GST_STATE_READY) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "'%s' can only be changed in NULL or READY; "
+        "ignored", pspec->name);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_NUM_MEL_BINS:
+      p->num_mel_bins = g_value_get_uint (value);
+      break;
+    case PROP_FRAME_LENGTH:
+      p->frame_length_ms = g_value_get_double (value);
+      break;
+    case PROP_FRAME_SHIFT:
+      p->frame_shift_ms = g_value_get_double (value);
+      break;
+    case PROP_DITHER:
+      p->dither = g_value_get_double (value);
+      break;
+    case PROP_DITHER_SEED:
+      p->dither_seed = g_value_get_uint64 (value);
+      break;
+    case PROP_PREEMPHASIS:
+      p->preemphasis = g_value_get_double (value);
+      break;
+    case PROP_WINDOW:
+      p->window = g_value_get_enum (value);
+      break;
+    case PROP_LOW_FREQ:
+      p->low_freq = g_value_get_double (value);
+      break;
+    case PROP_HIGH_FREQ:
+      p->high_freq = g_value_get_double (value);
+      break;
+    case PROP_USE_ENERGY:
+      p->use_energy = g_value_get_boolean (value);
+      break;
+    case PROP_RAW_ENERGY:
+      p->raw_energy = g_value_get_boolean (value);
+      break;
+    case PROP_ENERGY_FLOOR:
+      p->energy_floor = g_value_get_double (value);
+      break;
+    case PROP_SNIP_EDGES:
+      p->snip_edges = g_value_get_boolean (value);
+      break;
+    case PROP_REMOVE_DC_OFFSET:
+      p->remove_dc_offset = g_value_get_boolean (value);
+      break;
+    case PROP_RESET_ON:
+      self->reset_on = g_value_get_flags (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (object);
+  const SeqFbankParams *p = &self->props;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_NUM_MEL_BINS:
+      g_value_set_uint (value, p->num_mel_bins);
+      break;
+    case PROP_FRAME_LENGTH:
+      g_value_set_double (value, p->frame_length_ms);
+      break;
+    case PROP_FRAME_SHIFT:
+      g_value_set_double (value, p->frame_shift_ms);
+      break;
+    case PROP_DITHER:
+      g_value_set_double (value, p->dither);
+      break;
+    case PROP_DITHER_SEED:
+      g_value_set_uint64 (value, p->dither_seed);
+      break;
+    case PROP_PREEMPHASIS:
+      g_value_set_double (value, p->preemphasis);
+      break;
+    case PROP_WINDOW:
+      g_value_set_enum (value, p->window);
+      break;
+    case PROP_LOW_FREQ:
+      g_value_set_double (value, p->low_freq);
+      break;
+    case PROP_HIGH_FREQ:
+      g_value_set_double (value, p->high_freq);
+      break;
+    case PROP_USE_ENERGY:
+      g_value_set_boolean (value, p->use_energy);
+      break;
+    case PROP_RAW_ENERGY:
+      g_value_set_boolean (value, p->raw_energy);
+      break;
+    case PROP_ENERGY_FLOOR:
+      g_value_set_double (value, p->energy_floor);
+      break;
+    case PROP_SNIP_EDGES:
+      g_value_set_boolean (value, p->snip_edges);
+      break;
+    case PROP_REMOVE_DC_OFFSET:
+      g_value_set_boolean (value, p->remove_dc_offset);
+      break;
+    case PROP_RESET_ON:
+      g_value_set_flags (value, self->reset_on);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_seq_fbank_finalize (GObject * object)
+{
+  GstSeqFbank *self = GST_SEQ_FBANK (object);
+
+  seq_fbank_free (self->fb);
+  G_OBJECT_CLASS (gst_seq_fbank_parent_class)->finalize (object);
+}
+
+static void
+gst_seq_fbank_class_init (GstSeqFbankClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags shape = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  GST_DEBUG_CATEGORY_INIT (seq_fbank_debug, "seqfbank", 0,
+      "seqenc Kaldi log-mel filterbank");
+
+  gobject_class->set_property = gst_seq_fbank_set_property;
+  gobject_class->get_property = gst_seq_fbank_get_property;
+  gobject_class->finalize = gst_seq_fbank_finalize;
+
+  /**
+   * GstSeqFbank:num-mel-bins:
+   *
+   * Number of triangular mel filters (output width, +1 with use-energy).
+   * Kaldi's default is 23; 80 is what current ASR encoders take.
+   */
+  g_object_class_install_property (gobject_class, PROP_NUM_MEL_BINS,
+      g_param_spec_uint ("num-mel-bins", "Mel bins",
+          "Number of triangular mel filters", 3, 4096, DEFAULT_NUM_MEL_BINS,
+          shape));
+  /**
+   * GstSeqFbank:frame-length:
+   *
+   * Window length in milliseconds (samples = (int) (rate * ms / 1000)).
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_LENGTH,
+      g_param_spec_double ("frame-length", "Frame length",
+          "Window length in milliseconds", 0.0, 10000.0, DEFAULT_FRAME_LENGTH,
+          shape));
+  /**
+   * GstSeqFbank:frame-shift:
+   *
+   * Hop between frames in milliseconds; framerate = rate / shift samples.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAME_SHIFT,
+      g_param_spec_double ("frame-shift", "Frame shift",
+          "Hop between frames in milliseconds", 0.0, 10000.0,
+          DEFAULT_FRAME_SHIFT, shape));
+  /**
+   * GstSeqFbank:dither:
+   *
+   * Standard deviation of Gaussian dither in int16 units; 0 (the default,
+   * Kaldi's is 1) keeps features reproducible. Seeded by dither-seed.
+   */
+  g_object_class_install_property (gobject_class, PROP_DITHER,
+      g_param_spec_double ("dither", "Dither",
+          "Gaussian dither stddev in int16 units (0 = none)", 0.0, 32768.0,
+          DEFAULT_DITHER, shape));
+  /**
+   * GstSeqFbank:dither-seed:
+   *
+   * Seed of the dither generator; every stream (after each reset) replays
+   * the same noise.
+   */
+  g_object_class_install_property (gobject_class, PROP_DITHER_SEED,
+      g_param_spec_uint64 ("dither-seed", "Dither seed",
+          "Seed of the deterministic dither generator", 0, G_MAXUINT64,
+          DEFAULT_DITHER_SEED, shape));
+  /**
+   * GstSeqFbank:preemphasis:
+   *
+   * Pre-emphasis coefficient (Kaldi's preemphasis-coefficient), per frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_PREEMPHASIS,
+      g_param_spec_double ("preemphasis", "Pre-emphasis",
+          "Pre-emphasis coefficient (0 = none)", 0.0, 1.0, DEFAULT_PREEMPHASIS,
+          shape));
+  /**
+   * GstSeqFbank:window:
+   *
+   * Window function (Kaldi's window-type).
+   */
+  g_object_class_install_property (gobject_class, PROP_WINDOW,
+      g_param_spec_enum ("window", "Window", "Window function",
+          GST_TYPE_SEQ_FBANK_WINDOW, DEFAULT_WINDOW, shape));
+  /**
+   * GstSeqFbank:low-freq:
+   *
+   * Lower edge of the first mel filter, Hz.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOW_FREQ,
+      g_param_spec_double ("low-freq", "Low frequency",
+          "Lower edge of the mel filters in Hz", 0.0, G_MAXDOUBLE,
+          DEFAULT_LOW_FREQ, shape));
+  /**
+   * GstSeqFbank:high-freq:
+   *
+   * Upper edge of the last mel filter, Hz; 0 = Nyquist, negative = offset
+   * below Nyquist.
+   */
+  g_object_class_install_property (gobject_class, PROP_HIGH_FREQ,
+      g_param_spec_double ("high-freq", "High frequency",
+          "Upper edge of the mel filters in Hz (<= 0: offset from Nyquist)",
+          -G_MAXDOUBLE, G_MAXDOUBLE, DEFAULT_HIGH_FREQ, shape));
+  /**
+   * GstSeqFbank:use-energy:
+   *
+   * Prepend the log energy of the frame (output width num-mel-bins + 1).
+   */
+  g_object_class_install_property (gobject_class, PROP_USE_ENERGY,
+      g_param_spec_boolean ("use-energy", "Use energy",
+          "Prepend the frame's log energy", DEFAULT_USE_ENERGY, shape));
+  /**
+   * GstSeqFbank:raw-energy:
+   *
+   * Take the energy before pre-emphasis and window (Kaldi's default).
+   */
+  g_object_class_install_property (gobject_class, PROP_RAW_ENERGY,
+      g_param_spec_boolean ("raw-energy", "Raw energy",
+          "Energy before pre-emphasis and window", DEFAULT_RAW_ENERGY, shape));
+  /**
+   * GstSeqFbank:energy-floor:
+   *
+   * Floor on the energy (linear); 0 = none (Kaldi's default; torchaudio's
+   * is 1).
+   */
+  g_object_class_install_property (gobject_class, PROP_ENERGY_FLOOR,
+      g_param_spec_double ("energy-floor", "Energy floor",
+          "Floor on the frame energy (0 = none)", 0.0, G_MAXDOUBLE,
+          DEFAULT_ENERGY_FLOOR, shape));
+  /**
+   * GstSeqFbank:snip-edges:
+   *
+   * TRUE: only frames that fit in the audio (1 + (n - w) / s). FALSE:
+   * (n + s/2) / s frames with the audio reflected at both ends, the last
+   * ones output at EOS.
+   */
+  g_object_class_install_property (gobject_class, PROP_SNIP_EDGES,
+      g_param_spec_boolean ("snip-edges", "Snip edges",
+          "Only frames that fit in the audio (else reflect at the ends)",
+          DEFAULT_SNIP_EDGES, shape));
+  /**
+   * GstSeqFbank:remove-dc-offset:
+   *
+   * Subtract each frame's mean before anything else.
+   */
+  g_object_class_install_property (gobject_class, PROP_REMOVE_DC_OFFSET,
+      g_param_spec_boolean ("remove-dc-offset", "Remove DC offset",
+          "Subtract each frame's mean", DEFAULT_REMOVE_DC_OFFSET, shape));
+  /**
+   * GstSeqFbank:reset-on:
+   *
+   * Which stream events end the stream and restart at frame 0.
+   */
+  g_object_class_install_property (gobject_class, PROP_RESET_ON,
+      g_param_spec_flags ("reset-on", "Reset on",
+          "Events that end the stream and restart at frame 0",
+          SEQ_TYPE_RESET_ON, DEFAULT_RESET_ON,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Kaldi log-mel filterbank", "Filter/Converter/Audio/Tensor",
+      "Streaming Kaldi-compatible log-mel filterbank features of mono audio",
+      "seqenc developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_seq_fbank_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_FBANK_WINDOW, 0);
+}
+
+static void
+gst_seq_fbank_init (GstSeqFbank * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_seq_fbank_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_seq_fbank_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_seq_fbank_src_query));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->props = seq_fbank_params_default ();
+  self->props.num_mel_bins = DEFAULT_NUM_MEL_BINS;
+  self->reset_on = DEFAULT_RESET_ON;
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  stream_reset (self);
+}
