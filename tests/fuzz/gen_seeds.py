@@ -97,16 +97,38 @@ def seeds_lstm_state():
 
 
 def seeds_text():
-    put("vocab_txt", "bert_small", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n##s\nhello\n##llo\nwor\n##ld\n".encode())
-    put("vocab_txt", "crlf", b"[UNK]\r\na\r\n##b\r\n")
-    enc = {"!": 0, "a": 1, "b": 2, "ab": 3, "\u0120the": 4, "<|endoftext|>": 5}
-    put("bpe_encoder_json", "small", json.dumps(enc).encode())
-    put("bpe_merges", "small", b"#version: 0.2\na b\n\xc4\xa0 t\n\xc4\xa0t he\n")
+    # fuzz_vocab_txt.c: flags byte, u16 vocab length, vocab.txt, text
+    def vt(flags, vocab, text):
+        return bytes([flags]) + struct.pack("<H", len(vocab)) + vocab + text
+    bert = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n##s\nhello\n##llo\nwor\n##ld\ncaf\n##\u00e9\n\u4e2d\n".encode()
+    put("vocab_txt", "bert_small", vt(1 | (100 << 1), bert, "Hello, World! the worlds caf\u00e9 \u4e2d\u6587".encode()))
+    put("vocab_txt", "cased_short_words", vt(0 | (5 << 1), bert, b"hello hellohellohello wor ld"))
+    put("vocab_txt", "crlf_trailing_space", vt(1, b"[UNK]\r\na  \r\n##b\t\n\xe2\x80\x83x\xc2\xa0\n", b"ab a b x"))
+    put("vocab_txt", "no_unk", vt(1, b"a\nb\n", b"ab"))
+    put("vocab_txt", "invalid_utf8", vt(1, b"[UNK]\n\xff\n", b"\xff"))
+    put("vocab_txt", "accents", vt(1, bert, "\u00c9COLE Cr\u00e8me br\u00fbl\u00e9e \u212b \ufb01".encode()))
+
+    # fuzz_bpe.c: u16 encoder length, u16 merges length, encoder.json, vocab.bpe, text
+    def bp(enc, merges, text):
+        return struct.pack("<HH", len(enc), len(merges)) + enc + merges + text
+    enc = json.dumps({"!": 0, "a": 1, "b": 2, "ab": 3, "\u0120": 4, "\u0120t": 5, "h": 6, "e": 7,
+                      "he": 8, "\u0120the": 9, "t": 10, "<|endoftext|>": 11}).encode()
+    merges = "#version: 0.2\na b\n\u0120 t\nh e\n\u0120t he\n".encode()
+    put("bpe", "small", bp(enc, merges, b"ab the abab!! the"))
+    put("bpe", "contractions", bp(enc, merges, b"it's we'll they're I'd   \n\n x"))
+    put("bpe", "unicode", bp(enc, merges, "caf\u00e9 \u2713 \U0001F600 123".encode()))
+    put("bpe", "bad_json", bp(b"{\"a\": 1,", merges, b"a"))
+    put("bpe", "bad_merge", bp(enc, b"#version: 0.2\na\n", b"a"))
+    put("bpe", "merge_unknown", bp(enc, b"#version: 0.2\nx y\n", b"xy"))
+
+    # fuzz_tokenizer_stream.c: mode byte, chunk seed byte, text
     for name, s in [("ascii", b"Hello, world! The quick brown fox."),
-                    ("utf8", "caf\u00e9 \u2713 \U0001F600 na\u00efve".encode()),
-                    ("invalid_utf8", b"ab\xff\xfe\xc3(\xe2\x82"),
-                    ("numbers", b"1234 5678 don't it's")]:
-        put("tokenizer_stream", name, s)
+                    ("utf8", "caf\u00e9 \u2713 \U0001F600 na\u00efve \u4e2d\u6587".encode()),
+                    ("invalid_utf8", b"ab\xff\xfe\xc3(\xe2\x82 \xf0\x9f\x98"),
+                    ("numbers", b"1234 5678 don't it's  \n\n the"),
+                    ("controls", b"a\x00b\x0bc\x0cd\xc2\x85e\ttab")]:
+        for mode in range(5):
+            put("tokenizer_stream", "%s_%d" % (name, mode), bytes([mode, 0x5a]) + s)
 
 
 def main():
