@@ -1,19 +1,909 @@
-/* seqenc — GPT-2 byte-level BPE (placeholder until the mode lands). */
+/* seqenc — GPT-2 byte-level BPE: encoder.json + vocab.bpe, the GPT-2
+ * pre-tokenizer as a streaming scanner, and tiktoken's merge rule.
+ *
+ * File layouts (both UTF-8 text; tokens are spelled in GPT-2's byte-level
+ * alphabet, where each byte 0..255 is one printable character: the printable
+ * Latin-1 bytes stand for themselves, the 68 others for U+0100..U+0143 in
+ * byte order; see byte_alphabet_init):
+ *
+ *   vocab.bpe     an optional first line "#version: ..." then one merge per
+ *                 line, "LEFT RIGHT" (exactly one ASCII space, a "\r" before
+ *                 "\n" tolerated); empty lines are skipped. Merge k (0-based)
+ *                 makes the token LEFT+RIGHT of rank 256 + k; the 256 single
+ *                 bytes have ranks 0..255 in the alphabet's order. A later
+ *                 merge giving the same bytes replaces the rank (as tiktoken).
+ *   encoder.json  one JSON object {"token": id, ...} with integer ids in
+ *                 [0, 2^31). Every ranked token must be in it; other entries
+ *                 (<|endoftext|>) are special tokens, never produced here.
+ *
+ * Checks: valid JSON object of integers, every character of every token in
+ * the alphabet, every merge line of two non-empty parts, fewer than 2^31
+ * merges, ranked tokens present in encoder.json. Any failure is a
+ * SEQ_TOKENIZER_ERROR_VOCAB naming the line or token.
+ *
+ * Merging (tiktoken's byte_pair_merge): a pre-token that is a token is taken
+ * whole; otherwise start from its bytes and repeatedly merge the adjacent
+ * pair whose concatenation is the token of lowest rank, leftmost first, until
+ * no adjacent concatenation is a token. A pair table (left rank, right rank)
+ * -> rank, built once from every split of every token, makes each step one
+ * integer lookup. Pre-tokens of up to LINEAR_MAX bytes use the quadratic scan
+ * of tiktoken; longer ones a heap (O(n log n)); both give the same result.
+ */
 #include "tokenizer-private.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define RANK_NONE G_MAXUINT32
+#define LINEAR_MAX 64
+/* Per-state cache of encoded pre-tokens (direct mapped). */
+#define CACHE_SLOTS 4096
+#define CACHE_KEY_MAX 23
+#define CACHE_IDS_MAX 8
+
+/* ------------------------------------------------------------------------ */
+/* pair table: (left rank, right rank) -> merged rank */
+
+typedef struct {
+  guint64 *keys;                /* (l + 1) << 32 | (r + 1); 0 empty */
+  guint32 *vals;
+  guint n, n_slots;
+} PairTable;
+
+static inline guint64
+pair_key (guint32 l, guint32 r)
+{
+  return ((guint64) (l + 1) << 32) | (guint64) (r + 1);
+}
+
+static inline guint
+pair_hash (guint64 k)
+{
+  k ^= k >> 33;
+  k *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  k ^= k >> 33;
+  return (guint) k;
+}
+
+static void
+pair_table_insert (PairTable * t, guint32 l, guint32 r, guint32 v)
+{
+  guint64 k = pair_key (l, r);
+  guint s;
+
+  if ((t->n + 1) * 2 > t->n_slots) {
+    guint old_n = t->n_slots, ns = old_n ? old_n * 2 : 1 << 16;
+    guint64 *ok = t->keys;
+    guint32 *ov = t->vals;
+    t->keys = g_new0 (guint64, ns);
+    t->vals = g_new (guint32, ns);
+    t->n_slots = ns;
+    for (guint i = 0; i < old_n; i++) {
+      if (ok[i] == 0)
+        continue;
+      s = pair_hash (ok[i]) & (ns - 1);
+      while (t->keys[s] != 0)
+        s = (s + 1) & (ns - 1);
+      t->keys[s] = ok[i];
+      t->vals[s] = ov[i];
+    }
+    g_free (ok);
+    g_free (ov);
+  }
+  s = pair_hash (k) & (t->n_slots - 1);
+  while (t->keys[s] != 0 && t->keys[s] != k)
+    s = (s + 1) & (t->n_slots - 1);
+  if (t->keys[s] == 0) {
+    t->keys[s] = k;
+    t->n++;
+    t->vals[s] = v;
+  } else if (v < t->vals[s]) {
+    t->vals[s] = v;
+  }
+}
+
+static inline guint32
+pair_table_find (const PairTable * t, guint32 l, guint32 r)
+{
+  guint64 k = pair_key (l, r);
+  guint s = pair_hash (k) & (t->n_slots - 1);
+
+  for (;;) {
+    guint64 x = t->keys[s];
+    if (x == k)
+      return t->vals[s];
+    if (x == 0)
+      return RANK_NONE;
+    s = (s + 1) & (t->n_slots - 1);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* model */
+
+struct _SeqBpe
+{
+  SeqStrTable ranks;            /* token bytes -> rank */
+  gint32 *rank_id;              /* [n_ranks] id in encoder.json, -1 unused */
+  guint n_ranks;
+  PairTable pairs;
+  gchar **id_token;             /* [vocab_size] encoder.json spelling or NULL */
+  guint vocab_size;
+  guint32 byte_rank[256];
+};
+
+/* GPT-2's bytes_to_unicode(): byte -> code point of its alphabet character,
+ * and the rank order of the single bytes (printable first). */
+static void
+byte_alphabet_init (gunichar byte_char[256], guint8 rank_byte[256])
+{
+  guint n = 0, extra = 0;
+
+  for (guint b = 0; b < 256; b++) {
+    if ((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae))
+      rank_byte[n++] = (guint8) b;
+  }
+  for (guint b = 0; b < 256; b++)
+    byte_char[b] = b;
+  for (guint b = 0; b < 256; b++) {
+    if ((b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae))
+      continue;
+    rank_byte[n++] = (guint8) b;
+    byte_char[b] = 256 + extra++;
+  }
+}
+
+/* Decodes a byte-level spelling into bytes; FALSE on a foreign character. */
+static gboolean
+alphabet_decode (const gint16 * char_byte, const gchar * s, gssize len,
+    GByteArray * out)
+{
+  const gchar *p = s, *end = s + (len < 0 ? (gssize) strlen (s) : len);
+
+  g_byte_array_set_size (out, 0);
+  while (p < end) {
+    gunichar c = g_utf8_get_char_validated (p, end - p);
+    guint8 b;
+    if (c == (gunichar) - 1 || c == (gunichar) - 2 || c >= 324
+        || char_byte[c] < 0)
+      return FALSE;
+    b = (guint8) char_byte[c];
+    g_byte_array_append (out, &b, 1);
+    p = g_utf8_next_char (p);
+  }
+  return TRUE;
+}
+
+SeqBpe *
+seq_bpe_new_from_data (const gchar * encoder_json, gsize encoder_len,
+    const gchar * merges, gsize merges_len, GError ** error)
+{
+  SeqBpe *bpe = g_new0 (SeqBpe, 1);
+  gunichar byte_char[256];
+  guint8 rank_byte[256];
+  gint16 char_byte[324];
+  GByteArray *lb = g_byte_array_new (), *rb = g_byte_array_new ();
+  JsonParser *parser = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  JsonObjectIter iter;
+  const gchar *member;
+  JsonNode *value;
+  SeqStrTable enc;              /* encoder.json: bytes -> id */
+  GError *err = NULL;
+  const gchar *p, *end;
+  guint line = 0, rank;
+  gint64 max_id = -1;
+
+  seq_str_table_init (&bpe->ranks);
+  seq_str_table_init (&enc);
+  byte_alphabet_init (byte_char, rank_byte);
+  for (guint i = 0; i < G_N_ELEMENTS (char_byte); i++)
+    char_byte[i] = -1;
+  for (guint b = 0; b < 256; b++)
+    char_byte[byte_char[b]] = (gint16) b;
+
+  /* single bytes: ranks 0..255 */
+  for (guint r = 0; r < 256; r++)
+    seq_str_table_insert (&bpe->ranks, &rank_byte[r], 1, (gint32) r);
+
+  /* vocab.bpe */
+  if (!g_utf8_validate_len (merges, merges_len, NULL)) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+        "vocab.bpe is not valid UTF-8 (or holds a NUL byte)");
+    goto fail;
+  }
+  rank = 256;
+  p = merges;
+  end = merges + merges_len;
+  while (p < end) {
+    const gchar *nl = memchr (p, '\n', end - p);
+    const gchar *e = nl ? nl : end, *sp;
+    line++;
+    if (e > p && e[-1] == '\r')
+      e--;
+    if (e == p || (line == 1 && g_str_has_prefix (p, "#version"))) {
+      p = nl ? nl + 1 : end;
+      continue;
+    }
+    sp = memchr (p, ' ', e - p);
+    if (sp == NULL || sp == p || sp + 1 == e || memchr (sp + 1, ' ',
+            e - sp - 1) != NULL) {
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "vocab.bpe line %u is not \"LEFT RIGHT\"", line);
+      goto fail;
+    }
+    if (!alphabet_decode (char_byte, p, sp - p, lb)
+        || !alphabet_decode (char_byte, sp + 1, e - sp - 1, rb)) {
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "vocab.bpe line %u has a character outside the byte-level "
+          "alphabet", line);
+      goto fail;
+    }
+    if (rank >= (guint) G_MAXINT32) {
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "vocab.bpe has too many merges");
+      goto fail;
+    }
+    g_byte_array_append (lb, rb->data, rb->len);
+    if (seq_str_table_insert (&bpe->ranks, lb->data, lb->len,
+            (gint32) rank) == G_MAXUINT) {
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "vocab.bpe is too large");
+      goto fail;
+    }
+    rank++;
+    p = nl ? nl + 1 : end;
+  }
+  bpe->n_ranks = rank;
+
+  /* encoder.json */
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, encoder_json, encoder_len, &err)) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+        "encoder.json: %s", err->message);
+    g_clear_error (&err);
+    goto fail;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+        "encoder.json is not a JSON object");
+    goto fail;
+  }
+  obj = json_node_get_object (root);
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &member, &value)) {
+    gint64 id;
+    if (!JSON_NODE_HOLDS_VALUE (value)
+        || json_node_get_value_type (value) != G_TYPE_INT64
+        || (id = json_node_get_int (value)) < 0 || id >= G_MAXINT32) {
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "encoder.json: the id of \"%s\" is not an integer in [0, 2^31)",
+          member);
+      goto fail;
+    }
+    max_id = MAX (max_id, id);
+  }
+  if (max_id < 0) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+        "encoder.json is empty");
+    goto fail;
+  }
+  bpe->vocab_size = (guint) max_id + 1;
+  bpe->id_token = g_new0 (gchar *, bpe->vocab_size);
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &member, &value)) {
+    gint64 id = json_node_get_int (value);
+    g_free (bpe->id_token[id]);
+    bpe->id_token[id] = g_strdup (member);
+    /* special tokens like <|endoftext|> decode too (ASCII) but are never
+     * ranked; a token outside the alphabet is an error */
+    if (!alphabet_decode (char_byte, member, -1, lb)) {
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "encoder.json: token \"%s\" has a character outside the "
+          "byte-level alphabet", member);
+      goto fail;
+    }
+    seq_str_table_insert (&enc, lb->data, lb->len, (gint32) id);
+  }
+
+  /* rank -> id */
+  bpe->rank_id = g_new (gint32, bpe->n_ranks);
+  for (guint r = 0; r < bpe->n_ranks; r++)
+    bpe->rank_id[r] = -1;
+  for (guint k = 0; k < bpe->ranks.n; k++) {
+    gsize len;
+    const guint8 *key = seq_str_table_key (&bpe->ranks, k, &len);
+    gint e = seq_str_table_find (&enc, key, len);
+    if (e < 0) {
+      GString *s = g_string_new (NULL);
+      for (gsize i = 0; i < len; i++)
+        g_string_append_unichar (s, byte_char[key[i]]);
+      g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
+          "token \"%s\" of vocab.bpe is missing from encoder.json", s->str);
+      g_string_free (s, TRUE);
+      goto fail;
+    }
+    bpe->rank_id[bpe->ranks.value[k]] = enc.value[e];
+  }
+  for (guint b = 0; b < 256; b++) {
+    guint8 byte = (guint8) b;
+    bpe->byte_rank[b] = (guint32)
+        bpe->ranks.value[seq_str_table_find (&bpe->ranks, &byte, 1)];
+  }
+
+  /* pair table: every split of every token into two tokens */
+  for (guint k = 0; k < bpe->ranks.n; k++) {
+    gsize len;
+    const guint8 *key = seq_str_table_key (&bpe->ranks, k, &len);
+    for (gsize s = 1; s < len; s++) {
+      gint l = seq_str_table_find (&bpe->ranks, key, s);
+      gint r = seq_str_table_find (&bpe->ranks, key + s, len - s);
+      if (l >= 0 && r >= 0)
+        pair_table_insert (&bpe->pairs, (guint32) bpe->ranks.value[l],
+            (guint32) bpe->ranks.value[r], (guint32) bpe->ranks.value[k]);
+    }
+  }
+
+  g_object_unref (parser);
+  seq_str_table_clear (&enc);
+  g_byte_array_free (lb, TRUE);
+  g_byte_array_free (rb, TRUE);
+  return bpe;
+
+fail:
+  if (parser)
+    g_object_unref (parser);
+  seq_str_table_clear (&enc);
+  g_byte_array_free (lb, TRUE);
+  g_byte_array_free (rb, TRUE);
+  seq_bpe_free (bpe);
+  return NULL;
+}
 
 SeqBpe *
 seq_bpe_load (const gchar * encoder_path, const gchar * merges_path,
     GError ** error)
 {
-  g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_CONFIG,
-      "mode bpe is not implemented yet");
-  return NULL;
+  gchar *ej = NULL, *mg = NULL;
+  gsize ej_len = 0, mg_len = 0;
+  GError *err = NULL;
+  SeqBpe *bpe = NULL;
+
+  if (!g_file_get_contents (encoder_path, &ej, &ej_len, &err)
+      || !g_file_get_contents (merges_path, &mg, &mg_len, &err)) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_IO,
+        "cannot read the BPE vocabulary: %s", err->message);
+    g_clear_error (&err);
+    goto done;
+  }
+  bpe = seq_bpe_new_from_data (ej, ej_len, mg, mg_len, error);
+
+done:
+  g_free (ej);
+  g_free (mg);
+  return bpe;
 }
 
-void seq_bpe_free (SeqBpe * bpe) { }
-guint seq_bpe_vocab_size (const SeqBpe * bpe) { return 0; }
-const gchar *seq_bpe_id_to_token (const SeqBpe * bpe, gint32 id) { return NULL; }
-SeqBpeState *seq_bpe_state_new (const SeqBpe * bpe) { return NULL; }
-void seq_bpe_state_free (SeqBpeState * bs) { }
-void seq_bpe_state_reset (SeqBpeState * bs) { }
-gsize seq_bpe_state_scan (SeqBpeState * bs, const guint8 * data, gsize n, guint64 off, gboolean at_end, GArray * ids, GArray * offsets) { return 0; }
+void
+seq_bpe_free (SeqBpe * bpe)
+{
+  if (bpe == NULL)
+    return;
+  seq_str_table_clear (&bpe->ranks);
+  g_free (bpe->rank_id);
+  g_free (bpe->pairs.keys);
+  g_free (bpe->pairs.vals);
+  if (bpe->id_token) {
+    for (guint i = 0; i < bpe->vocab_size; i++)
+      g_free (bpe->id_token[i]);
+    g_free (bpe->id_token);
+  }
+  g_free (bpe);
+}
+
+guint
+seq_bpe_vocab_size (const SeqBpe * bpe)
+{
+  return bpe->vocab_size;
+}
+
+const gchar *
+seq_bpe_id_to_token (const SeqBpe * bpe, gint32 id)
+{
+  if (id < 0 || (guint) id >= bpe->vocab_size)
+    return NULL;
+  return bpe->id_token[id];
+}
+
+/* ------------------------------------------------------------------------ */
+/* state */
+
+typedef struct {
+  guint32 hash;                 /* 0 = empty */
+  guint8 key_len, n_ids;
+  guint8 key[CACHE_KEY_MAX];
+  gint32 ids[CACHE_IDS_MAX];
+} CacheEntry;
+
+typedef struct {
+  guint32 rank;
+  guint32 left;                 /* part index (= byte offset of its start) */
+  guint32 ver_l, ver_r;
+} HeapItem;
+
+struct _SeqBpeState
+{
+  const SeqBpe *bpe;
+  /* merge scratch, grown to the longest pre-token seen */
+  guint32 *tok, *pr;
+  guint32 *next, *prev, *ver;
+  HeapItem *heap;
+  gsize cap;
+  GByteArray *fixed;            /* a pre-token with U+FFFD substituted */
+  CacheEntry *cache;
+  /* resume point of the undecided first pre-token */
+  gsize hint_q, hint_last;
+};
+
+SeqBpeState *
+seq_bpe_state_new (const SeqBpe * bpe)
+{
+  SeqBpeState *bs = g_new0 (SeqBpeState, 1);
+  bs->bpe = bpe;
+  bs->fixed = g_byte_array_new ();
+  bs->cache = g_new0 (CacheEntry, CACHE_SLOTS);
+  return bs;
+}
+
+void
+seq_bpe_state_free (SeqBpeState * bs)
+{
+  if (bs == NULL)
+    return;
+  g_free (bs->tok);
+  g_free (bs->pr);
+  g_free (bs->next);
+  g_free (bs->prev);
+  g_free (bs->ver);
+  g_free (bs->heap);
+  g_free (bs->cache);
+  g_byte_array_free (bs->fixed, TRUE);
+  g_free (bs);
+}
+
+void
+seq_bpe_state_reset (SeqBpeState * bs)
+{
+  bs->hint_q = bs->hint_last = 0;
+}
+
+static void
+ensure_scratch (SeqBpeState * bs, gsize n)
+{
+  if (n <= bs->cap)
+    return;
+  bs->cap = MAX (n, MAX (bs->cap * 2, 256));
+  bs->tok = g_renew (guint32, bs->tok, bs->cap);
+  bs->pr = g_renew (guint32, bs->pr, bs->cap);
+  bs->next = g_renew (guint32, bs->next, bs->cap);
+  bs->prev = g_renew (guint32, bs->prev, bs->cap);
+  bs->ver = g_renew (guint32, bs->ver, bs->cap);
+  bs->heap = g_renew (HeapItem, bs->heap, 3 * bs->cap);
+}
+
+/* tiktoken's loop: the parts in tok[0..m), pair ranks in pr. */
+static guint
+merge_linear (SeqBpeState * bs, const guint8 * piece, gsize n)
+{
+  const SeqBpe *bpe = bs->bpe;
+  guint32 *tok = bs->tok, *pr = bs->pr;
+  gsize m = n;
+
+  for (gsize i = 0; i < n; i++)
+    tok[i] = bpe->byte_rank[piece[i]];
+  for (gsize i = 0; i + 1 < n; i++)
+    pr[i] = pair_table_find (&bpe->pairs, tok[i], tok[i + 1]);
+  pr[n - 1] = RANK_NONE;
+
+  for (;;) {
+    guint32 best = RANK_NONE;
+    gsize bi = 0;
+    for (gsize i = 0; i + 1 < m; i++) {
+      if (pr[i] < best) {
+        best = pr[i];
+        bi = i;
+      }
+    }
+    if (best == RANK_NONE)
+      break;
+    tok[bi] = best;
+    memmove (tok + bi + 1, tok + bi + 2, (m - bi - 2) * sizeof (guint32));
+    memmove (pr + bi + 1, pr + bi + 2, (m - bi - 2) * sizeof (guint32));
+    m--;
+    pr[bi] = bi + 1 < m ? pair_table_find (&bpe->pairs, tok[bi],
+        tok[bi + 1]) : RANK_NONE;
+    if (bi > 0)
+      pr[bi - 1] = pair_table_find (&bpe->pairs, tok[bi - 1], tok[bi]);
+  }
+  return (guint) m;
+}
+
+static inline gboolean
+heap_less (const HeapItem * a, const HeapItem * b)
+{
+  return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
+}
+
+static void
+heap_push (HeapItem * h, gsize * n, HeapItem it)
+{
+  gsize i = (*n)++;
+  while (i > 0) {
+    gsize parent = (i - 1) / 2;
+    if (!heap_less (&it, &h[parent]))
+      break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = it;
+}
+
+static HeapItem
+heap_pop (HeapItem * h, gsize * n)
+{
+  HeapItem top = h[0], last = h[--(*n)];
+  gsize i = 0;
+  for (;;) {
+    gsize c = 2 * i + 1;
+    if (c >= *n)
+      break;
+    if (c + 1 < *n && heap_less (&h[c + 1], &h[c]))
+      c++;
+    if (!heap_less (&h[c], &last))
+      break;
+    h[i] = h[c];
+    i = c;
+  }
+  if (*n > 0)
+    h[i] = last;
+  return top;
+}
+
+/* The same merges with a linked list of parts and a min-heap of candidate
+ * pairs ordered by (rank, position): O(n log n) for long pre-tokens. Parts
+ * are identified by the byte offset where they start. A stale item (either part changed since) is skipped. Writes the final
+ * parts' ranks to tok[0..m). Pushes: at most n - 1 at first and 2 per
+ * merge, so the heap holds fewer than 3n items. */
+static guint
+merge_heap (SeqBpeState * bs, const guint8 * piece, gsize n)
+{
+  const SeqBpe *bpe = bs->bpe;
+  guint32 *tok = bs->tok, *next = bs->next, *prev = bs->prev, *ver = bs->ver;
+  HeapItem *heap = bs->heap;
+  gsize hn = 0, m = 0;
+  guint32 i;
+
+  for (gsize k = 0; k < n; k++) {
+    tok[k] = bpe->byte_rank[piece[k]];
+    next[k] = (guint32) k + 1;
+    prev[k] = k ? (guint32) k - 1 : RANK_NONE;
+    ver[k] = 0;
+  }
+  for (gsize k = 0; k + 1 < n; k++) {
+    guint32 r = pair_table_find (&bpe->pairs, tok[k], tok[k + 1]);
+    if (r != RANK_NONE) {
+      HeapItem it = { r, (guint32) k, 0, 0 };
+      heap_push (heap, &hn, it);
+    }
+  }
+  while (hn > 0) {
+    HeapItem it = heap_pop (heap, &hn);
+    guint32 l = it.left, r = next[l];
+    if (ver[l] != it.ver_l || r >= n || ver[r] != it.ver_r
+        || ver[l] == RANK_NONE)
+      continue;
+    /* merge l and r into l */
+    tok[l] = it.rank;
+    ver[l]++;
+    ver[r] = RANK_NONE;         /* dead */
+    next[l] = next[r];
+    if (next[l] < n)
+      prev[next[l]] = l;
+    if (prev[l] != RANK_NONE) {
+      guint32 p = prev[l];
+      guint32 pr = pair_table_find (&bpe->pairs, tok[p], tok[l]);
+      if (pr != RANK_NONE) {
+        HeapItem a = { pr, p, ver[p], ver[l] };
+        heap_push (heap, &hn, a);
+      }
+    }
+    if (next[l] < n) {
+      guint32 q = next[l];
+      guint32 nr = pair_table_find (&bpe->pairs, tok[l], tok[q]);
+      if (nr != RANK_NONE) {
+        HeapItem a = { nr, l, ver[l], ver[q] };
+        heap_push (heap, &hn, a);
+      }
+    }
+  }
+  /* gather */
+  for (i = 0; i < n; i = next[i])
+    tok[m++] = tok[i];
+  return (guint) m;
+}
+
+static inline guint32
+fnv (const guint8 * p, gsize n)
+{
+  guint32 h = 2166136261u;
+  for (gsize i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 16777619u;
+  }
+  return h | 1;
+}
+
+/* Encodes one pre-token (valid UTF-8 or any bytes) and appends its ids. */
+static void
+encode_piece (SeqBpeState * bs, const guint8 * piece, gsize n, guint64 off,
+    GArray * ids, GArray * offsets, gboolean use_cache)
+{
+  const SeqBpe *bpe = bs->bpe;
+  CacheEntry *ce = NULL;
+  guint32 h = 0;
+  guint m;
+  gint whole;
+
+  if (n == 0)
+    return;
+  if (use_cache && n <= CACHE_KEY_MAX) {
+    h = fnv (piece, n);
+    ce = &bs->cache[(h >> 7) & (CACHE_SLOTS - 1)];
+    if (ce->hash == h && ce->key_len == n && memcmp (ce->key, piece, n) == 0) {
+      g_array_append_vals (ids, ce->ids, ce->n_ids);
+      if (offsets)
+        for (guint i = 0; i < ce->n_ids; i++)
+          g_array_append_val (offsets, off);
+      return;
+    }
+  }
+
+  whole = seq_str_table_find (&bpe->ranks, piece, n);
+  if (whole >= 0) {
+    ensure_scratch (bs, 1);
+    bs->tok[0] = (guint32) bpe->ranks.value[whole];
+    m = 1;
+  } else {
+    ensure_scratch (bs, n);
+    m = n <= LINEAR_MAX ? merge_linear (bs, piece, n) :
+        merge_heap (bs, piece, n);
+  }
+
+  for (guint i = 0; i < m; i++) {
+    gint32 id = bpe->rank_id[bs->tok[i]];
+    g_array_append_val (ids, id);
+    if (offsets)
+      g_array_append_val (offsets, off);
+  }
+  if (ce != NULL && m <= CACHE_IDS_MAX) {
+    ce->hash = h;
+    ce->key_len = (guint8) n;
+    memcpy (ce->key, piece, n);
+    ce->n_ids = (guint8) m;
+    for (guint i = 0; i < m; i++)
+      ce->ids[i] = bpe->rank_id[bs->tok[i]];
+  }
+}
+
+void
+seq_bpe_encode_piece (SeqBpeState * bs, const guint8 * piece, gsize n,
+    GArray * ids)
+{
+  encode_piece (bs, piece, n, 0, ids, NULL, FALSE);
+}
+
+/* The pre-token alternatives by the class of a character. */
+enum
+{
+  C_NEED = 0,                   /* more input needed to decode */
+  C_END,                        /* end of text */
+  C_L,                          /* \p{L} */
+  C_N,                          /* \p{N} */
+  C_WS,                         /* \s */
+  C_O,                          /* anything else */
+};
+
+static guint8 ascii_cls[128];
+
+static void
+init_ascii_cls (void)
+{
+  static gsize done = 0;
+  if (g_once_init_enter (&done)) {
+    for (int c = 0; c < 128; c++) {
+      guint8 k = C_O;
+      if (g_ascii_isalpha (c))
+        k = C_L;
+      else if (g_ascii_isdigit (c))
+        k = C_N;
+      else if (c == ' ' || (c >= 0x09 && c <= 0x0d))
+        k = C_WS;
+      ascii_cls[c] = k;
+    }
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static inline guint
+uni_class (gunichar c)
+{
+  if (seq_unichar_is_white_space (c))
+    return C_WS;
+  switch (g_unichar_type (c)) {
+    case G_UNICODE_LOWERCASE_LETTER:
+    case G_UNICODE_MODIFIER_LETTER:
+    case G_UNICODE_OTHER_LETTER:
+    case G_UNICODE_TITLECASE_LETTER:
+    case G_UNICODE_UPPERCASE_LETTER:
+      return C_L;
+    case G_UNICODE_DECIMAL_NUMBER:
+    case G_UNICODE_LETTER_NUMBER:
+    case G_UNICODE_OTHER_NUMBER:
+      return C_N;
+    default:
+      return C_O;
+  }
+}
+
+/* Class and length of the character at @pos. */
+static inline guint
+char_at (const guint8 * d, gsize n, gsize pos, gboolean at_end,
+    gunichar * c, gsize * len)
+{
+  gboolean valid;
+
+  if (pos >= n)
+    return at_end ? C_END : C_NEED;
+  if (d[pos] < 0x80) {
+    *c = d[pos];
+    *len = 1;
+    return ascii_cls[d[pos]];
+  }
+  *len = seq_utf8_next (d + pos, n - pos, at_end, c, &valid);
+  if (*len == 0)
+    return C_NEED;
+  return uni_class (*c);
+}
+
+/* End of the pre-token that starts at @pos, or 0 when undecided. */
+static gsize
+next_pretoken (SeqBpeState * bs, const guint8 * d, gsize n, gsize pos,
+    gboolean at_end)
+{
+  gunichar c0, c1, c2;
+  gsize l0, l1, l2, p, q, last;
+  guint k0, k1, k2, run;
+
+  k0 = char_at (d, n, pos, at_end, &c0, &l0);
+  if (k0 == C_NEED)
+    return 0;
+
+  if (c0 == '\'') {
+    k1 = char_at (d, n, pos + 1, at_end, &c1, &l1);
+    if (k1 == C_NEED)
+      return 0;
+    if (k1 != C_END) {
+      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd')
+        return pos + 2;
+      if (c1 == 'r' || c1 == 'v' || c1 == 'l') {
+        k2 = char_at (d, n, pos + 2, at_end, &c2, &l2);
+        if (k2 == C_NEED)
+          return 0;
+        if (k2 != C_END && ((c1 == 'r' && c2 == 'e') || (c1 == 'v'
+                    && c2 == 'e') || (c1 == 'l' && c2 == 'l')))
+          return pos + 3;
+      }
+    }
+  }
+
+  p = pos;
+  run = k0;
+  if (c0 == ' ') {
+    k1 = char_at (d, n, pos + 1, at_end, &c1, &l1);
+    if (k1 == C_NEED)
+      return 0;
+    if (k1 == C_L || k1 == C_N || k1 == C_O) {
+      run = k1;
+      p = pos + 1;
+    }
+  }
+
+  if (run != C_WS) {
+    /* ` ?X+`: the run of class X from p */
+    q = p;
+    if (pos == 0 && bs->hint_q > q)
+      q = bs->hint_q;
+    for (;;) {
+      gunichar c;
+      gsize l;
+      guint k = char_at (d, n, q, at_end, &c, &l);
+      if (k == C_NEED) {
+        if (pos == 0)
+          bs->hint_q = q;
+        return 0;
+      }
+      if (k != run)
+        return q;
+      q += l;
+    }
+  }
+
+  /* whitespace: `\s+(?!\S)` then `\s+` */
+  q = pos;
+  last = pos;
+  if (pos == 0 && bs->hint_q > q) {
+    q = bs->hint_q;
+    last = bs->hint_last;
+  }
+  for (;;) {
+    gunichar c;
+    gsize l;
+    guint k = char_at (d, n, q, at_end, &c, &l);
+    if (k == C_NEED) {
+      if (pos == 0) {
+        bs->hint_q = q;
+        bs->hint_last = last;
+      }
+      return 0;
+    }
+    if (k == C_END)
+      return q;
+    if (k != C_WS)
+      break;
+    last = q;
+    q += l;
+  }
+  return last > pos ? last : q;
+}
+
+gsize
+seq_bpe_state_scan (SeqBpeState * bs, const guint8 * data, gsize n,
+    guint64 off, gboolean at_end, GArray * ids, GArray * offsets)
+{
+  gsize pos = 0;
+
+  init_ascii_cls ();
+  while (pos < n) {
+    gsize end = next_pretoken (bs, data, n, pos, at_end);
+    const guint8 *piece = data + pos;
+    gsize len;
+
+    if (end == 0)
+      break;
+    len = end - pos;
+    if (!g_utf8_validate_len ((const gchar *) piece, len, NULL)) {
+      /* substitute U+FFFD for each maximal ill-formed subpart */
+      gsize i = 0;
+      g_byte_array_set_size (bs->fixed, 0);
+      while (i < len) {
+        gunichar c;
+        gboolean valid;
+        gsize l = seq_utf8_next (piece + i, len - i, TRUE, &c, &valid);
+        if (valid)
+          g_byte_array_append (bs->fixed, piece + i, l);
+        else
+          g_byte_array_append (bs->fixed, (const guint8 *) "\xef\xbf\xbd", 3);
+        i += l;
+      }
+      encode_piece (bs, bs->fixed->data, bs->fixed->len, off + pos, ids,
+          offsets, TRUE);
+    } else {
+      encode_piece (bs, piece, len, off + pos, ids, offsets, TRUE);
+    }
+    pos = end;
+    bs->hint_q = bs->hint_last = 0;
+  }
+  return pos;
+}
