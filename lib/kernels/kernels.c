@@ -192,12 +192,13 @@ load_w (const SeqPacked * W, gsize off)
 /* One panel, one row: acc[j] = init[j]; acc[j] = fmaf (x[k], w[k][j], acc[j]) */
 static void
 panel_row_scalar (const float *restrict x, const SeqPacked * W, guint p,
-    const float *restrict init, float *restrict acc)
+    const float *init, float *acc)
 {
   gsize base = (gsize) p * W->K * SEQ_PANEL;
 
-  for (guint j = 0; j < SEQ_PANEL; j++)
-    acc[j] = init[j];
+  if (acc != init)
+    for (guint j = 0; j < SEQ_PANEL; j++)
+      acc[j] = init[j];
   for (guint k = 0; k < W->K; k++) {
     float xk = x[k];
     gsize off = base + (gsize) k * SEQ_PANEL;
@@ -255,7 +256,8 @@ seq_tanh_scalar (float x)
 }
 
 static void
-lstm_step_scalar (const float *Hprev, gsize ldh, guint M,
+lstm_step_scalar (const float *X, gsize ldx, const SeqPacked * Wx,
+    const float *Hprev, gsize ldh, guint M,
     const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
     float *C, gsize ldc, float *Hout, gsize ldo)
 {
@@ -266,8 +268,14 @@ lstm_step_scalar (const float *Hprev, gsize ldh, guint M,
       float *c = C + m * ldc + p * SEQ_GATE_UNITS;
       float *h = Hout + m * ldo + p * SEQ_GATE_UNITS;
 
-      panel_row_scalar (Hprev + m * ldh, W, p, pre + m * ldp + p * SEQ_PANEL,
-          g);
+      if (X != NULL) {
+        panel_row_scalar (X + m * ldx, Wx, p, pre + m * ldp + p * SEQ_PANEL,
+            g);
+        panel_row_scalar (Hprev + m * ldh, W, p, g, g);
+      } else {
+        panel_row_scalar (Hprev + m * ldh, W, p,
+            pre + m * ldp + p * SEQ_PANEL, g);
+      }
       for (guint j = 0; j < SEQ_GATE_UNITS; j++) {
         float ig = seq_sigmoid_scalar (g[j]);
         float fg = seq_sigmoid_scalar (g[SEQ_GATE_UNITS + j]);

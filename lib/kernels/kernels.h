@@ -73,8 +73,12 @@ typedef struct {
       guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy);
   /* Fused LSTM step over gate panels [p0, p1): gates = pre + Hprev W, then
    * for units u = p*16 + j: c = f*c + i*g (as fmaf (f, c, i*g)),
-   * h = o * tanh (c), written to C[m][u] and Hout[m][u]. */
-  void (*lstm_step) (const float *Hprev, gsize ldh, guint M,
+   * h = o * tanh (c), written to C[m][u] and Hout[m][u].
+   * With @X != NULL the input projection is fused too: the chain starts at
+   * pre (then the bias row, ldp = 0), runs over X Wx, then over Hprev W:
+   * the same operations as a separate gemm into pre, so the same bits. */
+  void (*lstm_step) (const float *X, gsize ldx, const SeqPacked * Wx,
+      const float *Hprev, gsize ldh, guint M,
       const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
       float *C, gsize ldc, float *Hout, gsize ldo);
 } SeqKernels;

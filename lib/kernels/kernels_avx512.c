@@ -38,17 +38,20 @@ ld_f16 (const void *base, gsize off)
 #define DEFINE_MICRO(NAME, LOADW)                                            \
 static inline __attribute__((always_inline)) void                            \
 NAME (const int mr, const float *restrict X, gsize ldx, guint K,             \
-    const void *Wp, const float *restrict init, gsize ldi,                   \
-    float *restrict out, gsize ldout)                                        \
+    const void *Wp, const float *init, gsize ldi,                   \
+    float *out, gsize ldout)                                        \
 {                                                                            \
   __m512 acc[MR][4];                                                         \
+  _Pragma ("GCC unroll 8")                                                 \
   for (int r = 0; r < mr; r++)                                               \
+    _Pragma ("GCC unroll 4")                                               \
     for (int q = 0; q < 4; q++)                                              \
       acc[r][q] = _mm512_loadu_ps (init + r * ldi + 16 * q);                 \
   for (guint k = 0; k < K; k++) {                                            \
     gsize off = (gsize) k * 64;                                              \
     __m512 w0 = LOADW (Wp, off), w1 = LOADW (Wp, off + 16);                  \
     __m512 w2 = LOADW (Wp, off + 32), w3 = LOADW (Wp, off + 48);             \
+    _Pragma ("GCC unroll 8")                                               \
     for (int r = 0; r < mr; r++) {                                           \
       __m512 xb = _mm512_set1_ps (X[r * ldx + k]);                           \
       acc[r][0] = _mm512_fmadd_ps (xb, w0, acc[r][0]);                       \
@@ -57,7 +60,9 @@ NAME (const int mr, const float *restrict X, gsize ldx, guint K,             \
       acc[r][3] = _mm512_fmadd_ps (xb, w3, acc[r][3]);                       \
     }                                                                        \
   }                                                                          \
+  _Pragma ("GCC unroll 8")                                                 \
   for (int r = 0; r < mr; r++)                                               \
+    _Pragma ("GCC unroll 4")                                               \
     for (int q = 0; q < 4; q++)                                              \
       _mm512_storeu_ps (out + r * ldout + 16 * q, acc[r][q]);                \
 }
@@ -163,7 +168,8 @@ tanh512 (__m512 x)
 }
 
 static void
-lstm_step_avx512 (const float *Hprev, gsize ldh, guint M,
+lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
+    const float *Hprev, gsize ldh, guint M,
     const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
     float *C, gsize ldc, float *Hout, gsize ldo)
 {
@@ -172,8 +178,14 @@ lstm_step_avx512 (const float *Hprev, gsize ldh, guint M,
   for (guint p = p0; p < p1; p++)
     for (guint m = 0; m < M; m += MR) {
       int mr = (int) MIN (MR, M - m);
-      panel_rows (mr, Hprev + m * ldh, ldh, W, p, pre + m * ldp + p * 64,
-          ldp, g, 64);
+      if (X != NULL) {
+        panel_rows (mr, X + m * ldx, ldx, Wx, p, pre + m * ldp + p * 64,
+            ldp, g, 64);
+        panel_rows (mr, Hprev + m * ldh, ldh, W, p, g, 64, g, 64);
+      } else {
+        panel_rows (mr, Hprev + m * ldh, ldh, W, p, pre + m * ldp + p * 64,
+            ldp, g, 64);
+      }
       for (int r = 0; r < mr; r++) {
         float *c = C + (m + r) * ldc + p * 16;
         float *h = Hout + (m + r) * ldo + p * 16;

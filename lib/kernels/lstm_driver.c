@@ -65,8 +65,10 @@ seq_lstm_run_chunk (const SeqKernels * k, guint n_threads,
       float *c = s->c + (gsize) l * B * Hp;
       gint n_items;
 
-      /* input projection of all T steps: pre = X W_ih + b */
-      n_items = (gint) (gate_panels * n_rb_all);
+      /* input projection of all T steps: pre = X W_ih + b (one GEMM);
+       * for T = 1 it is fused into the step instead (same operations,
+       * one barrier less) */
+      n_items = T > 1 ? (gint) (gate_panels * n_rb_all) : 0;
 #ifdef SEQ_HAVE_OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -90,9 +92,14 @@ seq_lstm_run_chunk (const SeqKernels * k, guint n_threads,
         for (gint it = 0; it < n_items; it++) {
           guint p, m0, m1;
           item_range ((guint) it, n_rb_b, B, &p, &m0, &m1);
-          k->lstm_step (hprev + m0 * ldo, ldo, m1 - m0, &ly->wh, p, p + 1,
-              s->pre + ((gsize) t * B + m0) * ldg, ldg, c + m0 * Hp, Hp,
-              hout + m0 * ldhout, ldhout);
+          if (T == 1)
+            k->lstm_step (lin + m0 * ldin, ldin, &ly->wx, hprev + m0 * ldo,
+                ldo, m1 - m0, &ly->wh, p, p + 1, ly->bias, 0, c + m0 * Hp,
+                Hp, hout + m0 * ldhout, ldhout);
+          else
+            k->lstm_step (NULL, 0, NULL, hprev + m0 * ldo, ldo, m1 - m0,
+                &ly->wh, p, p + 1, s->pre + ((gsize) t * B + m0) * ldg, ldg,
+                c + m0 * Hp, Hp, hout + m0 * ldhout, ldhout);
         }
         if (net->P) {
           n_items = (gint) (proj_panels * n_rb_b);
@@ -109,9 +116,11 @@ seq_lstm_run_chunk (const SeqKernels * k, guint n_threads,
       }
 
       /* h at the end of the chunk, outputs (the implicit barrier of the
-       * last loop above makes every y row complete) */
+       * last loop above makes every y row complete). nowait: the next
+       * writer of this y buffer is layer l + 2, behind at least one more
+       * barrier (or the end of the parallel region). */
 #ifdef SEQ_HAVE_OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
 #endif
       for (gint r = 0; r < (gint) rows; r++) {
         if (all_layers || l == L - 1)

@@ -1,0 +1,152 @@
+/* seqenc benchmark — frames/s of the library's LSTM path (seq_lstm_forward,
+ * what seqlstm runs) on a weight file, for the points of issue 6:
+ *   b1_t1    1 stream, one frame per call, state fed back (live stepping)
+ *   b1_t100  1 stream, 100 frames per call
+ *   b64_t1   64 streams, one frame each per call (one batched step)
+ *   b256_t1  256 streams, one frame each per call
+ * Prints one JSON object per point on stdout (run_lstm_bench.sh collects them
+ * next to PyTorch and ONNX Runtime measured in the same run).
+ *
+ * usage: bench_lstm WEIGHTS.safetensors CONFIG [--threads N]
+ *            [--precision f32|bf16|f16] [--seconds S] [--points a,b,..]
+ *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512]
+ */
+#include <seqenc/seqenc.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double
+now_s (void)
+{
+  return (double) g_get_monotonic_time () / 1e6;
+}
+
+static void
+run_point (SeqLstmModel * m, const char *config, const char *point,
+    guint B, guint T, guint threads, double seconds, SeqLstmKernels kern,
+    const char *tag)
+{
+  guint I = seq_lstm_model_input_size (m), O = seq_lstm_model_output_size (m);
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, B, T, threads);
+  SeqLstmState **st = g_new0 (SeqLstmState *, B);
+  float *x = g_new (float, (gsize) T * B * I);
+  float *y = g_new (float, (gsize) T * B * O);
+  SeqRng rng;
+  guint64 frames = 0, calls = 0;
+  double t0, t1, flops;
+  guint L = seq_lstm_model_num_layers (m), H = seq_lstm_model_hidden_size (m);
+  guint P = seq_lstm_model_proj_size (m);
+
+  if (ws == NULL || !seq_lstm_workspace_set_kernels (ws, kern, NULL)) {
+    fprintf (stderr, "cannot make a workspace for %s\n", point);
+    exit (1);
+  }
+  seq_rng_init (&rng, 1);
+  for (gsize i = 0; i < (gsize) T * B * I; i++)
+    x[i] = seq_rng_uniform (&rng, -1.0f, 1.0f);
+  for (guint b = 0; b < B; b++)
+    st[b] = seq_lstm_state_new (m);
+
+  /* warm-up: a few calls, at least 0.1 s */
+  t0 = now_s ();
+  while (now_s () - t0 < 0.1)
+    seq_lstm_forward (m, st, B, x, T, y, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+
+  t0 = now_s ();
+  do {
+    for (int r = 0; r < 10; r++)
+      seq_lstm_forward (m, st, B, x, T, y, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+    calls += 10;
+    frames += (guint64) 10 * B * T;
+    t1 = now_s ();
+  } while (t1 - t0 < seconds);
+
+  /* multiply-adds per frame: 4H (K_in + O) per layer, + P H with proj */
+  flops = 0;
+  for (guint l = 0; l < L; l++) {
+    guint K_in = l == 0 ? I : (P ? P : H);
+    flops += 2.0 * 4 * H * (K_in + (P ? P : H)) + 2.0 * P * H;
+  }
+  printf ("{\"impl\": \"seqenc\", \"tag\": \"%s\", \"config\": \"%s\", "
+      "\"point\": \"%s\", \"precision\": \"%s\", \"kernels\": \"%s\", "
+      "\"threads\": %u, \"fps\": %.1f, \"gflops\": %.2f, \"calls\": %"
+      G_GUINT64_FORMAT ", \"check\": %.6g}\n", tag, config, point,
+      seq_lstm_precision_to_string (seq_lstm_model_get_precision (m)),
+      seq_lstm_workspace_get_kernels_name (ws), threads,
+      frames / (t1 - t0), frames * flops / (t1 - t0) / 1e9, calls, y[0]);
+  fflush (stdout);
+
+  for (guint b = 0; b < B; b++)
+    seq_lstm_state_free (st[b]);
+  g_free (st);
+  g_free (x);
+  g_free (y);
+  seq_lstm_workspace_free (ws);
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *path, *config, *prec_s = "f32", *points = "b1_t1,b1_t100,"
+      "b64_t1,b256_t1", *tag = "", *kern_s = "auto";
+  guint threads = 2;
+  double seconds = 1.0;
+  SeqLstmPrecision prec;
+  SeqLstmKernels kern = SEQ_LSTM_KERNELS_AUTO;
+  GError *err = NULL;
+  SeqLstmModel *m;
+  gchar **pts;
+
+  if (argc < 3) {
+    fprintf (stderr, "usage: %s WEIGHTS CONFIG [--threads N] [--precision "
+        "f32|bf16|f16] [--seconds S] [--points b1_t1,...] [--tag T] "
+        "[--kernels auto|scalar|avx2|avx512]\n", argv[0]);
+    return 2;
+  }
+  path = argv[1];
+  config = argv[2];
+  for (int i = 3; i + 1 < argc; i += 2) {
+    if (!strcmp (argv[i], "--threads"))
+      threads = (guint) atoi (argv[i + 1]);
+    else if (!strcmp (argv[i], "--precision"))
+      prec_s = argv[i + 1];
+    else if (!strcmp (argv[i], "--seconds"))
+      seconds = atof (argv[i + 1]);
+    else if (!strcmp (argv[i], "--points"))
+      points = argv[i + 1];
+    else if (!strcmp (argv[i], "--tag"))
+      tag = argv[i + 1];
+    else if (!strcmp (argv[i], "--kernels"))
+      kern_s = argv[i + 1];
+  }
+  if (!seq_lstm_precision_from_string (prec_s, &prec)) {
+    fprintf (stderr, "unknown precision %s\n", prec_s);
+    return 2;
+  }
+  if (!strcmp (kern_s, "scalar"))
+    kern = SEQ_LSTM_KERNELS_SCALAR;
+  else if (!strcmp (kern_s, "avx2"))
+    kern = SEQ_LSTM_KERNELS_AVX2;
+  else if (!strcmp (kern_s, "avx512"))
+    kern = SEQ_LSTM_KERNELS_AVX512;
+
+  m = seq_lstm_model_new_from_file_full (path, NULL, prec, &err);
+  if (m == NULL) {
+    fprintf (stderr, "%s: %s\n", path, err->message);
+    return 1;
+  }
+  pts = g_strsplit (points, ",", -1);
+  for (gchar ** p = pts; *p; p++) {
+    guint B = 1, T = 1;
+    if (sscanf (*p, "b%u_t%u", &B, &T) != 2 || B == 0 || T == 0) {
+      fprintf (stderr, "bad point %s\n", *p);
+      continue;
+    }
+    run_point (m, config, *p, B, T, threads, seconds, kern, tag);
+  }
+  g_strfreev (pts);
+  seq_lstm_model_unref (m);
+  return 0;
+}

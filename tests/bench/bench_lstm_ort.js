@@ -1,0 +1,82 @@
+// ONNX Runtime side of the LSTM benchmark (run by run_lstm_bench.sh):
+// frames/s of the ONNX LSTM exported by bench_lstm_ref.py (same weights as
+// the safetensors file the C benchmark loads), through the onnxruntime-node
+// binding (npm onnxruntime-node, which ships libonnxruntime.so).
+//
+// usage: node bench_lstm_ort.js DIR [threads] [seconds] [spin 0|1] [points]
+// Prints one JSON object per point, as bench_lstm.c.
+'use strict';
+const ort = require('onnxruntime-node');
+const path = require('path');
+
+const CONFIGS = { speech: [80, 512, 3], text: [256, 256, 2] };
+
+async function main () {
+  const dir = process.argv[2];
+  const threads = parseInt(process.argv[3] || '2');
+  const seconds = parseFloat(process.argv[4] || '1');
+  const spin = process.argv[5] || '0';
+  const points = (process.argv[6] || 'b1_t1,b1_t100,b64_t1,b256_t1').split(',');
+
+  for (const cfg of Object.keys(CONFIGS)) {
+    const [I, H, L] = CONFIGS[cfg];
+    const session = await ort.InferenceSession.create(
+      path.join(dir, cfg + '.onnx'), {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        extra: { session: { intra_op: { allow_spinning: spin } } }
+      });
+    for (const p of points) {
+      const m = /^b(\d+)_t(\d+)$/.exec(p);
+      const B = parseInt(m[1]);
+      const T = parseInt(m[2]);
+      const x = new Float32Array(T * B * I);
+      let seed = 1;
+      for (let i = 0; i < x.length; i++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        x[i] = seed / 1073741824 - 1;
+      }
+      const xt = new ort.Tensor('float32', x, [T, B, I]);
+      let h = new ort.Tensor('float32', new Float32Array(L * B * H), [L, B, H]);
+      let c = new ort.Tensor('float32', new Float32Array(L * B * H), [L, B, H]);
+      let out;
+      let t0 = performance.now();
+      while (performance.now() - t0 < 100) {
+        out = await session.run({ x: xt, h0: h, c0: c });
+        h = out.hn;
+        c = out.cn;
+      }
+      let frames = 0;
+      let calls = 0;
+      let t1;
+      t0 = performance.now();
+      for (;;) {
+        for (let r = 0; r < 10; r++) {
+          out = await session.run({ x: xt, h0: h, c0: c });
+          h = out.hn;
+          c = out.cn;
+        }
+        calls += 10;
+        frames += 10 * B * T;
+        t1 = performance.now();
+        if (t1 - t0 >= seconds * 1000) break;
+      }
+      console.log(JSON.stringify({
+        impl: 'onnxruntime',
+        tag: 'node binding, spinning ' + (spin === '1' ? 'on' : 'off'),
+        config: cfg,
+        point: p,
+        precision: 'f32',
+        threads: threads,
+        fps: Math.round(frames / ((t1 - t0) / 1000) * 10) / 10,
+        calls: calls,
+        check: out.y.data[0]
+      }));
+    }
+    await session.release();
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

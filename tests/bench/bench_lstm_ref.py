@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Reference side of the LSTM benchmark (run by run_lstm_bench.sh).
+
+  bench_lstm_ref.py make DIR      writes DIR/{speech,text}.safetensors (nn.LSTM
+                                  state_dict, PyTorch's own init, seed 0) and
+                                  DIR/{speech,text}.onnx (torch.onnx.export of
+                                  the same module: one ONNX LSTM node per layer,
+                                  gates reordered iofc by the exporter)
+  bench_lstm_ref.py torch DIR [--threads N] [--seconds S] [--points ...]
+                                  frames/s of nn.LSTM on the same weights, one
+                                  JSON object per point
+
+Configs: speech = in 80, hidden 512, 3 layers; text = in 256, hidden 256,
+2 layers. Points as in bench_lstm.c (bN_tT: N streams, T frames per call,
+state fed back between calls).
+"""
+import argparse
+import json
+import os
+import struct
+import sys
+import time
+
+import torch
+
+CONFIGS = {"speech": (80, 512, 3), "text": (256, 256, 2)}
+DEFAULT_POINTS = "b1_t1,b1_t100,b64_t1,b256_t1"
+
+
+def write_safetensors(path, tensors):
+    header = {}
+    blobs = []
+    off = 0
+    for name, t in tensors.items():
+        raw = t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape),
+                        "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    hjson = json.dumps(header, separators=(",", ":")).encode()
+    hjson += b" " * ((8 - len(hjson) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hjson)))
+        f.write(hjson)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path):
+    import numpy as np
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        out[name] = torch.from_numpy(
+            np.frombuffer(data[b:e], dtype="<f4").reshape(info["shape"]).copy())
+    return out
+
+
+def make_module(cfg):
+    I, H, L = CONFIGS[cfg]
+    return torch.nn.LSTM(I, H, L)
+
+
+class Stepper(torch.nn.Module):
+    """nn.LSTM with explicit state inputs/outputs, for the ONNX export."""
+
+    def __init__(self, lstm):
+        super().__init__()
+        self.lstm = lstm
+
+    def forward(self, x, h0, c0):
+        y, (h, c) = self.lstm(x, (h0, c0))
+        return y, h, c
+
+
+def cmd_make(d):
+    os.makedirs(d, exist_ok=True)
+    for cfg in CONFIGS:
+        torch.manual_seed(0)
+        lstm = make_module(cfg)
+        I, H, L = CONFIGS[cfg]
+        write_safetensors(os.path.join(d, cfg + ".safetensors"),
+                          {"lstm." + k: v for k, v in lstm.state_dict().items()})
+        x = torch.randn(2, 3, I)
+        h0 = torch.zeros(L, 3, H)
+        c0 = torch.zeros(L, 3, H)
+        torch.onnx.export(Stepper(lstm).eval(), (x, h0, c0),
+                          os.path.join(d, cfg + ".onnx"),
+                          input_names=["x", "h0", "c0"],
+                          output_names=["y", "hn", "cn"],
+                          dynamic_axes={"x": {0: "T", 1: "B"},
+                                        "h0": {1: "B"}, "c0": {1: "B"},
+                                        "y": {0: "T", 1: "B"},
+                                        "hn": {1: "B"}, "cn": {1: "B"}},
+                          opset_version=14)
+
+
+def cmd_torch(d, threads, seconds, points):
+    torch.set_num_threads(threads)
+    for cfg in CONFIGS:
+        I, H, L = CONFIGS[cfg]
+        lstm = make_module(cfg)
+        sd = read_safetensors(os.path.join(d, cfg + ".safetensors"))
+        lstm.load_state_dict({k[len("lstm."):]: v for k, v in sd.items()})
+        lstm.eval()
+        for p in points.split(","):
+            B, T = (int(v) for v in p[1:].split("_t"))
+            g = torch.Generator().manual_seed(1)
+            x = torch.rand(T, B, I, generator=g) * 2 - 1
+            h = torch.zeros(L, B, H)
+            c = torch.zeros(L, B, H)
+            with torch.inference_mode():
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < 0.1:
+                    y, (h, c) = lstm(x, (h, c))
+                frames = 0
+                calls = 0
+                t0 = time.perf_counter()
+                while True:
+                    for _ in range(10):
+                        y, (h, c) = lstm(x, (h, c))
+                    calls += 10
+                    frames += 10 * B * T
+                    t1 = time.perf_counter()
+                    if t1 - t0 >= seconds:
+                        break
+            print(json.dumps({"impl": "pytorch", "tag": "torch %s" % torch.__version__,
+                              "config": cfg, "point": p, "precision": "f32",
+                              "threads": threads, "fps": round(frames / (t1 - t0), 1),
+                              "calls": calls}), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["make", "torch"])
+    ap.add_argument("dir")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--points", default=DEFAULT_POINTS)
+    a = ap.parse_args()
+    if a.cmd == "make":
+        cmd_make(a.dir)
+    else:
+        cmd_torch(a.dir, a.threads, a.seconds, a.points)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+#!/bin/sh
+# LSTM benchmark: seqenc (library path of seqlstm) vs ONNX Runtime vs PyTorch
+# nn.LSTM, same weights, same machine, one run. The machine is shared and
+# noisy, so the implementations are measured in alternating rounds and each
+# point keeps its best round; compare the ratios, not the absolute numbers.
+#
+# usage: tests/bench/run_lstm_bench.sh BUILDDIR [ROUNDS] [SECONDS_PER_POINT]
+#   env: SEQENC_BENCH_THREADS (2), SEQENC_ORT_DIR (where onnxruntime-node is
+#        or gets installed with npm; default ~/.cache/seqenc-bench/ort),
+#        SEQENC_FMA_PEAK_GFLOPS (420: 2 AVX-512 cores, for the % column)
+set -eu
+
+BUILD=${1:?usage: run_lstm_bench.sh BUILDDIR [ROUNDS] [SECONDS]}
+ROUNDS=${2:-3}
+SECS=${3:-1}
+THREADS=${SEQENC_BENCH_THREADS:-2}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+BENCH="$BUILD/tests/bench/bench_lstm"
+DATA="$BUILD/lstm-bench"
+OUT="$DATA/results.jsonl"
+ORT_DIR=${SEQENC_ORT_DIR:-$HOME/.cache/seqenc-bench/ort}
+
+[ -x "$BENCH" ] || { echo "build first: ninja -C $BUILD tests/bench/bench_lstm" >&2; exit 1; }
+mkdir -p "$DATA"
+if [ ! -f "$DATA/text.onnx" ]; then
+  echo "making weights (PyTorch init, seed 0) and ONNX exports in $DATA" >&2
+  $PY "$HERE/bench_lstm_ref.py" make "$DATA" 2>/dev/null
+fi
+
+HAVE_ORT=0
+if command -v node >/dev/null 2>&1; then
+  if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
+    echo "installing onnxruntime-node into $ORT_DIR (npm)" >&2
+    mkdir -p "$ORT_DIR"
+    # --ignore-scripts: the CPU library ships in the package; the install
+    # script only fetches optional GPU providers.
+    npm install --silent --ignore-scripts --prefix "$ORT_DIR" \
+      onnxruntime-node@1.30.0 >&2 || true
+  fi
+  [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && HAVE_ORT=1
+fi
+[ $HAVE_ORT = 1 ] || echo "ONNX Runtime not available: its columns stay empty" >&2
+
+: > "$OUT"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+  echo "round $r/$ROUNDS" >&2
+  for cfg in speech text; do
+    OMP_WAIT_POLICY=passive "$BENCH" "$DATA/$cfg.safetensors" $cfg \
+      --threads "$THREADS" --seconds "$SECS" --tag "f32" >> "$OUT"
+    OMP_WAIT_POLICY=active "$BENCH" "$DATA/$cfg.safetensors" $cfg \
+      --threads "$THREADS" --seconds "$SECS" --tag "f32 spin" >> "$OUT"
+    OMP_WAIT_POLICY=passive "$BENCH" "$DATA/$cfg.safetensors" $cfg \
+      --threads "$THREADS" --seconds "$SECS" --precision bf16 \
+      --tag "bf16" >> "$OUT"
+  done
+  if [ $HAVE_ORT = 1 ]; then
+    NODE_PATH="$ORT_DIR/node_modules" node "$HERE/bench_lstm_ort.js" "$DATA" \
+      "$THREADS" "$SECS" 0 >> "$OUT"
+    NODE_PATH="$ORT_DIR/node_modules" node "$HERE/bench_lstm_ort.js" "$DATA" \
+      "$THREADS" "$SECS" 1 >> "$OUT"
+  fi
+  # PyTorch's best setting here: passive OpenMP waiting (its spinning
+  # threads starve OpenBLAS's own threads: 7x slower at 64 streams)
+  OMP_WAIT_POLICY=passive $PY "$HERE/bench_lstm_ref.py" torch "$DATA" \
+    --threads "$THREADS" --seconds "$SECS" >> "$OUT"
+  r=$((r + 1))
+done
+
+$PY - "$OUT" <<'EOF'
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+peak = float(os.environ.get("SEQENC_FMA_PEAK_GFLOPS", "420"))
+CFG = {"speech": (80, 512, 3), "text": (256, 256, 2)}
+def label(r):
+    if r["impl"] == "seqenc":
+        return "seqenc " + r["tag"]
+    if r["impl"] == "onnxruntime":
+        return "ORT spin" if "spinning on" in r["tag"] else "ORT"
+    return "PyTorch"
+best = {}
+for r in rows:
+    k = (label(r), r["config"], r["point"])
+    best[k] = max(best.get(k, 0.0), r["fps"])
+cols = ["ORT", "ORT spin", "PyTorch", "seqenc f32", "seqenc f32 spin",
+        "seqenc bf16"]
+def flops(cfg):
+    I, H, L = CFG[cfg]
+    return sum(2 * 4 * H * ((I if l == 0 else H) + H) for l in range(L))
+def fmt(v):
+    return "%9.0f" % v if v else "        -"
+def ratio(a, b):
+    return "%5.2fx" % (a / b) if a and b else "    -"
+print("frames/s, best of the rounds, %s threads (higher is better)" %
+      os.environ.get("SEQENC_BENCH_THREADS", "2"))
+print("%-7s %-8s" % ("config", "point") + "".join("%10s" % c.replace("seqenc ", "")
+      for c in cols) + "  f32/ORT bf16/ORT f32/torch  GFLOP/s(%peak)")
+for cfg in ["speech", "text"]:
+    for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
+        v = {c: best.get((c, cfg, p), 0.0) for c in cols}
+        ort = max(v["ORT"], 0)
+        gf = v["seqenc f32"] * flops(cfg) / 1e9
+        print("%-7s %-8s" % (cfg, p) + "".join(" " + fmt(v[c]) for c in cols)
+              + "   " + ratio(v["seqenc f32"], ort) + "  " +
+              ratio(v["seqenc bf16"], ort) + "   " +
+              ratio(v["seqenc f32"], v["PyTorch"]) +
+              "    %6.1f (%2.0f%%)" % (gf, 100 * gf / peak))
+print("columns: ORT = onnxruntime-node %s, intra-op spinning off/on; seqenc "
+      "f32 = OMP_WAIT_POLICY=passive, f32 spin = active; bf16 = bf16 weight "
+      "storage, f32 math" % "1.30.0")
+EOF
