@@ -699,9 +699,20 @@ encode_piece (SeqBpeState * bs, const guint8 * piece, gsize n, guint64 off,
 
 void
 seq_bpe_encode_piece (SeqBpeState * bs, const guint8 * piece, gsize n,
-    GArray * ids)
+    guint method, GArray * ids)
 {
-  encode_piece (bs, piece, n, 0, ids, NULL, FALSE);
+  guint m;
+
+  if (method == 0 || n == 0) {
+    encode_piece (bs, piece, n, 0, ids, NULL, FALSE);
+    return;
+  }
+  ensure_scratch (bs, n);
+  m = method == 1 ? merge_linear (bs, piece, n) : merge_heap (bs, piece, n);
+  for (guint i = 0; i < m; i++) {
+    gint32 id = bs->bpe->rank_id[bs->tok[i]];
+    g_array_append_val (ids, id);
+  }
 }
 
 /* The pre-token alternatives by the class of a character. */

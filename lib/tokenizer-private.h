@@ -87,8 +87,10 @@ void seq_bpe_state_reset (SeqBpeState * bs);
  * emits every pre-token that is decided; returns the bytes consumed. */
 gsize seq_bpe_state_scan (SeqBpeState * bs, const guint8 * data, gsize n,
     guint64 off, gboolean at_end, GArray * ids, GArray * offsets);
-/* Encodes one pre-token's bytes (for tests and benchmarks). */
+/* Encodes one pre-token's bytes, for tests: @method 0 as the tokenizer
+ * does, 1 always tiktoken's quadratic scan, 2 always the heap (both without
+ * the whole-token shortcut and the cache). */
 void seq_bpe_encode_piece (SeqBpeState * bs, const guint8 * piece, gsize n,
-    GArray * ids);
+    guint method, GArray * ids);
 
 G_END_DECLS

@@ -446,7 +446,8 @@ seq_wordpiece_state_push (SeqWordPieceState * ws, gunichar c, guint64 off,
         end_word (ws, ids, offsets);
         return;
       default:
-        word_append (ws, ws->wp->lowercase ? g_ascii_tolower (c) : c, off);
+        word_append (ws, ws->wp->lowercase ? (gunichar) g_ascii_tolower ((gchar) c) : c,
+            off);
         return;
     }
   }
