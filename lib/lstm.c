@@ -791,6 +791,13 @@ seq_lstm_state_reset (SeqLstmState * state)
   state->steps = 0;
 }
 
+const SeqLstmModel *
+seq_lstm_state_get_model (const SeqLstmState * state)
+{
+  g_return_val_if_fail (state != NULL, NULL);
+  return state->model;
+}
+
 guint64
 seq_lstm_state_get_steps (const SeqLstmState * state)
 {

@@ -173,5 +173,7 @@ gboolean seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws,
 /* "scalar", "avx2" or "avx512". */
 const gchar *seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws);
 guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
+/* The model a state belongs to (not a new reference). */
+const SeqLstmModel *seq_lstm_state_get_model (const SeqLstmState * state);
 
 G_END_DECLS

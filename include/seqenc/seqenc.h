@@ -11,6 +11,7 @@
 #include <seqenc/weights.h>
 #include <seqenc/posenc.h>
 #include <seqenc/lstm.h>
+#include <seqenc/batcher.h>
 #include <seqenc/embedding.h>
 #include <seqenc/tokenizer.h>
 #include <seqenc/fbank.h>

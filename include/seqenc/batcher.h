@@ -1,0 +1,117 @@
+/* seqenc — cross-stream batching of LSTM steps.
+ *
+ * Thread safety: every function may be called from any thread. A
+ * SeqLstmBatcher is shared by all the streams (elements) that use one model;
+ * a SeqLstmBatcherStream belongs to one thread at a time (the one that calls
+ * seq_lstm_batcher_forward on it).
+ *
+ * How it works: each stream's thread calls seq_lstm_batcher_forward() with
+ * its next frames and blocks. A worker thread owned by the batcher runs one
+ * batched, OpenMP-parallel step (seq_lstm_forward over all taken streams)
+ * as soon as either
+ *   - max_batch streams are waiting, or
+ *   - max_delay_us has passed since the oldest waiting request arrived,
+ * taking at most max_batch requests, oldest first. A request of T frames is
+ * served over several batched steps (as many frames per step as every taken
+ * request still has, up to max_steps); the call returns when all its frames
+ * are done, with the outputs written to the caller's buffer and the stream's
+ * state advanced. Nobody busy-waits: the worker sleeps on a GCond (with a
+ * deadline while a partial batch waits) and callers sleep on their own GCond.
+ *
+ * Output is bitwise identical to running the stream alone with
+ * seq_lstm_forward() (the kernels compute every output element with one
+ * fixed sequence of operations whatever the batch), so batching is purely a
+ * scheduling decision. Streams may join and leave at any time. Added latency
+ * per request is at most max_delay_us plus the batched steps it takes part
+ * in; answer LATENCY queries with at least max_delay_us.
+ *
+ * Typical use in an element (one batcher per batch-group and model):
+ *
+ *   batcher = seq_lstm_batcher_new (model, &params, &error);   // shared, ref'd
+ *   stream  = seq_lstm_batcher_join (batcher, state);          // per element
+ *   ...streaming thread:
+ *   if (!seq_lstm_batcher_forward (stream, in, T, out, &error)) -> error/flushing
+ *   ...reset/save/restore: use the SeqLstmState directly, but only between
+ *      forward calls of this stream (the batcher touches it only during one)
+ *   seq_lstm_batcher_leave (stream);
+ *   seq_lstm_batcher_unref (batcher);       // last unref shuts the worker down
+ *
+ * seq_lstm_batcher_shutdown() makes every waiting and every later forward call
+ * fail with SEQ_LSTM_BATCHER_ERROR_SHUTDOWN (for example to unblock streaming
+ * threads on a state change); frames already computed stay computed.
+ */
+#pragma once
+
+#include <glib.h>
+#include <seqenc/lstm.h>
+
+G_BEGIN_DECLS
+
+#define SEQ_LSTM_BATCHER_ERROR (seq_lstm_batcher_error_quark ())
+GQuark seq_lstm_batcher_error_quark (void);
+
+typedef enum {
+  SEQ_LSTM_BATCHER_ERROR_SHUTDOWN,      /* batcher shut down: request not run */
+  SEQ_LSTM_BATCHER_ERROR_CONFIG,        /* absurd parameters */
+} SeqLstmBatcherError;
+
+typedef struct {
+  guint max_batch;              /* streams per batched step, 1..4096; default 64 */
+  guint64 max_delay_us;         /* longest wait of a partial batch, in
+                                 * microseconds, counted from the oldest
+                                 * waiting request; default 5000 (5 ms) */
+  guint max_steps;              /* frames per stream in one batched call,
+                                 * 1..4096 (longer requests take several);
+                                 * default 16 */
+  guint n_threads;              /* threads of a batched step, 0 = all cores;
+                                 * default 0 */
+  SeqLstmOutput output;         /* what each forward call writes; default
+                                 * SEQ_LSTM_OUTPUT_LAST_LAYER */
+} SeqLstmBatcherParams;
+
+typedef struct _SeqLstmBatcher SeqLstmBatcher;
+typedef struct _SeqLstmBatcherStream SeqLstmBatcherStream;
+
+SeqLstmBatcherParams seq_lstm_batcher_params_default (void);
+
+/* Starts the worker thread. @model is referenced. NULL and @error
+ * (SEQ_LSTM_BATCHER_ERROR_CONFIG) on absurd parameters. */
+SeqLstmBatcher *seq_lstm_batcher_new (SeqLstmModel * model,
+    const SeqLstmBatcherParams * params, GError ** error);
+SeqLstmBatcher *seq_lstm_batcher_ref (SeqLstmBatcher * batcher);
+/* The last unref shuts down (as seq_lstm_batcher_shutdown), joins the worker
+ * and frees. Streams keep a reference: leave them first. */
+void seq_lstm_batcher_unref (SeqLstmBatcher * batcher);
+/* Fails all waiting and later forward calls; returns once the worker has
+ * finished its current step. Idempotent. */
+void seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher);
+
+SeqLstmModel *seq_lstm_batcher_get_model (SeqLstmBatcher * batcher);
+/* Width of each output frame (depends on params.output). */
+guint seq_lstm_batcher_get_output_width (SeqLstmBatcher * batcher);
+
+/* Adds a stream whose state is @state (a state of the batcher's model;
+ * not copied: the caller keeps owning it and must keep it alive until
+ * seq_lstm_batcher_leave). */
+SeqLstmBatcherStream *seq_lstm_batcher_join (SeqLstmBatcher * batcher,
+    SeqLstmState * state);
+/* Removes and frees @stream (NULL: no-op). Must not be called while a
+ * forward call of this stream is in progress. */
+void seq_lstm_batcher_leave (SeqLstmBatcherStream * stream);
+
+/* Advances @stream by @n_steps frames, blocking until they are done.
+ *   @input:  [n_steps][input_size] f32 (the wire layout x[T][D])
+ *   @output: [n_steps][output width] f32
+ * FALSE and SEQ_LSTM_BATCHER_ERROR_SHUTDOWN if the batcher was shut down
+ * before all frames ran (the state then holds the frames that did run;
+ * reset it before reuse). n_steps = 0 returns TRUE at once. */
+gboolean seq_lstm_batcher_forward (SeqLstmBatcherStream * stream,
+    const float *input, guint n_steps, float *output, GError ** error);
+
+/* Counters since creation: batched calls run, stream-frames computed, and
+ * the largest number of streams served by one call. Any pointer may be
+ * NULL. */
+void seq_lstm_batcher_get_stats (SeqLstmBatcher * batcher, guint64 * n_calls,
+    guint64 * n_frames, guint * max_streams_seen);
+
+G_END_DECLS

@@ -1,0 +1,379 @@
+/* seqenc — cross-stream batching of LSTM steps (see batcher.h).
+ *
+ * One worker thread per batcher. Requests (one per stream at most, embedded
+ * in the stream, linked into a GQueue without allocating) wait in arrival
+ * order. The worker takes up to max_batch of them from the head when enough
+ * are waiting or the head's deadline has passed, gathers their next frames
+ * into [T][B][I], runs seq_lstm_forward once, scatters the outputs and wakes
+ * the requests that are complete. Unfinished requests keep their place at
+ * the head. All waiting is on GConds under the one mutex.
+ */
+#include "seqenc/batcher.h"
+#include "seqenc/common.h"
+
+#include <string.h>
+
+#define MAX_BATCH_LIMIT 4096
+#define MAX_STEPS_LIMIT 4096
+#define MAX_DELAY_LIMIT_US (G_GUINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
+typedef struct {
+  GList link;                   /* in batcher->queue; data = this request */
+  const float *input;
+  float *output;
+  guint n_steps;
+  guint pos;                    /* frames done */
+  gint64 t_enqueue;             /* monotonic us */
+  gboolean done;
+  gboolean failed;
+} Request;
+
+struct _SeqLstmBatcherStream {
+  SeqLstmBatcher *batcher;
+  SeqLstmState *state;
+  GCond done_cond;
+  Request req;
+  gboolean in_flight;
+};
+
+struct _SeqLstmBatcher {
+  gint ref_count;
+  SeqLstmModel *model;
+  SeqLstmBatcherParams p;
+  guint I, W;
+
+  GMutex lock;
+  GCond work_cond;
+  GThread *thread;
+  gboolean shutdown;
+  GQueue queue;                 /* of Request (links embedded) */
+
+  /* worker-only scratch, sized at creation */
+  SeqLstmWorkspace *ws;
+  float *in;                    /* [max_steps][max_batch][I] */
+  float *out;                   /* [max_steps][max_batch][W] */
+  SeqLstmState **states;        /* [max_batch] */
+  SeqLstmBatcherStream **taken; /* [max_batch] */
+
+  guint64 n_calls, n_frames;
+  guint max_seen;
+};
+
+G_DEFINE_QUARK (seq-lstm-batcher-error-quark, seq_lstm_batcher_error);
+
+SeqLstmBatcherParams
+seq_lstm_batcher_params_default (void)
+{
+  SeqLstmBatcherParams p = {
+    .max_batch = 64,
+    .max_delay_us = 5000,
+    .max_steps = 16,
+    .n_threads = 0,
+    .output = SEQ_LSTM_OUTPUT_LAST_LAYER,
+  };
+  return p;
+}
+
+static void
+run_batch (SeqLstmBatcher * b, guint n_take, guint T)
+{
+  const guint I = b->I, W = b->W;
+
+  for (guint i = 0; i < n_take; i++) {
+    Request *r = &b->taken[i]->req;
+    b->states[i] = b->taken[i]->state;
+    for (guint t = 0; t < T; t++)
+      memcpy (b->in + ((gsize) t * n_take + i) * I,
+          r->input + (gsize) (r->pos + t) * I, I * sizeof (float));
+  }
+  seq_lstm_forward (b->model, b->states, n_take, b->in, T, b->out,
+      b->p.output, b->ws);
+  for (guint i = 0; i < n_take; i++) {
+    Request *r = &b->taken[i]->req;
+    for (guint t = 0; t < T; t++)
+      memcpy (r->output + (gsize) (r->pos + t) * W,
+          b->out + ((gsize) t * n_take + i) * W, W * sizeof (float));
+  }
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  SeqLstmBatcher *b = data;
+
+  g_mutex_lock (&b->lock);
+  while (!b->shutdown) {
+    guint n = b->queue.length, n_take, T;
+    GList *l;
+
+    if (n == 0) {
+      g_cond_wait (&b->work_cond, &b->lock);
+      continue;
+    }
+    if (n < b->p.max_batch) {
+      Request *oldest = b->queue.head->data;
+      gint64 deadline = oldest->t_enqueue + (gint64) b->p.max_delay_us;
+      if (g_get_monotonic_time () < deadline) {
+        g_cond_wait_until (&b->work_cond, &b->lock, deadline);
+        continue;
+      }
+    }
+
+    /* take the oldest n_take requests; T = frames all of them still have */
+    n_take = MIN (n, b->p.max_batch);
+    T = b->p.max_steps;
+    l = b->queue.head;
+    for (guint i = 0; i < n_take; i++, l = l->next) {
+      Request *r = l->data;
+      b->taken[i] = (SeqLstmBatcherStream *) ((guint8 *) r -
+          G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
+      T = MIN (T, r->n_steps - r->pos);
+    }
+
+    /* the taken requests stay queued (their callers sleep until done, and
+     * only this thread removes entries), so compute without the lock */
+    g_mutex_unlock (&b->lock);
+    run_batch (b, n_take, T);
+    g_mutex_lock (&b->lock);
+
+    b->n_calls++;
+    b->n_frames += (guint64) n_take * T;
+    b->max_seen = MAX (b->max_seen, n_take);
+    for (guint i = 0; i < n_take; i++) {
+      SeqLstmBatcherStream *s = b->taken[i];
+      s->req.pos += T;
+      if (s->req.pos == s->req.n_steps) {
+        g_queue_unlink (&b->queue, &s->req.link);
+        s->req.done = TRUE;
+        g_cond_signal (&s->done_cond);
+      }
+    }
+  }
+
+  /* shut down: fail what is still waiting */
+  while (b->queue.head != NULL) {
+    GList *l = b->queue.head;
+    Request *r = l->data;
+    SeqLstmBatcherStream *s = (SeqLstmBatcherStream *) ((guint8 *) r -
+        G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
+    g_queue_unlink (&b->queue, l);
+    r->failed = TRUE;
+    r->done = TRUE;
+    g_cond_signal (&s->done_cond);
+  }
+  g_mutex_unlock (&b->lock);
+  return NULL;
+}
+
+static void
+batcher_free (SeqLstmBatcher * b)
+{
+  seq_lstm_workspace_free (b->ws);
+  seq_aligned_free (b->in);
+  seq_aligned_free (b->out);
+  g_free (b->states);
+  g_free (b->taken);
+  g_mutex_clear (&b->lock);
+  g_cond_clear (&b->work_cond);
+  seq_lstm_model_unref (b->model);
+  g_free (b);
+}
+
+SeqLstmBatcher *
+seq_lstm_batcher_new (SeqLstmModel * model,
+    const SeqLstmBatcherParams * params, GError ** error)
+{
+  SeqLstmBatcherParams p;
+  SeqLstmBatcher *b;
+  gsize n_in, n_out;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  p = params ? *params : seq_lstm_batcher_params_default ();
+  if (p.max_batch == 0 || p.max_batch > MAX_BATCH_LIMIT || p.max_steps == 0
+      || p.max_steps > MAX_STEPS_LIMIT || p.max_delay_us > MAX_DELAY_LIMIT_US
+      || p.n_threads > 1024) {
+    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
+        SEQ_LSTM_BATCHER_ERROR_CONFIG,
+        "batcher parameters out of range (max-batch %u: 1..%u, max-steps %u: "
+        "1..%u, max-delay %" G_GUINT64_FORMAT " us: <= 1 h, threads %u)",
+        p.max_batch, MAX_BATCH_LIMIT, p.max_steps, MAX_STEPS_LIMIT,
+        p.max_delay_us, p.n_threads);
+    return NULL;
+  }
+
+  b = g_new0 (SeqLstmBatcher, 1);
+  b->ref_count = 1;
+  b->model = seq_lstm_model_ref (model);
+  b->p = p;
+  b->I = seq_lstm_model_input_size (model);
+  b->W = seq_lstm_model_output_width (model, p.output);
+  g_mutex_init (&b->lock);
+  g_cond_init (&b->work_cond);
+  g_queue_init (&b->queue);
+  b->ws = seq_lstm_workspace_new (model, p.max_batch, p.max_steps,
+      p.n_threads);
+  b->states = g_new0 (SeqLstmState *, p.max_batch);
+  b->taken = g_new0 (SeqLstmBatcherStream *, p.max_batch);
+  n_in = (gsize) p.max_batch * p.max_steps * b->I;
+  n_out = (gsize) p.max_batch * p.max_steps * b->W;
+  b->in = seq_aligned_floats (n_in);
+  b->out = seq_aligned_floats (n_out);
+  if (b->ws == NULL || b->in == NULL || b->out == NULL) {
+    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
+        SEQ_LSTM_BATCHER_ERROR_CONFIG,
+        "batcher scratch for %u streams x %u steps is too large",
+        p.max_batch, p.max_steps);
+    batcher_free (b);
+    return NULL;
+  }
+  b->thread = g_thread_try_new ("seqlstm-batch", worker_main, b, error);
+  if (b->thread == NULL) {
+    batcher_free (b);
+    return NULL;
+  }
+  return b;
+}
+
+SeqLstmBatcher *
+seq_lstm_batcher_ref (SeqLstmBatcher * batcher)
+{
+  g_return_val_if_fail (batcher != NULL, NULL);
+  g_atomic_int_inc (&batcher->ref_count);
+  return batcher;
+}
+
+void
+seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher)
+{
+  GThread *t;
+
+  g_return_if_fail (batcher != NULL);
+  g_mutex_lock (&batcher->lock);
+  batcher->shutdown = TRUE;
+  t = batcher->thread;
+  batcher->thread = NULL;
+  g_cond_broadcast (&batcher->work_cond);
+  g_mutex_unlock (&batcher->lock);
+  if (t != NULL)
+    g_thread_join (t);
+}
+
+void
+seq_lstm_batcher_unref (SeqLstmBatcher * batcher)
+{
+  if (batcher == NULL)
+    return;
+  if (g_atomic_int_dec_and_test (&batcher->ref_count)) {
+    seq_lstm_batcher_shutdown (batcher);
+    batcher_free (batcher);
+  }
+}
+
+SeqLstmModel *
+seq_lstm_batcher_get_model (SeqLstmBatcher * batcher)
+{
+  g_return_val_if_fail (batcher != NULL, NULL);
+  return batcher->model;
+}
+
+guint
+seq_lstm_batcher_get_output_width (SeqLstmBatcher * batcher)
+{
+  g_return_val_if_fail (batcher != NULL, 0);
+  return batcher->W;
+}
+
+SeqLstmBatcherStream *
+seq_lstm_batcher_join (SeqLstmBatcher * batcher, SeqLstmState * state)
+{
+  SeqLstmBatcherStream *s;
+
+  g_return_val_if_fail (batcher != NULL, NULL);
+  g_return_val_if_fail (state != NULL, NULL);
+  g_return_val_if_fail (seq_lstm_model_get_fingerprint
+      (seq_lstm_state_get_model (state)) ==
+      seq_lstm_model_get_fingerprint (batcher->model), NULL);
+
+  s = g_new0 (SeqLstmBatcherStream, 1);
+  s->batcher = seq_lstm_batcher_ref (batcher);
+  s->state = state;
+  g_cond_init (&s->done_cond);
+  s->req.link.data = &s->req;
+  return s;
+}
+
+void
+seq_lstm_batcher_leave (SeqLstmBatcherStream * stream)
+{
+  if (stream == NULL)
+    return;
+  g_return_if_fail (!stream->in_flight);
+  g_cond_clear (&stream->done_cond);
+  seq_lstm_batcher_unref (stream->batcher);
+  g_free (stream);
+}
+
+gboolean
+seq_lstm_batcher_forward (SeqLstmBatcherStream * stream, const float *input,
+    guint n_steps, float *output, GError ** error)
+{
+  SeqLstmBatcher *b;
+  gboolean ok;
+
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (n_steps == 0 || (input != NULL && output != NULL),
+      FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (!stream->in_flight, FALSE);
+
+  b = stream->batcher;
+  if (n_steps == 0)
+    return TRUE;
+
+  g_mutex_lock (&b->lock);
+  if (b->shutdown) {
+    g_mutex_unlock (&b->lock);
+    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
+        SEQ_LSTM_BATCHER_ERROR_SHUTDOWN, "LSTM batcher is shut down");
+    return FALSE;
+  }
+  stream->in_flight = TRUE;
+  stream->req.input = input;
+  stream->req.output = output;
+  stream->req.n_steps = n_steps;
+  stream->req.pos = 0;
+  stream->req.done = FALSE;
+  stream->req.failed = FALSE;
+  stream->req.t_enqueue = g_get_monotonic_time ();
+  g_queue_push_tail_link (&b->queue, &stream->req.link);
+  g_cond_signal (&b->work_cond);
+  while (!stream->req.done)
+    g_cond_wait (&stream->done_cond, &b->lock);
+  ok = !stream->req.failed;
+  stream->in_flight = FALSE;
+  g_mutex_unlock (&b->lock);
+
+  if (!ok)
+    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
+        SEQ_LSTM_BATCHER_ERROR_SHUTDOWN,
+        "LSTM batcher shut down before the request ran (%u of %u frames "
+        "done)", stream->req.pos, n_steps);
+  return ok;
+}
+
+void
+seq_lstm_batcher_get_stats (SeqLstmBatcher * batcher, guint64 * n_calls,
+    guint64 * n_frames, guint * max_streams_seen)
+{
+  g_return_if_fail (batcher != NULL);
+  g_mutex_lock (&batcher->lock);
+  if (n_calls)
+    *n_calls = batcher->n_calls;
+  if (n_frames)
+    *n_frames = batcher->n_frames;
+  if (max_streams_seen)
+    *max_streams_seen = batcher->max_seen;
+  g_mutex_unlock (&batcher->lock);
+}

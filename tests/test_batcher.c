@@ -1,0 +1,316 @@
+/* seqenc tests — cross-stream LSTM batcher: bitwise identity with running
+ * alone, batches formed by max-batch and by max-delay, joining and leaving,
+ * shutdown with requests pending. No assertion depends on wall-clock time
+ * (delays only decide how fast a test finishes, never what it checks). */
+#include "seqtest.h"
+
+#include <seqenc/seqenc.h>
+#include <seqenc/batcher.h>
+#include <string.h>
+
+#define I_SIZE 12
+#define H_SIZE 40
+
+static SeqLstmModel *
+make_model (void)
+{
+  SeqLstmParams p = seq_lstm_params_default ();
+  p.input_size = I_SIZE;
+  p.hidden_size = H_SIZE;
+  p.num_layers = 2;
+  p.seed = 99;
+  return seq_lstm_model_new_random (&p, NULL);
+}
+
+static void
+fill (float *x, gsize n, guint64 seed)
+{
+  SeqRng r;
+  seq_rng_init (&r, seed);
+  for (gsize i = 0; i < n; i++)
+    x[i] = seq_rng_uniform (&r, -1.5f, 1.5f);
+}
+
+/* One stream's run through the batcher, in chunks of varying size. */
+typedef struct {
+  SeqLstmBatcher *batcher;
+  SeqLstmModel *model;
+  guint n_frames;
+  guint64 seed;
+  guint join_delay_us;          /* sleep before joining */
+  float *x, *y;
+  gboolean ok;
+} StreamJob;
+
+static gpointer
+stream_thread (gpointer data)
+{
+  StreamJob *j = data;
+  SeqLstmState *st = seq_lstm_state_new (j->model);
+  SeqLstmBatcherStream *s;
+  SeqRng r;
+  guint t = 0;
+
+  g_usleep (j->join_delay_us);
+  s = seq_lstm_batcher_join (j->batcher, st);
+  seq_rng_init (&r, j->seed + 1000);
+  j->ok = TRUE;
+  while (t < j->n_frames) {
+    guint n = 1 + (guint) (seq_rng_next (&r) % 7);
+    n = MIN (n, j->n_frames - t);
+    j->ok &= seq_lstm_batcher_forward (s, j->x + (gsize) t * I_SIZE, n,
+        j->y + (gsize) t * H_SIZE, NULL);
+    t += n;
+  }
+  seq_lstm_batcher_leave (s);
+  seq_lstm_state_free (st);
+  return NULL;
+}
+
+static void
+check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
+{
+  SeqLstmModel *m = make_model ();
+  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  SeqLstmBatcher *b;
+  StreamJob *jobs = g_new0 (StreamJob, n_streams);
+  GThread **th = g_new0 (GThread *, n_streams);
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 64, 1);
+  guint64 calls, frames, total = 0;
+  guint maxseen;
+
+  bp.max_batch = max_batch;
+  bp.max_delay_us = delay;
+  bp.max_steps = 5;
+  bp.n_threads = 2;
+  b = seq_lstm_batcher_new (m, &bp, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (b);
+
+  for (guint i = 0; i < n_streams; i++) {
+    StreamJob *j = &jobs[i];
+    j->batcher = b;
+    j->model = m;
+    j->n_frames = 5 + 9 * i % 41;       /* different lengths */
+    j->seed = i + 1;
+    j->join_delay_us = (i % 3) * 2000;  /* join at different times */
+    j->x = g_new (float, (gsize) j->n_frames * I_SIZE);
+    j->y = g_new0 (float, (gsize) j->n_frames * H_SIZE);
+    fill (j->x, (gsize) j->n_frames * I_SIZE, j->seed);
+    total += j->n_frames;
+    th[i] = g_thread_new ("stream", stream_thread, j);
+  }
+  for (guint i = 0; i < n_streams; i++)
+    g_thread_join (th[i]);
+
+  for (guint i = 0; i < n_streams; i++) {
+    StreamJob *j = &jobs[i];
+    SeqLstmState *st = seq_lstm_state_new (m);
+    float *alone = g_new (float, (gsize) j->n_frames * H_SIZE);
+    CU_ASSERT_TRUE (j->ok);
+    seq_lstm_forward (m, &st, 1, j->x, j->n_frames, alone,
+        SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+    CU_ASSERT (memcmp (alone, j->y, (gsize) j->n_frames * H_SIZE *
+            sizeof (float)) == 0);
+    g_free (alone);
+    seq_lstm_state_free (st);
+    g_free (j->x);
+    g_free (j->y);
+  }
+  seq_lstm_batcher_get_stats (b, &calls, &frames, &maxseen);
+  CU_ASSERT_EQUAL (frames, total);
+  CU_ASSERT (maxseen <= max_batch);
+  CU_ASSERT (calls >= (total + (guint64) max_batch * 5 - 1) /
+      ((guint64) max_batch * 5));
+  seq_lstm_batcher_unref (b);
+  seq_lstm_workspace_free (ws);
+  seq_lstm_model_unref (m);
+  g_free (jobs);
+  g_free (th);
+}
+
+static void
+test_batched_output_bitwise_equals_alone (void)
+{
+  check_streams_match_alone (7, 4, 1000);
+  check_streams_match_alone (12, 64, 200);
+  check_streams_match_alone (5, 1, 0);
+}
+
+typedef struct {
+  SeqLstmBatcherStream *s;
+  float x[I_SIZE];
+  float y[H_SIZE];
+  gboolean ok;
+  GError *err;
+} OneShot;
+
+static gpointer
+one_shot_thread (gpointer data)
+{
+  OneShot *o = data;
+  o->ok = seq_lstm_batcher_forward (o->s, o->x, 1, o->y, &o->err);
+  return NULL;
+}
+
+static void
+test_full_batch_runs_without_waiting_for_max_delay (void)
+{
+  SeqLstmModel *m = make_model ();
+  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  SeqLstmBatcher *b;
+  SeqLstmState *st[4];
+  OneShot o[4];
+  GThread *th[4];
+  guint64 calls;
+  guint maxseen;
+
+  /* a delay far longer than the test timeout: only a full batch can run */
+  bp.max_batch = 4;
+  bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
+  b = seq_lstm_batcher_new (m, &bp, NULL);
+  for (guint i = 0; i < 4; i++) {
+    st[i] = seq_lstm_state_new (m);
+    o[i].s = seq_lstm_batcher_join (b, st[i]);
+    o[i].err = NULL;
+    fill (o[i].x, I_SIZE, 50 + i);
+    th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
+  }
+  for (guint i = 0; i < 4; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_TRUE (o[i].ok);
+    seq_lstm_batcher_leave (o[i].s);
+    seq_lstm_state_free (st[i]);
+  }
+  seq_lstm_batcher_get_stats (b, &calls, NULL, &maxseen);
+  CU_ASSERT_EQUAL (calls, 1);
+  CU_ASSERT_EQUAL (maxseen, 4);
+  seq_lstm_batcher_unref (b);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_partial_batch_runs_after_max_delay (void)
+{
+  SeqLstmModel *m = make_model ();
+  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  SeqLstmBatcher *b;
+  SeqLstmState *st = seq_lstm_state_new (m);
+  SeqLstmBatcherStream *s;
+  float x[3 * I_SIZE], y[3 * H_SIZE];
+  guint64 calls;
+
+  bp.max_batch = 16;
+  bp.max_delay_us = 2000;
+  b = seq_lstm_batcher_new (m, &bp, NULL);
+  s = seq_lstm_batcher_join (b, st);
+  fill (x, 3 * I_SIZE, 7);
+  CU_ASSERT_TRUE (seq_lstm_batcher_forward (s, x, 3, y, NULL));
+  CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st), 3);
+  seq_lstm_batcher_get_stats (b, &calls, NULL, NULL);
+  CU_ASSERT_EQUAL (calls, 1);   /* 3 frames of one stream: one call */
+  seq_lstm_batcher_leave (s);
+  seq_lstm_batcher_unref (b);
+  seq_lstm_state_free (st);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_shutdown_fails_pending_requests_cleanly (void)
+{
+  SeqLstmModel *m = make_model ();
+  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  SeqLstmBatcher *b;
+  SeqLstmState *st[2];
+  OneShot o[2];
+  GThread *th[2];
+  GError *err = NULL;
+
+  bp.max_batch = 8;
+  bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
+  b = seq_lstm_batcher_new (m, &bp, NULL);
+  for (guint i = 0; i < 2; i++) {
+    st[i] = seq_lstm_state_new (m);
+    o[i].s = seq_lstm_batcher_join (b, st[i]);
+    o[i].err = NULL;
+    fill (o[i].x, I_SIZE, 60 + i);
+    th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
+  }
+  /* whether or not the requests are queued yet, none can run (2 < 8 and the
+   * delay is ~forever): shutdown must fail both and unblock their threads */
+  g_usleep (20000);
+  seq_lstm_batcher_shutdown (b);
+  for (guint i = 0; i < 2; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_FALSE (o[i].ok);
+    CU_ASSERT (g_error_matches (o[i].err, SEQ_LSTM_BATCHER_ERROR,
+            SEQ_LSTM_BATCHER_ERROR_SHUTDOWN));
+    g_clear_error (&o[i].err);
+    CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st[i]), 0);
+  }
+  /* later calls fail at once */
+  CU_ASSERT_FALSE (seq_lstm_batcher_forward (o[0].s, o[0].x, 1, o[0].y,
+          &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_BATCHER_ERROR,
+          SEQ_LSTM_BATCHER_ERROR_SHUTDOWN));
+  g_clear_error (&err);
+  seq_lstm_batcher_shutdown (b);        /* idempotent */
+  for (guint i = 0; i < 2; i++) {
+    seq_lstm_batcher_leave (o[i].s);
+    seq_lstm_state_free (st[i]);
+  }
+  seq_lstm_batcher_unref (b);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_absurd_params_refused (void)
+{
+  SeqLstmModel *m = make_model ();
+  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  GError *err = NULL;
+
+  bp.max_batch = 0;
+  CU_ASSERT_PTR_NULL (seq_lstm_batcher_new (m, &bp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_BATCHER_ERROR,
+          SEQ_LSTM_BATCHER_ERROR_CONFIG));
+  g_clear_error (&err);
+  bp = seq_lstm_batcher_params_default ();
+  bp.max_steps = 1u << 30;
+  CU_ASSERT_PTR_NULL (seq_lstm_batcher_new (m, &bp, &err));
+  CU_ASSERT_PTR_NOT_NULL (err);
+  g_clear_error (&err);
+  seq_lstm_model_unref (m);
+}
+
+static void
+test_unref_without_streams_stops_worker (void)
+{
+  SeqLstmModel *m = make_model ();
+  for (int i = 0; i < 20; i++) {
+    SeqLstmBatcher *b = seq_lstm_batcher_new (m, NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL (b);
+    CU_ASSERT_EQUAL (seq_lstm_batcher_get_output_width (b), H_SIZE);
+    seq_lstm_batcher_unref (b);
+  }
+  seq_lstm_model_unref (m);
+}
+
+int
+main (void)
+{
+  static const SeqTestCase cases[] = {
+    {"batcher_output_bitwise_equals_stream_alone",
+        test_batched_output_bitwise_equals_alone},
+    {"batcher_full_batch_runs_without_waiting_for_max_delay",
+        test_full_batch_runs_without_waiting_for_max_delay},
+    {"batcher_partial_batch_runs_after_max_delay",
+        test_partial_batch_runs_after_max_delay},
+    {"batcher_shutdown_fails_pending_requests_cleanly",
+        test_shutdown_fails_pending_requests_cleanly},
+    {"batcher_absurd_params_refused", test_absurd_params_refused},
+    {"batcher_unref_without_streams_stops_worker",
+        test_unref_without_streams_stops_worker},
+    {NULL, NULL}
+  };
+  return seq_test_run ("batcher", cases);
+}
