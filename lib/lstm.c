@@ -19,6 +19,7 @@
 #define SEQ_LSTM_MAX_LAYERS 64
 /* Largest number of weight elements of one layer (4H x (I + O) + P x H). */
 #define SEQ_LSTM_MAX_LAYER_ELEMENTS ((gsize) 1 << 30)
+#define SEQ_LSTM_MAX_THREADS 256
 
 struct _SeqLstmModel {
   gint ref_count;
@@ -43,6 +44,7 @@ struct _SeqLstmWorkspace {
   guint max_steps;
   guint n_threads;
   const SeqKernels *kernels;
+  SeqPool *pool;
   SeqLstmScratch s;
 };
 
@@ -1044,9 +1046,7 @@ seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
   ws->max_streams = max_streams;
   ws->max_steps = max_steps;
   ws->n_threads = n_threads == 0 ? seq_kernels_max_threads () : n_threads;
-#ifndef SEQ_HAVE_OPENMP
-  ws->n_threads = 1;
-#endif
+  ws->n_threads = MIN (ws->n_threads, SEQ_LSTM_MAX_THREADS);
   ws->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
 
   if (!seq_size_mul (max_streams, max_steps, &rows) || rows > G_MAXUINT) {
@@ -1066,6 +1066,8 @@ seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
     seq_lstm_workspace_free (ws);
     return NULL;
   }
+  ws->pool = seq_pool_new (ws->n_threads);
+  ws->n_threads = seq_pool_n_threads (ws->pool);
   return ws;
 }
 
@@ -1074,6 +1076,7 @@ seq_lstm_workspace_free (SeqLstmWorkspace * ws)
 {
   if (ws == NULL)
     return;
+  seq_pool_free (ws->pool);
   seq_aligned_free (ws->s.pre);
   seq_aligned_free (ws->s.y[0]);
   seq_aligned_free (ws->s.y[1]);
@@ -1131,6 +1134,13 @@ seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws, SeqLstmKernels kernels,
   return TRUE;
 }
 
+void
+seq_lstm_workspace_set_spin_us (SeqLstmWorkspace * ws, guint spin_us)
+{
+  g_return_if_fail (ws != NULL);
+  seq_pool_set_spin_us (ws->pool, spin_us);
+}
+
 const gchar *
 seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws)
 {
@@ -1181,7 +1191,7 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
     chunk = MIN (chunk, ws->max_steps * (ws->max_streams / B));
     for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
       guint T = MIN (chunk, n_steps - t0);
-      seq_lstm_run_chunk (ws->kernels, ws->n_threads, net, &ws->s, B, T,
+      seq_lstm_run_chunk (ws->kernels, ws->pool, net, &ws->s, B, T,
           input + (gsize) t0 * B * model->I, model->I,
           output + (gsize) t0 * B * width, width, all);
     }

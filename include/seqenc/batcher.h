@@ -7,7 +7,7 @@
  *
  * How it works: each stream's thread calls seq_lstm_batcher_forward() with
  * its next frames and blocks. A worker thread owned by the batcher runs one
- * batched, OpenMP-parallel step (seq_lstm_forward over all taken streams)
+ * batched, multi-threaded step (seq_lstm_forward over all taken streams)
  * as soon as either
  *   - max_batch streams are waiting, or
  *   - max_delay_us has passed since the oldest waiting request arrived,

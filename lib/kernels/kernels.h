@@ -103,7 +103,29 @@ extern const SeqKernels seq_kernels_avx2;
 extern const SeqKernels seq_kernels_avx512;
 #endif
 
-/* ---- Stacked LSTM driver (the only place with OpenMP besides the batcher) */
+/* ---- Thread pool (pool.c): fork/join with bounded, yielding spin -------- */
+
+/* Microseconds a waiting pool thread spins (yielding the core between
+ * checks) before it sleeps; see pool.c for the measurements behind it. */
+#define SEQ_POOL_DEFAULT_SPIN_US 50
+
+typedef struct _SeqPool SeqPool;
+typedef void (*SeqPoolFunc) (gpointer data, guint tid, guint n_threads,
+    SeqPool * pool);
+
+/* @n_threads counts the caller: n_threads - 1 workers are started. The
+ * environment variable SEQENC_SPIN_US overrides the spin budget. */
+SeqPool *seq_pool_new (guint n_threads);
+void seq_pool_free (SeqPool * pool);
+guint seq_pool_n_threads (const SeqPool * pool);
+void seq_pool_set_spin_us (SeqPool * pool, guint spin_us);
+/* Runs @func on every thread of the pool (the caller is tid 0) and returns
+ * when all have returned. One caller at a time. */
+void seq_pool_run (SeqPool * pool, SeqPoolFunc func, gpointer data);
+/* All threads of the running job meet here. */
+void seq_pool_barrier (SeqPool * pool);
+
+/* ---- Stacked LSTM driver -------------------------------------------------- */
 
 typedef struct {
   guint K_in;                   /* input width of this layer (I or O) */
@@ -135,11 +157,11 @@ typedef struct {
  * l * O when @all_layers, else only the last layer at column 0. h0 and c
  * are read as the state at t = 0 and hold the state after step T - 1 on
  * return. */
-void seq_lstm_run_chunk (const SeqKernels * k, guint n_threads,
+void seq_lstm_run_chunk (const SeqKernels * k, SeqPool * pool,
     const SeqLstmNet * net, SeqLstmScratch * s, guint B, guint T,
     const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers);
 
-/* Threads actually usable (1 without OpenMP). */
+/* Cores available to this process. */
 guint seq_kernels_max_threads (void);
 
 G_END_DECLS

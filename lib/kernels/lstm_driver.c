@@ -1,14 +1,13 @@
-/* seqenc — stacked LSTM driver over one chunk of steps: the only OpenMP code
- * of the LSTM. Work is split over independent outputs only (panels of gate
- * columns x blocks of rows); each output element is computed by one kernel
+/* seqenc — stacked LSTM driver over one chunk of steps. Work is split over
+ * independent outputs only (groups of gate-column panels x blocks of rows),
+ * statically by thread index; each output element is computed by one kernel
  * call with the fixed operation order of kernels.h, so the result does not
- * depend on the thread count or on which thread computes what. */
+ * depend on the thread count or on which thread computes what. Threads come
+ * from a SeqPool (pool.c) and meet at seq_pool_barrier () where a step needs
+ * the previous one complete. */
 #include "kernels.h"
 
 #include <string.h>
-#ifdef SEQ_HAVE_OPENMP
-#include <omp.h>
-#endif
 
 /* Rows per work item (a multiple of every micro-kernel's row block). */
 #define ROWS_PER_ITEM 96
@@ -16,123 +15,144 @@
 guint
 seq_kernels_max_threads (void)
 {
-#ifdef SEQ_HAVE_OPENMP
-  return (guint) MAX (1, omp_get_num_procs ());
-#else
-  return 1;
-#endif
+  return MAX (1, g_get_num_processors ());
 }
 
-/* Items are (panel, row block) pairs, panel-major so that one thread's
+typedef struct {
+  const SeqKernels *k;
+  const SeqLstmNet *net;
+  SeqLstmScratch *s;
+  guint B, T;
+  const float *x;
+  gsize ldx;
+  float *out;
+  gsize ldout;
+  gboolean all_layers;
+} Chunk;
+
+/* This thread's share [*i0, *i1) of n items. */
+static inline void
+my_range (guint n, guint tid, guint nt, guint * i0, guint * i1)
+{
+  *i0 = (guint) ((guint64) n * tid / nt);
+  *i1 = (guint) ((guint64) n * (tid + 1) / nt);
+}
+
+/* Items are (panel group, row block) pairs, group-major so that a thread's
  * consecutive items stream consecutive panels. */
 static inline void
-item_range (guint item, guint n_rb, guint M, guint * p, guint * m0,
-    guint * m1)
+item_range (guint item, guint n_rb, guint M, guint ppi, guint n_panels,
+    guint * p0, guint * p1, guint * m0, guint * m1)
 {
   guint rb = item % n_rb;
-  *p = item / n_rb;
+  *p0 = (item / n_rb) * ppi;
+  *p1 = MIN (n_panels, *p0 + ppi);
   *m0 = rb * ROWS_PER_ITEM;
   *m1 = MIN (M, *m0 + ROWS_PER_ITEM);
 }
 
-void
-seq_lstm_run_chunk (const SeqKernels * k, guint n_threads,
-    const SeqLstmNet * net, SeqLstmScratch * s, guint B, guint T,
-    const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers)
+static void
+chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
 {
-  const guint L = net->L, Hp = net->Hp, O = net->O;
+  const Chunk *c = data;
+  const SeqKernels *k = c->k;
+  const SeqLstmNet *net = c->net;
+  SeqLstmScratch *s = c->s;
+  const guint L = net->L, Hp = net->Hp, O = net->O, B = c->B, T = c->T;
   const gsize ldo = net->ldo, ldg = (gsize) 4 * Hp;
   const guint rows = T * B;
   const guint n_rb_all = (rows + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
   const guint n_rb_b = (B + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
   const guint gate_panels = (4 * Hp) / 64;
   const guint proj_panels = net->P ? (net->P + 63) / 64 : 0;
+  /* panels per item: with few rows, several panels per item give the
+   * kernels several weight streams at once (memory-level parallelism) */
+  const guint ppi = B <= 2 ? 4 : 1;
+  const guint gate_groups = (gate_panels + ppi - 1) / ppi;
+  const guint proj_groups = (proj_panels + ppi - 1) / ppi;
+  const float *lin = c->x;
+  gsize ldin = c->ldx;
+  guint i0, i1;
+
+  for (guint l = 0; l < L; l++) {
+    const SeqLstmLayerK *ly = &net->layers[l];
+    float *y = s->y[l & 1];
+    float *h0 = s->h0 + (gsize) l * B * ldo;
+    float *cst = s->c + (gsize) l * B * Hp;
+
+    /* input projection of all T steps: pre = X W_ih + b (one GEMM); for
+     * T = 1 it is fused into the step instead (same operations, one
+     * barrier less) */
+    if (T > 1) {
+      my_range (gate_panels * n_rb_all, tid, nt, &i0, &i1);
+      for (guint it = i0; it < i1; it++) {
+        guint p0, p1, m0, m1;
+        item_range (it, n_rb_all, rows, 1, gate_panels, &p0, &p1, &m0, &m1);
+        k->gemm (lin + m0 * ldin, ldin, m1 - m0, &ly->wx, p0, p1,
+            ly->bias, 0, s->pre + m0 * ldg, ldg);
+      }
+      seq_pool_barrier (pool);
+    }
+
+    for (guint t = 0; t < T; t++) {
+      const float *hprev = t == 0 ? h0 : y + (gsize) (t - 1) * B * ldo;
+      float *yt = y + (gsize) t * B * ldo;
+      float *hout = net->P ? s->hraw : yt;
+      gsize ldhout = net->P ? Hp : ldo;
+
+      my_range (gate_groups * n_rb_b, tid, nt, &i0, &i1);
+      for (guint it = i0; it < i1; it++) {
+        guint p0, p1, m0, m1;
+        item_range (it, n_rb_b, B, ppi, gate_panels, &p0, &p1, &m0, &m1);
+        if (T == 1)
+          k->lstm_step (lin + m0 * ldin, ldin, &ly->wx, hprev + m0 * ldo,
+              ldo, m1 - m0, &ly->wh, p0, p1, ly->bias, 0, cst + m0 * Hp,
+              Hp, hout + m0 * ldhout, ldhout);
+        else
+          k->lstm_step (NULL, 0, NULL, hprev + m0 * ldo, ldo, m1 - m0,
+              &ly->wh, p0, p1, s->pre + ((gsize) t * B + m0) * ldg, ldg,
+              cst + m0 * Hp, Hp, hout + m0 * ldhout, ldhout);
+      }
+      seq_pool_barrier (pool);
+      if (net->P) {
+        my_range (proj_groups * n_rb_b, tid, nt, &i0, &i1);
+        for (guint it = i0; it < i1; it++) {
+          guint p0, p1, m0, m1;
+          item_range (it, n_rb_b, B, ppi, proj_panels, &p0, &p1, &m0, &m1);
+          k->gemm (s->hraw + m0 * Hp, Hp, m1 - m0, &ly->wr, p0, p1,
+              net->zeros, 0, yt + m0 * ldo, ldo);
+        }
+        seq_pool_barrier (pool);
+      }
+    }
+
+    /* outputs and h at the end of the chunk. No barrier after: the next
+     * writer of this y buffer is layer l + 2, behind at least one more
+     * barrier (or the end of the job). */
+    my_range (rows, tid, nt, &i0, &i1);
+    for (guint r = i0; r < i1; r++) {
+      if (c->all_layers || l == L - 1)
+        memcpy (c->out + (gsize) r * c->ldout +
+            (c->all_layers ? (gsize) l * O : 0), y + (gsize) r * ldo,
+            O * sizeof (float));
+      if (r >= (T - 1) * B)
+        memcpy (h0 + (gsize) (r - (T - 1) * B) * ldo, y + (gsize) r * ldo,
+            ldo * sizeof (float));
+    }
+
+    lin = y;
+    ldin = ldo;
+  }
+}
+
+void
+seq_lstm_run_chunk (const SeqKernels * k, SeqPool * pool,
+    const SeqLstmNet * net, SeqLstmScratch * s, guint B, guint T,
+    const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers)
+{
+  Chunk c = { k, net, s, B, T, x, ldx, out, ldout, all_layers };
 
   if (T == 0 || B == 0)
     return;
-
-#ifdef SEQ_HAVE_OPENMP
-#pragma omp parallel num_threads(n_threads) if(n_threads > 1)
-#endif
-  {
-    const float *lin = x;
-    gsize ldin = ldx;
-
-    for (guint l = 0; l < L; l++) {
-      const SeqLstmLayerK *ly = &net->layers[l];
-      float *y = s->y[l & 1];
-      float *h0 = s->h0 + (gsize) l * B * ldo;
-      float *c = s->c + (gsize) l * B * Hp;
-      gint n_items;
-
-      /* input projection of all T steps: pre = X W_ih + b (one GEMM);
-       * for T = 1 it is fused into the step instead (same operations,
-       * one barrier less) */
-      n_items = T > 1 ? (gint) (gate_panels * n_rb_all) : 0;
-#ifdef SEQ_HAVE_OPENMP
-#pragma omp for schedule(static)
-#endif
-      for (gint it = 0; it < n_items; it++) {
-        guint p, m0, m1;
-        item_range ((guint) it, n_rb_all, rows, &p, &m0, &m1);
-        k->gemm (lin + m0 * ldin, ldin, m1 - m0, &ly->wx, p, p + 1,
-            ly->bias, 0, s->pre + m0 * ldg, ldg);
-      }
-
-      for (guint t = 0; t < T; t++) {
-        const float *hprev = t == 0 ? h0 : y + (gsize) (t - 1) * B * ldo;
-        float *yt = y + (gsize) t * B * ldo;
-        float *hout = net->P ? s->hraw : yt;
-        gsize ldhout = net->P ? Hp : ldo;
-
-        n_items = (gint) (gate_panels * n_rb_b);
-#ifdef SEQ_HAVE_OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (gint it = 0; it < n_items; it++) {
-          guint p, m0, m1;
-          item_range ((guint) it, n_rb_b, B, &p, &m0, &m1);
-          if (T == 1)
-            k->lstm_step (lin + m0 * ldin, ldin, &ly->wx, hprev + m0 * ldo,
-                ldo, m1 - m0, &ly->wh, p, p + 1, ly->bias, 0, c + m0 * Hp,
-                Hp, hout + m0 * ldhout, ldhout);
-          else
-            k->lstm_step (NULL, 0, NULL, hprev + m0 * ldo, ldo, m1 - m0,
-                &ly->wh, p, p + 1, s->pre + ((gsize) t * B + m0) * ldg, ldg,
-                c + m0 * Hp, Hp, hout + m0 * ldhout, ldhout);
-        }
-        if (net->P) {
-          n_items = (gint) (proj_panels * n_rb_b);
-#ifdef SEQ_HAVE_OPENMP
-#pragma omp for schedule(static)
-#endif
-          for (gint it = 0; it < n_items; it++) {
-            guint p, m0, m1;
-            item_range ((guint) it, n_rb_b, B, &p, &m0, &m1);
-            k->gemm (s->hraw + m0 * Hp, Hp, m1 - m0, &ly->wr, p, p + 1,
-                net->zeros, 0, yt + m0 * ldo, ldo);
-          }
-        }
-      }
-
-      /* h at the end of the chunk, outputs (the implicit barrier of the
-       * last loop above makes every y row complete). nowait: the next
-       * writer of this y buffer is layer l + 2, behind at least one more
-       * barrier (or the end of the parallel region). */
-#ifdef SEQ_HAVE_OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-      for (gint r = 0; r < (gint) rows; r++) {
-        if (all_layers || l == L - 1)
-          memcpy (out + (gsize) r * ldout + (all_layers ? (gsize) l * O : 0),
-              y + (gsize) r * ldo, O * sizeof (float));
-        if ((guint) r >= (T - 1) * B)
-          memcpy (h0 + (gsize) (r - (T - 1) * B) * ldo, y + (gsize) r * ldo,
-              ldo * sizeof (float));
-      }
-
-      lin = y;
-      ldin = ldo;
-    }
-  }
+  seq_pool_run (pool, chunk_body, &c);
 }
