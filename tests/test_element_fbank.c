@@ -1,0 +1,607 @@
+/* seqenc tests — seqfbank through GstHarness. */
+#include "seqtest-gst.h"
+
+#include <math.h>
+#include <seqenc/common.h>
+#include <seqenc/fbank.h>
+
+#define S16_CAPS(rate) \
+  "audio/x-raw,format=S16LE,channels=1,layout=interleaved,rate=" #rate
+#define F32_CAPS(rate) \
+  "audio/x-raw,format=F32LE,channels=1,layout=interleaved,rate=" #rate
+
+static gint16 *
+signal_s16 (gsize n, guint rate, guint64 seed)
+{
+  gint16 *x = g_new (gint16, n);
+  SeqRng rng;
+  seq_rng_init (&rng, seed);
+  for (gsize i = 0; i < n; i++) {
+    double t = (double) i / rate;
+    double v = 7000.0 * sin (2 * G_PI * (200.0 + 900.0 * t) * t)
+        + seq_rng_uniform (&rng, -2000.0f, 2000.0f);
+    x[i] = (gint16) lrint (v);
+  }
+  return x;
+}
+
+/* Library reference: the whole signal in one call plus the flush. */
+static float *
+library_frames (const SeqFbankParams * p, const gint16 * x, gsize n,
+    gsize * n_frames, guint * dim)
+{
+  SeqFbank *fb = seq_fbank_new (p, NULL);
+  gsize cap;
+  float *out;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (fb);
+  *dim = seq_fbank_dim (fb);
+  cap = seq_fbank_frames_pending (fb, n) + 4;
+  out = g_new0 (float, cap * *dim);
+  *n_frames = seq_fbank_feed_s16 (fb, x, n, out, cap);
+  *n_frames += seq_fbank_flush (fb, out + *n_frames * *dim, cap - *n_frames);
+  seq_fbank_free (fb);
+  return out;
+}
+
+static GstBuffer *
+s16_buffer (const gint16 * x, gsize n)
+{
+  return gst_buffer_new_memdup (x, n * sizeof (gint16));
+}
+
+/* Pulls every buffer available; appends its frames to @acc (flexible
+ * output) and returns how many buffers came. */
+static guint
+pull_all (GstHarness * h, GArray * acc, gboolean flexible, guint dim)
+{
+  GstBuffer *b;
+  guint count = 0;
+
+  while ((b = gst_harness_try_pull (h)) != NULL) {
+    gsize n;
+    float *v = seq_test_buffer_values (b, flexible, &n);
+    CU_ASSERT_EQUAL (n % dim, 0);
+    if (flexible) {
+      GstMapInfo map;
+      SeqTensorType type;
+      guint hd, hf;
+      gst_buffer_map (b, &map, GST_MAP_READ);
+      CU_ASSERT (seq_tensor_header_parse (map.data, map.size, &type, &hd,
+              &hf, NULL));
+      CU_ASSERT_EQUAL (type, SEQ_TENSOR_TYPE_FLOAT32);
+      CU_ASSERT_EQUAL (hd, dim);
+      CU_ASSERT_EQUAL (hf, n / dim);
+      gst_buffer_unmap (b, &map);
+    }
+    g_array_append_vals (acc, v, n);
+    g_free (v);
+    gst_buffer_unref (b);
+    count++;
+  }
+  return count;
+}
+
+static GstHarness *
+fbank_harness (const char *props, const char *caps)
+{
+  gchar *launch = g_strdup_printf ("seqfbank %s", props ? props : "");
+  GstHarness *h = seq_test_harness (launch);
+  g_free (launch);
+  if (caps)
+    gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+static void
+check_equals_library (const char *props, SeqFbankParams p, gboolean f32)
+{
+  const gsize n = 3 * 16000 + 77;
+  const gsize sizes[] = { 441, 1, 160, 1000, 16000, 3 };
+  gint16 *x = signal_s16 (n, 16000, 1);
+  GstHarness *h = fbank_harness (props, f32 ? F32_CAPS (16000) :
+      S16_CAPS (16000));
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  gsize n_ref, pos = 0;
+  guint dim;
+  float *ref = library_frames (&p, x, n, &n_ref, &dim);
+
+  for (guint i = 0; pos < n; i++) {
+    gsize m = MIN (sizes[i % G_N_ELEMENTS (sizes)], n - pos);
+    GstBuffer *buf;
+    if (f32) {
+      float *xf = g_new (float, m);
+      for (gsize j = 0; j < m; j++)
+        xf[j] = x[pos + j] / 32768.0f;
+      buf = gst_buffer_new_memdup (xf, m * 4);
+      g_free (xf);
+    } else {
+      buf = s16_buffer (x + pos, m);
+    }
+    CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, buf), GST_FLOW_OK);
+    pos += m;
+    pull_all (h, acc, TRUE, dim);
+  }
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  pull_all (h, acc, TRUE, dim);
+
+  CU_ASSERT_EQUAL (acc->len, n_ref * dim);
+  if (acc->len == n_ref * dim)
+    CU_ASSERT (memcmp (acc->data, ref, n_ref * dim * 4) == 0);
+  g_array_free (acc, TRUE);
+  g_free (ref);
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+static void
+element_fbank_output_equals_library (void)
+{
+  SeqFbankParams p = seq_fbank_params_default ();
+
+  check_equals_library (NULL, p, FALSE);
+  check_equals_library (NULL, p, TRUE);
+  p.snip_edges = FALSE;
+  p.use_energy = TRUE;
+  p.window = SEQ_FBANK_WINDOW_HAMMING;
+  p.num_mel_bins = 40;
+  check_equals_library ("snip-edges=false use-energy=true window=hamming "
+      "num-mel-bins=40", p, FALSE);
+  p = seq_fbank_params_default ();
+  p.dither = 2.0;
+  p.dither_seed = 42;
+  p.low_freq = 100.0;
+  p.high_freq = -500.0;
+  p.preemphasis = 0.5;
+  p.remove_dc_offset = FALSE;
+  check_equals_library ("dither=2 dither-seed=42 low-freq=100 high-freq=-500 "
+      "preemphasis=0.5 remove-dc-offset=false", p, TRUE);
+}
+
+static const GstStructure *
+src_caps_structure (GstHarness * h, GstCaps ** keep)
+{
+  *keep = gst_pad_get_current_caps (h->sinkpad);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (*keep);
+  return gst_caps_get_structure (*keep, 0);
+}
+
+static void
+expect_negotiation_error (GstHarness * h)
+{
+  GstMessage *msg = seq_test_pop_error (h);
+  GError *err = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+  gst_message_parse_error (msg, &err, NULL);
+  CU_ASSERT (g_error_matches (err, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION));
+  g_clear_error (&err);
+  gst_message_unref (msg);
+}
+
+static void
+element_fbank_caps_accepted_and_rejected (void)
+{
+  gint16 x[800] = { 0 };
+  GstHarness *h;
+  GstCaps *caps;
+  const GstStructure *s;
+  gint n, d;
+
+  /* default: 80 x T flexible at 100 frames/s */
+  h = fbank_harness (NULL, S16_CAPS (16000));
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)), GST_FLOW_OK);
+  s = src_caps_structure (h, &caps);
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (s, "format"), "flexible");
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (s, "types"), "float32");
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (s, "dimensions"), "80");
+  CU_ASSERT (gst_structure_get_fraction (s, "framerate", &n, &d));
+  CU_ASSERT (n == 100 && d == 1);
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+
+  /* 8 kHz F32, energy, 23 bins; 22.05 kHz gives a reduced fraction */
+  h = fbank_harness ("num-mel-bins=23 use-energy=true", F32_CAPS (8000));
+  {
+    float xf[400] = { 0 };
+    CU_ASSERT_EQUAL (gst_harness_push (h, gst_buffer_new_memdup (xf, 1600)),
+        GST_FLOW_OK);
+  }
+  s = src_caps_structure (h, &caps);
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (s, "dimensions"), "24");
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+
+  h = fbank_harness (NULL, S16_CAPS (22050));
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)), GST_FLOW_OK);
+  s = src_caps_structure (h, &caps);
+  CU_ASSERT (gst_structure_get_fraction (s, "framerate", &n, &d));
+  CU_ASSERT (n == 2205 && d == 22);      /* 22050 / 220 */
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+
+  /* mel range above Nyquist at 8 kHz: CORE NEGOTIATION error */
+  h = fbank_harness ("high-freq=7000", NULL);
+  gst_harness_set_src_caps_str (h, S16_CAPS (8000));
+  expect_negotiation_error (h);
+  CU_ASSERT_NOT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)),
+      GST_FLOW_OK);
+  gst_harness_teardown (h);
+
+  /* the same settings at 16 kHz are fine */
+  h = fbank_harness ("high-freq=7000", S16_CAPS (16000));
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)), GST_FLOW_OK);
+  CU_ASSERT_PTR_NULL (seq_test_pop_error (h));
+  gst_harness_teardown (h);
+
+  /* a window of 1 sample */
+  h = fbank_harness ("frame-length=0.05", NULL);
+  gst_harness_set_src_caps_str (h, S16_CAPS (16000));
+  expect_negotiation_error (h);
+  gst_harness_teardown (h);
+
+  /* stereo and U8 are not accepted */
+  h = fbank_harness (NULL, NULL);
+  gst_harness_set_src_caps_str (h,
+      "audio/x-raw,format=S16LE,channels=2,layout=interleaved,rate=16000,"
+      "channel-mask=(bitmask)0x3");
+  CU_ASSERT_NOT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)),
+      GST_FLOW_OK);
+  gst_harness_teardown (h);
+  h = fbank_harness (NULL, NULL);
+  gst_harness_set_src_caps_str (h,
+      "audio/x-raw,format=U8,channels=1,layout=interleaved,rate=16000");
+  CU_ASSERT_NOT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)),
+      GST_FLOW_OK);
+  gst_harness_teardown (h);
+}
+
+static void
+element_fbank_static_output_when_downstream_requires_it (void)
+{
+  const gsize n = 16000;
+  gint16 *x = signal_s16 (n, 16000, 2);
+  SeqFbankParams p = seq_fbank_params_default ();
+  GstHarness *h = fbank_harness (NULL, NULL);
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  GstCaps *caps;
+  const GstStructure *s;
+  gsize n_ref;
+  guint dim, buffers;
+  float *ref = library_frames (&p, x, n, &n_ref, &dim);
+
+  gst_harness_set_sink_caps_str (h, "other/tensors,format=static");
+  gst_harness_set_src_caps_str (h, S16_CAPS (16000));
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, n)), GST_FLOW_OK);
+  s = src_caps_structure (h, &caps);
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (s, "format"), "static");
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (s, "dimensions"), "80:1");
+  gst_caps_unref (caps);
+  buffers = pull_all (h, acc, FALSE, dim);
+  CU_ASSERT_EQUAL (buffers, n_ref);     /* one frame per buffer */
+  CU_ASSERT_EQUAL (acc->len, n_ref * dim);
+  if (acc->len == n_ref * dim)
+    CU_ASSERT (memcmp (acc->data, ref, n_ref * dim * 4) == 0);
+  g_array_free (acc, TRUE);
+  g_free (ref);
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+/* Frame k of a stream starting at @base: base + k * shift / rate seconds,
+ * from integers. */
+static GstClockTime
+expected_pts (GstClockTime base, guint64 k, guint shift, guint rate)
+{
+  return base + gst_util_uint64_scale (k, (guint64) shift * GST_SECOND, rate);
+}
+
+static void
+element_fbank_timestamps_are_exact_from_the_stream_start (void)
+{
+  /* 22.05 kHz: a 10 ms shift is 220 samples = 9977324.26... ns, so any
+   * per-frame rounding would drift; buffers of 1000 samples carry rounded
+   * PTS of their own */
+  const guint rate = 22050, shift = 220, chunk = 1000;
+  const GstClockTime base = 10 * 3600 * GST_SECOND + 123;
+  const gsize n = 90 * rate;    /* 90 s */
+  gint16 *x = signal_s16 (n, rate, 3);
+  GstHarness *h = fbank_harness (NULL, S16_CAPS (22050));
+  GstBuffer *b;
+  guint64 k = 0;
+  GstClockTime last_end = base;
+
+  for (gsize pos = 0; pos < n; pos += chunk) {
+    GstBuffer *buf = s16_buffer (x + pos, MIN (chunk, n - pos));
+    GST_BUFFER_PTS (buf) = base + gst_util_uint64_scale (pos, GST_SECOND,
+        rate);
+    CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, buf), GST_FLOW_OK);
+    while ((b = gst_harness_try_pull (h)) != NULL) {
+      gsize nv;
+      float *v = seq_test_buffer_values (b, TRUE, &nv);
+      guint64 t = nv / 80;
+      CU_ASSERT_EQUAL (GST_BUFFER_OFFSET (b), k);
+      CU_ASSERT_EQUAL (GST_BUFFER_OFFSET_END (b), k + t);
+      CU_ASSERT_EQUAL (GST_BUFFER_PTS (b), expected_pts (base, k, shift,
+              rate));
+      CU_ASSERT_EQUAL (GST_BUFFER_PTS (b), last_end);   /* contiguous */
+      CU_ASSERT_EQUAL (GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b),
+          expected_pts (base, k + t, shift, rate));
+      last_end = GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b);
+      k += t;
+      g_free (v);
+      gst_buffer_unref (b);
+    }
+  }
+  CU_ASSERT_EQUAL (k, 1 + (n - 551) / shift);   /* window 551 samples */
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+static void
+element_fbank_stream_start_comes_from_segment_without_pts (void)
+{
+  gint16 *x = signal_s16 (4000, 16000, 4);
+  GstHarness *h = fbank_harness (NULL, NULL);
+  GstSegment seg;
+  GstBuffer *b;
+
+  gst_harness_set_caps_str (h, S16_CAPS (16000), "other/tensors");
+  /* set_caps_str pushed a segment at 0; push one at 5 s */
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = 5 * GST_SECOND;
+  seg.time = 5 * GST_SECOND;
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, 4000)), GST_FLOW_OK);
+  b = gst_harness_try_pull (h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (b);
+  CU_ASSERT_EQUAL (GST_BUFFER_PTS (b), 5 * GST_SECOND);
+  gst_buffer_unref (b);
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+/* Pushes @x in two halves around @between (an event or a flag on the second
+ * half) and returns the frames of the second half. */
+static GArray *
+second_half_frames (const char *props, GstEvent * between,
+    gboolean discont, const gint16 * x, gsize n, guint dim)
+{
+  GstHarness *h = fbank_harness (props, S16_CAPS (16000));
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  GstBuffer *second;
+
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, n / 2)), GST_FLOW_OK);
+  {
+    GstBuffer *b;
+    while ((b = gst_harness_try_pull (h)) != NULL)
+      gst_buffer_unref (b);
+  }
+  if (between && GST_EVENT_TYPE (between) == GST_EVENT_FLUSH_STOP)
+    CU_ASSERT (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  if (between)
+    CU_ASSERT (gst_harness_push_event (h, between));
+  /* after a flush, GstPad wants a new segment */
+  if (between && GST_EVENT_TYPE (between) == GST_EVENT_FLUSH_STOP) {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    CU_ASSERT (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  }
+  second = s16_buffer (x + n / 2, n - n / 2);
+  if (discont)
+    GST_BUFFER_FLAG_SET (second, GST_BUFFER_FLAG_DISCONT);
+  CU_ASSERT_EQUAL (gst_harness_push (h, second), GST_FLOW_OK);
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  pull_all (h, acc, TRUE, dim);
+  gst_harness_teardown (h);
+  return acc;
+}
+
+static void
+element_fbank_flush_discont_and_reset_event_restart_the_stream (void)
+{
+  const gsize n = 16000;
+  gint16 *x = signal_s16 (n, 16000, 5);
+  SeqFbankParams p = seq_fbank_params_default ();
+  gsize n_fresh, n_cont;
+  guint dim;
+  /* what the second half gives as a stream of its own */
+  float *fresh = library_frames (&p, x + n / 2, n - n / 2, &n_fresh, &dim);
+  /* and as the continuation of the first half */
+  float *whole = library_frames (&p, x, n, &n_cont, &dim);
+  gsize first = 1 + (n / 2 - 400) / 160;
+  GArray *a;
+
+  a = second_half_frames (NULL, gst_event_new_flush_stop (TRUE), FALSE, x, n,
+      dim);
+  CU_ASSERT_EQUAL (a->len, n_fresh * dim);
+  if (a->len == n_fresh * dim)
+    CU_ASSERT (memcmp (a->data, fresh, a->len * 4) == 0);
+  g_array_free (a, TRUE);
+
+  a = second_half_frames (NULL, seq_reset_event_new (), FALSE, x, n, dim);
+  CU_ASSERT_EQUAL (a->len, n_fresh * dim);
+  if (a->len == n_fresh * dim)
+    CU_ASSERT (memcmp (a->data, fresh, a->len * 4) == 0);
+  g_array_free (a, TRUE);
+
+  a = second_half_frames (NULL, NULL, TRUE, x, n, dim);
+  CU_ASSERT_EQUAL (a->len, n_fresh * dim);
+  if (a->len == n_fresh * dim)
+    CU_ASSERT (memcmp (a->data, fresh, a->len * 4) == 0);
+  g_array_free (a, TRUE);
+
+  /* reset-on without discont: the stream continues across the DISCONT */
+  a = second_half_frames ("reset-on=flush+stream-start+event", NULL, TRUE, x,
+      n, dim);
+  CU_ASSERT_EQUAL (a->len, (n_cont - first) * dim);
+  if (a->len == (n_cont - first) * dim)
+    CU_ASSERT (memcmp (a->data, whole + first * dim, a->len * 4) == 0);
+  g_array_free (a, TRUE);
+
+  /* reset-on=0: even a flush keeps the stream */
+  a = second_half_frames ("reset-on=0", gst_event_new_flush_stop (TRUE),
+      TRUE, x, n, dim);
+  CU_ASSERT_EQUAL (a->len, (n_cont - first) * dim);
+  g_array_free (a, TRUE);
+
+  g_free (fresh);
+  g_free (whole);
+  g_free (x);
+}
+
+static void
+element_fbank_eos_outputs_the_reflected_last_frames (void)
+{
+  const gsize n = 16000 + 100;
+  gint16 *x = signal_s16 (n, 16000, 6);
+  GstHarness *h = fbank_harness ("snip-edges=false", S16_CAPS (16000));
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  guint64 before;
+
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, n)), GST_FLOW_OK);
+  pull_all (h, acc, TRUE, 80);
+  before = acc->len / 80;
+  /* streaming: frames whose window ends inside the audio */
+  CU_ASSERT_EQUAL (before, (n + 120 - 400) / 160 + 1);
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  pull_all (h, acc, TRUE, 80);
+  CU_ASSERT_EQUAL (acc->len / 80, (n + 80) / 160);
+  CU_ASSERT (acc->len / 80 > before);
+  g_array_free (acc, TRUE);
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+static void
+element_fbank_refuses_non_finite_samples (void)
+{
+  float xf[1600];
+  GstHarness *h = fbank_harness (NULL, F32_CAPS (16000));
+  GstMessage *msg;
+  GError *err = NULL;
+
+  for (guint i = 0; i < 1600; i++)
+    xf[i] = 0.25f * sinf (i * 0.1f);
+  xf[700] = NAN;
+  CU_ASSERT_EQUAL (gst_harness_push (h, gst_buffer_new_memdup (xf,
+              sizeof xf)), GST_FLOW_ERROR);
+  CU_ASSERT_PTR_NULL (gst_harness_try_pull (h));
+  msg = seq_test_pop_error (h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+  gst_message_parse_error (msg, &err, NULL);
+  CU_ASSERT (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_FORMAT));
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_harness_teardown (h);
+}
+
+static void
+element_fbank_partial_samples_are_carried_over (void)
+{
+  const gsize n = 8000;
+  gint16 *x = signal_s16 (n, 16000, 7);
+  SeqFbankParams p = seq_fbank_params_default ();
+  GstHarness *h = fbank_harness (NULL, S16_CAPS (16000));
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  const guint8 *bytes = (const guint8 *) x;
+  gsize pos = 0, n_ref;
+  guint dim;
+  float *ref = library_frames (&p, x, n, &n_ref, &dim);
+
+  /* odd byte counts: every buffer splits a sample */
+  while (pos < n * 2) {
+    gsize m = MIN (333, n * 2 - pos);
+    CU_ASSERT_EQUAL (gst_harness_push (h, gst_buffer_new_memdup (bytes + pos,
+                m)), GST_FLOW_OK);
+    pos += m;
+  }
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  pull_all (h, acc, TRUE, dim);
+  CU_ASSERT_EQUAL (acc->len, n_ref * dim);
+  if (acc->len == n_ref * dim)
+    CU_ASSERT (memcmp (acc->data, ref, acc->len * 4) == 0);
+  g_array_free (acc, TRUE);
+  g_free (ref);
+  g_free (x);
+  gst_harness_teardown (h);
+}
+
+static void
+element_fbank_latency_query_reports_the_lookahead (void)
+{
+  const struct {
+    const char *props;
+    GstClockTime want;
+  } cases[] = {
+    {NULL, 25 * GST_MSECOND},
+    {"snip-edges=false", 17500 * GST_USECOND},
+    {"frame-length=50", 50 * GST_MSECOND},
+  };
+  gint16 x[800] = { 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstHarness *h = fbank_harness (cases[i].props, S16_CAPS (16000));
+    gst_harness_set_upstream_latency (h, 5 * GST_MSECOND);
+    CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, 800)), GST_FLOW_OK);
+    CU_ASSERT_EQUAL (gst_harness_query_latency (h),
+        5 * GST_MSECOND + cases[i].want);
+    gst_harness_teardown (h);
+  }
+}
+
+static void
+element_fbank_shape_properties_refused_while_playing (void)
+{
+  GstHarness *h = fbank_harness (NULL, S16_CAPS (16000));
+  GstElement *e = gst_harness_find_element (h, "seqfbank");
+  guint bins, reset_on;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (e);
+  g_object_set (e, "num-mel-bins", 40, "reset-on", 0, NULL);
+  g_object_get (e, "num-mel-bins", &bins, "reset-on", &reset_on, NULL);
+  CU_ASSERT_EQUAL (bins, 80);   /* refused: the harness is PLAYING */
+  CU_ASSERT_EQUAL (reset_on, 0);        /* allowed */
+
+  gst_element_set_state (h->element, GST_STATE_NULL);
+  g_object_set (e, "num-mel-bins", 40, NULL);
+  g_object_get (e, "num-mel-bins", &bins, NULL);
+  CU_ASSERT_EQUAL (bins, 40);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+}
+
+int
+main (void)
+{
+  static const SeqTestCase cases[] = {
+    {"element_fbank_output_equals_library",
+        element_fbank_output_equals_library},
+    {"element_fbank_caps_accepted_and_rejected",
+        element_fbank_caps_accepted_and_rejected},
+    {"element_fbank_static_output_when_downstream_requires_it",
+        element_fbank_static_output_when_downstream_requires_it},
+    {"element_fbank_timestamps_are_exact_from_the_stream_start",
+        element_fbank_timestamps_are_exact_from_the_stream_start},
+    {"element_fbank_stream_start_comes_from_segment_without_pts",
+        element_fbank_stream_start_comes_from_segment_without_pts},
+    {"element_fbank_flush_discont_and_reset_event_restart_the_stream",
+        element_fbank_flush_discont_and_reset_event_restart_the_stream},
+    {"element_fbank_eos_outputs_the_reflected_last_frames",
+        element_fbank_eos_outputs_the_reflected_last_frames},
+    {"element_fbank_refuses_non_finite_samples",
+        element_fbank_refuses_non_finite_samples},
+    {"element_fbank_partial_samples_are_carried_over",
+        element_fbank_partial_samples_are_carried_over},
+    {"element_fbank_latency_query_reports_the_lookahead",
+        element_fbank_latency_query_reports_the_lookahead},
+    {"element_fbank_shape_properties_refused_while_playing",
+        element_fbank_shape_properties_refused_while_playing},
+    {NULL, NULL}
+  };
+
+  seq_test_gst_init ();
+  return seq_test_run ("element_fbank", cases);
+}
