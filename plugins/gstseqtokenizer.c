@@ -155,10 +155,10 @@ gst_seq_tokenizer_open (GstSeqTokenizer * self)
   /* files first, for a precise error */
   if (params.mode == SEQ_TOKENIZER_MODE_WORDPIECE
       || params.mode == SEQ_TOKENIZER_MODE_BPE) {
-    const gchar *need[2] = { vocab, params.mode == SEQ_TOKENIZER_MODE_BPE ?
-          merges : "" };
+    const gchar *need[2] = { vocab, merges };
     const gchar *what[2] = { "vocab", "merges" };
-    for (guint i = 0; i < 2; i++) {
+    guint n_files = params.mode == SEQ_TOKENIZER_MODE_BPE ? 2 : 1;
+    for (guint i = 0; i < n_files; i++) {
       if (need[i] == NULL || need[i][0] == '\0') {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
             ("Mode %s needs the \"%s\" property.",
