@@ -325,9 +325,9 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
     return GST_FLOW_ERROR;
   }
   ret = klass->process (self, view.data, odata, view.frames);
+  priv->frames_since_reset += view.frames;
   gst_buffer_unmap (*outbuf, &omap);
   seq_tensor_view_unmap (&view);
-  priv->frames_since_reset += view.frames;
 
   gst_buffer_copy_into (*outbuf, inbuf,
       GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);

@@ -23,7 +23,7 @@ lstm_harness (const char *props, const char *format, guint frames)
 }
 
 static float *
-signal (guint frames)
+test_signal (guint frames)
 {
   float *v = g_new (float, frames * I);
   for (guint i = 0; i < frames * I; i++)
@@ -39,7 +39,7 @@ library_output (guint frames, SeqLstmOutput mode, guint * width)
   SeqLstmModel *m;
   SeqLstmState *s;
   SeqLstmWorkspace *ws;
-  float *in = signal (frames), *out;
+  float *in = test_signal (frames), *out;
 
   p.input_size = I;
   p.hidden_size = H;
@@ -94,7 +94,7 @@ element_lstm_output_equals_library_for_any_buffering (void)
   const guint T = 23;
   guint width;
   float *want = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
-  float *in = signal (T);
+  float *in = test_signal (T);
   const guint chunks[] = { 1, 5, 23 };
 
   CU_ASSERT_EQUAL (width, H);
@@ -126,7 +126,7 @@ element_lstm_flush_restarts_and_reuse_after_null (void)
   const guint T = 6;
   guint width;
   float *want = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
-  float *in = signal (T);
+  float *in = test_signal (T);
   GstHarness *h = lstm_harness (NULL, "flexible", 0);
   GstElement *e = gst_harness_find_element (h, "seqlstm");
   float *got = run (h, TRUE, in, T, 2, width);
@@ -236,7 +236,7 @@ static void
 element_lstm_eos_is_forwarded (void)
 {
   GstHarness *h = lstm_harness (NULL, "flexible", 0);
-  float *in = signal (2);
+  float *in = test_signal (2);
   GstEvent *ev;
   gboolean saw_eos = FALSE;
 
