@@ -108,10 +108,89 @@ panel_rows (int mr, const float *X, gsize ldx, const SeqPacked * W, guint p,
   }
 }
 
+/* One row against np <= 4 consecutive panels at once: 16 accumulators and
+ * np independent weight streams (more memory-level parallelism for the
+ * memory-bound single-stream case). Per output the same fmadd chain. */
+#define DEFINE_GEMV(NAME, LOADW)                                             \
+static inline __attribute__((always_inline)) void                            \
+NAME (const int np, const float *restrict x, guint K, const void *Wp,        \
+    gsize pstride, const float *init, float *out)                            \
+{                                                                            \
+  __m512 acc[4][4];                                                          \
+  _Pragma ("GCC unroll 4")                                                   \
+  for (int q = 0; q < np; q++)                                               \
+    _Pragma ("GCC unroll 4")                                                 \
+    for (int j = 0; j < 4; j++)                                              \
+      acc[q][j] = _mm512_loadu_ps (init + q * 64 + 16 * j);                  \
+  for (guint k = 0; k < K; k++) {                                            \
+    __m512 xb = _mm512_set1_ps (x[k]);                                       \
+    _Pragma ("GCC unroll 4")                                                 \
+    for (int q = 0; q < np; q++) {                                           \
+      gsize off = q * pstride + (gsize) k * 64;                              \
+      acc[q][0] = _mm512_fmadd_ps (xb, LOADW (Wp, off), acc[q][0]);          \
+      acc[q][1] = _mm512_fmadd_ps (xb, LOADW (Wp, off + 16), acc[q][1]);     \
+      acc[q][2] = _mm512_fmadd_ps (xb, LOADW (Wp, off + 32), acc[q][2]);     \
+      acc[q][3] = _mm512_fmadd_ps (xb, LOADW (Wp, off + 48), acc[q][3]);     \
+    }                                                                        \
+  }                                                                          \
+  _Pragma ("GCC unroll 4")                                                   \
+  for (int q = 0; q < np; q++)                                               \
+    _Pragma ("GCC unroll 4")                                                 \
+    for (int j = 0; j < 4; j++)                                              \
+      _mm512_storeu_ps (out + q * 64 + 16 * j, acc[q][j]);                   \
+}
+
+DEFINE_GEMV (gemv_f32, ld_f32)
+DEFINE_GEMV (gemv_bf16, ld_bf16)
+DEFINE_GEMV (gemv_f16, ld_f16)
+
+#define DISPATCH_NP(GEMV, np, ...)                                           \
+  switch (np) {                                                              \
+    case 4: GEMV (4, __VA_ARGS__); break;                                    \
+    case 3: GEMV (3, __VA_ARGS__); break;                                    \
+    case 2: GEMV (2, __VA_ARGS__); break;                                    \
+    default: GEMV (1, __VA_ARGS__); break;                                   \
+  }
+
+/* Row x against panels [p, p + np): init and out hold 64 floats per panel,
+ * consecutive. */
+static void
+panels_row1 (int np, const float *x, const SeqPacked * W, guint p,
+    const float *init, float *out)
+{
+  gsize pstride = (gsize) W->K * 64;
+  gsize base = (gsize) p * pstride;
+
+  switch (W->dtype) {
+    case SEQ_KDTYPE_BF16:{
+      const void *Wp = (const guint16 *) W->data + base;
+      DISPATCH_NP (gemv_bf16, np, x, W->K, Wp, pstride, init, out);
+      break;
+    }
+    case SEQ_KDTYPE_F16:{
+      const void *Wp = (const guint16 *) W->data + base;
+      DISPATCH_NP (gemv_f16, np, x, W->K, Wp, pstride, init, out);
+      break;
+    }
+    case SEQ_KDTYPE_F32:
+    default:{
+      const void *Wp = (const float *) W->data + base;
+      DISPATCH_NP (gemv_f32, np, x, W->K, Wp, pstride, init, out);
+      break;
+    }
+  }
+}
+
 static void
 gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
 {
+  if (M == 1) {
+    for (guint p = p0; p < p1; p += 4)
+      panels_row1 ((int) MIN (4, p1 - p), X, W, p, init + p * 64,
+          Y + p * 64);
+    return;
+  }
   for (guint p = p0; p < p1; p++)
     for (guint m = 0; m < M; m += MR) {
       int mr = (int) MIN (MR, M - m);
@@ -174,6 +253,31 @@ lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
     float *C, gsize ldc, float *Hout, gsize ldo)
 {
   float g[MR * 64] __attribute__((aligned (64)));
+
+  if (M == 1) {
+    for (guint p = p0; p < p1; p += 4) {
+      int np = (int) MIN (4, p1 - p);
+      if (X != NULL) {
+        panels_row1 (np, X, Wx, p, pre + p * 64, g);
+        panels_row1 (np, Hprev, W, p, g, g);
+      } else {
+        panels_row1 (np, Hprev, W, p, pre + p * 64, g);
+      }
+      for (int q = 0; q < np; q++) {
+        float *c = C + (p + q) * 16;
+        float *h = Hout + (p + q) * 16;
+        __m512 ig = sigmoid512 (_mm512_load_ps (g + q * 64));
+        __m512 fg = sigmoid512 (_mm512_load_ps (g + q * 64 + 16));
+        __m512 gg = tanh512 (_mm512_load_ps (g + q * 64 + 32));
+        __m512 og = sigmoid512 (_mm512_load_ps (g + q * 64 + 48));
+        __m512 cn = _mm512_fmadd_ps (fg, _mm512_loadu_ps (c),
+            _mm512_mul_ps (ig, gg));
+        _mm512_storeu_ps (c, cn);
+        _mm512_storeu_ps (h, _mm512_mul_ps (og, tanh512 (cn)));
+      }
+    }
+    return;
+  }
 
   for (guint p = p0; p < p1; p++)
     for (guint m = 0; m < M; m += MR) {
