@@ -5,7 +5,9 @@
 # point keeps its best round; compare the ratios, not the absolute numbers.
 #
 # usage: tests/bench/run_lstm_bench.sh BUILDDIR [ROUNDS] [SECONDS_PER_POINT]
-#   env: SEQENC_BENCH_THREADS (2), SEQENC_ORT_DIR (where onnxruntime-node is
+#   env: SEQENC_BENCH_LIVE=1 also runs the live-capacity test of the batcher
+#        (bench_lstm_live: 100..400 streams of 100 frames/s, latency p50/p99),
+#        SEQENC_BENCH_THREADS (2), SEQENC_ORT_DIR (where onnxruntime-node is
 #        or gets installed with npm; default ~/.cache/seqenc-bench/ort),
 #        SEQENC_FMA_PEAK_GFLOPS (420: 2 AVX-512 cores, for the % column)
 set -eu
@@ -118,3 +120,18 @@ print("columns: ORT = onnxruntime-node %s, intra-op spinning off/on; seqenc "
       "f32 = default (idle workers poll 50 us, yielding, then sleep), nospin = "
       "SEQENC_SPIN_US=0; bf16/f16 = weight storage, f32 math" % "1.30.0")
 EOF
+
+if [ "${SEQENC_BENCH_LIVE:-0}" = 1 ]; then
+  echo "live capacity (batcher, speech f32, 100 frames/s per stream, max-delay 4 ms):"
+  "$BUILD/tests/bench/bench_lstm_live" "$DATA/speech.safetensors" \
+    --streams 100,200,300,400 --seconds 5 --threads "$THREADS" \
+    --max-delay-us 4000 | $PY -c '
+import json, sys
+print("%8s %9s %8s %8s %8s %7s %10s" % ("streams", "frames/s", "p50 ms",
+      "p99 ms", "max ms", "late%", "mean batch"))
+for l in sys.stdin:
+    r = json.loads(l)
+    print("%8d %9.0f %8.2f %8.2f %8.2f %7.2f %10.1f" % (r["streams"], r["fps"],
+          r["p50_ms"], r["p99_ms"], r["max_ms"], r["late_pct"], r["mean_batch"]))
+'
+fi
