@@ -4,6 +4,7 @@
 #include "seqtest.h"
 
 #include <seqenc/seqenc.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 #include <stdio.h>
@@ -339,6 +340,12 @@ test_output_bitwise_invariant_to_thread_count (void)
       SEQ_LSTM_OUTPUT_LAST_LAYER);
   y4 = run_split (m, B, T, x, 0, 4, T, SEQ_LSTM_KERNELS_AUTO,
       SEQ_LSTM_OUTPUT_LAST_LAYER);
+  /* idle workers that sleep at once (spin 0) compute the same */
+  g_setenv ("SEQENC_SPIN_US", "0", TRUE);
+  g_free (y3);
+  y3 = run_split (m, B, T, x, 0, 3, T, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_LAST_LAYER);
+  g_unsetenv ("SEQENC_SPIN_US");
   CU_ASSERT (memcmp (y1, y2, n * sizeof (float)) == 0);
   CU_ASSERT (memcmp (y1, y3, n * sizeof (float)) == 0);
   CU_ASSERT (memcmp (y1, y4, n * sizeof (float)) == 0);
@@ -503,6 +510,73 @@ test_state_save_restore_continues_bitwise (void)
   g_bytes_unref (blob);
   seq_lstm_workspace_free (ws);
   seq_lstm_model_unref (m);
+}
+
+/* Resume in a "new process": the blob goes through a file, and the model is
+ * loaded afresh from its weight file; the continuation is bitwise the
+ * uninterrupted run. */
+static void
+test_state_resume_from_file_with_reloaded_model (void)
+{
+  gchar *path = seq_test_data_path ("lstm_proj_3l.safetensors");
+  gchar *dir = seq_test_tmpdir ();
+  gchar *blob_path = g_build_filename (dir, "state.bin", NULL);
+  SeqLstmModel *m1 = seq_lstm_model_new_from_file (path, NULL, NULL);
+  SeqLstmModel *m2;
+  SeqLstmWorkspace *ws1, *ws2;
+  SeqLstmState *a, *b;
+  guint I, W;
+  float *x, *ya, *yb;
+  GBytes *blob;
+  gchar *contents;
+  gsize len;
+  GError *err = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m1);
+  I = seq_lstm_model_input_size (m1);
+  W = seq_lstm_model_output_size (m1);
+  x = g_new (float, 20 * I);
+  ya = g_new (float, 20 * W);
+  yb = g_new (float, 10 * W);
+  random_fill (x, 20 * I, 77, 1.0f);
+  ws1 = seq_lstm_workspace_new (m1, 1, 20, 2);
+  a = seq_lstm_state_new (m1);
+  seq_lstm_forward (m1, &a, 1, x, 20, ya, SEQ_LSTM_OUTPUT_LAST_LAYER, ws1);
+  seq_lstm_state_reset (a);
+  seq_lstm_forward (m1, &a, 1, x, 10, yb, SEQ_LSTM_OUTPUT_LAST_LAYER, ws1);
+  blob = seq_lstm_state_save (a);
+  CU_ASSERT_TRUE (g_file_set_contents (blob_path, g_bytes_get_data (blob,
+              NULL), (gssize) g_bytes_get_size (blob), NULL));
+  g_bytes_unref (blob);
+  seq_lstm_state_free (a);
+  seq_lstm_workspace_free (ws1);
+  seq_lstm_model_unref (m1);
+
+  m2 = seq_lstm_model_new_from_file (path, NULL, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m2);
+  ws2 = seq_lstm_workspace_new (m2, 1, 4, 1);
+  b = seq_lstm_state_new (m2);
+  CU_ASSERT_TRUE_FATAL (g_file_get_contents (blob_path, &contents, &len,
+          NULL));
+  blob = g_bytes_new_take (contents, len);
+  CU_ASSERT_TRUE (seq_lstm_state_restore (b, blob, &err));
+  CU_ASSERT_PTR_NULL (err);
+  g_bytes_unref (blob);
+  seq_lstm_forward (m2, &b, 1, x + 10 * I, 10, yb,
+      SEQ_LSTM_OUTPUT_LAST_LAYER, ws2);
+  CU_ASSERT (memcmp (yb, ya + 10 * W, 10 * W * sizeof (float)) == 0);
+  CU_ASSERT_EQUAL (seq_lstm_state_get_steps (b), 20);
+  seq_lstm_state_free (b);
+  seq_lstm_workspace_free (ws2);
+  seq_lstm_model_unref (m2);
+  g_remove (blob_path);
+  g_rmdir (dir);
+  g_free (blob_path);
+  g_free (dir);
+  g_free (path);
+  g_free (x);
+  g_free (ya);
+  g_free (yb);
 }
 
 static void
@@ -860,6 +934,8 @@ main (void)
     {"lstm_state_reset_restores_t0", test_state_reset_restores_t0},
     {"lstm_state_save_restore_continues_bitwise",
         test_state_save_restore_continues_bitwise},
+    {"lstm_state_resume_from_file_with_reloaded_model_is_bitwise",
+        test_state_resume_from_file_with_reloaded_model},
     {"lstm_state_restore_rejects_bad_blobs",
         test_state_restore_rejects_bad_blobs},
     {"lstm_builtin_model_is_deterministic",
