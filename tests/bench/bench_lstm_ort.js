@@ -18,16 +18,21 @@ async function main () {
   const spin = process.argv[5] || '0';
   const points = (process.argv[6] || 'b1_t1,b1_t100,b64_t1,b256_t1').split(',');
 
+  const opts = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: spin } } }
+  };
+  // per-call cost of the binding itself, measured on a pass-through model
+  // with the same tensors (lets the table estimate ORT's C-API speed)
+  const passthrough = await ort.InferenceSession.create(
+    path.join(dir, 'passthrough.onnx'), opts);
   for (const cfg of Object.keys(CONFIGS)) {
     const [I, H, L] = CONFIGS[cfg];
     const session = await ort.InferenceSession.create(
-      path.join(dir, cfg + '.onnx'), {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        extra: { session: { intra_op: { allow_spinning: spin } } }
-      });
+      path.join(dir, cfg + '.onnx'), opts);
     for (const p of points) {
       const m = /^b(\d+)_t(\d+)$/.exec(p);
       const B = parseInt(m[1]);
@@ -63,6 +68,15 @@ async function main () {
         t1 = performance.now();
         if (t1 - t0 >= seconds * 1000) break;
       }
+      // binding overhead: same feeds through the pass-through model
+      let pt = performance.now();
+      let pcalls = 0;
+      const ptEnd = pt + Math.min(300, seconds * 300);
+      while (performance.now() < ptEnd) {
+        await passthrough.run({ x: xt, h0: h, c0: c });
+        pcalls++;
+      }
+      const overheadUs = (performance.now() - pt) * 1000 / pcalls;
       console.log(JSON.stringify({
         impl: 'onnxruntime',
         tag: 'node binding, spinning ' + (spin === '1' ? 'on' : 'off'),
@@ -72,11 +86,14 @@ async function main () {
         threads: threads,
         fps: Math.round(frames / ((t1 - t0) / 1000) * 10) / 10,
         calls: calls,
+        overhead_us_per_call: Math.round(overheadUs * 10) / 10,
+        frames_per_call: B * T,
         check: out.y.data[0]
       }));
     }
     await session.release();
   }
+  await passthrough.release();
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

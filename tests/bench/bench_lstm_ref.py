@@ -79,6 +79,14 @@ class Stepper(torch.nn.Module):
         return y, h, c
 
 
+class Passthrough(torch.nn.Module):
+    """Same inputs/outputs as Stepper, almost no work: measures what one
+    session.run costs through the Node binding (copies, promise, threads)."""
+
+    def forward(self, x, h0, c0):
+        return x * 1.0, h0 * 1.0, c0 * 1.0
+
+
 def cmd_make(d):
     os.makedirs(d, exist_ok=True)
     for cfg in CONFIGS:
@@ -99,6 +107,17 @@ def cmd_make(d):
                                         "y": {0: "T", 1: "B"},
                                         "hn": {1: "B"}, "cn": {1: "B"}},
                           opset_version=14)
+    torch.onnx.export(Passthrough().eval(), (x, h0, c0),
+                      os.path.join(d, "passthrough.onnx"),
+                      input_names=["x", "h0", "c0"],
+                      output_names=["y", "hn", "cn"],
+                      dynamic_axes={"x": {0: "T", 1: "B", 2: "I"},
+                                    "h0": {0: "L", 1: "B", 2: "H"},
+                                    "c0": {0: "L", 1: "B", 2: "H"},
+                                    "y": {0: "T", 1: "B", 2: "I"},
+                                    "hn": {0: "L", 1: "B", 2: "H"},
+                                    "cn": {0: "L", 1: "B", 2: "H"}},
+                      opset_version=14)
 
 
 def cmd_torch(d, threads, seconds, points):

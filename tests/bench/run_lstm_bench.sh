@@ -86,11 +86,23 @@ def label(r):
         return "ORT spin" if "spinning on" in r["tag"] else "ORT"
     return "PyTorch"
 best = {}
+ovh = {}
 for r in rows:
     k = (label(r), r["config"], r["point"])
     best[k] = max(best.get(k, 0.0), r["fps"])
-cols = ["ORT", "ORT spin", "PyTorch", "seqenc f32", "seqenc f32 nospin",
-        "seqenc bf16", "seqenc f16"]
+    if "overhead_us_per_call" in r:
+        kk = (r["config"], r["point"])
+        ovh[kk] = min(ovh.get(kk, 1e18), r["overhead_us_per_call"])
+def ort_capi(cfg, p, fps):
+    """ORT without the Node binding's per-call cost (pass-through model)."""
+    o = ovh.get((cfg, p))
+    if not fps or o is None:
+        return 0.0
+    B, T = (int(v) for v in p[1:].split("_t"))
+    per_call = B * T / fps - o * 1e-6
+    return B * T / per_call if per_call > 0 else 0.0
+cols = ["ORT", "ORT spin", "ORT C-API est", "PyTorch", "seqenc f32",
+        "seqenc f32 nospin", "seqenc bf16", "seqenc f16"]
 def flops(cfg):
     I, H, L = CFG[cfg]
     return sum(2 * 4 * H * ((I if l == 0 else H) + H) for l in range(L))
@@ -101,21 +113,25 @@ def ratio(a, b):
 print("frames/s, best of the rounds, %s threads (higher is better)" %
       os.environ.get("SEQENC_BENCH_THREADS", "2"))
 names = {"seqenc f32": "f32", "seqenc f32 nospin": "f32-nospin",
-         "seqenc bf16": "bf16", "seqenc f16": "f16"}
+         "seqenc bf16": "bf16", "seqenc f16": "f16", "ORT C-API est": "ORT-CAPI~"}
 print("%-7s %-8s" % ("config", "point") + "".join("%11s" % names.get(c, c)
-      for c in cols) + "  f32/ORT nospin/ORT bf16/ORT f32/torch  f32 GFLOP/s (%peak)")
+      for c in cols) + "  f32/ORT nospin/ORT bf16/ORT f32/CAPI~ f32/torch  f32 GFLOP/s (%peak)")
 for cfg in ["speech", "text"]:
     for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
         v = {c: best.get((c, cfg, p), 0.0) for c in cols}
         ort = max(v["ORT"], v["ORT spin"])      # the better ORT setting
+        v["ORT C-API est"] = ort_capi(cfg, p, ort)
         gf = v["seqenc f32"] * flops(cfg) / 1e9
         print("%-7s %-8s" % (cfg, p) + "".join("  " + fmt(v[c]) for c in cols)
               + "   " + ratio(v["seqenc f32"], ort) + "    " +
               ratio(v["seqenc f32 nospin"], ort) + "   " +
               ratio(v["seqenc bf16"], ort) + "   " +
+              ratio(v["seqenc f32"], v["ORT C-API est"]) + "    " +
               ratio(v["seqenc f32"], v["PyTorch"]) +
               "    %6.1f (%2.0f%%)" % (gf, 100 * gf / peak))
-print("ratios are to the better of the two ORT settings at each point")
+print("ratios are to the better of the two ORT settings at each point; "
+      "ORT-CAPI~ = that ORT minus the binding's own per-call time (a "
+      "pass-through model with the same tensors), an estimate of ORT's C API")
 print("columns: ORT = onnxruntime-node %s, intra-op spinning off/on; seqenc "
       "f32 = default (idle workers poll 50 us, yielding, then sleep), nospin = "
       "SEQENC_SPIN_US=0; bf16/f16 = weight storage, f32 math" % "1.30.0")
