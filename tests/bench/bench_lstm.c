@@ -10,9 +10,12 @@
  * usage: bench_lstm WEIGHTS.safetensors CONFIG [--threads N]
  *            [--precision f32|bf16|f16] [--seconds S] [--points a,b,..]
  *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512]
+ * --points error: instead of timing, print the output error of the
+ * --precision storage against f32 (200 frames, one stream).
  */
 #include <seqenc/seqenc.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,51 @@ run_point (SeqLstmModel * m, const char *config, const char *point,
   seq_lstm_workspace_free (ws);
 }
 
+/* Output error of reduced-precision weight storage against f32 on the same
+ * file: 200 frames of 1 stream, inputs U(-1, 1), last layer. */
+static void
+precision_error (const char *path, const char *config, SeqLstmPrecision prec)
+{
+  const guint T = 200;
+  SeqLstmModel *ref = seq_lstm_model_new_from_file (path, NULL, NULL);
+  SeqLstmModel *low = seq_lstm_model_new_from_file_full (path, NULL, prec,
+      NULL);
+  guint I = seq_lstm_model_input_size (ref), O = seq_lstm_model_output_size (ref);
+  float *x = g_new (float, (gsize) T * I);
+  float *y0 = g_new (float, (gsize) T * O), *y1 = g_new (float, (gsize) T * O);
+  SeqLstmWorkspace *w0 = seq_lstm_workspace_new (ref, 1, T, 1);
+  SeqLstmWorkspace *w1 = seq_lstm_workspace_new (low, 1, T, 1);
+  SeqLstmState *s0 = seq_lstm_state_new (ref), *s1 = seq_lstm_state_new (low);
+  double maxd = 0, sum = 0, maxref = 0;
+  SeqRng rng;
+
+  seq_rng_init (&rng, 3);
+  for (gsize i = 0; i < (gsize) T * I; i++)
+    x[i] = seq_rng_uniform (&rng, -1.0f, 1.0f);
+  seq_lstm_forward (ref, &s0, 1, x, T, y0, SEQ_LSTM_OUTPUT_LAST_LAYER, w0);
+  seq_lstm_forward (low, &s1, 1, x, T, y1, SEQ_LSTM_OUTPUT_LAST_LAYER, w1);
+  for (gsize i = 0; i < (gsize) T * O; i++) {
+    double d = fabs ((double) y0[i] - y1[i]);
+    maxd = MAX (maxd, d);
+    sum += d;
+    maxref = MAX (maxref, fabs (y0[i]));
+  }
+  printf ("{\"impl\": \"seqenc\", \"config\": \"%s\", \"precision\": "
+      "\"%s\", \"max_abs_err_vs_f32\": %.3g, \"mean_abs_err_vs_f32\": %.3g, "
+      "\"max_abs_output\": %.3g, \"frames\": %u}\n", config,
+      seq_lstm_precision_to_string (prec), maxd, sum / ((double) T * O),
+      maxref, T);
+  seq_lstm_state_free (s0);
+  seq_lstm_state_free (s1);
+  seq_lstm_workspace_free (w0);
+  seq_lstm_workspace_free (w1);
+  seq_lstm_model_unref (ref);
+  seq_lstm_model_unref (low);
+  g_free (x);
+  g_free (y0);
+  g_free (y1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +180,10 @@ main (int argc, char **argv)
   else if (!strcmp (kern_s, "avx512"))
     kern = SEQ_LSTM_KERNELS_AVX512;
 
+  if (g_strcmp0 (points, "error") == 0) {
+    precision_error (path, config, prec);
+    return 0;
+  }
   m = seq_lstm_model_new_from_file_full (path, NULL, prec, &err);
   if (m == NULL) {
     fprintf (stderr, "%s: %s\n", path, err->message);

@@ -137,6 +137,20 @@ print("columns: ORT = onnxruntime-node %s, intra-op spinning off/on; seqenc "
       "SEQENC_SPIN_US=0; bf16/f16 = weight storage, f32 math" % "1.30.0")
 EOF
 
+echo "reduced-precision weight storage, output error vs f32 (200 frames, 1 stream):"
+for cfg in speech text; do
+  for p in bf16 f16; do
+    "$BENCH" "$DATA/$cfg.safetensors" $cfg --points error --precision $p
+  done
+done | $PY -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    print("  %-6s %-4s max |err| %.2g, mean %.2g (outputs up to %.2g)" % (
+          r["config"], r["precision"], r["max_abs_err_vs_f32"],
+          r["mean_abs_err_vs_f32"], r["max_abs_output"]))
+'
+
 if [ "${SEQENC_BENCH_LIVE:-0}" = 1 ]; then
   echo "live capacity (batcher, speech f32, 100 frames/s per stream, max-delay 4 ms):"
   "$BUILD/tests/bench/bench_lstm_live" "$DATA/speech.safetensors" \
