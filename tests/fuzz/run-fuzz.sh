@@ -40,7 +40,8 @@ lib_sources () {
     lstm_state)
       # scalar kernels only (the SIMD files need their own -m flags; state
       # restore does not depend on them)
-      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/lstm.c $SRC/lib/kernels/kernels.c $SRC/lib/kernels/lstm_driver.c" ;;
+      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/lstm.c"
+      ls "$SRC"/lib/kernels/*.c | grep -v '/kernels_avx' | tr '\n' ' ' ;;
     vocab_txt|bpe|tokenizer_stream)
       echo "$SRC/lib/seqenc.c"
       ls "$SRC"/lib/tokenizer*.c "$SRC"/lib/vocab*.c "$SRC"/lib/bpe*.c 2>/dev/null | tr '\n' ' ' ;;
@@ -92,7 +93,7 @@ $(printf '%-18s %12s %8s  %s' "$t" "-" "-" "skipped (harness or library source m
   exe="$B/fuzz_$t"
   # shellcheck disable=SC2046
   if ! $CC $SAN $CFLAGS $(extra_cflags "$t") -o "$exe" "$h" $(lib_sources "$t") \
-      $(pkg-config --cflags --libs $(pkgs_for "$t")) -lm >"$B/build_$t.log" 2>&1; then
+      $(pkg-config --cflags --libs $(pkgs_for "$t")) -lm -pthread >"$B/build_$t.log" 2>&1; then
     cat "$B/build_$t.log" >&2
     summary="$summary
 $(printf '%-18s %12s %8s  %s' "$t" "-" "-" "BUILD FAILED ($B/build_$t.log)")"
