@@ -51,7 +51,7 @@ run_tests () {
   if [ $rc -ne 0 ]; then
     status=1
     bad=$(grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|ERROR)' "$log" |
-        sed 's/^ *[0-9]*\/[0-9]* *//; s/  */ /g' | tr '\n' ';')
+        sed 's/^ *[0-9]*\/[0-9]* *//; s/  */ /g' | sort -u | tr '\n' ';')
     note "$cfg" "test $label" "FAILED: ok ${ok:-0} fail ${fail:-?} timeout ${tmo:-0} [$bad] ($log)"
   else
     note "$cfg" "test $label" "ok ${ok:-0}"
