@@ -8,8 +8,9 @@
  *   sigmoid (x) = 1 / (1 + exp (-x))
  *   tanh (x)    = 2 / (1 + exp (-2 x)) - 1
  *
- * Accuracy (measured against double, |x| <= 20): exp within 2 ulp, sigmoid
- * and tanh within 2.5e-7 absolute.
+ * Accuracy, measured against double libm over x in [-20, 20] in steps of
+ * 1e-5: exp within 0.99 ulp (relative 8.3e-8), sigmoid within 8.9e-8
+ * absolute, tanh within 1.8e-7 absolute.
  */
 #pragma once
 
