@@ -5,7 +5,8 @@
  * latency of a frame is the time from its arrival (its due time) to the
  * return of the call. Prints, per N, p50/p99/max latency and the share of
  * frames that came back after the next frame was due (the stream falls
- * behind).
+ * behind), and the CPU time the process used per wall second (cpu = 1.0 is
+ * one core busy: what the threads cost the rest of the machine).
  *
  * usage: bench_lstm_live WEIGHTS.safetensors [--streams 100,200,300]
  *          [--seconds S] [--rate FPS] [--max-delay-us US] [--threads N]
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 typedef struct {
   SeqLstmBatcher *b;
@@ -141,6 +143,9 @@ main (int argc, char **argv)
       lv[i].cap = (guint) (seconds * rate) + 2;
       lv[i].lat = g_new (gint64, lv[i].cap);
     }
+    struct rusage ru0, ru1;
+    double cpu;
+    getrusage (RUSAGE_SELF, &ru0);
     {
       gint64 start = g_get_monotonic_time () + 200000;
       for (guint i = 0; i < n; i++) {
@@ -155,6 +160,11 @@ main (int argc, char **argv)
       late += lv[i].late;
       ok &= lv[i].ok;
     }
+    getrusage (RUSAGE_SELF, &ru1);
+    cpu = ((ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+        (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+        1e-6 * ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+            (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec))) / (seconds + 0.2);
     all = g_new (gint64, MAX (1, total));
     total = 0;
     for (guint i = 0; i < n; i++) {
@@ -168,12 +178,12 @@ main (int argc, char **argv)
         "\"max_delay_us\": %" G_GUINT64_FORMAT ", \"precision\": \"%s\", "
         "\"frames\": %u, \"fps\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
         "\"max_ms\": %.2f, \"late_pct\": %.2f, \"mean_batch\": %.1f, "
-        "\"ok\": %s}\n", n, rate, max_delay, prec_s, total,
+        "\"cpu\": %.3f, \"ok\": %s}\n", n, rate, max_delay, prec_s, total,
         total / seconds, total ? all[total / 2] / 1e3 : 0.0,
         total ? all[(gsize) (total * 0.99)] / 1e3 : 0.0,
         total ? all[total - 1] / 1e3 : 0.0,
         total ? 100.0 * late / total : 0.0,
-        calls ? (double) frames / calls : 0.0, ok ? "true" : "false");
+        calls ? (double) frames / calls : 0.0, cpu, ok ? "true" : "false");
     fflush (stdout);
     g_free (all);
     g_free (lv);

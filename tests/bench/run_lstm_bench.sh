@@ -157,11 +157,12 @@ if [ "${SEQENC_BENCH_LIVE:-0}" = 1 ]; then
     --streams 100,200,300,400 --seconds 5 --threads "$THREADS" \
     --max-delay-us 4000 | $PY -c '
 import json, sys
-print("%8s %9s %8s %8s %8s %7s %10s" % ("streams", "frames/s", "p50 ms",
-      "p99 ms", "max ms", "late%", "mean batch"))
+print("%8s %9s %8s %8s %8s %7s %10s %6s" % ("streams", "frames/s", "p50 ms",
+      "p99 ms", "max ms", "late%", "mean batch", "cpu"))
 for l in sys.stdin:
     r = json.loads(l)
-    print("%8d %9.0f %8.2f %8.2f %8.2f %7.2f %10.1f" % (r["streams"], r["fps"],
-          r["p50_ms"], r["p99_ms"], r["max_ms"], r["late_pct"], r["mean_batch"]))
+    print("%8d %9.0f %8.2f %8.2f %8.2f %7.2f %10.1f %6.2f" % (r["streams"],
+          r["fps"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["late_pct"],
+          r["mean_batch"], r["cpu"]))
 '
 fi
