@@ -96,6 +96,22 @@ def seeds_lstm_state():
     put("lstm_state", "truncated", bytes([0x06]) + blob(2, 3, 4, 0, [0.0] * n0)[:70])
 
 
+def seeds_fbank():
+    # fuzz_fbank.c: selector, chunk seed, samples (f32 LE, or s16 with bit 5)
+    import math
+    sine = [math.sin(2 * math.pi * 440 * i / 16000) * 0.5 for i in range(1200)]
+    put("fbank", "sine_f32_default", bytes([0x00, 7]) + struct.pack("<%df" % len(sine), *sine))
+    put("fbank", "sine_s16_small", bytes([0x21, 3]) + struct.pack("<%dh" % 400, *[int(v * 20000) for v in sine[:400]]))
+    put("fbank", "energy_nosnip", bytes([0x12, 9]) + struct.pack("<%df" % 300, *sine[:300]))
+    put("fbank", "silence_s16", bytes([0x2b, 1]) + bytes(600))
+    put("fbank", "nan_f32", bytes([0x01, 5]) + struct.pack("<4f", 0.1, float("nan"), 0.2, float("inf")))
+    put("fbank", "raw_params", bytes([0x41, 2]) + struct.pack("<ddII", 25.0, 10.0, 40, 16000) + bytes(800))
+    # fuzz_fbank_state.c: selector, u16 samples to feed, blob or XOR mask
+    put("fbank_state", "genuine_after_300", bytes([0x03]) + struct.pack("<H", 300) + bytes(16))
+    put("fbank_state", "genuine_flip", bytes([0x03]) + struct.pack("<H", 500) + bytes(20) + b"\x01")
+    put("fbank_state", "raw", bytes([0x02]) + struct.pack("<H", 0) + struct.pack("<II", 0x42465153, 1) + bytes(52))
+
+
 def seeds_text():
     # fuzz_vocab_txt.c: flags byte, u16 vocab length, vocab.txt, text
     def vt(flags, vocab, text):
@@ -137,6 +153,7 @@ def main():
     seeds_safetensors()
     seeds_tensor_header()
     seeds_lstm_state()
+    seeds_fbank()
     seeds_text()
 
 

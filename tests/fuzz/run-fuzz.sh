@@ -6,7 +6,7 @@
 #   tests/fuzz/run-fuzz.sh [seconds-per-target] [target...]
 #
 # seconds default 60. Targets: safetensors tensor_header lstm_state vocab_txt
-# bpe tokenizer_stream (a target whose library source does not exist yet is
+# bpe tokenizer_stream fbank fbank_state (a target whose library source does not exist yet is
 # skipped). Environment: FUZZ_BUILD_DIR (default ${TMPDIR:-/tmp}/seqenc-fuzz),
 # FUZZ_JOBS (parallel fuzzing jobs per target, default 1), CC (default clang).
 # Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/; the committed seed
@@ -42,6 +42,7 @@ lib_sources () {
       # restore does not depend on them)
       echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/lstm.c"
       ls "$SRC"/lib/kernels/*.c | grep -v '/kernels_avx' | tr '\n' ' ' ;;
+    fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
     vocab_txt|bpe|tokenizer_stream)
       echo "$SRC/lib/seqenc.c"
       ls "$SRC"/lib/tokenizer*.c "$SRC"/lib/vocab*.c "$SRC"/lib/bpe*.c 2>/dev/null | tr '\n' ' ' ;;
@@ -51,6 +52,7 @@ lib_sources () {
 pkgs_for () {
   case "$1" in
     tensor_header) echo "$GLIB_PKGS $GST_PKGS" ;;
+    fbank|fbank_state) echo "$GLIB_PKGS gstreamer-fft-1.0" ;;
     *) echo "$GLIB_PKGS" ;;
   esac
 }
@@ -74,11 +76,13 @@ key_source () {
     vocab_txt) f="$SRC/lib/tokenizer-wordpiece.c"; fn=seq_wordpiece_new_from_data ;;
     bpe) f="$SRC/lib/tokenizer-bpe.c"; fn=seq_bpe_new_from_data ;;
     tokenizer_stream) f="$SRC/lib/tokenizer.c"; fn=seq_tokenizer_state_feed ;;
+    fbank) f="$SRC/lib/fbank.c"; fn=seq_fbank_feed_f32 ;;
+    fbank_state) f="$SRC/lib/fbank.c"; fn=seq_fbank_restore ;;
   esac
   if [ -f "$f" ] && grep -q "^$fn (" "$f"; then echo "$f"; fi
 }
 
-TARGETS=${*:-"safetensors tensor_header lstm_state vocab_txt bpe tokenizer_stream"}
+TARGETS=${*:-"safetensors tensor_header lstm_state vocab_txt bpe tokenizer_stream fbank fbank_state"}
 status=0
 summary=""
 
