@@ -9,7 +9,7 @@
 # bpe tokenizer_stream fbank fbank_state (a target whose library source does not exist yet is
 # skipped). Environment: FUZZ_BUILD_DIR (default ${TMPDIR:-/tmp}/seqenc-fuzz),
 # FUZZ_JOBS (parallel fuzzing jobs per target, default 1), CC (default clang).
-# Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/; the committed seed
+# Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/<date>/; the committed seed
 # corpus (tests/fuzz/corpus/<target>/) is read, never written.
 # Needs: clang, libclang-rt-14-dev (libFuzzer), pkg-config, glib, json-glib,
 # gstreamer dev packages. Exit status: 0 when no target crashed, 1 on a crash,
@@ -105,7 +105,7 @@ $(printf '%-18s %12s %8s  %s' "$t" "-" "-" "BUILD FAILED ($B/build_$t.log)")"
     continue
   fi
   work="$B/corpus/$t"
-  art="$B/artifacts/$t"
+  art="$B/artifacts/$t/$(date +%Y%m%d-%H%M%S)"
   mkdir -p "$work" "$art"
   seeds="$HERE/corpus/$t"
   [ -d "$seeds" ] || seeds=""
@@ -128,6 +128,8 @@ $(printf '%-18s %12s %8s  %s' "$t" "-" "-" "BUILD FAILED ($B/build_$t.log)")"
   if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then
     note="CRASH (rc $rc): see $log and $art/"
     status=1
+    echo "== $t crashed:"
+    grep -m1 -A8 -E 'runtime error|ERROR: AddressSanitizer|ERROR: LeakSanitizer|deadly signal' "$log"
   else
     note="ok"
   fi
