@@ -5,6 +5,7 @@
  * and every accumulator runs its own sequential fmadd chain over k. */
 #include "kernels.h"
 #include "gatemath.h"
+#include "seqenc/common.h"
 
 #include <immintrin.h>
 
@@ -181,6 +182,68 @@ panels_row1 (int np, const float *x, const SeqPacked * W, guint p,
   }
 }
 
+/* ---- bf16/f16 weights with many rows: convert the panel once ------------
+ * With many rows the kernel is compute-bound and converting every weight
+ * load costs issue slots; so a bf16/f16 panel is converted (exactly) to f32
+ * once into a per-thread buffer and the f32 micro-kernel runs on it. Same
+ * values, same operations: the same bits. The buffer is allocated on a
+ * thread's first use (or when a larger panel comes) and freed at thread
+ * exit, so the steady state allocates nothing. */
+#define CONVERT_MIN_ROWS (2 * MR)
+
+typedef struct {
+  gsize cap;                    /* floats */
+  float *buf;
+} ConvBuf;
+
+static void
+conv_buf_free (gpointer p)
+{
+  ConvBuf *c = p;
+  seq_aligned_free (c->buf);
+  g_free (c);
+}
+
+static GPrivate conv_key = G_PRIVATE_INIT (conv_buf_free);
+
+static float *
+conv_buffer (gsize n)
+{
+  ConvBuf *c = g_private_get (&conv_key);
+
+  if (c == NULL) {
+    c = g_new0 (ConvBuf, 1);
+    g_private_set (&conv_key, c);
+  }
+  if (c->cap < n) {
+    seq_aligned_free (c->buf);
+    c->buf = seq_aligned_floats (n);
+    c->cap = c->buf ? n : 0;
+  }
+  return c->buf;
+}
+
+/* Panel p of W as a one-panel f32 matrix in @buf (K * 64 floats). */
+static const SeqPacked *
+panel_f32_view (const SeqPacked * W, guint p, float *buf, SeqPacked * view)
+{
+  gsize base = (gsize) p * W->K * 64;
+  const void *src = (const guint16 *) W->data + base;
+
+  for (guint k = 0; k < W->K; k++) {
+    gsize off = (gsize) k * 64;
+    for (int j = 0; j < 64; j += 16)
+      _mm512_store_ps (buf + off + j, W->dtype == SEQ_KDTYPE_BF16 ?
+          ld_bf16 (src, off + j) : ld_f16 (src, off + j));
+  }
+  view->K = W->K;
+  view->N = 64;
+  view->n_panels = 1;
+  view->dtype = SEQ_KDTYPE_F32;
+  view->data = buf;
+  return view;
+}
+
 static void
 gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
@@ -191,12 +254,23 @@ gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
           Y + p * 64);
     return;
   }
-  for (guint p = p0; p < p1; p++)
+  for (guint p = p0; p < p1; p++) {
+    const SeqPacked *Wv = W;
+    guint pv = p;
+    SeqPacked view;
+    float *buf;
+
+    if (W->dtype != SEQ_KDTYPE_F32 && M >= CONVERT_MIN_ROWS
+        && (buf = conv_buffer ((gsize) W->K * 64)) != NULL) {
+      Wv = panel_f32_view (W, p, buf, &view);
+      pv = 0;
+    }
     for (guint m = 0; m < M; m += MR) {
       int mr = (int) MIN (MR, M - m);
-      panel_rows (mr, X + m * ldx, ldx, W, p, init + m * ldi + p * 64, ldi,
+      panel_rows (mr, X + m * ldx, ldx, Wv, pv, init + m * ldi + p * 64, ldi,
           Y + m * ldy + p * 64, ldy);
     }
+  }
 }
 
 /* ---- gate math: gatemath.h, lane for lane the scalar code ---------------- */
@@ -279,16 +353,31 @@ lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
     return;
   }
 
-  for (guint p = p0; p < p1; p++)
+  for (guint p = p0; p < p1; p++) {
+    const SeqPacked *Wxv = Wx, *Whv = W;
+    guint pxv = p, phv = p;
+    SeqPacked xview, hview;
+    float *buf;
+
+    if (W->dtype != SEQ_KDTYPE_F32 && M >= CONVERT_MIN_ROWS
+        && (buf = conv_buffer ((gsize) ((X ? Wx->K : 0) + W->K) * 64))
+        != NULL) {
+      Whv = panel_f32_view (W, p, buf, &hview);
+      phv = 0;
+      if (X != NULL) {
+        Wxv = panel_f32_view (Wx, p, buf + (gsize) W->K * 64, &xview);
+        pxv = 0;
+      }
+    }
     for (guint m = 0; m < M; m += MR) {
       int mr = (int) MIN (MR, M - m);
       if (X != NULL) {
-        panel_rows (mr, X + m * ldx, ldx, Wx, p, pre + m * ldp + p * 64,
+        panel_rows (mr, X + m * ldx, ldx, Wxv, pxv, pre + m * ldp + p * 64,
             ldp, g, 64);
-        panel_rows (mr, Hprev + m * ldh, ldh, W, p, g, 64, g, 64);
+        panel_rows (mr, Hprev + m * ldh, ldh, Whv, phv, g, 64, g, 64);
       } else {
-        panel_rows (mr, Hprev + m * ldh, ldh, W, p, pre + m * ldp + p * 64,
-            ldp, g, 64);
+        panel_rows (mr, Hprev + m * ldh, ldh, Whv, phv,
+            pre + m * ldp + p * 64, ldp, g, 64);
       }
       for (int r = 0; r < mr; r++) {
         float *c = C + (m + r) * ldc + p * 16;
@@ -303,6 +392,7 @@ lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
         _mm512_storeu_ps (h, _mm512_mul_ps (og, tanh512 (cn)));
       }
     }
+  }
 }
 
 const SeqKernels seq_kernels_avx512 = {
