@@ -25,14 +25,14 @@ static Corpus corpus;
 static void
 load_corpus (void)
 {
-  gchar *path = seq_test_data_path ("tok_corpus.bin");
-  gchar *data;
+  gchar *path, *data;
   gsize len;
   GError *err = NULL;
   gsize start = 0;
 
   if (corpus.records)
     return;
+  path = seq_test_data_path ("tok_corpus.bin");
   g_file_get_contents (path, &data, &len, &err);
   g_assert_no_error (err);
   corpus.records = g_ptr_array_new_with_free_func ((GDestroyNotify)
