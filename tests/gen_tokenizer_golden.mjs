@@ -104,7 +104,7 @@ const records = [
 // pre-tokenizer's Unicode classes (\p{L}, \p{N}, \s) across all planes.
 // The BERT goldens leave this record out: Hugging Face's tokenizers classify
 // with older Unicode tables than GLib for code points assigned since (see
-// the report in tests/test_tokenizer.c).
+// tests/check_tokenizer_codepoints.sh and the note in tests/test_tokenizer.c).
 const cps = [];
 for (let c = 0; c < 0x110000; c += 499) {
   if (c >= 0xd800 && c <= 0xdfff) continue;

@@ -5,6 +5,14 @@
  * corpus tests/data/tok_corpus.bin; the vocabulary files come from
  * tests/fetch-vocab.sh. Tests that need them say so and skip when they are
  * absent.
+ *
+ * Beyond the corpus, tests/check_tokenizer_codepoints.sh compares every code
+ * point (1112063 of them, in "a<c>b ") with the references: bpe matches
+ * tiktoken on all of them; wordpiece differs from Hugging Face tokenizers on
+ * 824, all code points assigned or recategorized after Unicode 8 (e.g.
+ * U+061D, U+08D4..U+08E2, U+0C77): tokenizers classifies with the 2016
+ * tables of the unicode_categories crate, seqenc with GLib's Unicode 15. The
+ * BERT goldens therefore leave the code point sweep record out.
  */
 #include "seqtest.h"
 #include "tokenizer-private.h"

@@ -35,10 +35,14 @@
  * removes U+FFFD). NUL bytes are ordinary characters (U+0000; wordpiece drops
  * them). Neither ever fails.
  *
- * Unicode properties come from GLib (g_unichar_type, g_utf8_normalize,
- * g_utf8_strdown): \p{L} = L*, \p{N} = N*, \s = White_Space (Z* plus
- * U+0009..U+000D and U+0085), punctuation = P* plus ASCII punctuation,
- * control = C* except \t \n \r.
+ * Unicode properties come from GLib (g_unichar_type,
+ * g_unichar_fully_decompose, g_unichar_tolower; Unicode 15 in GLib 2.74):
+ * \p{L} = L*, \p{N} = N*, \s = White_Space (Z* plus U+0009..U+000D and
+ * U+0085), punctuation = P* plus ASCII punctuation, control (wordpiece) = Cc,
+ * Cf, Co, Cs except \t \n \r (unassigned code points are kept, as Hugging
+ * Face does). bpe matches tiktoken on every code point; wordpiece differs
+ * from Hugging Face tokenizers on the 824 code points assigned or
+ * recategorized after Unicode 8, whose old tables tokenizers still uses.
  *
  * Memory: what is held is one pre-token or word; a stream that never ends a
  * word (megabytes without a separator) is held until it does, as the
