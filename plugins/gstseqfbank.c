@@ -10,7 +10,9 @@
  * `other/tensors, types=float32, dimensions=M:T` where M = num-mel-bins (+1
  * with use-energy, the log energy first) and `framerate` = 1 / frame-shift
  * (100/1 by default). F32 samples are scaled by 32768 to the int16 range
- * Kaldi works in, so S16 and F32 input give the same features.
+ * Kaldi works in, so S16 and F32 input give the same features. The sink
+ * pad's caps answer lists 16 kHz (Kaldi's default) before the other rates,
+ * so `audioresample ! seqfbank` converts to 16 kHz unless told otherwise.
  *
  * Output format: `flexible` (each buffer carries its own T: all the frames
  * that its input buffer completed) unless downstream only accepts `static`,
@@ -144,6 +146,10 @@ GST_ELEMENT_REGISTER_DEFINE (seqfbank, "seqfbank", GST_RANK_NONE,
 #define SINK_CAPS \
   "audio/x-raw, format = (string) { S16LE, F32LE }, channels = (int) 1, " \
   "layout = (string) interleaved, rate = (int) [ 1, MAX ]"
+
+#define PREFERRED_CAPS \
+  "audio/x-raw, format = (string) { S16LE, F32LE }, channels = (int) 1, " \
+  "layout = (string) interleaved, rate = (int) 16000; " SINK_CAPS
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
@@ -639,6 +645,28 @@ gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
+/* Any rate is accepted, 16 kHz (Kaldi's default) first, so that an upstream
+ * audioresample converts to it unless told otherwise. */
+static gboolean
+gst_seq_fbank_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *caps = gst_caps_from_string (PREFERRED_CAPS);
+
+    gst_query_parse_caps (query, &filter);
+    if (filter) {
+      GstCaps *tmp = gst_caps_intersect_full (caps, filter,
+          GST_CAPS_INTERSECT_FIRST);
+      gst_caps_unref (caps);
+      caps = tmp;
+    }
+    gst_query_set_caps_result (query, caps);
+    gst_caps_unref (caps);
+    return TRUE;
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
 static gboolean
 gst_seq_fbank_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
@@ -1008,6 +1036,8 @@ gst_seq_fbank_init (GstSeqFbank * self)
       GST_DEBUG_FUNCPTR (gst_seq_fbank_chain));
   gst_pad_set_event_function (self->sinkpad,
       GST_DEBUG_FUNCPTR (gst_seq_fbank_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_seq_fbank_sink_query));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");

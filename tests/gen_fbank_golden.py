@@ -15,6 +15,11 @@ Inputs:
   Recorded speech is not copied into the repository: the test reads the same
   file and checks the excerpt's SHA-256 recorded in the metadata.
 
+With --speech-wav, it (re)makes instead tests/data/fbank_speech.wav, the
+input of pipelines/wav-fbank.sh: espeak-ng (Debian espeak-ng 1.51) speaking
+SPEECH_TEXT, 22.05 kHz mono S16 (so the pipeline also exercises
+audioresample); espeak-ng's output is deterministic for a given version.
+
 Every golden tensor "<input>/<config>" is F32 [frames, dim]. The metadata
 holds, per tensor, a JSON object of the options (Kaldi names) and the input;
 per recorded input, its path, offset, count and SHA-256.
@@ -139,8 +144,21 @@ def write_safetensors(path, tensors, metadata):
             f.write(b)
 
 
+SPEECH_TEXT = "Speech features, ten milliseconds at a time."
+
+
+def make_speech_wav(here):
+    import subprocess
+    out = os.path.join(here, "data", "fbank_speech.wav")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "170", "-w", out, SPEECH_TEXT], check=True)
+    print("wrote", out, os.path.getsize(out), "bytes")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    if "--speech-wav" in sys.argv[1:]:
+        make_speech_wav(here)
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "data", "fbank_golden.safetensors")
     inputs = {}
     meta = {}
