@@ -5,6 +5,37 @@
 #include <math.h>
 #include <string.h>
 
+/* little-endian fields of the state blob */
+static inline void
+put_u32 (guint8 * p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+}
+
+static inline void
+put_u64 (guint8 * p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+}
+
+static inline guint32
+get_u32 (const guint8 * p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static inline guint64
+get_u64 (const guint8 * p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
+
 /* Widths above this are refused: a PE row is recomputed per frame. */
 #define SEQ_POSENC_MAX_DIM (1u << 20)
 
@@ -204,4 +235,76 @@ seq_posenc_compute (guint64 position, guint d, SeqPosEncLayout layout,
   fill_inv_freq (inv_freq, d, base);
   compute_row (position, d, layout, inv_freq, out);
   g_free (inv_freq);
+}
+
+#define POSENC_MAGIC 0x45505153u        /* "SQPE" little-endian */
+#define POSENC_VERSION 1u
+
+GBytes *
+seq_posenc_state_save (const SeqPosEnc * pe)
+{
+  guint8 *b;
+  const SeqPosEncParams *p;
+  guint64 base_bits;
+  guint32 scale_bits;
+
+  g_return_val_if_fail (pe != NULL, NULL);
+  p = &pe->params;
+  b = g_malloc0 (SEQ_POSENC_STATE_SIZE);
+  memcpy (&base_bits, &p->base, 8);
+  memcpy (&scale_bits, &p->scale, 4);
+  put_u32 (b + 0, POSENC_MAGIC);
+  put_u32 (b + 4, POSENC_VERSION);
+  put_u32 (b + 8, p->frame_dim);
+  put_u32 (b + 12, (guint32) p->mode);
+  put_u32 (b + 16, p->mode == SEQ_POSENC_MODE_CONCAT ? p->pe_dim : 0);
+  put_u32 (b + 20, (guint32) p->layout);
+  put_u64 (b + 24, base_bits);
+  put_u32 (b + 32, scale_bits);
+  put_u64 (b + 40, p->start);
+  put_u64 (b + 48, pe->position);
+  put_u32 (b + 56, seq_crc32 (b, 56));
+  return g_bytes_new_take (b, SEQ_POSENC_STATE_SIZE);
+}
+
+gboolean
+seq_posenc_state_restore (SeqPosEnc * pe, GBytes * blob, GError ** error)
+{
+  const guint8 *b;
+  gsize n;
+  GBytes *mine;
+  gboolean same;
+
+  g_return_val_if_fail (pe != NULL && blob != NULL, FALSE);
+  b = g_bytes_get_data (blob, &n);
+  if (n != SEQ_POSENC_STATE_SIZE || get_u32 (b) != POSENC_MAGIC) {
+    g_set_error (error, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_STATE,
+        "not a positional-encoding state blob (%" G_GSIZE_FORMAT " bytes)", n);
+    return FALSE;
+  }
+  if (get_u32 (b + 56) != seq_crc32 (b, 56)) {
+    g_set_error (error, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_STATE,
+        "positional-encoding state blob is corrupted (checksum mismatch)");
+    return FALSE;
+  }
+  if (get_u32 (b + 4) != POSENC_VERSION) {
+    g_set_error (error, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_STATE,
+        "positional-encoding state blob version %u, expected %u",
+        get_u32 (b + 4), POSENC_VERSION);
+    return FALSE;
+  }
+  /* the parameters (all but start and position) must be ours */
+  mine = seq_posenc_state_save (pe);
+  same = memcmp ((const guint8 *) g_bytes_get_data (mine, NULL) + 8, b + 8,
+      32) == 0;
+  g_bytes_unref (mine);
+  if (!same) {
+    g_set_error (error, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_STATE,
+        "positional-encoding state blob was written with other parameters "
+        "(width %u, mode %u, pe-dim %u, layout %u)", get_u32 (b + 8),
+        get_u32 (b + 12), get_u32 (b + 16), get_u32 (b + 20));
+    return FALSE;
+  }
+  pe->position = get_u64 (b + 48);
+  return TRUE;
 }

@@ -54,3 +54,16 @@ seq_aligned_free (gpointer p)
 {
   free (p);
 }
+
+guint32
+seq_crc32 (const guint8 * p, gsize n)
+{
+  guint32 crc = 0xffffffffu;
+
+  for (gsize i = 0; i < n; i++) {
+    crc ^= p[i];
+    for (int k = 0; k < 8; k++)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}

@@ -8,16 +8,22 @@ GST_DEBUG_CATEGORY_STATIC (seq_frame_filter_debug);
 #define GST_CAT_DEFAULT seq_frame_filter_debug
 
 #define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_STATE_LOCATION NULL
+#define DEFAULT_CHECKPOINT_INTERVAL 0
 
 enum
 {
   PROP_0,
   PROP_RESET_ON,
+  PROP_STATE_LOCATION,
+  PROP_CHECKPOINT_INTERVAL,
 };
 
 typedef struct
 {
   guint reset_on;               /* SeqResetOn flags, under the object lock */
+  gchar *state_location;        /* under the object lock */
+  guint64 checkpoint_interval;  /* frames; 0 = at EOS and stop only */
 
   /* streaming thread only */
   SeqTensorCaps in_caps;
@@ -26,6 +32,7 @@ typedef struct
   gboolean configured;          /* setup() ran for in_caps.dim */
   guint in_dim, out_dim;        /* widths in force, 0 until known */
   guint64 frames_since_reset;
+  guint64 frames_since_checkpoint;
 } GstSeqFrameFilterPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstSeqFrameFilter, gst_seq_frame_filter,
@@ -48,6 +55,17 @@ gst_seq_frame_filter_set_property (GObject * object, guint prop_id,
       PRIV (self)->reset_on = g_value_get_flags (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATE_LOCATION:
+      GST_OBJECT_LOCK (self);
+      g_free (PRIV (self)->state_location);
+      PRIV (self)->state_location = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CHECKPOINT_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      PRIV (self)->checkpoint_interval = g_value_get_uint64 (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -66,6 +84,16 @@ gst_seq_frame_filter_get_property (GObject * object, guint prop_id,
       g_value_set_flags (value, PRIV (self)->reset_on);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATE_LOCATION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, PRIV (self)->state_location);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_CHECKPOINT_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, PRIV (self)->checkpoint_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -81,6 +109,95 @@ get_reset_on (GstSeqFrameFilter * self)
   flags = PRIV (self)->reset_on;
   GST_OBJECT_UNLOCK (self);
   return flags;
+}
+
+static gchar *
+get_state_location (GstSeqFrameFilter * self)
+{
+  gchar *loc;
+
+  GST_OBJECT_LOCK (self);
+  loc = g_strdup (PRIV (self)->state_location);
+  GST_OBJECT_UNLOCK (self);
+  if (loc != NULL && *loc == '\0')
+    g_clear_pointer (&loc, g_free);
+  return loc;
+}
+
+/* Saves the state atomically to state-location, if set and supported. */
+static gboolean
+save_state (GstSeqFrameFilter * self)
+{
+  GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
+  GstSeqFrameFilterPrivate *priv = PRIV (self);
+  gchar *loc;
+  GBytes *blob;
+  GError *err = NULL;
+  gboolean ok;
+
+  if (!priv->configured || klass->save_state == NULL)
+    return TRUE;
+  if ((loc = get_state_location (self)) == NULL)
+    return TRUE;
+  blob = klass->save_state (self);
+  ok = blob != NULL && g_file_set_contents_full (loc,
+      g_bytes_get_data (blob, NULL), g_bytes_get_size (blob),
+      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
+      &err);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not save the stream state to \"%s\".", loc),
+        ("%s", err ? err->message : "no state"));
+    g_clear_error (&err);
+  } else {
+    GST_DEBUG_OBJECT (self, "state saved to %s", loc);
+    priv->frames_since_checkpoint = 0;
+  }
+  g_clear_pointer (&blob, g_bytes_unref);
+  g_free (loc);
+  return ok;
+}
+
+/* Restores the state from state-location when the file exists. */
+static gboolean
+restore_state (GstSeqFrameFilter * self)
+{
+  GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
+  gchar *loc, *data = NULL;
+  gsize len = 0;
+  GBytes *blob;
+  GError *err = NULL;
+  gboolean ok = TRUE;
+
+  if (klass->restore_state == NULL)
+    return TRUE;
+  if ((loc = get_state_location (self)) == NULL)
+    return TRUE;
+  if (!g_file_test (loc, G_FILE_TEST_EXISTS)) {
+    GST_INFO_OBJECT (self, "no state at %s yet: starting at t = 0", loc);
+    g_free (loc);
+    return TRUE;
+  }
+  if (!g_file_get_contents (loc, &data, &len, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not read the stream state \"%s\".", loc), ("%s",
+            err->message));
+    ok = FALSE;
+  } else {
+    blob = g_bytes_new_take (data, len);
+    if (!klass->restore_state (self, blob, &err)) {
+      GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+          ("The stream state \"%s\" does not fit this element.", loc),
+          ("%s", err->message));
+      ok = FALSE;
+    } else {
+      GST_INFO_OBJECT (self, "state restored from %s", loc);
+    }
+    g_bytes_unref (blob);
+  }
+  g_clear_error (&err);
+  g_free (loc);
+  return ok;
 }
 
 void
@@ -218,6 +335,13 @@ configure (GstSeqFrameFilter * self, guint in_dim)
   priv->out_dim = (guint) out;
   priv->configured = TRUE;
   priv->frames_since_reset = 0;
+  priv->frames_since_checkpoint = 0;
+  if (!restore_state (self)) {
+    if (klass->teardown)
+      klass->teardown (self);
+    priv->configured = FALSE;
+    return FALSE;
+  }
   GST_INFO_OBJECT (self, "configured for %u -> %u values per frame", in_dim,
       out);
   return TRUE;
@@ -326,11 +450,21 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
   }
   ret = klass->process (self, view.data, odata, view.frames);
   priv->frames_since_reset += view.frames;
+  priv->frames_since_checkpoint += view.frames;
   gst_buffer_unmap (*outbuf, &omap);
   seq_tensor_view_unmap (&view);
 
   gst_buffer_copy_into (*outbuf, inbuf,
       GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  if (ret == GST_FLOW_OK) {
+    guint64 interval;
+    GST_OBJECT_LOCK (self);
+    interval = priv->checkpoint_interval;
+    GST_OBJECT_UNLOCK (self);
+    if (interval > 0 && priv->frames_since_checkpoint >= interval
+        && !save_state (self))
+      ret = GST_FLOW_ERROR;
+  }
   if (ret != GST_FLOW_OK)
     gst_clear_buffer (outbuf);
   return ret;
@@ -366,6 +500,8 @@ gst_seq_frame_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
 
   if (seq_event_wants_reset (event, get_reset_on (self)))
     gst_seq_frame_filter_reset (self);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    save_state (self);
   return GST_BASE_TRANSFORM_CLASS (gst_seq_frame_filter_parent_class)->sink_event
       (trans, event);
 }
@@ -377,6 +513,7 @@ gst_seq_frame_filter_stop (GstBaseTransform * trans)
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
   GstSeqFrameFilterPrivate *priv = PRIV (self);
 
+  save_state (self);
   if (priv->configured && klass->teardown)
     klass->teardown (self);
   priv->configured = FALSE;
@@ -410,6 +547,8 @@ gst_seq_frame_filter_change_state (GstElement * element,
   return ret;
 }
 
+static void gst_seq_frame_filter_finalize (GObject * object);
+
 static void
 gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
 {
@@ -419,6 +558,7 @@ gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
 
   gobject_class->set_property = gst_seq_frame_filter_set_property;
   gobject_class->get_property = gst_seq_frame_filter_get_property;
+  gobject_class->finalize = gst_seq_frame_filter_finalize;
 
   /**
    * GstSeqFrameFilter:reset-on:
@@ -433,6 +573,32 @@ gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
           DEFAULT_RESET_ON,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstSeqFrameFilter:state-location:
+   *
+   * File holding the stream state (elements that have one: seqposenc,
+   * seqlstm). Restored from it when the stream starts, if it exists; saved
+   * atomically (temporary file, fsync, rename) at EOS, at stop and every
+   * checkpoint-interval frames. A state written for another model or other
+   * parameters is refused with an error.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATE_LOCATION,
+      g_param_spec_string ("state-location", "State location",
+          "File the stream state is restored from and saved to",
+          DEFAULT_STATE_LOCATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstSeqFrameFilter:checkpoint-interval:
+   *
+   * Save the state to state-location every this many frames (0: only at
+   * EOS and stop). A crash loses at most this many frames of state.
+   */
+  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
+      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
+          "Frames between state saves (0: at EOS and stop only)", 0,
+          G_MAXUINT64, DEFAULT_CHECKPOINT_INTERVAL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_seq_frame_filter_change_state);
@@ -458,4 +624,12 @@ static void
 gst_seq_frame_filter_init (GstSeqFrameFilter * self)
 {
   PRIV (self)->reset_on = DEFAULT_RESET_ON;
+  PRIV (self)->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
+}
+
+static void
+gst_seq_frame_filter_finalize (GObject * object)
+{
+  g_free (PRIV (GST_SEQ_FRAME_FILTER (object))->state_location);
+  G_OBJECT_CLASS (gst_seq_frame_filter_parent_class)->finalize (object);
 }

@@ -7,7 +7,11 @@
  * the input's format, timestamps and offsets copied (frames map 1:1), the
  * reset-on property and the resets it asks for (FLUSH_STOP, STREAM_START,
  * seqenc-reset, DISCONT), PAUSED→READY forgetting state, NULL↔READY opening
- * and closing the model. A reset is skipped while nothing was processed since
+ * and closing the model, and the state-location / checkpoint-interval
+ * properties of subclasses that implement save_state/restore_state: the state
+ * is restored from that file when the stream is set up, and saved
+ * atomically (temporary file, fsync, rename) at EOS, at stop and every
+ * checkpoint-interval frames. A reset is skipped while nothing was processed since
  * the last one, so that a state restored at start survives the first
  * STREAM_START and DISCONT.
  */
@@ -48,6 +52,13 @@ struct _GstSeqFrameFilterClass
   void (*reset) (GstSeqFrameFilter * self);
   /* PAUSED→READY: forget the per-stream state. */
   void (*teardown) (GstSeqFrameFilter * self);
+
+  /* Optional state persistence (the state-location property): a blob of
+   * the per-stream state, and restoring one (FALSE with @error when it does
+   * not fit). Called only while configured. */
+  GBytes *(*save_state) (GstSeqFrameFilter * self);
+  gboolean (*restore_state) (GstSeqFrameFilter * self, GBytes * blob,
+      GError ** error);
 
   /* @frames frames: @in [frames][in_dim] of in_type, @out [frames][out_dim]
    * of out_type. Post GST_ELEMENT_ERROR on failure. */

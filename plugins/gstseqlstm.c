@@ -19,8 +19,11 @@
  * FLUSH_STOP, a new STREAM_START, the `seqenc-reset` event and DISCONT
  * buffers (each selectable with `reset-on`) set h and c back to zero. EOS is
  * forwarded (nothing is held). PAUSED→READY forgets the state, READY→NULL
- * frees the model. Adds no latency. Non-finite input propagates as in PyTorch
- * (NaN in, NaN out, until the next reset).
+ * frees the model. With `state-location`, h and c are restored from that
+ * file at start (a state of another model is refused) and saved there
+ * atomically at EOS, at stop and every `checkpoint-interval` frames.
+ * Adds no latency. Non-finite input propagates as in PyTorch (NaN in, NaN
+ * out, until the next reset).
  *
  * ## Example launch line
  * |[
@@ -324,6 +327,19 @@ gst_seq_lstm_reset (GstSeqFrameFilter * filter)
   seq_lstm_state_reset (self->state);
 }
 
+static GBytes *
+gst_seq_lstm_save_state (GstSeqFrameFilter * filter)
+{
+  return seq_lstm_state_save (GST_SEQ_LSTM (filter)->state);
+}
+
+static gboolean
+gst_seq_lstm_restore_state (GstSeqFrameFilter * filter, GBytes * blob,
+    GError ** error)
+{
+  return seq_lstm_state_restore (GST_SEQ_LSTM (filter)->state, blob, error);
+}
+
 static GstFlowReturn
 gst_seq_lstm_process (GstSeqFrameFilter * filter, const guint8 * in,
     guint8 * out, guint frames)
@@ -535,6 +551,8 @@ gst_seq_lstm_class_init (GstSeqLstmClass * klass)
   filter_class->reset = GST_DEBUG_FUNCPTR (gst_seq_lstm_reset);
   filter_class->teardown = GST_DEBUG_FUNCPTR (gst_seq_lstm_teardown);
   filter_class->process = GST_DEBUG_FUNCPTR (gst_seq_lstm_process);
+  filter_class->save_state = GST_DEBUG_FUNCPTR (gst_seq_lstm_save_state);
+  filter_class->restore_state = GST_DEBUG_FUNCPTR (gst_seq_lstm_restore_state);
 
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_LSTM_OUTPUT, 0);
 }

@@ -14,6 +14,8 @@
  * FLUSH_STOP, a new STREAM_START, the `seqenc-reset` event and DISCONT
  * buffers (each selectable with `reset-on`) set the position back to `start`.
  * EOS is forwarded (nothing is held). PAUSED→READY forgets the position.
+ * With `state-location`, the position is restored from that file at start
+ * and saved there at EOS, at stop and every `checkpoint-interval` frames.
  * Adds no latency.
  *
  * ## Example launch line
@@ -165,6 +167,19 @@ gst_seq_posenc_teardown (GstSeqFrameFilter * filter)
   GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
 
   g_clear_pointer (&self->pe, seq_posenc_free);
+}
+
+static GBytes *
+gst_seq_posenc_save_state (GstSeqFrameFilter * filter)
+{
+  return seq_posenc_state_save (GST_SEQ_POSENC (filter)->pe);
+}
+
+static gboolean
+gst_seq_posenc_restore_state (GstSeqFrameFilter * filter, GBytes * blob,
+    GError ** error)
+{
+  return seq_posenc_state_restore (GST_SEQ_POSENC (filter)->pe, blob, error);
 }
 
 static GstFlowReturn
@@ -335,6 +350,9 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
   filter_class->reset = GST_DEBUG_FUNCPTR (gst_seq_posenc_reset);
   filter_class->teardown = GST_DEBUG_FUNCPTR (gst_seq_posenc_teardown);
   filter_class->process = GST_DEBUG_FUNCPTR (gst_seq_posenc_process);
+  filter_class->save_state = GST_DEBUG_FUNCPTR (gst_seq_posenc_save_state);
+  filter_class->restore_state =
+      GST_DEBUG_FUNCPTR (gst_seq_posenc_restore_state);
 
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_LAYOUT, 0);

@@ -252,6 +252,83 @@ element_lstm_eos_is_forwarded (void)
   gst_harness_teardown (h);
 }
 
+static void
+element_lstm_state_location_resumes_bitwise (void)
+{
+  const guint T = 10;
+  guint width;
+  float *want = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = test_signal (T);
+  gchar *dir = seq_test_tmpdir ();
+  gchar *state = g_build_filename (dir, "lstm.state", NULL);
+  gchar *props = g_strdup_printf ("state-location=\"%s\"", state);
+  GstHarness *h;
+  float *got;
+  GstMessage *msg;
+
+  /* first run: 4 frames then EOS saves the state */
+  h = lstm_harness (props, "flexible", 0);
+  got = run (h, TRUE, in, 4, 4, width);
+  CU_ASSERT (memcmp (got, want, sizeof (float) * 4 * width) == 0);
+  g_free (got);
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  CU_ASSERT (g_file_test (state, G_FILE_TEST_IS_REGULAR));
+
+  /* second run, a new element: continues at frame 4, with a DISCONT first
+   * buffer that must not wipe the restored state */
+  h = lstm_harness (props, "flexible", 0);
+  {
+    GstBuffer *buf = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, I,
+        T - 4, in + 4 * I), *out;
+    gsize nv;
+    float *v;
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, buf), GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (out);
+    v = seq_test_buffer_values (out, TRUE, &nv);
+    CU_ASSERT_EQUAL (nv, (T - 4) * width);
+    CU_ASSERT (memcmp (v, want + 4 * width, nv * sizeof (float)) == 0);
+    g_free (v);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+
+  /* a state of another model is refused with an error */
+  {
+    gchar *launch = g_strdup_printf ("seqlstm hidden-size=%d num-layers=1 "
+        "seed=7 %s", H + 1, props);
+    gchar *caps = seq_test_caps ("flexible", "float32", I, 0, 100);
+    GstBus *bus = gst_bus_new ();
+    GstElement *e;
+    h = gst_harness_new_parse (launch);
+    e = gst_harness_find_element (h, "seqlstm");
+    gst_element_set_bus (e, bus);
+    gst_harness_set_src_caps_str (h, caps);
+    CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+                SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    CU_ASSERT_PTR_NOT_NULL (msg);
+    if (msg)
+      gst_message_unref (msg);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (e);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+    g_free (launch);
+    g_free (caps);
+  }
+
+  g_unlink (state);
+  g_rmdir (dir);
+  g_free (state);
+  g_free (props);
+  g_free (dir);
+  g_free (want);
+  g_free (in);
+}
+
 int
 main (void)
 {
@@ -265,6 +342,8 @@ main (void)
     {"element_lstm_missing_or_malformed_model_posts_error",
         element_lstm_missing_or_malformed_model_posts_error},
     {"element_lstm_eos_is_forwarded", element_lstm_eos_is_forwarded},
+    {"element_lstm_state_location_resumes_bitwise",
+        element_lstm_state_location_resumes_bitwise},
     {NULL, NULL}
   };
   seq_test_gst_init ();

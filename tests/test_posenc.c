@@ -195,6 +195,52 @@ posenc_rejects_bad_params (void)
   seq_posenc_free (NULL);
 }
 
+static void
+posenc_state_blob_roundtrip_and_refusals (void)
+{
+  SeqPosEnc *a = make (8, SEQ_POSENC_MODE_ADD, 0, 0, 1.0f, 7);
+  SeqPosEnc *b = make (8, SEQ_POSENC_MODE_ADD, 0, 0, 1.0f, 0);
+  SeqPosEnc *other = make (9, SEQ_POSENC_MODE_ADD, 0, 0, 1.0f, 7);
+  float in[8 * 5] = { 0 }, x[8 * 2], y[8 * 2];
+  GBytes *blob;
+  GError *err = NULL;
+  guint8 *bad;
+  gsize n;
+
+  seq_posenc_process (a, in, in, 5);
+  blob = seq_posenc_state_save (a);
+  CU_ASSERT (seq_posenc_state_restore (b, blob, &err));
+  CU_ASSERT_PTR_NULL (err);
+  CU_ASSERT_EQUAL (seq_posenc_get_position (b), 12);
+  seq_posenc_process (a, in, x, 2);
+  seq_posenc_process (b, in, y, 2);
+  CU_ASSERT (memcmp (x, y, sizeof (x)) == 0);
+
+  CU_ASSERT_FALSE (seq_posenc_state_restore (other, blob, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_STATE));
+  g_clear_error (&err);
+
+  bad = g_memdup2 (g_bytes_get_data (blob, &n), n);
+  bad[50] ^= 1;                 /* position bit: checksum must catch it */
+  {
+    GBytes *corrupt = g_bytes_new_take (bad, n);
+    CU_ASSERT_FALSE (seq_posenc_state_restore (b, corrupt, &err));
+    CU_ASSERT_PTR_NOT_NULL (err);
+    g_clear_error (&err);
+    g_bytes_unref (corrupt);
+  }
+  {
+    GBytes *shortb = g_bytes_new_from_bytes (blob, 0, n - 1);
+    CU_ASSERT_FALSE (seq_posenc_state_restore (b, shortb, &err));
+    g_clear_error (&err);
+    g_bytes_unref (shortb);
+  }
+  g_bytes_unref (blob);
+  seq_posenc_free (a);
+  seq_posenc_free (b);
+  seq_posenc_free (other);
+}
+
 int
 main (void)
 {
@@ -206,6 +252,8 @@ main (void)
         posenc_position_runs_across_calls_bitwise},
     {"posenc_reset_returns_to_start", posenc_reset_returns_to_start},
     {"posenc_rejects_bad_params", posenc_rejects_bad_params},
+    {"posenc_state_blob_roundtrip_and_refusals",
+        posenc_state_blob_roundtrip_and_refusals},
     {NULL, NULL}
   };
   return seq_test_run ("posenc", cases);

@@ -26,6 +26,10 @@ float seq_rng_uniform (SeqRng * rng, float lo, float hi);
 float *seq_aligned_floats (gsize n);
 void seq_aligned_free (gpointer p);
 
+/* CRC-32 (IEEE 802.3, the same as zlib's crc32) of @n bytes: the checksum
+ * of every state blob. */
+guint32 seq_crc32 (const guint8 * data, gsize n);
+
 /* Checked size arithmetic: FALSE on overflow. */
 gboolean seq_size_mul (gsize a, gsize b, gsize * out);
 

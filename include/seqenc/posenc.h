@@ -24,6 +24,7 @@ GQuark seq_posenc_error_quark (void);
 
 typedef enum {
   SEQ_POSENC_ERROR_CONFIG,      /* invalid parameters */
+  SEQ_POSENC_ERROR_STATE,       /* state blob does not fit */
 } SeqPosEncError;
 
 typedef enum {
@@ -58,6 +59,22 @@ guint seq_posenc_out_dim (const SeqPosEnc * pe);
 void seq_posenc_reset (SeqPosEnc * pe);
 guint64 seq_posenc_get_position (const SeqPosEnc * pe);
 void seq_posenc_set_position (SeqPosEnc * pe, guint64 position);
+
+/* State blob: the position, with the parameters it belongs to. Layout,
+ * little-endian:
+ *   0   4  magic "SQPE"        4   4  version (1)
+ *   8   4  frame_dim          12   4  mode
+ *  16   4  pe_dim (0 in add)  20   4  layout
+ *  24   8  base (IEEE double) 32   4  scale (IEEE float)
+ *  36   4  reserved (0)       40   8  start
+ *  48   8  position           56   4  CRC-32 of bytes 0..55
+ * Restoring fails with SEQ_POSENC_ERROR_STATE when the blob is truncated,
+ * corrupted, of another version, or written with other parameters (start
+ * may differ: the position is what counts). */
+#define SEQ_POSENC_STATE_SIZE 60
+GBytes *seq_posenc_state_save (const SeqPosEnc * pe);
+gboolean seq_posenc_state_restore (SeqPosEnc * pe, GBytes * blob,
+    GError ** error);
 
 /* Encodes @n_frames frames: @in [n][frame_dim], @out [n][out_dim] (may alias
  * @in in add mode). Advances the position by @n_frames. */
