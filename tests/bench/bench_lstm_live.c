@@ -145,6 +145,7 @@ main (int argc, char **argv)
     }
     struct rusage ru0, ru1;
     double cpu;
+    gint64 wall0 = g_get_monotonic_time ();
     getrusage (RUSAGE_SELF, &ru0);
     {
       gint64 start = g_get_monotonic_time () + 200000;
@@ -164,7 +165,8 @@ main (int argc, char **argv)
     cpu = ((ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
         (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
         1e-6 * ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
-            (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec))) / (seconds + 0.2);
+            (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec))) /
+        ((g_get_monotonic_time () - wall0) / 1e6);
     all = g_new (gint64, MAX (1, total));
     total = 0;
     for (guint i = 0; i < n; i++) {
