@@ -35,6 +35,7 @@
 #include "gstseqlstm.h"
 #include "gstseqencelements.h"
 
+#include <seqenc/batcher.h>
 #include <seqenc/lstm.h>
 
 GST_DEBUG_CATEGORY_STATIC (seq_lstm_debug);
@@ -48,6 +49,10 @@ GST_DEBUG_CATEGORY_STATIC (seq_lstm_debug);
 #define DEFAULT_SEED 0
 #define DEFAULT_OUTPUT SEQ_LSTM_OUTPUT_LAST_LAYER
 #define DEFAULT_N_THREADS 1
+#define DEFAULT_PRECISION SEQ_LSTM_PRECISION_F32
+#define DEFAULT_BATCH_GROUP NULL
+#define DEFAULT_MAX_BATCH 64
+#define DEFAULT_MAX_DELAY 5
 /* Largest sizes accepted for the built-in model: beyond these the weights
  * alone would not fit in memory. */
 #define MAX_SIZE 65536
@@ -67,7 +72,25 @@ enum
   PROP_SEED,
   PROP_OUTPUT,
   PROP_N_THREADS,
+  PROP_WEIGHTS_PRECISION,
+  PROP_BATCH_GROUP,
+  PROP_MAX_BATCH,
+  PROP_MAX_DELAY,
 };
+
+/* Batch groups of this process: name -> BatchGroup, under groups_lock. The
+ * one process-wide table of the plugin: elements naming the same group share
+ * one model and one batcher. */
+typedef struct
+{
+  gchar *name;
+  gchar *key;                   /* model and batching settings, must match */
+  SeqLstmBatcher *batcher;      /* holds the model */
+  guint users;
+} BatchGroup;
+
+static GMutex groups_lock;
+static GHashTable *groups;      /* gchar* name -> BatchGroup* */
 
 struct _GstSeqLstm
 {
@@ -82,6 +105,10 @@ struct _GstSeqLstm
   guint64 seed;
   SeqLstmOutput output;
   guint n_threads;
+  SeqLstmPrecision precision;
+  gchar *batch_group;
+  guint max_batch;
+  guint max_delay_ms;
 
   /* READY and up */
   SeqLstmModel *model;          /* from the file or the built-in one */
@@ -91,6 +118,8 @@ struct _GstSeqLstm
   SeqLstmState *state;
   SeqLstmWorkspace *ws;
   SeqLstmOutput cur_output;
+  BatchGroup *group;            /* when in a batch-group */
+  SeqLstmBatcherStream *stream;
 };
 
 G_DEFINE_TYPE (GstSeqLstm, gst_seq_lstm, GST_TYPE_SEQ_FRAME_FILTER);
@@ -101,6 +130,22 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+
+GType
+gst_seq_lstm_precision_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_LSTM_PRECISION_F32, "32-bit float weights", "f32"},
+    {SEQ_LSTM_PRECISION_BF16, "bfloat16 weights, f32 arithmetic", "bf16"},
+    {SEQ_LSTM_PRECISION_F16, "IEEE half weights, f32 arithmetic", "f16"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSeqLstmPrecision",
+            values));
+  return type;
+}
 
 GType
 gst_seq_lstm_output_get_type (void)
@@ -172,6 +217,7 @@ static SeqLstmModel *
 create_builtin (GstSeqLstm * self, guint input_size)
 {
   SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmPrecision precision;
   SeqLstmModel *model;
   GError *err = NULL;
 
@@ -180,9 +226,10 @@ create_builtin (GstSeqLstm * self, guint input_size)
   p.hidden_size = self->hidden_size;
   p.num_layers = self->num_layers;
   p.seed = self->seed;
+  precision = self->precision;
   GST_OBJECT_UNLOCK (self);
 
-  model = seq_lstm_model_new_random (&p, &err);
+  model = seq_lstm_model_new_random_full (&p, precision, &err);
   if (model == NULL) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
         ("cannot build the built-in model: %s", err->message));
@@ -197,6 +244,7 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
   GstSeqLstm *self = GST_SEQ_LSTM (filter);
   gchar *path, *prefix;
   guint input_size;
+  SeqLstmPrecision precision;
   SeqLstmModel *model = NULL;
   GError *err = NULL;
 
@@ -204,6 +252,7 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
   path = g_strdup (self->model_path);
   prefix = g_strdup (self->model_prefix);
   input_size = self->input_size;
+  precision = self->precision;
   GST_OBJECT_UNLOCK (self);
 
   if (path != NULL && *path != '\0') {
@@ -212,7 +261,7 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
           ("Model file \"%s\" not found.", path), (NULL));
       goto failed;
     }
-    model = seq_lstm_model_new_from_file (path, prefix, &err);
+    model = seq_lstm_model_new_from_file_full (path, prefix, precision, &err);
     if (model == NULL) {
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Cannot load the LSTM model \"%s\".", path), ("%s", err->message));
@@ -262,11 +311,112 @@ gst_seq_lstm_close (GstSeqFrameFilter * filter)
   g_clear_pointer (&model, seq_lstm_model_unref);
 }
 
+/* What must match between the members of a batch group. */
+static gchar *
+group_key (GstSeqLstm * self, guint in_dim)
+{
+  gchar *key;
+
+  GST_OBJECT_LOCK (self);
+  key = g_strdup_printf ("model=%s|prefix=%s|in=%u|H=%u|L=%u|seed=%"
+      G_GUINT64_FORMAT "|precision=%d|output=%d|max-batch=%u|max-delay=%u",
+      self->model_path ? self->model_path : "", self->model_prefix ?
+      self->model_prefix : "", in_dim, self->hidden_size, self->num_layers,
+      self->seed, self->precision, self->output, self->max_batch,
+      self->max_delay_ms);
+  GST_OBJECT_UNLOCK (self);
+  return key;
+}
+
+/* Joins (creating when first) the batch group @name with our model. On
+ * success the element's model is the group's. */
+static gboolean
+join_group (GstSeqLstm * self, const gchar * name, guint in_dim)
+{
+  gchar *key = group_key (self, in_dim);
+  BatchGroup *g;
+  GError *err = NULL;
+
+  g_mutex_lock (&groups_lock);
+  if (groups == NULL)
+    groups = g_hash_table_new (g_str_hash, g_str_equal);
+  g = g_hash_table_lookup (groups, name);
+  if (g != NULL && !g_str_equal (g->key, key)) {
+    g_mutex_unlock (&groups_lock);
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
+        ("batch-group \"%s\" already runs with other settings (%s); this "
+            "element has %s", name, g->key, key));
+    g_free (key);
+    return FALSE;
+  }
+  if (g == NULL) {
+    SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+    SeqLstmBatcher *b;
+    GST_OBJECT_LOCK (self);
+    bp.max_batch = self->max_batch;
+    bp.max_delay_us = (guint64) self->max_delay_ms * 1000;
+    bp.n_threads = self->n_threads;
+    bp.output = self->output;
+    GST_OBJECT_UNLOCK (self);
+    b = seq_lstm_batcher_new (self->model, &bp, &err);
+    if (b == NULL) {
+      g_mutex_unlock (&groups_lock);
+      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
+          ("cannot create batch-group \"%s\": %s", name, err->message));
+      g_clear_error (&err);
+      g_free (key);
+      return FALSE;
+    }
+    g = g_new0 (BatchGroup, 1);
+    g->name = g_strdup (name);
+    g->key = key;
+    g->batcher = b;
+    g_hash_table_insert (groups, g->name, g);
+    GST_INFO_OBJECT (self, "created batch-group %s", name);
+  } else {
+    SeqLstmModel *shared =
+        seq_lstm_model_ref (seq_lstm_batcher_get_model (g->batcher));
+    GST_OBJECT_LOCK (self);
+    g_clear_pointer (&self->model, seq_lstm_model_unref);
+    self->model = shared;
+    GST_OBJECT_UNLOCK (self);
+    g_free (key);
+  }
+  g->users++;
+  self->group = g;
+  g_mutex_unlock (&groups_lock);
+  return TRUE;
+}
+
+static void
+leave_group (GstSeqLstm * self)
+{
+  BatchGroup *g = self->group;
+  SeqLstmBatcher *last = NULL;
+
+  if (g == NULL)
+    return;
+  g_clear_pointer (&self->stream, seq_lstm_batcher_leave);
+  g_mutex_lock (&groups_lock);
+  if (--g->users == 0) {
+    g_hash_table_remove (groups, g->name);
+    last = g->batcher;
+    g_free (g->name);
+    g_free (g->key);
+    g_free (g);
+  }
+  g_mutex_unlock (&groups_lock);
+  /* the last unref joins the worker: outside the lock */
+  g_clear_pointer (&last, seq_lstm_batcher_unref);
+  self->group = NULL;
+}
+
 static void
 gst_seq_lstm_teardown (GstSeqFrameFilter * filter)
 {
   GstSeqLstm *self = GST_SEQ_LSTM (filter);
 
+  leave_group (self);
   g_clear_pointer (&self->state, seq_lstm_state_free);
   g_clear_pointer (&self->ws, seq_lstm_workspace_free);
   if (self->model_is_lazy) {
@@ -284,6 +434,7 @@ gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
 {
   GstSeqLstm *self = GST_SEQ_LSTM (filter);
   guint n_threads;
+  gchar *group;
 
   if (self->model == NULL) {
     SeqLstmModel *model = create_builtin (self, in_dim);
@@ -309,6 +460,19 @@ gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
             seq_lstm_model_output_width (self->model, self->cur_output)));
     return FALSE;
   }
+  GST_OBJECT_LOCK (self);
+  group = g_strdup (self->batch_group);
+  GST_OBJECT_UNLOCK (self);
+  if (group != NULL && *group != '\0') {
+    gboolean ok = join_group (self, group, in_dim);
+    g_free (group);
+    if (!ok)
+      return FALSE;
+    self->state = seq_lstm_state_new (self->model);
+    self->stream = seq_lstm_batcher_join (self->group->batcher, self->state);
+    return TRUE;
+  }
+  g_free (group);
   self->state = seq_lstm_state_new (self->model);
   self->ws = seq_lstm_workspace_new (self->model, 1, CHUNK_STEPS, n_threads);
   if (self->state == NULL || self->ws == NULL) {
@@ -345,10 +509,48 @@ gst_seq_lstm_process (GstSeqFrameFilter * filter, const guint8 * in,
     guint8 * out, guint frames)
 {
   GstSeqLstm *self = GST_SEQ_LSTM (filter);
+  GError *err = NULL;
 
+  if (self->stream != NULL) {
+    if (!seq_lstm_batcher_forward (self->stream, (const float *) in, frames,
+            (float *) out, &err)) {
+      GST_ELEMENT_ERROR (self, LIBRARY, FAILED, (NULL),
+          ("batch-group step failed: %s", err->message));
+      g_clear_error (&err);
+      return GST_FLOW_ERROR;
+    }
+    return GST_FLOW_OK;
+  }
   seq_lstm_forward (self->model, &self->state, 1, (const float *) in, frames,
       (float *) out, self->cur_output, self->ws);
   return GST_FLOW_OK;
+}
+
+/* LATENCY: a batch-group member may wait up to max-delay for its batch. */
+static gboolean
+gst_seq_lstm_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstSeqLstm *self = GST_SEQ_LSTM (trans);
+  gboolean ret = GST_BASE_TRANSFORM_CLASS (gst_seq_lstm_parent_class)->query
+      (trans, direction, query);
+
+  if (ret && direction == GST_PAD_SRC
+      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max, delay = 0;
+
+    GST_OBJECT_LOCK (self);
+    if (self->batch_group != NULL && *self->batch_group != '\0')
+      delay = self->max_delay_ms * GST_MSECOND;
+    GST_OBJECT_UNLOCK (self);
+    gst_query_parse_latency (query, &live, &min, &max);
+    min += delay;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += delay;
+    gst_query_set_latency (query, live, min, max);
+  }
+  return ret;
 }
 
 static void
@@ -384,6 +586,19 @@ gst_seq_lstm_set_property (GObject * object, guint prop_id,
       break;
     case PROP_N_THREADS:
       self->n_threads = g_value_get_uint (value);
+      break;
+    case PROP_WEIGHTS_PRECISION:
+      self->precision = g_value_get_enum (value);
+      break;
+    case PROP_BATCH_GROUP:
+      g_free (self->batch_group);
+      self->batch_group = g_value_dup_string (value);
+      break;
+    case PROP_MAX_BATCH:
+      self->max_batch = g_value_get_uint (value);
+      break;
+    case PROP_MAX_DELAY:
+      self->max_delay_ms = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -424,6 +639,18 @@ gst_seq_lstm_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_N_THREADS:
       g_value_set_uint (value, self->n_threads);
       break;
+    case PROP_WEIGHTS_PRECISION:
+      g_value_set_enum (value, self->precision);
+      break;
+    case PROP_BATCH_GROUP:
+      g_value_set_string (value, self->batch_group);
+      break;
+    case PROP_MAX_BATCH:
+      g_value_set_uint (value, self->max_batch);
+      break;
+    case PROP_MAX_DELAY:
+      g_value_set_uint (value, self->max_delay_ms);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -441,6 +668,7 @@ gst_seq_lstm_finalize (GObject * object)
   g_clear_pointer (&self->model, seq_lstm_model_unref);
   g_free (self->model_path);
   g_free (self->model_prefix);
+  g_free (self->batch_group);
   G_OBJECT_CLASS (gst_seq_lstm_parent_class)->finalize (object);
 }
 
@@ -534,12 +762,56 @@ gst_seq_lstm_class_init (GstSeqLstmClass * klass)
           "Kernel threads (0: one per core)", 0, 1024, DEFAULT_N_THREADS,
           model));
 
+  /**
+   * GstSeqLstm:weights-precision:
+   *
+   * Storage precision of the weights: `f32`, or `bf16` / `f16` (half the
+   * memory traffic; weights rounded once at load, arithmetic stays f32).
+   */
+  g_object_class_install_property (gobject_class, PROP_WEIGHTS_PRECISION,
+      g_param_spec_enum ("weights-precision", "Weights precision",
+          "Storage precision of the weights (f32 arithmetic)",
+          GST_TYPE_SEQ_LSTM_PRECISION, DEFAULT_PRECISION, model));
+  /**
+   * GstSeqLstm:batch-group:
+   *
+   * Name of a batch group of this process: seqlstm elements naming the
+   * same group (with the same model and settings) share one model and run
+   * their frames in one batched step. Empty: run alone.
+   */
+  g_object_class_install_property (gobject_class, PROP_BATCH_GROUP,
+      g_param_spec_string ("batch-group", "Batch group",
+          "Share one model and batched steps with the elements of this group",
+          DEFAULT_BATCH_GROUP, model));
+  /**
+   * GstSeqLstm:max-batch:
+   *
+   * A batch-group step runs as soon as this many streams wait.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_BATCH,
+      g_param_spec_uint ("max-batch", "Max batch",
+          "Streams per batched step of a batch-group", 1, 4096,
+          DEFAULT_MAX_BATCH, model));
+  /**
+   * GstSeqLstm:max-delay:
+   *
+   * Longest wait (ms) of a partial batch; also added to the LATENCY the
+   * element reports in a batch-group.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_DELAY,
+      g_param_spec_uint ("max-delay", "Max delay",
+          "Longest wait of a partial batch, in milliseconds", 0, 10000,
+          DEFAULT_MAX_DELAY, model));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Stacked LSTM encoder", "Filter/Tensor",
       "Runs a stateful stacked LSTM (PyTorch nn.LSTM semantics) over tensor "
       "frames", "seqenc developers");
+
+  GST_BASE_TRANSFORM_CLASS (klass)->query =
+      GST_DEBUG_FUNCPTR (gst_seq_lstm_query);
 
   filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
@@ -555,6 +827,7 @@ gst_seq_lstm_class_init (GstSeqLstmClass * klass)
   filter_class->restore_state = GST_DEBUG_FUNCPTR (gst_seq_lstm_restore_state);
 
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_LSTM_OUTPUT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_LSTM_PRECISION, 0);
 }
 
 static void
@@ -566,4 +839,7 @@ gst_seq_lstm_init (GstSeqLstm * self)
   self->seed = DEFAULT_SEED;
   self->output = DEFAULT_OUTPUT;
   self->n_threads = DEFAULT_N_THREADS;
+  self->precision = DEFAULT_PRECISION;
+  self->max_batch = DEFAULT_MAX_BATCH;
+  self->max_delay_ms = DEFAULT_MAX_DELAY;
 }

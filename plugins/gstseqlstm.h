@@ -11,5 +11,7 @@ G_DECLARE_FINAL_TYPE (GstSeqLstm, gst_seq_lstm, GST, SEQ_LSTM,
 
 #define GST_TYPE_SEQ_LSTM_OUTPUT (gst_seq_lstm_output_get_type ())
 GType gst_seq_lstm_output_get_type (void);
+#define GST_TYPE_SEQ_LSTM_PRECISION (gst_seq_lstm_precision_get_type ())
+GType gst_seq_lstm_precision_get_type (void);
 
 G_END_DECLS

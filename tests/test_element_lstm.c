@@ -329,6 +329,69 @@ element_lstm_state_location_resumes_bitwise (void)
   g_free (in);
 }
 
+typedef struct
+{
+  guint frames;
+  guint chunk;
+  float *got;
+} GroupStream;
+
+static gpointer
+group_stream_thread (gpointer data)
+{
+  GroupStream *gs = data;
+  GstHarness *h = lstm_harness ("batch-group=g1 max-batch=3 max-delay=2",
+      "flexible", 0);
+  float *in = test_signal (gs->frames);
+
+  gs->got = run (h, TRUE, in, gs->frames, gs->chunk, H);
+  gst_harness_teardown (h);
+  g_free (in);
+  return NULL;
+}
+
+static void
+element_lstm_batch_group_streams_equal_alone (void)
+{
+  GroupStream gs[3] = { {40, 1, NULL}, {17, 3, NULL}, {55, 8, NULL} };
+  GThread *th[3];
+  guint width;
+  float *want = library_output (55, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+
+  for (guint i = 0; i < 3; i++)
+    th[i] = g_thread_new ("stream", group_stream_thread, &gs[i]);
+  for (guint i = 0; i < 3; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (gs[i].got);
+    /* every stream starts at t = 0 with the same input: its output is the
+     * alone output's prefix, bitwise */
+    CU_ASSERT (memcmp (gs[i].got, want,
+            sizeof (float) * gs[i].frames * width) == 0);
+    g_free (gs[i].got);
+  }
+  g_free (want);
+}
+
+static void
+element_lstm_batch_group_reports_max_delay_latency (void)
+{
+  GstHarness *h = lstm_harness ("batch-group=g2 max-delay=7", "flexible", 0);
+  GstQuery *q = gst_query_new_latency ();
+  GstElement *e = gst_harness_find_element (h, "seqlstm");
+  GstPad *src = gst_element_get_static_pad (e, "src");
+  gboolean live;
+  GstClockTime min, max;
+
+  gst_harness_set_upstream_latency (h, 3 * GST_MSECOND);
+  CU_ASSERT (gst_pad_query (src, q));
+  gst_query_parse_latency (q, &live, &min, &max);
+  CU_ASSERT_EQUAL (min, 10 * GST_MSECOND);
+  gst_query_unref (q);
+  gst_object_unref (src);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+}
+
 int
 main (void)
 {
@@ -344,6 +407,10 @@ main (void)
     {"element_lstm_eos_is_forwarded", element_lstm_eos_is_forwarded},
     {"element_lstm_state_location_resumes_bitwise",
         element_lstm_state_location_resumes_bitwise},
+    {"element_lstm_batch_group_streams_equal_alone",
+        element_lstm_batch_group_streams_equal_alone},
+    {"element_lstm_batch_group_reports_max_delay_latency",
+        element_lstm_batch_group_reports_max_delay_latency},
     {NULL, NULL}
   };
   seq_test_gst_init ();
