@@ -464,14 +464,38 @@ log_floored (double e)
   return logf (MAX ((float) e, FLT_EPSILON));
 }
 
+/* Sums in double over 8 interleaved partial sums (a fixed order: the same
+ * on every call, so results stay bitwise reproducible; 8 independent chains
+ * instead of one long dependency chain). */
+static double
+sum8 (const float *restrict x, guint n, gboolean squares)
+{
+  double acc[8] = { 0, };
+  guint i = 0;
+
+  if (squares) {
+    for (; i + 8 <= n; i += 8)
+      for (guint j = 0; j < 8; j++)
+        acc[j] += (double) x[i + j] * x[i + j];
+    for (; i < n; i++)
+      acc[0] += (double) x[i] * x[i];
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (guint j = 0; j < 8; j++)
+        acc[j] += x[i + j];
+    for (; i < n; i++)
+      acc[0] += x[i];
+  }
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) +
+      (acc[3] + acc[7]));
+}
+
 static float
 log_energy (const SeqFbank * fb, const float *x, guint n)
 {
-  double e = 0.0;
+  double e = sum8 (x, n, TRUE);
   float le;
 
-  for (guint i = 0; i < n; i++)
-    e += (double) x[i] * x[i];
   le = log_floored (e);
   if (fb->params.energy_floor > 0.0)
     le = MAX (le, (float) log (fb->params.energy_floor));
@@ -493,11 +517,7 @@ compute_frame (SeqFbank * fb, float *out)
       x[i] += (float) (p->dither * gauss (fb));
   }
   if (p->remove_dc_offset) {
-    double sum = 0.0;
-    float mean;
-    for (guint i = 0; i < w; i++)
-      sum += x[i];
-    mean = (float) (sum / w);
+    float mean = (float) (sum8 (x, w, FALSE) / w);
     for (guint i = 0; i < w; i++)
       x[i] -= mean;
   }
@@ -524,11 +544,18 @@ compute_frame (SeqFbank * fb, float *out)
   for (guint b = 0; b < fb->n_bins; b++) {
     const float *restrict wt = fb->mel_w + fb->mel_off[b];
     const float *restrict pw = fb->power + fb->mel_first[b];
-    guint n = fb->mel_len[b];
-    double acc = 0.0;
-    for (guint j = 0; j < n; j++)
-      acc += (double) wt[j] * pw[j];
-    out[b] = log_floored (acc);
+    guint n = fb->mel_len[b], j = 0;
+    /* 4 partial sums in a fixed order (see sum8 ()) */
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    for (; j + 4 <= n; j += 4) {
+      a0 += (double) wt[j] * pw[j];
+      a1 += (double) wt[j + 1] * pw[j + 1];
+      a2 += (double) wt[j + 2] * pw[j + 2];
+      a3 += (double) wt[j + 3] * pw[j + 3];
+    }
+    for (; j < n; j++)
+      a0 += (double) wt[j] * pw[j];
+    out[b] = log_floored ((a0 + a2) + (a1 + a3));
   }
 }
 
