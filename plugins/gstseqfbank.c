@@ -307,14 +307,21 @@ feed (GstSeqFbank * self, const guint8 * data, gsize n, float *out,
 
     pending = seq_fbank_frames_pending (self->fb, m);
     if (self->is_f32) {
-      for (gsize i = 0; i < m; i++)
-        tmp.f[i] = GST_READ_FLOAT_LE (p + 4 * i);
+      for (gsize i = 0; i < m; i++) {
+        guint32 v;
+        memcpy (&v, p + 4 * i, 4);      /* no unaligned loads */
+        v = GUINT32_FROM_LE (v);
+        memcpy (&tmp.f[i], &v, 4);
+      }
       if (!seq_fbank_feed_f32 (self->fb, tmp.f, m, out + written * self->dim,
               pending, &got, error))
         return FALSE;
     } else {
-      for (gsize i = 0; i < m; i++)
-        tmp.s[i] = (gint16) GST_READ_UINT16_LE (p + 2 * i);
+      for (gsize i = 0; i < m; i++) {
+        guint16 v;
+        memcpy (&v, p + 2 * i, 2);
+        tmp.s[i] = (gint16) GUINT16_FROM_LE (v);
+      }
       got = seq_fbank_feed_s16 (self->fb, tmp.s, m, out + written * self->dim,
           pending);
     }
