@@ -109,10 +109,86 @@ panel_rows (int mr, const float *X, gsize ldx, const SeqPacked * W, guint p,
   }
 }
 
+/* One row against np <= 2 consecutive whole panels: 16 accumulators, the
+ * panels streamed once each (the single-stream, memory-bound case). */
+#define DEFINE_GEMV(NAME, LOADW)                                             \
+static inline __attribute__((always_inline)) void                            \
+NAME (const int np, const float *restrict x, guint K, const void *Wp,        \
+    gsize pstride, const float *init, float *out)                            \
+{                                                                            \
+  __m256 acc[2][8];                                                          \
+  _Pragma ("GCC unroll 2")                                                   \
+  for (int q = 0; q < np; q++)                                               \
+    _Pragma ("GCC unroll 8")                                                 \
+    for (int j = 0; j < 8; j++)                                              \
+      acc[q][j] = _mm256_loadu_ps (init + q * 64 + 8 * j);                   \
+  for (guint k = 0; k < K; k++) {                                            \
+    __m256 xb = _mm256_set1_ps (x[k]);                                       \
+    _Pragma ("GCC unroll 2")                                                 \
+    for (int q = 0; q < np; q++) {                                           \
+      gsize off = q * pstride + (gsize) k * 64;                              \
+      _Pragma ("GCC unroll 8")                                               \
+      for (int j = 0; j < 8; j++)                                            \
+        acc[q][j] = _mm256_fmadd_ps (xb, LOADW (Wp, off + 8 * j), acc[q][j]);\
+    }                                                                        \
+  }                                                                          \
+  _Pragma ("GCC unroll 2")                                                   \
+  for (int q = 0; q < np; q++)                                               \
+    _Pragma ("GCC unroll 8")                                                 \
+    for (int j = 0; j < 8; j++)                                              \
+      _mm256_storeu_ps (out + q * 64 + 8 * j, acc[q][j]);                    \
+}
+
+DEFINE_GEMV (gemv_f32, ld_f32)
+DEFINE_GEMV (gemv_bf16, ld_bf16)
+DEFINE_GEMV (gemv_f16, ld_f16)
+
+static void
+panels_row1 (int np, const float *x, const SeqPacked * W, guint p,
+    const float *init, float *out)
+{
+  gsize pstride = (gsize) W->K * 64;
+  gsize base = (gsize) p * pstride;
+
+  switch (W->dtype) {
+    case SEQ_KDTYPE_BF16:{
+      const void *Wp = (const guint16 *) W->data + base;
+      if (np == 2)
+        gemv_bf16 (2, x, W->K, Wp, pstride, init, out);
+      else
+        gemv_bf16 (1, x, W->K, Wp, pstride, init, out);
+      break;
+    }
+    case SEQ_KDTYPE_F16:{
+      const void *Wp = (const guint16 *) W->data + base;
+      if (np == 2)
+        gemv_f16 (2, x, W->K, Wp, pstride, init, out);
+      else
+        gemv_f16 (1, x, W->K, Wp, pstride, init, out);
+      break;
+    }
+    case SEQ_KDTYPE_F32:
+    default:{
+      const void *Wp = (const float *) W->data + base;
+      if (np == 2)
+        gemv_f32 (2, x, W->K, Wp, pstride, init, out);
+      else
+        gemv_f32 (1, x, W->K, Wp, pstride, init, out);
+      break;
+    }
+  }
+}
+
 static void
 gemm_avx2 (const float *X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
 {
+  if (M == 1) {
+    for (guint p = p0; p < p1; p += 2)
+      panels_row1 ((int) MIN (2, p1 - p), X, W, p, init + p * 64,
+          Y + p * 64);
+    return;
+  }
   for (guint p = p0; p < p1; p++)
     for (guint m = 0; m < M; m += MR) {
       int mr = (int) MIN (MR, M - m);
@@ -173,6 +249,34 @@ lstm_step_avx2 (const float *X, gsize ldx, const SeqPacked * Wx,
     float *C, gsize ldc, float *Hout, gsize ldo)
 {
   float g[MR * 64] __attribute__((aligned (64)));
+
+  if (M == 1) {
+    for (guint p = p0; p < p1; p += 2) {
+      int np = (int) MIN (2, p1 - p);
+      if (X != NULL) {
+        panels_row1 (np, X, Wx, p, pre + p * 64, g);
+        panels_row1 (np, Hprev, W, p, g, g);
+      } else {
+        panels_row1 (np, Hprev, W, p, pre + p * 64, g);
+      }
+      for (int q = 0; q < np; q++) {
+        for (int h8 = 0; h8 < 16; h8 += 8) {
+          float *c = C + (p + q) * 16 + h8;
+          float *h = Hout + (p + q) * 16 + h8;
+          const float *gr = g + q * 64 + h8;
+          __m256 ig = sigmoid256 (_mm256_load_ps (gr));
+          __m256 fg = sigmoid256 (_mm256_load_ps (gr + 16));
+          __m256 gg = tanh256 (_mm256_load_ps (gr + 32));
+          __m256 og = sigmoid256 (_mm256_load_ps (gr + 48));
+          __m256 cn = _mm256_fmadd_ps (fg, _mm256_loadu_ps (c),
+              _mm256_mul_ps (ig, gg));
+          _mm256_storeu_ps (c, cn);
+          _mm256_storeu_ps (h, _mm256_mul_ps (og, tanh256 (cn)));
+        }
+      }
+    }
+    return;
+  }
 
   for (guint p = p0; p < p1; p++)
     for (guint m = 0; m < M; m += MR) {
