@@ -23,6 +23,18 @@
  * Determinism: every output element is computed with one fixed order of
  * operations whatever the batch size, the thread count or how the steps are
  * split over calls, so outputs are bitwise identical across all of those.
+ * The same holds across the kernel sets (scalar reference, AVX2+FMA,
+ * AVX-512, chosen at run time by CPU): they run the same IEEE operations.
+ *
+ * Speed: weights are packed once at model creation (transposed, 64-column
+ * panels, gates interleaved per 16 hidden units) and optionally stored as
+ * bf16/f16 (seq_lstm_model_new_*_full), which halves the memory traffic of
+ * the memory-bound single-stream case. One forward call runs one GEMM for
+ * the input projection of all its steps (fused into the step for T = 1) and
+ * one fused GEMV/GEMM + gate-math pass per step and layer. Several streams
+ * in one call (B > 1) share every weight load: that is what the batcher
+ * (seqenc/batcher.h) exploits across elements. tests/bench/run_lstm_bench.sh
+ * measures all of it against ONNX Runtime and PyTorch.
  */
 #pragma once
 
