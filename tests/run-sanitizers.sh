@@ -3,7 +3,7 @@
 #
 #   asan-ubsan  -Db_sanitize=address,undefined -Db_lundef=false, UBSan errors
 #               fatal (-fno-sanitize-recover=undefined). The library suite
-#               ("lib") runs with LeakSanitizer on (suppressions:
+#               ("lib") and the fuzz replays ("fuzz") run with LeakSanitizer on (suppressions:
 #               tests/lsan.supp); the GStreamer suites run with
 #               detect_leaks=0 (GLib/GStreamer keep global allocations), and
 #               the pipeline suite preloads the ASan runtime so that the
@@ -114,6 +114,10 @@ for cfg in $CONFIGS; do
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
       LSAN_OPTIONS=suppressions=$HERE/lsan.supp:print_suppressions=0 \
         run_tests "$cfg" lib --suite lib
+      # fuzz seeds and crash reproducers replayed (tests/fuzz/meson.build)
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+      LSAN_OPTIONS=suppressions=$HERE/lsan.supp:print_suppressions=0 \
+        run_tests "$cfg" fuzz --suite fuzz
       # GStreamer element tests: GStreamer keeps global allocations
       ASAN_OPTIONS=detect_leaks=0 run_tests "$cfg" elements --suite elements
       # pipelines run the system gst-launch-1.0: preload the ASan runtime
@@ -125,7 +129,7 @@ for cfg in $CONFIGS; do
       fi
       # anything not in those suites
       ASAN_OPTIONS=detect_leaks=0 run_tests "$cfg" other \
-        --no-suite lib --no-suite elements --no-suite pipelines
+        --no-suite lib --no-suite fuzz --no-suite elements --no-suite pipelines
       ;;
     *)
       run_tests "$cfg" all
