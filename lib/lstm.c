@@ -536,6 +536,27 @@ seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
     WERR ("too many LSTM layers (limit %u)", SEQ_LSTM_MAX_LAYERS);
     goto done;
   }
+  /* a layer's tensor beyond the last weight_ih: inconsistent file */
+  for (guint i = 0; i < n; i++) {
+    const gchar *tn = seq_weights_get (weights, i)->name;
+    const gchar *rest, *lpos;
+    guint64 k;
+    gchar *end;
+
+    if (!g_str_has_prefix (tn, pre))
+      continue;
+    rest = tn + strlen (pre);
+    if (!(g_str_has_prefix (rest, "weight_") || g_str_has_prefix (rest,
+                "bias_")) || (lpos = strstr (rest, "_l")) == NULL)
+      continue;
+    k = g_ascii_strtoull (lpos + 2, &end, 10);
+    if (end != lpos + 2 && *end == '\0' && k >= L) {
+      WERR ("LSTM tensor \"%s\" belongs to layer %" G_GUINT64_FORMAT
+          " but \"%sweight_ih_l%" G_GUINT64_FORMAT "\" is missing", tn, k,
+          pre, (guint64) L);
+      goto done;
+    }
+  }
 
   /* sizes from layer 0 */
   {

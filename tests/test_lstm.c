@@ -853,6 +853,10 @@ test_bad_weights_give_errors (void)
   FakeTensor none[] = {
     {"embedding.weight", 10, 4},
   };
+  FakeTensor orphan_layer[] = {
+    {"lstm.weight_ih_l0", 32, 5}, {"lstm.weight_hh_l0", 32, 8},
+    {"lstm.weight_hh_l1", 32, 8},
+  };
 
   expect_load_fails (missing_hh, 3, NULL, SEQ_LSTM_ERROR_WEIGHTS,
       "weight_hh_l0");
@@ -876,6 +880,8 @@ test_bad_weights_give_errors (void)
   expect_load_fails (proj_missing_l1, 5, NULL, SEQ_LSTM_ERROR_WEIGHTS,
       "weight_hr_l1");
   expect_load_fails (none, 1, NULL, SEQ_LSTM_ERROR_WEIGHTS, "weight_ih_l0");
+  expect_load_fails (orphan_layer, 3, NULL, SEQ_LSTM_ERROR_WEIGHTS,
+      "weight_ih_l1");
 
   /* ambiguity resolved by naming the prefix */
   {
