@@ -220,7 +220,10 @@ posenc_state_blob_roundtrip_and_refusals (void)
   CU_ASSERT (g_error_matches (err, SEQ_POSENC_ERROR, SEQ_POSENC_ERROR_STATE));
   g_clear_error (&err);
 
-  bad = g_memdup2 (g_bytes_get_data (blob, &n), n);
+  {
+    gconstpointer data = g_bytes_get_data (blob, &n);
+    bad = g_memdup2 (data, n);
+  }
   bad[50] ^= 1;                 /* position bit: checksum must catch it */
   {
     GBytes *corrupt = g_bytes_new_take (bad, n);
