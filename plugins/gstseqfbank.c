@@ -40,7 +40,18 @@
  *    buffer continues the stream as if the samples were contiguous (the
  *    timestamps keep counting samples and ignore the gap).
  *  - EOS: the last frames are output, then EOS is forwarded.
- *  - PAUSED→READY forgets everything.
+ *  - PAUSED→READY forgets everything (after saving it, see below).
+ * A reset is skipped while nothing was fed since the last one, so that a
+ * state restored at start survives the first STREAM_START and DISCONT.
+ *
+ * State persistence: with `state-location`, the stream state (samples not
+ * yet framed, sample and frame counters, dither generator; the library's
+ * versioned, checksummed blob) is restored from that file at caps time when
+ * it exists: the first sample fed is then stream sample n (the saved count),
+ * frame offsets continue, and PTS count from the first buffer's PTS as the
+ * time of sample n. It is saved atomically at EOS (before the end-of-stream
+ * frames: a restart continues the stream), at stop and every
+ * `checkpoint-interval` frames (0: EOS and stop only).
  * Settings are taken at caps time; changing one outside NULL/READY is
  * refused (a warning in the debug log), `reset-on` excepted.
  *
@@ -86,6 +97,8 @@ GST_DEBUG_CATEGORY_STATIC (seq_fbank_debug);
 #define DEFAULT_SNIP_EDGES TRUE
 #define DEFAULT_REMOVE_DC_OFFSET TRUE
 #define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_STATE_LOCATION NULL
+#define DEFAULT_CHECKPOINT_INTERVAL 0
 
 /* Samples converted per step when the input must be copied (unaligned or
  * big-endian memory). */
@@ -109,6 +122,8 @@ enum
   PROP_SNIP_EDGES,
   PROP_REMOVE_DC_OFFSET,
   PROP_RESET_ON,
+  PROP_STATE_LOCATION,
+  PROP_CHECKPOINT_INTERVAL,
 };
 
 struct _GstSeqFbank
@@ -120,6 +135,8 @@ struct _GstSeqFbank
   /* Properties, under the object lock (sample_rate unused). */
   SeqFbankParams props;
   guint reset_on;
+  gchar *state_location;
+  guint64 checkpoint_interval;  /* frames; 0 = at EOS and stop only */
   GstClockTime latency;         /* lookahead, once negotiated */
 
   /* Streaming thread */
@@ -134,7 +151,11 @@ struct _GstSeqFbank
   GstSegment segment;
   GstClockTime base;            /* time of sample 0 of the stream */
   gboolean need_base;
+  guint64 base_sample;          /* stream sample at base (restored streams) */
   guint64 next_frame;           /* index of the next frame output */
+  gboolean processed;           /* samples fed since the last reset/restore */
+  gboolean dirty;               /* state changed since the last save */
+  guint64 since_checkpoint;     /* frames output since the last save */
   guint8 carry[4];              /* a partial sample */
   guint carry_len;
 };
@@ -185,8 +206,119 @@ stream_reset (GstSeqFbank * self)
     seq_fbank_reset (self->fb);
   self->need_base = TRUE;
   self->base = GST_CLOCK_TIME_NONE;
+  self->base_sample = 0;
   self->next_frame = 0;
   self->carry_len = 0;
+  self->processed = FALSE;
+}
+
+/* PTS of frame @k: it starts at stream sample k * shift, and sample
+ * base_sample is at self->base (0 unless the stream was restored). Integer
+ * math from the stream start: no drift. */
+static GstClockTime
+frame_pts (GstSeqFbank * self, guint64 k)
+{
+  guint64 s = k * self->shift, d;
+
+  if (!GST_CLOCK_TIME_IS_VALID (self->base))
+    return GST_CLOCK_TIME_NONE;
+  if (s >= self->base_sample)
+    return self->base + gst_util_uint64_scale_int (s - self->base_sample,
+        GST_SECOND, self->rate);
+  d = gst_util_uint64_scale_int (self->base_sample - s, GST_SECOND,
+      self->rate);
+  return self->base > d ? self->base - d : 0;
+}
+
+static gchar *
+get_state_location (GstSeqFbank * self)
+{
+  gchar *loc;
+
+  GST_OBJECT_LOCK (self);
+  loc = g_strdup (self->state_location);
+  GST_OBJECT_UNLOCK (self);
+  if (loc != NULL && *loc == '\0')
+    g_clear_pointer (&loc, g_free);
+  return loc;
+}
+
+/* Saves the stream state atomically (temporary file, fsync, rename) to
+ * state-location, when set and the state changed. */
+static gboolean
+save_state (GstSeqFbank * self)
+{
+  gchar *loc;
+  GBytes *blob;
+  GError *err = NULL;
+  gboolean ok;
+
+  if (self->fb == NULL || !self->dirty)
+    return TRUE;
+  if ((loc = get_state_location (self)) == NULL)
+    return TRUE;
+  blob = seq_fbank_save (self->fb);
+  ok = g_file_set_contents_full (loc, g_bytes_get_data (blob, NULL),
+      g_bytes_get_size (blob), G_FILE_SET_CONTENTS_CONSISTENT |
+      G_FILE_SET_CONTENTS_DURABLE, 0644, &err);
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not save the stream state to \"%s\".", loc),
+        ("%s", err->message));
+    g_clear_error (&err);
+  } else {
+    GST_DEBUG_OBJECT (self, "state saved to %s (%" G_GUINT64_FORMAT
+        " samples)", loc, seq_fbank_samples_fed (self->fb));
+    self->dirty = FALSE;
+    self->since_checkpoint = 0;
+  }
+  g_bytes_unref (blob);
+  g_free (loc);
+  return ok;
+}
+
+/* Restores the stream state from state-location when the file exists: the
+ * stream continues at the sample and frame it was saved at. */
+static gboolean
+restore_state (GstSeqFbank * self)
+{
+  gchar *loc, *data = NULL;
+  gsize len = 0;
+  GBytes *blob;
+  GError *err = NULL;
+  gboolean ok = TRUE;
+
+  if ((loc = get_state_location (self)) == NULL)
+    return TRUE;
+  if (!g_file_test (loc, G_FILE_TEST_EXISTS)) {
+    GST_INFO_OBJECT (self, "no state at %s yet: starting at sample 0", loc);
+    g_free (loc);
+    return TRUE;
+  }
+  if (!g_file_get_contents (loc, &data, &len, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not read the stream state \"%s\".", loc), ("%s",
+            err->message));
+    ok = FALSE;
+  } else {
+    blob = g_bytes_new_take (data, len);
+    if (!seq_fbank_restore (self->fb, blob, &err)) {
+      GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+          ("The stream state \"%s\" does not fit this element.", loc),
+          ("%s", err->message));
+      ok = FALSE;
+    } else {
+      self->base_sample = seq_fbank_samples_fed (self->fb);
+      self->next_frame = seq_fbank_frames_done (self->fb);
+      GST_INFO_OBJECT (self, "state restored from %s: sample %"
+          G_GUINT64_FORMAT ", frame %" G_GUINT64_FORMAT, loc,
+          self->base_sample, self->next_frame);
+    }
+    g_bytes_unref (blob);
+  }
+  g_clear_error (&err);
+  g_free (loc);
+  return ok;
 }
 
 static GstFlowReturn
@@ -196,11 +328,9 @@ push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
   GstFlowReturn ret;
 
   self->next_frame += n;
+  self->since_checkpoint += n;
   if (self->out.format == SEQ_TENSOR_FORMAT_FLEXIBLE) {
-    GstClockTime t0 = seq_tensor_frame_time (self->base, k, self->out.rate_n,
-        self->out.rate_d);
-    GstClockTime t1 = seq_tensor_frame_time (self->base, k + n,
-        self->out.rate_n, self->out.rate_d);
+    GstClockTime t0 = frame_pts (self, k), t1 = frame_pts (self, k + n);
     GST_BUFFER_PTS (buf) = t0;
     GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
         GST_CLOCK_TIME_NONE;
@@ -213,10 +343,8 @@ push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
     for (guint i = 0; i < n; i++) {
       GstBuffer *one = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY,
           i * bytes, bytes);
-      GstClockTime t0 = seq_tensor_frame_time (self->base, k + i,
-          self->out.rate_n, self->out.rate_d);
-      GstClockTime t1 = seq_tensor_frame_time (self->base, k + i + 1,
-          self->out.rate_n, self->out.rate_d);
+      GstClockTime t0 = frame_pts (self, k + i), t1 = frame_pts (self,
+          k + i + 1);
       GST_BUFFER_PTS (one) = t0;
       GST_BUFFER_DURATION (one) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
           GST_CLOCK_TIME_NONE;
@@ -351,10 +479,23 @@ process (GstSeqFbank * self, const guint8 * data, gsize n)
   }
   if (!feed (self, data, n, out, pending, &err))
     goto bad_samples;
-  if (buf == NULL)
-    return GST_FLOW_OK;
-  gst_buffer_unmap (buf, &map);
-  return push_frames (self, buf, (guint) pending);
+  self->processed = TRUE;
+  self->dirty = TRUE;
+  if (buf != NULL) {
+    GstFlowReturn ret;
+    guint64 interval;
+
+    gst_buffer_unmap (buf, &map);
+    ret = push_frames (self, buf, (guint) pending);
+    GST_OBJECT_LOCK (self);
+    interval = self->checkpoint_interval;
+    GST_OBJECT_UNLOCK (self);
+    if (ret == GST_FLOW_OK && interval > 0
+        && self->since_checkpoint >= interval && !save_state (self))
+      ret = GST_FLOW_ERROR;
+    return ret;
+  }
+  return GST_FLOW_OK;
 
   /* ERRORS */
 no_memory:
@@ -393,8 +534,9 @@ gst_seq_fbank_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   reset_on = self->reset_on;
   GST_OBJECT_UNLOCK (self);
 
+  /* (no reset while nothing was fed since the last one or a restore) */
   if (GST_BUFFER_IS_DISCONT (buffer) && (reset_on & SEQ_RESET_ON_DISCONT)
-      && (seq_fbank_samples_fed (self->fb) > 0 || self->carry_len > 0)) {
+      && self->processed) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the stream and resetting");
     ret = drain (self);
     if (ret != GST_FLOW_OK)
@@ -560,6 +702,14 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   self->dim = c.dim;
   self->out = c;
   stream_reset (self);
+  self->dirty = FALSE;
+  self->since_checkpoint = 0;
+  if (!restore_state (self)) {
+    seq_fbank_free (self->fb);
+    self->fb = NULL;
+    gst_caps_unref (outcaps);
+    return FALSE;
+  }
 
   GST_OBJECT_LOCK (self);
   self->latency = gst_util_uint64_scale_int (seq_fbank_lookahead (fb),
@@ -631,16 +781,19 @@ gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       }
       break;
     case GST_EVENT_EOS:
+      /* the state as of the last sample, so that a restart continues the
+       * stream; then the frames EOS implies */
+      save_state (self);
       drain (self);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-      if (seq_event_wants_reset (event, reset_on))
+      if (seq_event_wants_reset (event, reset_on) && self->processed)
         stream_reset (self);
       break;
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (seq_event_wants_reset (event, reset_on)) {
+      if (seq_event_wants_reset (event, reset_on) && self->processed) {
         GST_DEBUG_OBJECT (self, "%s: ending the stream and resetting",
             GST_EVENT_TYPE_NAME (event));
         drain (self);
@@ -718,6 +871,7 @@ gst_seq_fbank_change_state (GstElement * element, GstStateChange transition)
     return ret;
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    save_state (self);
     seq_fbank_free (self->fb);
     self->fb = NULL;
     stream_reset (self);
@@ -738,7 +892,8 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
   SeqFbankParams *p = &self->props;
 
   GST_OBJECT_LOCK (self);
-  if (prop_id != PROP_RESET_ON && GST_STATE (self) > GST_STATE_READY) {
+  if (prop_id != PROP_RESET_ON && prop_id != PROP_CHECKPOINT_INTERVAL
+      && GST_STATE (self) > GST_STATE_READY) {
     GST_OBJECT_UNLOCK (self);
     GST_WARNING_OBJECT (self, "'%s' can only be changed in NULL or READY; "
         "ignored", pspec->name);
@@ -789,6 +944,13 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
       break;
     case PROP_RESET_ON:
       self->reset_on = g_value_get_flags (value);
+      break;
+    case PROP_STATE_LOCATION:
+      g_free (self->state_location);
+      self->state_location = g_value_dup_string (value);
+      break;
+    case PROP_CHECKPOINT_INTERVAL:
+      self->checkpoint_interval = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -851,6 +1013,12 @@ gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_RESET_ON:
       g_value_set_flags (value, self->reset_on);
       break;
+    case PROP_STATE_LOCATION:
+      g_value_set_string (value, self->state_location);
+      break;
+    case PROP_CHECKPOINT_INTERVAL:
+      g_value_set_uint64 (value, self->checkpoint_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -864,6 +1032,7 @@ gst_seq_fbank_finalize (GObject * object)
   GstSeqFbank *self = GST_SEQ_FBANK (object);
 
   seq_fbank_free (self->fb);
+  g_free (self->state_location);
   G_OBJECT_CLASS (gst_seq_fbank_parent_class)->finalize (object);
 }
 
@@ -1023,6 +1192,35 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstSeqFbank:state-location:
+   *
+   * File holding the stream state (the samples not yet framed, the counters
+   * and the dither generator). When it exists at caps time the stream
+   * continues from it: the next sample fed is stream sample n (the count
+   * saved) and frames continue at the saved index. Saved atomically
+   * (temporary file, fsync, rename) at EOS (before the end-of-stream frames,
+   * so that a restart continues the stream), at stop and every
+   * checkpoint-interval frames. A state saved under other settings or rate
+   * is refused (STREAM WRONG_TYPE error).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATE_LOCATION,
+      g_param_spec_string ("state-location", "State location",
+          "File the stream state is restored from and saved to",
+          DEFAULT_STATE_LOCATION, shape));
+  /**
+   * GstSeqFbank:checkpoint-interval:
+   *
+   * Save the state every this many output frames (0: at EOS and stop
+   * only). A crash loses at most this many frames of state.
+   */
+  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
+      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
+          "Frames between state saves (0: at EOS and stop only)", 0,
+          G_MAXUINT64, DEFAULT_CHECKPOINT_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -1056,6 +1254,7 @@ gst_seq_fbank_init (GstSeqFbank * self)
   self->props = seq_fbank_params_default ();
   self->props.num_mel_bins = DEFAULT_NUM_MEL_BINS;
   self->reset_on = DEFAULT_RESET_ON;
+  self->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   stream_reset (self);
 }

@@ -1,6 +1,7 @@
 /* seqenc tests — seqfbank through GstHarness. */
 #include "seqtest-gst.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <seqenc/common.h>
 #include <seqenc/fbank.h>
@@ -593,6 +594,120 @@ element_fbank_shape_properties_refused_while_playing (void)
   gst_harness_teardown (h);
 }
 
+static guint64
+blob_u64 (const gchar * path, gsize offset)
+{
+  gchar *data = NULL;
+  gsize len = 0;
+  guint64 v = 0;
+
+  CU_ASSERT_FATAL (g_file_get_contents (path, &data, &len, NULL));
+  CU_ASSERT_FATAL (len >= offset + 8);
+  memcpy (&v, data + offset, 8);
+  g_free (data);
+  return GUINT64_FROM_LE (v);
+}
+
+/* A checkpoint taken mid-stream (as a crash would leave it: the file is
+ * copied before the element stops), then a new element restored from it and
+ * fed the rest of the audio from the saved sample on: its frames are those
+ * of the uninterrupted stream from the saved frame on, with continuing
+ * offsets. */
+static void
+element_fbank_state_location_resumes_the_stream (void)
+{
+  const gsize n = 2 * 16000 + 123;
+  gint16 *x = signal_s16 (n, 16000, 8);
+  SeqFbankParams p = seq_fbank_params_default ();
+  gchar *dir = seq_test_tmpdir ();
+  gchar *loc = g_build_filename (dir, "fbank.state", NULL);
+  gchar *ckpt = g_build_filename (dir, "checkpoint.state", NULL);
+  gchar *props = g_strdup_printf ("state-location=%s checkpoint-interval=10",
+      loc);
+  gchar *props2 = g_strdup_printf ("state-location=%s", ckpt);
+  gchar *props3 = g_strdup_printf ("state-location=%s num-mel-bins=40", ckpt);
+  gchar *data = NULL;
+  gsize len, n_ref, pos;
+  guint dim;
+  float *ref = library_frames (&p, x, n, &n_ref, &dim);
+  guint64 seen, done;
+  GstHarness *h;
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  GstBuffer *b;
+  gboolean first = TRUE;
+
+  /* first run: 7000 samples in 441-sample buffers, checkpoints every 10
+   * frames */
+  h = fbank_harness (props, S16_CAPS (16000));
+  for (pos = 0; pos < 7000; pos += 441)
+    CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x + pos,
+                MIN (441, 7000 - pos))), GST_FLOW_OK);
+  CU_ASSERT_FATAL (g_file_get_contents (loc, &data, &len, NULL));
+  CU_ASSERT_FATAL (g_file_set_contents (ckpt, data, len, NULL));
+  g_free (data);
+  gst_harness_teardown (h);
+  seen = blob_u64 (ckpt, 16);
+  done = blob_u64 (ckpt, 24);
+  CU_ASSERT (seen > 0 && seen < 7000);  /* a mid-stream checkpoint */
+  CU_ASSERT_EQUAL (done, 1 + (seen - 400) / 160);
+  /* the stop saved the state as of the last sample */
+  CU_ASSERT_EQUAL (blob_u64 (loc, 16), 7000);
+
+  /* second run from the checkpoint and the rest of the audio */
+  h = fbank_harness (props2, S16_CAPS (16000));
+  for (pos = seen; pos < n; pos += 1000) {
+    GstBuffer *buf = s16_buffer (x + pos, MIN (1000, n - pos));
+    if (pos == seen)
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    CU_ASSERT_EQUAL (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  while ((b = gst_harness_try_pull (h)) != NULL) {
+    gsize nv;
+    float *v = seq_test_buffer_values (b, TRUE, &nv);
+    if (first)
+      CU_ASSERT_EQUAL (GST_BUFFER_OFFSET (b), done);
+    first = FALSE;
+    g_array_append_vals (acc, v, nv);
+    g_free (v);
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (h);
+  CU_ASSERT_EQUAL (acc->len, (n_ref - done) * dim);
+  if (acc->len == (n_ref - done) * dim)
+    CU_ASSERT (memcmp (acc->data, ref + done * dim, acc->len * 4) == 0);
+  /* EOS saved the state at the end of the audio */
+  CU_ASSERT_EQUAL (blob_u64 (ckpt, 16), n);
+
+  /* a state saved under other settings is refused */
+  h = fbank_harness (props3, NULL);
+  gst_harness_set_src_caps_str (h, S16_CAPS (16000));
+  {
+    GstMessage *msg = seq_test_pop_error (h);
+    GError *err = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+    gst_message_parse_error (msg, &err, NULL);
+    CU_ASSERT (g_error_matches (err, GST_STREAM_ERROR,
+            GST_STREAM_ERROR_WRONG_TYPE));
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+  gst_harness_teardown (h);
+
+  g_array_free (acc, TRUE);
+  g_free (ref);
+  g_free (x);
+  g_unlink (loc);
+  g_unlink (ckpt);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (props2);
+  g_free (props3);
+  g_free (loc);
+  g_free (ckpt);
+  g_free (dir);
+}
+
 int
 main (void)
 {
@@ -621,6 +736,8 @@ main (void)
         element_fbank_latency_query_reports_the_lookahead},
     {"element_fbank_shape_properties_refused_while_playing",
         element_fbank_shape_properties_refused_while_playing},
+    {"element_fbank_state_location_resumes_the_stream",
+        element_fbank_state_location_resumes_the_stream},
     {NULL, NULL}
   };
 
