@@ -26,7 +26,8 @@ struct _SeqFbank {
   guint n_bins;                 /* num_mel_bins */
 
   float *window;                /* [w] window function */
-  float *frame;                 /* [N] scratch: one frame, zero padded */
+  float *frame;                 /* [w] scratch: one frame's raw samples */
+  float *fft_in;                /* [N] scratch: windowed frame, zero padded */
   float *power;                 /* [N/2] scratch: |X|^2 */
   GstFFTF32 *fft;
   GstFFTF32Complex *spec;       /* [N/2 + 1] scratch */
@@ -283,12 +284,14 @@ seq_fbank_new (const SeqFbankParams * params, GError ** error)
   fb->cap = 4 * (gsize) fb->w + fb->s;
   fb->buf = seq_aligned_floats (fb->cap);
   fb->window = seq_aligned_floats (fb->w);
-  fb->frame = seq_aligned_floats (fb->n_fft);
+  fb->frame = seq_aligned_floats (fb->w);
+  fb->fft_in = seq_aligned_floats (fb->n_fft);  /* zero tail stays zero */
   fb->power = seq_aligned_floats (fb->n_fft / 2);
   fb->spec = g_new0 (GstFFTF32Complex, fb->n_fft / 2 + 1);
   fb->fft = gst_fft_f32_new ((gint) fb->n_fft, FALSE);
   if (fb->buf == NULL || fb->window == NULL || fb->frame == NULL
-      || fb->power == NULL || fb->fft == NULL || !build_mel (fb)) {
+      || fb->fft_in == NULL || fb->power == NULL || fb->fft == NULL
+      || !build_mel (fb)) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
         "could not allocate the filterbank (window %u, FFT %u)", fb->w,
         fb->n_fft);
@@ -315,6 +318,7 @@ seq_fbank_free (SeqFbank * fb)
   seq_aligned_free (fb->buf);
   seq_aligned_free (fb->window);
   seq_aligned_free (fb->frame);
+  seq_aligned_free (fb->fft_in);
   seq_aligned_free (fb->power);
   g_free (fb);
 }
@@ -508,34 +512,37 @@ compute_frame (SeqFbank * fb, float *out)
 {
   const SeqFbankParams *p = &fb->params;
   float *restrict x = fb->frame;
+  float *restrict y = fb->fft_in;
   const float *restrict win = fb->window;
-  guint w = fb->w, half = fb->n_fft / 2;
+  guint w = fb->w, half = fb->n_fft / 2, i;
   float energy = 0.0f;
 
   if (p->dither > 0.0) {
-    for (guint i = 0; i < w; i++)
+    for (i = 0; i < w; i++)
       x[i] += (float) (p->dither * gauss (fb));
   }
   if (p->remove_dc_offset) {
     float mean = (float) (sum8 (x, w, FALSE) / w);
-    for (guint i = 0; i < w; i++)
+    for (i = 0; i < w; i++)
       x[i] -= mean;
   }
   if (p->use_energy && p->raw_energy)
     energy = log_energy (fb, x, w);
+  /* pre-emphasis (x[i] - c x[i-1], x[0] - c x[0]) and window in one pass
+   * into the FFT input, whose tail [w, N) stays zero */
   if (p->preemphasis != 0.0) {
     float c = (float) p->preemphasis;
-    for (guint i = w - 1; i > 0; i--)
-      x[i] -= c * x[i - 1];
-    x[0] -= c * x[0];
+    y[0] = (x[0] - c * x[0]) * win[0];
+    for (i = 1; i < w; i++)
+      y[i] = (x[i] - c * x[i - 1]) * win[i];
+  } else {
+    for (i = 0; i < w; i++)
+      y[i] = x[i] * win[i];
   }
-  for (guint i = 0; i < w; i++)
-    x[i] *= win[i];
-  memset (x + w, 0, (fb->n_fft - w) * sizeof (float));
   if (p->use_energy && !p->raw_energy)
-    energy = log_energy (fb, x, w);
+    energy = log_energy (fb, y, w);
 
-  gst_fft_f32_fft (fb->fft, x, fb->spec);
+  gst_fft_f32_fft (fb->fft, y, fb->spec);
   for (guint j = 0; j < half; j++)
     fb->power[j] = fb->spec[j].r * fb->spec[j].r + fb->spec[j].i * fb->spec[j].i;
 
