@@ -72,10 +72,15 @@ void seq_wordpiece_state_flush (SeqWordPieceState * ws, GArray * ids,
 /* Stream offset of the first character of the current word, or -1. */
 gint64 seq_wordpiece_state_word_offset (const SeqWordPieceState * ws);
 
+/* encoder.json + vocab.bpe, or a tokenizer.json when @merges_path is NULL
+ * or empty. */
 SeqBpe *seq_bpe_load (const gchar * encoder_path, const gchar * merges_path,
     GError ** error);
 SeqBpe *seq_bpe_new_from_data (const gchar * encoder_json, gsize encoder_len,
     const gchar * merges, gsize merges_len, GError ** error);
+/* Hugging Face tokenizer.json of a byte-level BPE (see tokenizer-bpe.c). */
+SeqBpe *seq_bpe_new_from_tokenizer_json (const gchar * data, gsize len,
+    GError ** error);
 void seq_bpe_free (SeqBpe * bpe);
 guint seq_bpe_vocab_size (const SeqBpe * bpe);
 const gchar *seq_bpe_id_to_token (const SeqBpe * bpe, gint32 id);

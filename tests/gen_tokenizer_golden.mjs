@@ -6,6 +6,8 @@
 //                                        strip accents) + BertPreTokenizer
 //   tests/data/tok_golden_bert_cased.txt the same with lowercase=false
 //   tests/data/tok_golden_chars.txt      the code points of each decoded record
+//   tests/data/tok_golden_gpt2_hf.txt    npm tokenizers on gpt2-tokenizer.json
+//                                        (Hugging Face's BPE merge rule)
 // one line of space-separated ids per record. Records are bytes; the
 // references get them decoded with U+FFFD per maximal ill-formed subpart
 // (WHATWG TextDecoder), which is seqenc's documented policy.
@@ -131,6 +133,7 @@ const withCp = [...bufs, B(codepointRecord)];
 writeFileSync(join(out, 'tok_corpus.bin'), Buffer.concat(
     withCp.flatMap((b, i) => (i ? [Buffer.from([0x1e]), b] : [b]))));
 writeFileSync(join(out, 'tok_golden_gpt2.txt'), await golden('bpe', withCp));
+writeFileSync(join(out, 'tok_golden_gpt2_hf.txt'), await golden('bpe-hf', withCp));
 // BERT: the same records without the code point sweep (last line empty)
 writeFileSync(join(out, 'tok_golden_bert_uncased.txt'),
     (await golden('wordpiece', bufs)) + '-\n');

@@ -629,6 +629,35 @@ tokenizer_long_unbroken_run_byte_by_byte_equals_one_shot (void)
   g_free (text);
 }
 
+/* The 256 byte-level characters as JSON members "c":id with ids 0..255 in
+ * GPT-2's rank order, each followed by a comma. */
+static void
+append_alphabet_vocab (GString * enc)
+{
+  guint n = 0;
+  for (guint pass = 0; pass < 2; pass++) {
+    guint extra = 0;
+    for (guint b = 0; b < 256; b++) {
+      gboolean printable = (b >= '!' && b <= '~') || (b >= 0xa1
+          && b <= 0xac) || b >= 0xae;
+      gunichar c;
+      gchar u[8];
+      gint l;
+      if (!printable)
+        extra++;
+      if (printable != (pass == 0))
+        continue;
+      c = printable ? b : 255 + extra;
+      l = g_unichar_to_utf8 (c, u);
+      u[l] = 0;
+      if (c == '"' || c == '\\')
+        g_string_append_printf (enc, "\"\\%s\":%u,", u, n++);
+      else
+        g_string_append_printf (enc, "\"%s\":%u,", u, n++);
+    }
+  }
+}
+
 static gchar *
 write_tmp (const char *dir, const char *name, const char *data, gssize len)
 {
@@ -675,31 +704,7 @@ tokenizer_malformed_vocabularies_are_clean_errors (void)
   GError *err = NULL;
   GArray *ids = ids_new ();
 
-  {
-    /* the 256 byte-level characters with ids 0..255 in GPT-2's rank order */
-    guint n = 0;
-    for (guint pass = 0; pass < 2; pass++) {
-      guint extra = 0;
-      for (guint b = 0; b < 256; b++) {
-        gboolean printable = (b >= '!' && b <= '~') || (b >= 0xa1
-            && b <= 0xac) || b >= 0xae;
-        gunichar c;
-        gchar u[8];
-        gint l;
-        if (!printable)
-          extra++;
-        if (printable != (pass == 0))
-          continue;
-        c = printable ? b : 255 + extra;
-        l = g_unichar_to_utf8 (c, u);
-        u[l] = 0;
-        if (c == '"' || c == '\\')
-          g_string_append_printf (enc, "\"\\%s\":%u,", u, n++);
-        else
-          g_string_append_printf (enc, "\"%s\":%u,", u, n++);
-      }
-    }
-  }
+  append_alphabet_vocab (enc);
   {
     gchar *base = g_strdup (enc->str);
     g_string_append (enc, "\"ab\":256,\"<|endoftext|>\":257}");
@@ -757,8 +762,11 @@ tokenizer_malformed_vocabularies_are_clean_errors (void)
       SEQ_TOKENIZER_ERROR_VOCAB);
   expect_error (SEQ_TOKENIZER_MODE_WORDPIECE, nul, NULL,
       SEQ_TOKENIZER_ERROR_VOCAB);
-  expect_error (SEQ_TOKENIZER_MODE_BPE, enc_ok, NULL,
+  expect_error (SEQ_TOKENIZER_MODE_BPE, NULL, merges_ok,
       SEQ_TOKENIZER_ERROR_CONFIG);
+  /* without merges the vocabulary is read as a tokenizer.json */
+  expect_error (SEQ_TOKENIZER_MODE_BPE, enc_ok, NULL,
+      SEQ_TOKENIZER_ERROR_VOCAB);
   expect_error (SEQ_TOKENIZER_MODE_BPE, "/nonexistent/e.json", merges_ok,
       SEQ_TOKENIZER_ERROR_IO);
   expect_error (SEQ_TOKENIZER_MODE_BPE, enc_missing, merges_ok,
@@ -789,6 +797,119 @@ tokenizer_malformed_vocabularies_are_clean_errors (void)
   }
   g_rmdir (dir);
   g_free (dir);
+}
+
+static void
+tokenizer_bpe_tokenizer_json_matches_hf_tokenizers (void)
+{
+  SeqTokenizerParams p = seq_tokenizer_params_default ();
+  gchar *v;
+  SeqTokenizer *tok;
+  GError *err = NULL;
+
+  if (!have_vocab ("gpt2-tokenizer.json"))
+    return;
+  v = vocab_path ("gpt2-tokenizer.json");
+  p.mode = SEQ_TOKENIZER_MODE_BPE;
+  p.vocab = v;
+  tok = seq_tokenizer_new (&p, &err);
+  g_assert_no_error (err);
+  CU_ASSERT_EQUAL (seq_tokenizer_vocab_size (tok), 50257);
+  CU_ASSERT (check_golden (tok, "tok_golden_gpt2_hf.txt", TRUE) > 50);
+  seq_tokenizer_unref (tok);
+  g_free (v);
+}
+
+/* Merges "b c", "a b", "ab c": "abc" is a token, but after b+c no listed
+ * pair joins a and bc. tiktoken's rule (any two parts whose concatenation is
+ * a token) gives [abc]; Hugging Face's (listed pairs only) stops at
+ * [a, bc] (npm tokenizers 0.23 gives [64, 256] on this tokenizer.json). */
+static void
+tokenizer_bpe_tokenizer_json_merges_only_listed_pairs (void)
+{
+  gchar *dir = seq_test_tmpdir ();
+  GString *vocab = g_string_new ("{");
+  GString *tj = g_string_new (NULL);
+  gchar *enc_path, *merges_path, *tj_path;
+  SeqTokenizerParams p = seq_tokenizer_params_default ();
+  SeqTokenizer *tok;
+  GArray *ids = ids_new ();
+  GError *err = NULL;
+
+  append_alphabet_vocab (vocab);
+  g_string_append (vocab, "\"bc\":256,\"ab\":257,\"abc\":258}");
+  enc_path = write_tmp (dir, "enc.json", vocab->str, -1);
+  merges_path = write_tmp (dir, "m.bpe", "#version: 0.2\nb c\na b\nab c\n", -1);
+  g_string_printf (tj, "{\"added_tokens\":[],\"normalizer\":null,"
+      "\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,"
+      "\"trim_offsets\":true,\"use_regex\":true},\"model\":{\"type\":\"BPE\","
+      "\"dropout\":null,\"vocab\":%s,\"merges\":[[\"b\",\"c\"],\"a b\",\"ab c\"]}}",
+      vocab->str);
+  tj_path = write_tmp (dir, "tokenizer.json", tj->str, -1);
+
+  p.mode = SEQ_TOKENIZER_MODE_BPE;
+  p.vocab = enc_path;
+  p.merges = merges_path;
+  tok = seq_tokenizer_new (&p, &err);
+  g_assert_no_error (err);
+  seq_tokenizer_encode (tok, (const guint8 *) "abc", 3, ids);
+  CU_ASSERT (ids->len == 1 && g_array_index (ids, gint32, 0) == 258);
+  seq_tokenizer_unref (tok);
+
+  p.vocab = tj_path;
+  p.merges = NULL;
+  tok = seq_tokenizer_new (&p, &err);
+  g_assert_no_error (err);
+  g_array_set_size (ids, 0);
+  seq_tokenizer_encode (tok, (const guint8 *) "abc", 3, ids);
+  CU_ASSERT (ids->len == 2 && g_array_index (ids, gint32, 0) == 'a' - '!'
+      && g_array_index (ids, gint32, 1) == 256);
+  seq_tokenizer_unref (tok);
+
+  /* what a tokenizer.json must be */
+  {
+    const char *bad[] = {
+      "{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}",
+      "{\"normalizer\":{\"type\":\"NFC\"},\"pre_tokenizer\":{\"type\":"
+          "\"ByteLevel\"},\"model\":{\"type\":\"BPE\",\"vocab\":%s,"
+          "\"merges\":[]}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[]}}",
+      "{\"pre_tokenizer\":{\"type\":\"Whitespace\"},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[]}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":{}}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[\"abc\"]}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[[\"a\",1]]}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[\"ab c\","
+          "\"a b\"],\"dropout\":0.1}}",
+      "[]",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      gchar *text = g_strdup_printf (bad[i], vocab->str);
+      gchar *path = write_tmp (dir, "bad.json", text, -1);
+      expect_error (SEQ_TOKENIZER_MODE_BPE, path, NULL,
+          SEQ_TOKENIZER_ERROR_VOCAB);
+      g_unlink (path);
+      g_free (path);
+      g_free (text);
+    }
+  }
+
+  g_array_unref (ids);
+  g_unlink (enc_path);
+  g_unlink (merges_path);
+  g_unlink (tj_path);
+  g_rmdir (dir);
+  g_free (enc_path);
+  g_free (merges_path);
+  g_free (tj_path);
+  g_free (dir);
+  g_string_free (vocab, TRUE);
+  g_string_free (tj, TRUE);
 }
 
 static void
@@ -837,6 +958,10 @@ main (void)
         tokenizer_long_unbroken_run_byte_by_byte_equals_one_shot},
     {"tokenizer_malformed_vocabularies_are_clean_errors",
         tokenizer_malformed_vocabularies_are_clean_errors},
+    {"tokenizer_bpe_tokenizer_json_matches_hf_tokenizers",
+        tokenizer_bpe_tokenizer_json_matches_hf_tokenizers},
+    {"tokenizer_bpe_tokenizer_json_merges_only_listed_pairs",
+        tokenizer_bpe_tokenizer_json_merges_only_listed_pairs},
     {"tokenizer_modes_parse_and_name", tokenizer_modes_parse_and_name},
     {NULL, NULL}
   };

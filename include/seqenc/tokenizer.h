@@ -27,6 +27,9 @@
  *              then lowest-rank-first merges over the bytes of each
  *              pre-token, a pre-token that is itself a token being taken
  *              whole. Matches tiktoken's "gpt2" encoding (no special tokens).
+ *              From a Hugging Face tokenizer.json (ByteLevel BPE) instead,
+ *              only the listed merges apply, as in tokenizers (the same ids
+ *              for GPT-2).
  *
  * Invalid UTF-8 (all modes but bytes): each maximal ill-formed subsequence
  * (Unicode ch. 3 "U+FFFD substitution of maximal subparts", as WHATWG and
@@ -74,7 +77,9 @@ typedef enum {
 
 typedef struct {
   SeqTokenizerMode mode;        /* default SEQ_TOKENIZER_MODE_BYTES */
-  const gchar *vocab;           /* wordpiece: vocab.txt; bpe: encoder.json; default NULL */
+  const gchar *vocab;           /* wordpiece: vocab.txt; bpe: encoder.json, or a
+                                 * Hugging Face tokenizer.json when merges is
+                                 * NULL; default NULL */
   const gchar *merges;          /* bpe: vocab.bpe; default NULL */
   gboolean lowercase;           /* wordpiece: lowercase + strip accents; default TRUE */
   const gchar *unk_token;       /* wordpiece: default "[UNK]" */

@@ -1,10 +1,12 @@
 // Reference token ids from the real reference tokenizers.
-//   node encode.mjs bpe|wordpiece|wordpiece-cased VOCAB_DIR INPUT
+//   node encode.mjs bpe|bpe-hf|wordpiece|wordpiece-cased VOCAB_DIR INPUT
 // INPUT holds records separated by the byte 0x1e; each record is decoded as
 // UTF-8 with U+FFFD for each maximal ill-formed subpart (WHATWG TextDecoder,
 // the policy seqenc documents) and tokenized alone; prints one line of
 // space-separated ids per record.
 //   bpe:        npm tiktoken, encoding "gpt2", encode_ordinary (no specials)
+//   bpe-hf:     npm tokenizers from VOCAB_DIR/gpt2-tokenizer.json (BPE model,
+//               ByteLevel pre-tokenizer)
 //   wordpiece:  npm tokenizers (Hugging Face's Rust core): WordPiece model on
 //               vocab.txt, BertNormalizer, BertPreTokenizer, no post-processor
 import { createRequire } from 'module';
@@ -18,6 +20,15 @@ export async function makeEncoder(mode, vocabDir) {
     return { encode: async (s) => Array.from(enc.encode_ordinary(s)), free: () => enc.free() };
   }
   const tk = require('tokenizers');
+  if (mode === 'bpe-hf') {
+    // Hugging Face's BPE model + ByteLevel pre-tokenizer from a tokenizer.json
+    // (tests/fetch-vocab.sh writes GPT-2's from encoder.json + vocab.bpe)
+    const t = tk.Tokenizer.fromFile(vocabDir + '/gpt2-tokenizer.json');
+    return {
+      encode: async (s) => (await t.encode(s, null, { addSpecialTokens: false })).getIds(),
+      free: () => {},
+    };
+  }
   const lower = mode === 'wordpiece';
   const model = await tk.WordPiece.fromFile(vocabDir + '/vocab.txt',
       { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 });
