@@ -13,14 +13,14 @@ pkgs=(
   libglib2.0-dev libjson-glib-dev libcunit1-dev libomp-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  python3 python3-numpy
+  python3 python3-numpy valgrind
 )
 # node/npm may come from elsewhere than Debian (e.g. NodeSource's nodejs,
 # which bundles npm and conflicts with Debian's npm): only when absent.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${SEQENC_SETUP_EXTRA:-0}" = 1 ]; then
-  pkgs+=(python3-torch python3-torchaudio clang libclang-rt-14-dev valgrind)
+  pkgs+=(python3-torch python3-torchaudio clang libclang-rt-14-dev)
 fi
 
 missing=()
