@@ -2,6 +2,7 @@
 #include "seqtest-gst.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <seqenc/lstm.h>
 
 #define I 10
@@ -329,6 +330,31 @@ element_lstm_state_location_resumes_bitwise (void)
   g_free (in);
 }
 
+static void
+element_lstm_nan_propagates_until_reset (void)
+{
+  GstHarness *h = lstm_harness (NULL, "flexible", 0);
+  float *in = test_signal (3), *got, *again;
+  guint width = H;
+
+  in[I + 2] = NAN;              /* frame 1 */
+  got = run (h, TRUE, in, 3, 3, width);
+  for (guint j = 0; j < width; j++) {
+    CU_ASSERT (isfinite (got[j]));      /* frame 0 */
+    CU_ASSERT (isnan (got[width + j])); /* frame 1 and on */
+    CU_ASSERT (isnan (got[2 * width + j]));
+  }
+  CU_ASSERT (gst_harness_push_event (h, seq_reset_event_new ()));
+  in[I + 2] = 0.5f;
+  again = run (h, TRUE, in, 3, 3, width);
+  for (guint j = 0; j < 3 * width; j++)
+    CU_ASSERT (isfinite (again[j]));
+  g_free (got);
+  g_free (again);
+  g_free (in);
+  gst_harness_teardown (h);
+}
+
 typedef struct
 {
   guint frames;
@@ -407,6 +433,8 @@ main (void)
     {"element_lstm_eos_is_forwarded", element_lstm_eos_is_forwarded},
     {"element_lstm_state_location_resumes_bitwise",
         element_lstm_state_location_resumes_bitwise},
+    {"element_lstm_nan_propagates_until_reset",
+        element_lstm_nan_propagates_until_reset},
     {"element_lstm_batch_group_streams_equal_alone",
         element_lstm_batch_group_streams_equal_alone},
     {"element_lstm_batch_group_reports_max_delay_latency",

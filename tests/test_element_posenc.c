@@ -225,6 +225,92 @@ element_posenc_keeps_timestamps (void)
   gst_harness_teardown (h);
 }
 
+static void
+element_posenc_width_change_midstream_is_stream_error (void)
+{
+  GstHarness *h = gst_harness_new_parse ("seqposenc");
+  float in[8 * 2] = { 0 };
+  GstBuffer *out;
+
+  /* flexible caps without a width: it comes from each buffer's header */
+  gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
+      "num_tensors=1,types=float32,framerate=0/1");
+  CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+              SEQ_TENSOR_TYPE_FLOAT32, 8, 2, in)), GST_FLOW_OK);
+  out = gst_harness_try_pull (h);
+  CU_ASSERT_PTR_NOT_NULL (out);
+  gst_clear_buffer (&out);
+  CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+              SEQ_TENSOR_TYPE_FLOAT32, 4, 4, in)), GST_FLOW_ERROR);
+  gst_harness_teardown (h);
+}
+
+static void
+element_posenc_zero_frame_buffer_passes_and_keeps_position (void)
+{
+  GstHarness *h = posenc_harness (NULL, "flexible", 0);
+  float *in = ramp (D * 2, 0.0f), *a, *b;
+  GstBuffer *out;
+  gsize n;
+
+  a = push_pull (h, TRUE, in, 2, FALSE, &n);
+  CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+              SEQ_TENSOR_TYPE_FLOAT32, D, 0, in)), GST_FLOW_OK);
+  out = gst_harness_try_pull (h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (out);
+  CU_ASSERT_EQUAL (gst_buffer_get_size (out), SEQ_TENSOR_HEADER_SIZE);
+  gst_buffer_unref (out);
+  /* the position went on by 2, not 0 or 3 */
+  b = push_pull (h, TRUE, in, 2, FALSE, &n);
+  {
+    SeqPosEncParams p = seq_posenc_params_default ();
+    SeqPosEnc *pe;
+    float want[D * 4], twice[D * 4];
+    p.frame_dim = D;
+    pe = seq_posenc_new (&p, NULL);
+    memcpy (twice, in, sizeof (float) * D * 2);
+    memcpy (twice + D * 2, in, sizeof (float) * D * 2);
+    seq_posenc_process (pe, twice, want, 4);
+    CU_ASSERT (memcmp (b, want + D * 2, sizeof (float) * D * 2) == 0);
+    seq_posenc_free (pe);
+  }
+  g_free (a);
+  g_free (b);
+  g_free (in);
+  gst_harness_teardown (h);
+}
+
+static void
+tensor_caps_parse_refuses_bad_fields (void)
+{
+  const char *bad[] = {
+    "other/tensors,format=static,num_tensors=1,types=float32,"
+        "dimensions=(string)4:1,framerate=-1/1",
+    "other/tensors,format=static,num_tensors=2,types=float32,"
+        "dimensions=(string)4:1,framerate=0/1",
+    "other/tensors,format=static,num_tensors=1,types=float64,"
+        "dimensions=(string)4:1,framerate=0/1",
+    "other/tensors,format=static,num_tensors=1,types=float32,"
+        "dimensions=(string)0:1,framerate=0/1",
+    "other/tensors,format=static,num_tensors=1,types=float32,"
+        "dimensions=(string)4:2:3,framerate=0/1",
+    "other/tensors,format=sparse,num_tensors=1,types=float32,"
+        "dimensions=(string)4:1,framerate=0/1",
+    "other/tensors,format=static,num_tensors=1,types=float32,framerate=0/1",
+    "audio/x-raw,format=S16LE",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GstCaps *caps = gst_caps_from_string (bad[i]);
+    SeqTensorCaps info;
+    gchar *why = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL (caps);
+    CU_ASSERT_FALSE (seq_tensor_caps_parse (caps, &info, &why));
+    CU_ASSERT_PTR_NOT_NULL (why);
+    g_free (why);
+    gst_caps_unref (caps);
+  }
+}
+
 int
 main (void)
 {
@@ -239,6 +325,12 @@ main (void)
     {"element_posenc_bad_flexible_header_is_stream_error",
         element_posenc_bad_flexible_header_is_stream_error},
     {"element_posenc_keeps_timestamps", element_posenc_keeps_timestamps},
+    {"element_posenc_width_change_midstream_is_stream_error",
+        element_posenc_width_change_midstream_is_stream_error},
+    {"element_posenc_zero_frame_buffer_passes_and_keeps_position",
+        element_posenc_zero_frame_buffer_passes_and_keeps_position},
+    {"tensor_caps_parse_refuses_bad_fields",
+        tensor_caps_parse_refuses_bad_fields},
     {NULL, NULL}
   };
   seq_test_gst_init ();
