@@ -255,7 +255,22 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
   precision = self->precision;
   GST_OBJECT_UNLOCK (self);
 
-  if (path != NULL && *path != '\0') {
+  /* a running batch group of that name already has the model: share it
+   * (setup checks that the settings match) instead of loading it again */
+  GST_OBJECT_LOCK (self);
+  if (self->batch_group != NULL && *self->batch_group != '\0') {
+    BatchGroup *g;
+    g_mutex_lock (&groups_lock);
+    g = groups ? g_hash_table_lookup (groups, self->batch_group) : NULL;
+    if (g != NULL)
+      model = seq_lstm_model_ref (seq_lstm_batcher_get_model (g->batcher));
+    g_mutex_unlock (&groups_lock);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (model != NULL) {
+    /* shared */
+  } else if (path != NULL && *path != '\0') {
     if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Model file \"%s\" not found.", path), (NULL));
@@ -352,6 +367,19 @@ join_group (GstSeqLstm * self, const gchar * name, guint in_dim)
   if (g == NULL) {
     SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
     SeqLstmBatcher *b;
+    /* first member: its model (the built-in one is built only here, once
+     * per group, not by every member) */
+    if (self->model == NULL) {
+      SeqLstmModel *model = create_builtin (self, in_dim);
+      if (model == NULL) {
+        g_mutex_unlock (&groups_lock);
+        g_free (key);
+        return FALSE;
+      }
+      GST_OBJECT_LOCK (self);
+      self->model = model;
+      GST_OBJECT_UNLOCK (self);
+    }
     GST_OBJECT_LOCK (self);
     bp.max_batch = self->max_batch;
     bp.max_delay_us = (guint64) self->max_delay_ms * 1000;
@@ -436,6 +464,13 @@ gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
   guint n_threads;
   gchar *group;
 
+  GST_OBJECT_LOCK (self);
+  group = g_strdup (self->batch_group);
+  GST_OBJECT_UNLOCK (self);
+  if (group != NULL && *group != '\0' && !join_group (self, group, in_dim)) {
+    g_free (group);
+    return FALSE;
+  }
   if (self->model == NULL) {
     SeqLstmModel *model = create_builtin (self, in_dim);
     if (model == NULL)
@@ -460,14 +495,8 @@ gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
             seq_lstm_model_output_width (self->model, self->cur_output)));
     return FALSE;
   }
-  GST_OBJECT_LOCK (self);
-  group = g_strdup (self->batch_group);
-  GST_OBJECT_UNLOCK (self);
-  if (group != NULL && *group != '\0') {
-    gboolean ok = join_group (self, group, in_dim);
+  if (self->group != NULL) {
     g_free (group);
-    if (!ok)
-      return FALSE;
     self->state = seq_lstm_state_new (self->model);
     self->stream = seq_lstm_batcher_join (self->group->batcher, self->state);
     return TRUE;

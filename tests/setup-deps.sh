@@ -14,6 +14,7 @@ pkgs=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   python3 python3-numpy valgrind
+  linphone-common asterisk-core-sounds-en-wav
 )
 # node/npm may come from elsewhere than Debian (e.g. NodeSource's nodejs,
 # which bundles npm and conflicts with Debian's npm): only when absent.
