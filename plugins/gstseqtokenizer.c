@@ -31,11 +31,14 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 -e filesrc location=book.txt ! text/x-raw,format=utf8 ! \
+ * gst-launch-1.0 -e filesrc location=README.md blocksize=777 ! \
+ *     text/x-raw,format=utf8 ! \
  *     seqtokenizer mode=bpe vocab=encoder.json merges=vocab.bpe ! \
- *     seqembed vocab-size=50257 dim=64 ! seqposenc ! seqlstm input-size=64 ! \
+ *     seqembed vocab-size=50257 dim=64 ! seqposenc ! seqlstm ! \
  *     seqnpysink location=hidden.npy
  * ]|
+ * (pipelines/text-bpe.sh; pipelines/text-wordpiece.sh does the same with
+ * mode=wordpiece vocab=vocab.txt.)
  */
 #include "gstseqtokenizer.h"
 #include "gstseqencelements.h"
