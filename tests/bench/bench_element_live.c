@@ -1,0 +1,172 @@
+/* seqenc benchmark — live capacity through the element path (issue 6).
+ *
+ *   bench_element_live [streams] [seconds] [hidden] [layers] [precision]
+ *
+ * N live 16 kHz sources (audiotestsrc is-live=true, 10 ms buffers), each
+ * `seqfbank ! seqlstm batch-group=live` (in 80, default hidden 512, 3
+ * layers: the speech config) into a fakesink. Every seqlstm buffer's time
+ * inside the element (sink pad to src pad, which includes waiting for its
+ * batch) is recorded; after the run the p50/p99/max of that added latency
+ * and the frames each stream got are printed (latencies of the first
+ * second, the warm-up, are left out). The streams keep up when every
+ * stream got (about) 100 frames per second of run and p99 stays bounded.
+ * Prints one line "streams N  frames/s F  p50 A ms  p99 B ms  max C ms
+ * keeps-up yes|no".
+ */
+#include <gst/gst.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gstseqencelements.h"
+
+typedef struct
+{
+  GMutex lock;
+  GQueue entered;               /* gint64 entry times, in order */
+  guint64 frames;
+} StreamStat;
+
+static GMutex lat_lock;
+static GArray *latencies;       /* gint64 microseconds */
+static gint64 measure_from;     /* monotonic time: after 1 s of warm-up */
+
+static GstPadProbeReturn
+sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  StreamStat *st = data;
+
+  gint64 *t = g_new (gint64, 1);
+
+  *t = g_get_monotonic_time ();
+  g_mutex_lock (&st->lock);
+  g_queue_push_tail (&st->entered, t);
+  g_mutex_unlock (&st->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  StreamStat *st = data;
+  gint64 now = g_get_monotonic_time (), *t0, d;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+
+  g_mutex_lock (&st->lock);
+  t0 = g_queue_pop_head (&st->entered);
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    /* flexible: header then T x H floats; T is header word 4 */
+    if (map.size >= 128)
+      st->frames += GST_READ_UINT32_LE (map.data + 16);
+    gst_buffer_unmap (buf, &map);
+  }
+  g_mutex_unlock (&st->lock);
+  if (t0 != NULL) {
+    d = now - *t0;
+    g_free (t0);
+    if (now >= measure_from) {
+      g_mutex_lock (&lat_lock);
+      g_array_append_val (latencies, d);
+      g_mutex_unlock (&lat_lock);
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static int
+cmp64 (const void *a, const void *b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+int
+main (int argc, char **argv)
+{
+  guint streams = argc > 1 ? (guint) atoi (argv[1]) : 64;
+  guint seconds = argc > 2 ? (guint) atoi (argv[2]) : 10;
+  guint hidden = argc > 3 ? (guint) atoi (argv[3]) : 512;
+  guint layers = argc > 4 ? (guint) atoi (argv[4]) : 3;
+  const char *precision = argc > 5 ? argv[5] : "f32";
+  GString *desc = g_string_new (NULL);
+  StreamStat *stats;
+  GstElement *pipeline;
+  GError *err = NULL;
+  GstBus *bus;
+  GstMessage *msg;
+  guint64 min_frames = G_MAXUINT64, total = 0;
+  gint64 *v;
+  guint n;
+  double p50, p99, pmax, fps;
+  gboolean keeps_up;
+
+  gst_init (&argc, &argv);
+  seqenc_elements_register (NULL);
+  latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint s = 0; s < streams; s++)
+    g_string_append_printf (desc, "audiotestsrc is-live=true wave=pink-noise "
+        "samplesperbuffer=160 ! audio/x-raw,format=S16LE,rate=16000,"
+        "channels=1 ! seqfbank ! seqlstm name=lstm%u batch-group=live "
+        "hidden-size=%u num-layers=%u weights-precision=%s max-batch=%u "
+        "max-delay=5 n-threads=0 ! fakesink sync=false ", s, hidden, layers,
+        precision, streams);
+  pipeline = gst_parse_launch (desc->str, &err);
+  g_string_free (desc, TRUE);
+  if (pipeline == NULL) {
+    fprintf (stderr, "pipeline: %s\n", err->message);
+    return 1;
+  }
+  stats = g_new0 (StreamStat, streams);
+  for (guint s = 0; s < streams; s++) {
+    gchar *name = g_strdup_printf ("lstm%u", s);
+    GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+    GstPad *sink = gst_element_get_static_pad (e, "sink");
+    GstPad *src = gst_element_get_static_pad (e, "src");
+    g_mutex_init (&stats[s].lock);
+    g_queue_init (&stats[s].entered);
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, sink_probe, &stats[s],
+        NULL);
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, src_probe, &stats[s],
+        NULL);
+    gst_object_unref (sink);
+    gst_object_unref (src);
+    gst_object_unref (e);
+    g_free (name);
+  }
+
+  bus = gst_element_get_bus (pipeline);
+  measure_from = g_get_monotonic_time () + G_USEC_PER_SEC;
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, seconds * GST_SECOND,
+      GST_MESSAGE_ERROR);
+  if (msg != NULL) {
+    gst_message_parse_error (msg, &err, NULL);
+    fprintf (stderr, "error: %s\n", err->message);
+    return 1;
+  }
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  for (guint s = 0; s < streams; s++) {
+    min_frames = MIN (min_frames, stats[s].frames);
+    total += stats[s].frames;
+  }
+  g_array_sort (latencies, cmp64);
+  v = (gint64 *) latencies->data;
+  n = latencies->len;
+  /* percentiles of buffers that left after the first second (warm-up:
+   * model creation, threads starting) */
+  p50 = n ? v[n / 2] / 1000.0 : 0;
+  p99 = n ? v[(gsize) (n * 0.99)] / 1000.0 : 0;
+  pmax = n ? v[n - 1] / 1000.0 : 0;
+  fps = (double) total / seconds;
+  /* 100 frames/s per stream; allow the first 0.5 s of startup */
+  keeps_up = min_frames >= (guint64) (100 * (seconds - 0.5) - 2);
+  printf ("streams %u  frames/s %.0f (min per stream %.1f/s)  p50 %.2f ms  "
+      "p99 %.2f ms  max %.2f ms  keeps-up %s  [hidden %u, layers %u, %s]\n",
+      streams, fps, (double) min_frames / seconds, p50, p99, pmax,
+      keeps_up ? "yes" : "no", hidden, layers, precision);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  return 0;
+}
