@@ -27,12 +27,16 @@ recs.push(cur.join(""));
 fs.writeFileSync(process.argv[1], recs.join("\x1e"));
 ' "$W/all.txt"
 
-for mode in bpe wordpiece; do
-  if [ $mode = bpe ]; then
-    "$DUMP" bpe "$V/encoder.json" "$V/vocab.bpe" "$W/all.txt" > "$W/me"
-  else
-    "$DUMP" wordpiece "$V/vocab.txt" - "$W/all.txt" > "$W/me"
-  fi
+dump() {
+  case $1 in
+    bpe) "$DUMP" bpe "$V/encoder.json" "$V/vocab.bpe" "$2" ;;
+    wordpiece) "$DUMP" wordpiece "$V/vocab.txt" - "$2" ;;
+    wordpiece-cased) "$DUMP" wordpiece "$V/vocab.txt" - "$2" 0 cased ;;
+  esac
+}
+
+for mode in bpe wordpiece wordpiece-cased; do
+  dump $mode "$W/all.txt" > "$W/me"
   node "$HERE/ref/encode.mjs" $mode "$V" "$W/all.txt" > "$W/ref"
   # per code point for the records that differ
   node -e '
@@ -45,11 +49,7 @@ recs.forEach((r, i) => { if (a[i] !== b[i]) for (const p of r.split(" ")) if (p)
 fs.writeFileSync(out, cps.join("\x1e"));
 ' "$W/all.txt" "$W/me" "$W/ref" "$W/cps.txt"
   if [ -s "$W/cps.txt" ]; then
-    if [ $mode = bpe ]; then
-      "$DUMP" bpe "$V/encoder.json" "$V/vocab.bpe" "$W/cps.txt" > "$W/me1"
-    else
-      "$DUMP" wordpiece "$V/vocab.txt" - "$W/cps.txt" > "$W/me1"
-    fi
+    dump $mode "$W/cps.txt" > "$W/me1"
     node "$HERE/ref/encode.mjs" $mode "$V" "$W/cps.txt" > "$W/ref1"
     node -e '
 const fs = require("fs");
@@ -62,6 +62,7 @@ for (const s of bad.slice(0, 20)) {
   const cp = s.codePointAt(1);
   console.log("  U+" + cp.toString(16).toUpperCase().padStart(4, "0"));
 }
+if (bad.length > 20) console.log("  ...");
 ' "$W/cps.txt" "$W/me1" "$W/ref1" $mode
   else
     echo "$mode: 0 of 1112063 code points differ"
