@@ -4,6 +4,7 @@
  * only: linking libseqenc does not load the GStreamer core.
  */
 #include "seqenc/fbank.h"
+#include "blob.h"
 #include "seqenc/common.h"
 
 #include <gst/fft/gstfftf32.h>
@@ -795,36 +796,6 @@ params_fingerprint (const SeqFbankParams * p)
   h = fnv_f64 (h, p->dither);
   h = fnv_u64 (h, p->dither_seed);
   return h;
-}
-
-static void
-put_u32 (guint8 * p, guint32 v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, 4);
-}
-
-static void
-put_u64 (guint8 * p, guint64 v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, 8);
-}
-
-static guint32
-get_u32 (const guint8 * p)
-{
-  guint32 v;
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
-
-static guint64
-get_u64 (const guint8 * p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return GUINT64_FROM_LE (v);
 }
 
 GBytes *

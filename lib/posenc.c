@@ -1,40 +1,10 @@
 /* seqenc — running sinusoidal positional encoding (see posenc.h). */
 #include "seqenc/posenc.h"
 #include "seqenc/common.h"
+#include "blob.h"
 
 #include <math.h>
 #include <string.h>
-
-/* little-endian fields of the state blob */
-static inline void
-put_u32 (guint8 * p, guint32 v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, 4);
-}
-
-static inline void
-put_u64 (guint8 * p, guint64 v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, 8);
-}
-
-static inline guint32
-get_u32 (const guint8 * p)
-{
-  guint32 v;
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
-
-static inline guint64
-get_u64 (const guint8 * p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return GUINT64_FROM_LE (v);
-}
 
 /* Widths above this are refused: a PE row is recomputed per frame. */
 #define SEQ_POSENC_MAX_DIM (1u << 20)

@@ -72,6 +72,7 @@
  * ]|
  */
 #include "gstseqfbank.h"
+#include "gstseqstate.h"
 #include "gstseqencelements.h"
 #include "gstseqtensor.h"
 
@@ -230,19 +231,6 @@ frame_pts (GstSeqFbank * self, guint64 k)
   return self->base > d ? self->base - d : 0;
 }
 
-static gchar *
-get_state_location (GstSeqFbank * self)
-{
-  gchar *loc;
-
-  GST_OBJECT_LOCK (self);
-  loc = g_strdup (self->state_location);
-  GST_OBJECT_UNLOCK (self);
-  if (loc != NULL && *loc == '\0')
-    g_clear_pointer (&loc, g_free);
-  return loc;
-}
-
 /* Saves the stream state atomically (temporary file, fsync, rename) to
  * state-location, when set and the state changed. */
 static gboolean
@@ -250,25 +238,16 @@ save_state (GstSeqFbank * self)
 {
   gchar *loc;
   GBytes *blob;
-  GError *err = NULL;
   gboolean ok;
 
   if (self->fb == NULL || !self->dirty)
     return TRUE;
-  if ((loc = get_state_location (self)) == NULL)
+  loc = gst_seq_state_dup_location (GST_ELEMENT (self), &self->state_location);
+  if (loc == NULL)
     return TRUE;
   blob = seq_fbank_save (self->fb);
-  ok = g_file_set_contents_full (loc, g_bytes_get_data (blob, NULL),
-      g_bytes_get_size (blob), G_FILE_SET_CONTENTS_CONSISTENT |
-      G_FILE_SET_CONTENTS_DURABLE, 0644, &err);
-  if (!ok) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not save the stream state to \"%s\".", loc),
-        ("%s", err->message));
-    g_clear_error (&err);
-  } else {
-    GST_DEBUG_OBJECT (self, "state saved to %s (%" G_GUINT64_FORMAT
-        " samples)", loc, seq_fbank_samples_fed (self->fb));
+  ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
+  if (ok) {
     self->dirty = FALSE;
     self->since_checkpoint = 0;
   }
@@ -277,46 +256,33 @@ save_state (GstSeqFbank * self)
   return ok;
 }
 
-/* Restores the stream state from state-location when the file exists: the
- * stream continues at the sample and frame it was saved at. */
+static gboolean
+restore_blob (gpointer data, GBytes * blob, GError ** error)
+{
+  GstSeqFbank *self = data;
+
+  if (!seq_fbank_restore (self->fb, blob, error))
+    return FALSE;
+  /* the stream continues at the sample and frame it was saved at */
+  self->base_sample = seq_fbank_samples_fed (self->fb);
+  self->next_frame = seq_fbank_frames_done (self->fb);
+  GST_INFO_OBJECT (self, "restored at sample %" G_GUINT64_FORMAT
+      ", frame %" G_GUINT64_FORMAT, self->base_sample, self->next_frame);
+  return TRUE;
+}
+
+/* Restores the stream state from state-location when the file exists. */
 static gboolean
 restore_state (GstSeqFbank * self)
 {
-  gchar *loc, *data = NULL;
-  gsize len = 0;
-  GBytes *blob;
-  GError *err = NULL;
-  gboolean ok = TRUE;
+  gchar *loc;
+  gboolean ok;
 
-  if ((loc = get_state_location (self)) == NULL)
+  loc = gst_seq_state_dup_location (GST_ELEMENT (self), &self->state_location);
+  if (loc == NULL)
     return TRUE;
-  if (!g_file_test (loc, G_FILE_TEST_EXISTS)) {
-    GST_INFO_OBJECT (self, "no state at %s yet: starting at sample 0", loc);
-    g_free (loc);
-    return TRUE;
-  }
-  if (!g_file_get_contents (loc, &data, &len, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Could not read the stream state \"%s\".", loc), ("%s",
-            err->message));
-    ok = FALSE;
-  } else {
-    blob = g_bytes_new_take (data, len);
-    if (!seq_fbank_restore (self->fb, blob, &err)) {
-      GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
-          ("The stream state \"%s\" does not fit this element.", loc),
-          ("%s", err->message));
-      ok = FALSE;
-    } else {
-      self->base_sample = seq_fbank_samples_fed (self->fb);
-      self->next_frame = seq_fbank_frames_done (self->fb);
-      GST_INFO_OBJECT (self, "state restored from %s: sample %"
-          G_GUINT64_FORMAT ", frame %" G_GUINT64_FORMAT, loc,
-          self->base_sample, self->next_frame);
-    }
-    g_bytes_unref (blob);
-  }
-  g_clear_error (&err);
+  ok = gst_seq_state_file_restore (GST_ELEMENT (self), loc, restore_blob,
+      self);
   g_free (loc);
   return ok;
 }

@@ -1,6 +1,7 @@
 /* seqenc plugin — GstSeqFrameFilter, base of the frames-in, frames-out
  * elements. See gstseqframefilter.h. */
 #include "gstseqframefilter.h"
+#include "gstseqstate.h"
 
 #include <string.h>
 
@@ -111,19 +112,6 @@ get_reset_on (GstSeqFrameFilter * self)
   return flags;
 }
 
-static gchar *
-get_state_location (GstSeqFrameFilter * self)
-{
-  gchar *loc;
-
-  GST_OBJECT_LOCK (self);
-  loc = g_strdup (PRIV (self)->state_location);
-  GST_OBJECT_UNLOCK (self);
-  if (loc != NULL && *loc == '\0')
-    g_clear_pointer (&loc, g_free);
-  return loc;
-}
-
 /* Saves the state atomically to state-location, if set and supported. */
 static gboolean
 save_state (GstSeqFrameFilter * self)
@@ -132,70 +120,45 @@ save_state (GstSeqFrameFilter * self)
   GstSeqFrameFilterPrivate *priv = PRIV (self);
   gchar *loc;
   GBytes *blob;
-  GError *err = NULL;
   gboolean ok;
 
   if (!priv->configured || klass->save_state == NULL)
     return TRUE;
-  if ((loc = get_state_location (self)) == NULL)
+  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
+      &priv->state_location);
+  if (loc == NULL)
     return TRUE;
   blob = klass->save_state (self);
-  ok = blob != NULL && g_file_set_contents_full (loc,
-      g_bytes_get_data (blob, NULL), g_bytes_get_size (blob),
-      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
-      &err);
-  if (!ok) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not save the stream state to \"%s\".", loc),
-        ("%s", err ? err->message : "no state"));
-    g_clear_error (&err);
-  } else {
-    GST_DEBUG_OBJECT (self, "state saved to %s", loc);
+  ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
+  if (ok)
     priv->frames_since_checkpoint = 0;
-  }
-  g_clear_pointer (&blob, g_bytes_unref);
+  g_bytes_unref (blob);
   g_free (loc);
   return ok;
+}
+
+static gboolean
+restore_blob (gpointer self, GBytes * blob, GError ** error)
+{
+  return GST_SEQ_FRAME_FILTER_GET_CLASS (self)->restore_state (self, blob,
+      error);
 }
 
 /* Restores the state from state-location when the file exists. */
 static gboolean
 restore_state (GstSeqFrameFilter * self)
 {
-  GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
-  gchar *loc, *data = NULL;
-  gsize len = 0;
-  GBytes *blob;
-  GError *err = NULL;
-  gboolean ok = TRUE;
+  gchar *loc;
+  gboolean ok;
 
-  if (klass->restore_state == NULL)
+  if (GST_SEQ_FRAME_FILTER_GET_CLASS (self)->restore_state == NULL)
     return TRUE;
-  if ((loc = get_state_location (self)) == NULL)
+  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
+      &PRIV (self)->state_location);
+  if (loc == NULL)
     return TRUE;
-  if (!g_file_test (loc, G_FILE_TEST_EXISTS)) {
-    GST_INFO_OBJECT (self, "no state at %s yet: starting at t = 0", loc);
-    g_free (loc);
-    return TRUE;
-  }
-  if (!g_file_get_contents (loc, &data, &len, &err)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Could not read the stream state \"%s\".", loc), ("%s",
-            err->message));
-    ok = FALSE;
-  } else {
-    blob = g_bytes_new_take (data, len);
-    if (!klass->restore_state (self, blob, &err)) {
-      GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
-          ("The stream state \"%s\" does not fit this element.", loc),
-          ("%s", err->message));
-      ok = FALSE;
-    } else {
-      GST_INFO_OBJECT (self, "state restored from %s", loc);
-    }
-    g_bytes_unref (blob);
-  }
-  g_clear_error (&err);
+  ok = gst_seq_state_file_restore (GST_ELEMENT (self), loc, restore_blob,
+      self);
   g_free (loc);
   return ok;
 }

@@ -1,0 +1,89 @@
+/* seqenc plugin — the state-location file. See gstseqstate.h. */
+#include "gstseqstate.h"
+
+GST_DEBUG_CATEGORY_STATIC (seq_state_debug);
+#define GST_CAT_DEFAULT seq_state_debug
+
+static void
+init_debug (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (seq_state_debug, "seqstate", 0,
+        "seqenc state files");
+    g_once_init_leave (&done, 1);
+  }
+}
+
+gboolean
+gst_seq_state_file_save (GstElement * element, const gchar * location,
+    GBytes * blob)
+{
+  GError *err = NULL;
+
+  init_debug ();
+  if (!g_file_set_contents_full (location, g_bytes_get_data (blob, NULL),
+          g_bytes_get_size (blob), G_FILE_SET_CONTENTS_CONSISTENT |
+          G_FILE_SET_CONTENTS_DURABLE, 0644, &err)) {
+    GST_ELEMENT_ERROR (element, RESOURCE, WRITE,
+        ("Could not save the stream state to \"%s\".", location),
+        ("%s", err->message));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (element, "state saved to %s (%" G_GSIZE_FORMAT " bytes)",
+      location, g_bytes_get_size (blob));
+  return TRUE;
+}
+
+gboolean
+gst_seq_state_file_restore (GstElement * element, const gchar * location,
+    GstSeqStateRestoreFunc restore, gpointer user_data)
+{
+  gchar *data = NULL;
+  gsize len = 0;
+  GBytes *blob;
+  GError *err = NULL;
+  gboolean ok;
+
+  init_debug ();
+  if (!g_file_get_contents (location, &data, &len, &err)) {
+    if (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+      GST_INFO_OBJECT (element, "no state at %s yet: starting at t = 0",
+          location);
+      g_clear_error (&err);
+      return TRUE;
+    }
+    GST_ELEMENT_ERROR (element, RESOURCE, READ,
+        ("Could not read the stream state \"%s\".", location),
+        ("%s", err->message));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  blob = g_bytes_new_take (data, len);
+  ok = restore (user_data, blob, &err);
+  if (!ok) {
+    GST_ELEMENT_ERROR (element, STREAM, WRONG_TYPE,
+        ("The stream state \"%s\" does not fit this element.", location),
+        ("%s", err ? err->message : "refused"));
+    g_clear_error (&err);
+  } else {
+    GST_INFO_OBJECT (element, "state restored from %s", location);
+  }
+  g_bytes_unref (blob);
+  return ok;
+}
+
+gchar *
+gst_seq_state_dup_location (GstElement * element, gchar * const *location)
+{
+  gchar *loc;
+
+  GST_OBJECT_LOCK (element);
+  loc = g_strdup (*location);
+  GST_OBJECT_UNLOCK (element);
+  if (loc != NULL && *loc == '\0')
+    g_clear_pointer (&loc, g_free);
+  return loc;
+}
