@@ -71,6 +71,11 @@ void seq_wordpiece_state_flush (SeqWordPieceState * ws, GArray * ids,
     GArray * offsets);
 /* Stream offset of the first character of the current word, or -1. */
 gint64 seq_wordpiece_state_word_offset (const SeqWordPieceState * ws);
+/* Appends the current word to @out / reads it back from @p (@n bytes, all
+ * of them); FALSE with SEQ_TOKENIZER_ERROR_STATE when it does not fit. */
+void seq_wordpiece_state_save (const SeqWordPieceState * ws, GByteArray * out);
+gboolean seq_wordpiece_state_restore (SeqWordPieceState * ws,
+    const guint8 * p, gsize n, guint64 fed, GError ** error);
 
 /* encoder.json + vocab.bpe, or a tokenizer.json when @merges_path is NULL
  * or empty. */

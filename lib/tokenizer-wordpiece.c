@@ -244,9 +244,8 @@ seq_wordpiece_state_new (const SeqWordPiece * wp)
   SeqWordPieceState *ws = g_new0 (SeqWordPieceState, 1);
 
   ws->wp = wp;
-  /* a word keeps at most max_word_chars characters of <= 4 bytes each, and
-   * one decomposition may add up to 18 characters */
-  ws->word_cap = (gsize) (wp->max_word_chars + 19) * 4 * 4;
+  /* a word keeps at most max_word_chars characters of <= 4 bytes each */
+  ws->word_cap = (gsize) wp->max_word_chars * 4 + 8;
   ws->word = g_malloc (ws->word_cap);
   ws->word_off = -1;
   return ws;
@@ -474,4 +473,72 @@ seq_wordpiece_state_flush (SeqWordPieceState * ws, GArray * ids,
     GArray * offsets)
 {
   end_word (ws, ids, offsets);
+}
+
+/* Blob: u8 lowercase, u32 max_word_chars, i64 word_off, u32 word_chars,
+ * u8 overlong, u32 word_len, word bytes (little-endian). */
+void
+seq_wordpiece_state_save (const SeqWordPieceState * ws, GByteArray * out)
+{
+  guint8 h[26];
+  guint32 v;
+  guint64 o = (guint64) ws->word_off;
+
+  h[0] = ws->wp->lowercase ? 1 : 0;
+  v = GUINT32_TO_LE (ws->wp->max_word_chars);
+  memcpy (h + 1, &v, 4);
+  o = GUINT64_TO_LE (o);
+  memcpy (h + 5, &o, 8);
+  v = GUINT32_TO_LE (ws->word_chars);
+  memcpy (h + 13, &v, 4);
+  h[17] = ws->overlong ? 1 : 0;
+  v = GUINT32_TO_LE ((guint32) ws->word_len);
+  memcpy (h + 18, &v, 4);
+  g_byte_array_append (out, h, 22);
+  g_byte_array_append (out, ws->word, ws->word_len);
+}
+
+gboolean
+seq_wordpiece_state_restore (SeqWordPieceState * ws, const guint8 * p,
+    gsize n, guint64 fed, GError ** error)
+{
+  guint32 max_chars, chars, len;
+  guint64 o;
+  gint64 off;
+
+  if (n < 22)
+    goto bad;
+  memcpy (&max_chars, p + 1, 4);
+  memcpy (&o, p + 5, 8);
+  memcpy (&chars, p + 13, 4);
+  memcpy (&len, p + 18, 4);
+  max_chars = GUINT32_FROM_LE (max_chars);
+  off = (gint64) GUINT64_FROM_LE (o);
+  chars = GUINT32_FROM_LE (chars);
+  len = GUINT32_FROM_LE (len);
+  if ((p[0] != 0) != (ws->wp->lowercase != FALSE)
+      || max_chars != ws->wp->max_word_chars) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_STATE,
+        "saved wordpiece state was made with other settings (lowercase, "
+        "max word length)");
+    return FALSE;
+  }
+  if (p[17] > 1 || n != 22 + (gsize) len || len > ws->word_cap - 4
+      || chars > max_chars + 1 || (off < 0 && (len != 0 || chars != 0
+              || off != -1)) || (off >= 0 && (guint64) off > fed)
+      || (p[17] == 0 && chars != (guint32) g_utf8_strlen ((const gchar *) p
+              + 22, len))
+      || !g_utf8_validate_len ((const gchar *) p + 22, len, NULL))
+    goto bad;
+  memcpy (ws->word, p + 22, len);
+  ws->word_len = len;
+  ws->word_chars = chars;
+  ws->overlong = p[17] != 0;
+  ws->word_off = off;
+  return TRUE;
+
+bad:
+  g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_STATE,
+      "saved wordpiece state is malformed");
+  return FALSE;
 }

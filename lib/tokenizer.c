@@ -285,6 +285,11 @@ seq_tokenizer_new (const SeqTokenizerParams * params, GError ** error)
     case SEQ_TOKENIZER_MODE_CHARS:
       break;
     case SEQ_TOKENIZER_MODE_WORDPIECE:
+      if (params->max_word_chars > 65536) {
+        g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_CONFIG,
+            "max_word_chars %u is above 65536", params->max_word_chars);
+        goto fail;
+      }
       if (params->vocab == NULL || params->vocab[0] == '\0') {
         g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_CONFIG,
             "mode wordpiece needs a vocabulary file (vocab.txt)");
@@ -592,6 +597,111 @@ seq_tokenizer_state_held (const SeqTokenizerState * st)
 {
   g_return_val_if_fail (st != NULL, 0);
   return (gsize) (st->fed - seq_tokenizer_state_offset (st));
+}
+
+/* Blob: "SQTK", u32 version 1, u32 mode, u64 fed, u8 n_carry, 4 carry
+ * bytes, u64 held length, held bytes, then the mode's part (wordpiece: see
+ * seq_wordpiece_state_save). Little-endian. */
+#define STATE_MAGIC "SQTK"
+#define STATE_HEADER 33
+
+GBytes *
+seq_tokenizer_state_save (const SeqTokenizerState * st)
+{
+  GByteArray *out;
+  guint8 h[STATE_HEADER];
+  guint32 v;
+  guint64 q;
+
+  g_return_val_if_fail (st != NULL, NULL);
+  out = g_byte_array_new ();
+  memcpy (h, STATE_MAGIC, 4);
+  v = GUINT32_TO_LE (1);
+  memcpy (h + 4, &v, 4);
+  v = GUINT32_TO_LE ((guint32) st->tok->mode);
+  memcpy (h + 8, &v, 4);
+  q = GUINT64_TO_LE (st->fed);
+  memcpy (h + 12, &q, 8);
+  h[20] = (guint8) st->n_carry;
+  memcpy (h + 21, st->carry, 4);
+  q = GUINT64_TO_LE ((guint64) st->held->len);
+  memcpy (h + 25, &q, 8);
+  g_byte_array_append (out, h, STATE_HEADER);
+  g_byte_array_append (out, st->held->data, st->held->len);
+  if (st->wp)
+    seq_wordpiece_state_save (st->wp, out);
+  return g_byte_array_free_to_bytes (out);
+}
+
+gboolean
+seq_tokenizer_state_restore (SeqTokenizerState * st, GBytes * blob,
+    GError ** error)
+{
+  gsize n;
+  const guint8 *p;
+  guint32 version, mode;
+  guint64 fed, held;
+  guint n_carry;
+
+  g_return_val_if_fail (st != NULL, FALSE);
+  g_return_val_if_fail (blob != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  p = g_bytes_get_data (blob, &n);
+  if (n < STATE_HEADER || memcmp (p, STATE_MAGIC, 4) != 0)
+    goto bad;
+  memcpy (&version, p + 4, 4);
+  memcpy (&mode, p + 8, 4);
+  memcpy (&fed, p + 12, 8);
+  memcpy (&held, p + 25, 8);
+  version = GUINT32_FROM_LE (version);
+  mode = GUINT32_FROM_LE (mode);
+  fed = GUINT64_FROM_LE (fed);
+  held = GUINT64_FROM_LE (held);
+  n_carry = p[20];
+  if (version != 1)
+    goto bad;
+  if (mode != (guint32) st->tok->mode) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_STATE,
+        "saved tokenizer state is of mode %s, this tokenizer is %s",
+        mode < 4 ? mode_names[mode] : "unknown",
+        seq_tokenizer_mode_name (st->tok->mode));
+    return FALSE;
+  }
+  if (held > n - STATE_HEADER || held > fed || n_carry > 3 || n_carry > fed)
+    goto bad;
+  /* mode invariants: only bpe holds raw bytes; a carry is a valid but
+   * incomplete UTF-8 prefix (chars, wordpiece) */
+  if (st->tok->mode == SEQ_TOKENIZER_MODE_BPE) {
+    if (n_carry != 0 || n != STATE_HEADER + held)
+      goto bad;
+  } else {
+    gunichar c;
+    gboolean valid;
+    if (held != 0 || (n_carry > 0 && (st->tok->mode ==
+                SEQ_TOKENIZER_MODE_BYTES
+                || seq_utf8_next (p + 21, n_carry, FALSE, &c, &valid) != 0)))
+      goto bad;
+    if (st->wp == NULL && n != STATE_HEADER)
+      goto bad;
+  }
+  if (st->wp && !seq_wordpiece_state_restore (st->wp, p + STATE_HEADER,
+          n - STATE_HEADER, fed, error))
+    return FALSE;
+
+  st->fed = fed;
+  st->n_carry = n_carry;
+  memcpy (st->carry, p + 21, 4);
+  g_byte_array_set_size (st->held, 0);
+  g_byte_array_append (st->held, p + STATE_HEADER, (guint) held);
+  if (st->bpe)
+    seq_bpe_state_reset (st->bpe);
+  return TRUE;
+
+bad:
+  g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_STATE,
+      "saved tokenizer state is malformed");
+  return FALSE;
 }
 
 gsize

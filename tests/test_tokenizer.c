@@ -912,6 +912,134 @@ tokenizer_bpe_tokenizer_json_merges_only_listed_pairs (void)
   g_string_free (tj, TRUE);
 }
 
+/* For every mode and corpus record: feed a random prefix, save, drop the
+ * state, restore into a fresh one (of a fresh tokenizer), feed the rest:
+ * the ids equal the uninterrupted run. */
+static void
+tokenizer_state_save_restore_continues_exactly (void)
+{
+  GRand *rand = g_rand_new_with_seed (11);
+  SeqTokenizerMode modes[4] = { SEQ_TOKENIZER_MODE_BYTES,
+    SEQ_TOKENIZER_MODE_CHARS, SEQ_TOKENIZER_MODE_WORDPIECE,
+    SEQ_TOKENIZER_MODE_BPE
+  };
+
+  load_corpus ();
+  for (guint m = 0; m < 4; m++) {
+    SeqTokenizer *tok;
+    guint checked = 0;
+
+    if (m == 2 && !have_vocab ("vocab.txt"))
+      continue;
+    if (m == 3 && !have_vocab ("encoder.json"))
+      continue;
+    tok = make_tokenizer (modes[m], TRUE);
+    for (guint r = 0; r < corpus.records->len; r++) {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (g_ptr_array_index
+          (corpus.records, r), &len);
+      GArray *want = ids_new (), *got = ids_new ();
+      SeqTokenizerState *a = seq_tokenizer_state_new (tok), *b;
+      SeqTokenizer *tok2 = make_tokenizer (modes[m], TRUE);
+      gsize cut = len ? (gsize) g_rand_int_range (rand, 0, (gint) len + 1) : 0;
+      GBytes *blob;
+      GError *err = NULL;
+
+      seq_tokenizer_encode (tok, data, len, want);
+      seq_tokenizer_state_feed (a, data, cut, got, NULL);
+      blob = seq_tokenizer_state_save (a);
+      seq_tokenizer_state_free (a);
+      b = seq_tokenizer_state_new (tok2);
+      CU_ASSERT (seq_tokenizer_state_restore (b, blob, &err));
+      g_assert_no_error (err);
+      CU_ASSERT_EQUAL (seq_tokenizer_state_offset (b) +
+          seq_tokenizer_state_held (b), cut);
+      seq_tokenizer_state_feed (b, data + cut, len - cut, got, NULL);
+      seq_tokenizer_state_finish (b, got, NULL);
+      CU_ASSERT (ids_equal (got, want));
+      checked++;
+      g_bytes_unref (blob);
+      seq_tokenizer_state_free (b);
+      seq_tokenizer_unref (tok2);
+      g_array_unref (want);
+      g_array_unref (got);
+    }
+    CU_ASSERT (checked > 50);
+    seq_tokenizer_unref (tok);
+  }
+  g_rand_free (rand);
+}
+
+/* Blobs of another mode, truncated, or with any single byte changed are
+ * refused or, where the change leaves a consistent state, accepted; never a
+ * crash, and a refused restore leaves the state as it was. */
+static void
+tokenizer_malformed_state_blobs_are_refused (void)
+{
+  SeqTokenizer *chars = make_tokenizer (SEQ_TOKENIZER_MODE_CHARS, TRUE);
+  SeqTokenizer *bytes = make_tokenizer (SEQ_TOKENIZER_MODE_BYTES, TRUE);
+  SeqTokenizer *wp = have_vocab ("vocab.txt") ?
+      make_tokenizer (SEQ_TOKENIZER_MODE_WORDPIECE, TRUE) : NULL;
+  SeqTokenizer *toks[2] = { chars, wp };
+  GError *err = NULL;
+
+  for (guint t = 0; t < 2; t++) {
+    SeqTokenizerState *st, *other;
+    GBytes *blob;
+    const guint8 *p;
+    gsize n;
+
+    if (toks[t] == NULL)
+      continue;
+    st = seq_tokenizer_state_new (toks[t]);
+    {
+      GArray *ids = ids_new ();
+      seq_tokenizer_state_feed (st, (const guint8 *) "hello wor\xe4\xbd", 11,
+          ids, NULL);
+      g_array_unref (ids);
+    }
+    blob = seq_tokenizer_state_save (st);
+    p = g_bytes_get_data (blob, &n);
+
+    /* another mode */
+    other = seq_tokenizer_state_new (bytes);
+    CU_ASSERT_FALSE (seq_tokenizer_state_restore (other, blob, &err));
+    CU_ASSERT (g_error_matches (err, SEQ_TOKENIZER_ERROR,
+            SEQ_TOKENIZER_ERROR_STATE));
+    g_clear_error (&err);
+    seq_tokenizer_state_free (other);
+
+    /* truncations and single-byte changes */
+    for (gsize k = 0; k < n; k++) {
+      GBytes *cut = g_bytes_new (p, k);
+      guint8 *flip = g_memdup2 (p, n);
+      GBytes *fb;
+      SeqTokenizerState *x = seq_tokenizer_state_new (toks[t]);
+      GArray *ids = ids_new ();
+
+      CU_ASSERT_FALSE (seq_tokenizer_state_restore (x, cut, &err));
+      CU_ASSERT (err != NULL);
+      g_clear_error (&err);
+      CU_ASSERT_EQUAL (seq_tokenizer_state_held (x), 0);
+      flip[k] ^= 0x5a;
+      fb = g_bytes_new_take (flip, n);
+      if (!seq_tokenizer_state_restore (x, fb, &err))
+        g_clear_error (&err);
+      seq_tokenizer_state_feed (x, (const guint8 *) "\xa0ld", 3, ids, NULL);
+      seq_tokenizer_state_finish (x, ids, NULL);
+      g_bytes_unref (cut);
+      g_bytes_unref (fb);
+      g_array_unref (ids);
+      seq_tokenizer_state_free (x);
+    }
+    g_bytes_unref (blob);
+    seq_tokenizer_state_free (st);
+  }
+  seq_tokenizer_unref (chars);
+  seq_tokenizer_unref (bytes);
+  seq_tokenizer_unref (wp);
+}
+
 static void
 tokenizer_modes_parse_and_name (void)
 {
@@ -962,6 +1090,10 @@ main (void)
         tokenizer_bpe_tokenizer_json_matches_hf_tokenizers},
     {"tokenizer_bpe_tokenizer_json_merges_only_listed_pairs",
         tokenizer_bpe_tokenizer_json_merges_only_listed_pairs},
+    {"tokenizer_state_save_restore_continues_exactly",
+        tokenizer_state_save_restore_continues_exactly},
+    {"tokenizer_malformed_state_blobs_are_refused",
+        tokenizer_malformed_state_blobs_are_refused},
     {"tokenizer_modes_parse_and_name", tokenizer_modes_parse_and_name},
     {NULL, NULL}
   };

@@ -66,6 +66,7 @@ typedef enum {
   SEQ_TOKENIZER_ERROR_IO,       /* a vocabulary file could not be read */
   SEQ_TOKENIZER_ERROR_VOCAB,    /* malformed vocab.txt / encoder.json / vocab.bpe */
   SEQ_TOKENIZER_ERROR_CONFIG,   /* missing files for the mode, bad parameters */
+  SEQ_TOKENIZER_ERROR_STATE,    /* a saved state that does not fit */
 } SeqTokenizerError;
 
 typedef enum {
@@ -83,7 +84,8 @@ typedef struct {
   const gchar *merges;          /* bpe: vocab.bpe; default NULL */
   gboolean lowercase;           /* wordpiece: lowercase + strip accents; default TRUE */
   const gchar *unk_token;       /* wordpiece: default "[UNK]" */
-  guint max_word_chars;         /* wordpiece: longer words are [UNK]; default 100 */
+  guint max_word_chars;         /* wordpiece: longer words are [UNK]; default 100,
+                                 * at most 65536 */
 } SeqTokenizerParams;
 
 typedef struct _SeqTokenizer SeqTokenizer;
@@ -126,6 +128,16 @@ gsize seq_tokenizer_state_finish (SeqTokenizerState * st, GArray * ids,
 gsize seq_tokenizer_state_held (const SeqTokenizerState * st);
 /* Stream offset of the first held byte (= bytes fed when nothing is held). */
 guint64 seq_tokenizer_state_offset (const SeqTokenizerState * st);
+
+/* Save / restore one stream's state as a small blob: the stream offset and
+ * what is held (raw bytes; for wordpiece the normalized current word). A
+ * state restored and fed the rest of the text gives exactly the ids of an
+ * uninterrupted run. Restore refuses with SEQ_TOKENIZER_ERROR_STATE, leaving
+ * @st unchanged, a malformed blob or one of another mode (or, for
+ * wordpiece, another lowercase / max_word_chars setting). */
+GBytes *seq_tokenizer_state_save (const SeqTokenizerState * st);
+gboolean seq_tokenizer_state_restore (SeqTokenizerState * st, GBytes * blob,
+    GError ** error);
 
 /* One-shot convenience: the ids of a whole text (feed + finish) into @ids. */
 gsize seq_tokenizer_encode (SeqTokenizer * tok, const guint8 * data,
