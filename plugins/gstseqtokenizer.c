@@ -25,9 +25,17 @@
  * - a new STREAM_START, the `seqenc-reset` custom event, a DISCONT buffer:
  *   the held tail is tokenized and pushed first (it ends there), then the
  *   tokenizer starts afresh, then the event/buffer goes on.
- * - PAUSED→READY forgets everything; the vocabulary is loaded on NULL→READY
- *   (missing file: RESOURCE NOT_FOUND; malformed: STREAM FORMAT) and freed on
- *   READY→NULL.
+ * - PAUSED→READY forgets everything (after saving it, see below); the
+ *   vocabulary is loaded on NULL→READY (missing file: RESOURCE NOT_FOUND;
+ *   malformed: STREAM FORMAT) and freed on READY→NULL.
+ * A reset is skipped while nothing was fed since the last one, so that a
+ * state restored at start survives the first STREAM_START and DISCONT.
+ *
+ * State persistence: with `state-location`, the stream state (the held text
+ * and the stream offset; the library's blob) is restored from that file on
+ * READY→PAUSED when it exists, and saved atomically at EOS (before the held
+ * text is emitted, so that a restart continues the word), at stop and every
+ * `checkpoint-interval` tokens (0: EOS and stop only).
  *
  * ## Example launch line
  * |[
@@ -42,6 +50,7 @@
  */
 #include "gstseqtokenizer.h"
 #include "gstseqencelements.h"
+#include "gstseqstate.h"
 #include "gstseqtensor.h"
 
 #include <seqenc/tokenizer.h>
@@ -54,6 +63,8 @@ GST_DEBUG_CATEGORY_STATIC (seq_tokenizer_debug);
 #define DEFAULT_MERGES NULL
 #define DEFAULT_LOWERCASE TRUE
 #define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_STATE_LOCATION NULL
+#define DEFAULT_CHECKPOINT_INTERVAL 0
 
 enum
 {
@@ -63,6 +74,8 @@ enum
   PROP_MERGES,
   PROP_LOWERCASE,
   PROP_RESET_ON,
+  PROP_STATE_LOCATION,
+  PROP_CHECKPOINT_INTERVAL,
 };
 
 /* Where an input buffer starts in the stream, and its PTS. */
@@ -84,6 +97,8 @@ struct _GstSeqTokenizer
   gchar *merges;
   gboolean lowercase;
   guint reset_on;
+  gchar *state_location;
+  guint64 checkpoint_interval;
   gboolean model_dirty;         /* a model property changed in READY */
 
   /* READY and up */
@@ -97,6 +112,9 @@ struct _GstSeqTokenizer
   guint64 tokens_out;           /* ids pushed since the last reset */
   gboolean caps_sent;
   gboolean segment_sent;
+  gboolean processed;           /* text fed since the last reset */
+  gboolean dirty;               /* state changed since the last save */
+  guint64 since_checkpoint;     /* tokens pushed since the last save */
 };
 
 G_DEFINE_TYPE (GstSeqTokenizer, gst_seq_tokenizer, GST_TYPE_ELEMENT);
@@ -232,6 +250,63 @@ gst_seq_tokenizer_forget (GstSeqTokenizer * self)
   if (self->marks)
     g_array_set_size (self->marks, 0);
   self->tokens_out = 0;
+  self->processed = FALSE;
+}
+
+/* Saves the stream state atomically to state-location, when set and the
+ * state changed. */
+static gboolean
+save_state (GstSeqTokenizer * self)
+{
+  gchar *loc;
+  GBytes *blob;
+  gboolean ok;
+
+  if (self->state == NULL || !self->dirty)
+    return TRUE;
+  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
+      &self->state_location);
+  if (loc == NULL)
+    return TRUE;
+  blob = seq_tokenizer_state_save (self->state);
+  ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
+  if (ok) {
+    self->dirty = FALSE;
+    self->since_checkpoint = 0;
+  }
+  g_bytes_unref (blob);
+  g_free (loc);
+  return ok;
+}
+
+static gboolean
+restore_blob (gpointer data, GBytes * blob, GError ** error)
+{
+  GstSeqTokenizer *self = data;
+
+  if (!seq_tokenizer_state_restore (self->state, blob, error))
+    return FALSE;
+  GST_INFO_OBJECT (self, "restored at stream offset %" G_GUINT64_FORMAT
+      " with %" G_GSIZE_FORMAT " bytes held",
+      seq_tokenizer_state_offset (self->state),
+      seq_tokenizer_state_held (self->state));
+  return TRUE;
+}
+
+static gboolean
+restore_state (GstSeqTokenizer * self)
+{
+  gchar *loc;
+  gboolean ok;
+
+  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
+      &self->state_location);
+  if (loc == NULL)
+    return TRUE;
+  ok = gst_seq_state_file_restore (GST_ELEMENT (self), loc, restore_blob,
+      self);
+  g_free (loc);
+  return ok;
 }
 
 static gboolean
@@ -338,6 +413,7 @@ push_ids (GstSeqTokenizer * self)
   if (self->tokens_out == 0)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   self->tokens_out += n;
+  self->since_checkpoint += n;
   g_array_set_size (self->ids, 0);
   g_array_set_size (self->offsets, 0);
 
@@ -347,13 +423,15 @@ push_ids (GstSeqTokenizer * self)
   return ret;
 }
 
-/* Tokenizes what is held, pushes it and starts afresh. */
+/* Tokenizes what is held, pushes it and starts afresh. Unless @always,
+ * nothing happens while no text was fed since the last reset (a restored
+ * state survives the first STREAM_START or DISCONT). */
 static GstFlowReturn
-gst_seq_tokenizer_drain (GstSeqTokenizer * self)
+gst_seq_tokenizer_drain (GstSeqTokenizer * self, gboolean always)
 {
   GstFlowReturn ret;
 
-  if (self->state == NULL)
+  if (self->state == NULL || (!always && !self->processed))
     return GST_FLOW_OK;
   seq_tokenizer_state_finish (self->state, self->ids, self->offsets);
   ret = push_ids (self);
@@ -382,7 +460,7 @@ gst_seq_tokenizer_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
       && (reset_on & SEQ_RESET_ON_DISCONT)) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the held text, restarting");
-    ret = gst_seq_tokenizer_drain (self);
+    ret = gst_seq_tokenizer_drain (self, FALSE);
     if (ret != GST_FLOW_OK)
       goto done;
   }
@@ -401,9 +479,20 @@ gst_seq_tokenizer_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   seq_tokenizer_state_feed (self->state, map.data, map.size, self->ids,
       self->offsets);
   gst_buffer_unmap (buf, &map);
+  if (map.size > 0)
+    self->processed = self->dirty = TRUE;
 
   ret = push_ids (self);
   trim_marks (self);
+  if (ret == GST_FLOW_OK) {
+    guint64 interval;
+    GST_OBJECT_LOCK (self);
+    interval = self->checkpoint_interval;
+    GST_OBJECT_UNLOCK (self);
+    if (interval > 0 && self->since_checkpoint >= interval
+        && !save_state (self))
+      ret = GST_FLOW_ERROR;
+  }
 
 done:
   gst_buffer_unref (buf);
@@ -455,19 +544,22 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
       return TRUE;
     }
     case GST_EVENT_FLUSH_STOP:
-      if (reset_on & SEQ_RESET_ON_FLUSH)
+      if ((reset_on & SEQ_RESET_ON_FLUSH) && self->processed)
         gst_seq_tokenizer_forget (self);
       self->segment_sent = FALSE;
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_EOS:
-      gst_seq_tokenizer_drain (self);
+      /* the state as of the last byte, so that a restart continues the
+       * word; then what EOS implies */
+      save_state (self);
+      gst_seq_tokenizer_drain (self, TRUE);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:
       if (seq_event_wants_reset (event, reset_on)) {
         GST_DEBUG_OBJECT (self, "%s: ending the held text, restarting",
             GST_EVENT_TYPE_NAME (event));
-        gst_seq_tokenizer_drain (self);
+        gst_seq_tokenizer_drain (self, FALSE);
       }
       return gst_pad_push_event (self->srcpad, event);
     default:
@@ -502,6 +594,11 @@ gst_seq_tokenizer_change_state (GstElement * element,
       self->tokens_out = 0;
       self->caps_sent = FALSE;
       self->segment_sent = FALSE;
+      self->processed = FALSE;
+      self->dirty = FALSE;
+      self->since_checkpoint = 0;
+      if (!restore_state (self))
+        return GST_STATE_CHANGE_FAILURE;
       break;
     default:
       break;
@@ -514,6 +611,7 @@ gst_seq_tokenizer_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      save_state (self);
       g_clear_pointer (&self->state, seq_tokenizer_state_free);
       g_clear_pointer (&self->ids, g_array_unref);
       g_clear_pointer (&self->offsets, g_array_unref);
@@ -575,6 +673,13 @@ gst_seq_tokenizer_set_property (GObject * object, guint prop_id,
     case PROP_RESET_ON:
       self->reset_on = g_value_get_flags (value);
       break;
+    case PROP_STATE_LOCATION:
+      g_free (self->state_location);
+      self->state_location = g_value_dup_string (value);
+      break;
+    case PROP_CHECKPOINT_INTERVAL:
+      self->checkpoint_interval = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -605,6 +710,12 @@ gst_seq_tokenizer_get_property (GObject * object, guint prop_id,
     case PROP_RESET_ON:
       g_value_set_flags (value, self->reset_on);
       break;
+    case PROP_STATE_LOCATION:
+      g_value_set_string (value, self->state_location);
+      break;
+    case PROP_CHECKPOINT_INTERVAL:
+      g_value_set_uint64 (value, self->checkpoint_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -624,6 +735,7 @@ gst_seq_tokenizer_finalize (GObject * object)
   g_clear_pointer (&self->tok, seq_tokenizer_unref);
   g_free (self->vocab);
   g_free (self->merges);
+  g_free (self->state_location);
   G_OBJECT_CLASS (gst_seq_tokenizer_parent_class)->finalize (object);
 }
 
@@ -689,6 +801,27 @@ gst_seq_tokenizer_class_init (GstSeqTokenizerClass * klass)
           DEFAULT_RESET_ON, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstSeqTokenizer:state-location:
+   *
+   * File the stream state (held text, stream offset) is restored from at
+   * start and saved to at EOS, at stop and every checkpoint-interval tokens.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATE_LOCATION,
+      g_param_spec_string ("state-location", "State location",
+          "File the stream state is restored from and saved to",
+          DEFAULT_STATE_LOCATION, model));
+  /**
+   * GstSeqTokenizer:checkpoint-interval:
+   *
+   * Save the state every this many tokens (0: at EOS and stop only).
+   */
+  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
+      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
+          "Tokens between state saves (0: at EOS and stop only)", 0,
+          G_MAXUINT64, DEFAULT_CHECKPOINT_INTERVAL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -722,4 +855,6 @@ gst_seq_tokenizer_init (GstSeqTokenizer * self)
   self->merges = g_strdup (DEFAULT_MERGES);
   self->lowercase = DEFAULT_LOWERCASE;
   self->reset_on = DEFAULT_RESET_ON;
+  self->state_location = g_strdup (DEFAULT_STATE_LOCATION);
+  self->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
 }

@@ -390,6 +390,76 @@ element_tokenizer_model_properties_are_fixed_while_running (void)
   gst_harness_teardown (h);
 }
 
+/* Stop mid-word, start again from the state file: the ids continue as if
+ * the text had never been interrupted. */
+static void
+element_tokenizer_state_location_resumes_mid_word (void)
+{
+  gchar *dir = seq_test_tmpdir ();
+  gchar *loc = g_build_filename (dir, "tok.state", NULL);
+  gchar *launch = g_strdup_printf ("seqtokenizer mode=chars "
+      "state-location=\"%s\"", loc);
+  const char *text = "ab\xe4\xbd\xa0" "c";
+  GArray *ids = ids_new (), *want = ids_new ();
+  SeqTokenizerParams p = seq_tokenizer_params_default ();
+  SeqTokenizer *tok;
+  GstHarness *h;
+
+  p.mode = SEQ_TOKENIZER_MODE_CHARS;
+  tok = seq_tokenizer_new (&p, NULL);
+  seq_tokenizer_encode (tok, (const guint8 *) text, strlen (text), want);
+  seq_tokenizer_unref (tok);
+
+  /* first run: "ab" and half of U+4F60, then stop (saves) */
+  h = seq_test_harness (launch);
+  gst_harness_set_src_caps_str (h, TEXT_CAPS);
+  gst_harness_push (h, text_buffer (text, 3, 0));
+  pull_ids (h, ids, NULL);
+  CU_ASSERT_EQUAL (ids->len, 2);
+  gst_harness_teardown (h);
+  CU_ASSERT (g_file_test (loc, G_FILE_TEST_IS_REGULAR));
+
+  /* second run: the rest; the first STREAM_START does not reset */
+  h = seq_test_harness (launch);
+  gst_harness_set_src_caps_str (h, TEXT_CAPS);
+  gst_harness_push (h, text_buffer (text + 3, strlen (text) - 3, 0));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  pull_ids (h, ids, NULL);
+  CU_ASSERT_EQUAL (ids->len, want->len);
+  CU_ASSERT (ids->len == want->len && memcmp (ids->data, want->data,
+          4 * want->len) == 0);
+  gst_harness_teardown (h);
+
+  /* a state file of another mode is refused at start */
+  {
+    gchar *l2 = g_strdup_printf ("seqtokenizer mode=bytes "
+        "state-location=\"%s\"", loc);
+    GstElement *e = gst_parse_launch (l2, NULL);
+    GstBus *bus = gst_bus_new ();
+    GstMessage *msg;
+    gst_element_set_bus (e, bus);
+    CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_PAUSED),
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    CU_ASSERT_PTR_NOT_NULL (msg);
+    if (msg)
+      gst_message_unref (msg);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (e);
+    g_free (l2);
+  }
+
+  g_unlink (loc);
+  g_rmdir (dir);
+  g_free (loc);
+  g_free (dir);
+  g_free (launch);
+  g_array_unref (ids);
+  g_array_unref (want);
+}
+
 int
 main (void)
 {
@@ -414,6 +484,8 @@ main (void)
         element_tokenizer_refuses_non_utf8_text},
     {"element_tokenizer_model_properties_are_fixed_while_running",
         element_tokenizer_model_properties_are_fixed_while_running},
+    {"element_tokenizer_state_location_resumes_mid_word",
+        element_tokenizer_state_location_resumes_mid_word},
     {NULL, NULL}
   };
   seq_test_gst_init ();
