@@ -124,7 +124,9 @@ $(printf '%-18s %12s %8s  %s' "$t" "-" "-" "BUILD FAILED ($B/build_$t.log)")"
   # parallel jobs log to fuzz-<n>.log in the current folder
   if [ "$JOBS" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null; rm -f fuzz-*.log; fi
   execs=$(grep 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
-  crashes=$(ls "$art" 2>/dev/null | wc -l)
+  # crash-, leak-, oom-, timeout- inputs are failures; slow-unit- ones are noted
+  crashes=$(ls "$art" 2>/dev/null | grep -v '^slow-unit-' | wc -l)
+  slow=$(ls "$art" 2>/dev/null | grep -c '^slow-unit-')
   if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then
     note="CRASH (rc $rc): see $log and $art/"
     status=1
@@ -133,6 +135,7 @@ $(printf '%-18s %12s %8s  %s' "$t" "-" "-" "BUILD FAILED ($B/build_$t.log)")"
   else
     note="ok"
   fi
+  [ "$slow" -ne 0 ] && note="$note, $slow slow input(s) in $art/"
   summary="$summary
 $(printf '%-18s %12s %8s  %s' "$t" "$execs" "$crashes" "$note")"
 done
