@@ -48,6 +48,7 @@ fi
 r=1
 while [ $r -le "$ROUNDS" ]; do
   echo "round $r/$ROUNDS" >&2
+  echo "{\"round\": $r}" >> "$OUT"
   for cfg in speech text; do
     # default: idle workers poll (yielding) for 50 us, then sleep
     "$BENCH" "$DATA/$cfg.safetensors" $cfg \
@@ -76,7 +77,17 @@ done
 
 $PY - "$OUT" <<'EOF'
 import json, os, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+rows = []
+rnd = 0
+for l in open(sys.argv[1]):
+    if not l.strip().startswith("{"):
+        continue
+    r = json.loads(l)
+    if "round" in r:
+        rnd = r["round"]
+        continue
+    r["_round"] = rnd
+    rows.append(r)
 peak = float(os.environ.get("SEQENC_FMA_PEAK_GFLOPS", "420"))
 CFG = {"speech": (80, 512, 3), "text": (256, 256, 2)}
 def label(r):
@@ -87,9 +98,12 @@ def label(r):
     return "PyTorch"
 best = {}
 ovh = {}
+per_round = {}
 for r in rows:
     k = (label(r), r["config"], r["point"])
     best[k] = max(best.get(k, 0.0), r["fps"])
+    kr = k + (r["_round"],)
+    per_round[kr] = max(per_round.get(kr, 0.0), r["fps"])
     if "overhead_us_per_call" in r:
         kk = (r["config"], r["point"])
         ovh[kk] = min(ovh.get(kk, 1e18), r["overhead_us_per_call"])
@@ -106,6 +120,20 @@ cols = ["ORT", "ORT spin", "ORT C-API est", "PyTorch", "seqenc f32",
 def flops(cfg):
     I, H, L = CFG[cfg]
     return sum(2 * 4 * H * ((I if l == 0 else H) + H) for l in range(L))
+def median_ratio(a, cfg, p):
+    """Median over rounds of a / (better ORT) measured in the same round."""
+    rs = []
+    for rr in sorted({r["_round"] for r in rows}):
+        x = per_round.get((a, cfg, p, rr), 0.0)
+        o = max(per_round.get(("ORT", cfg, p, rr), 0.0),
+                per_round.get(("ORT spin", cfg, p, rr), 0.0))
+        if x and o:
+            rs.append(x / o)
+    rs.sort()
+    if not rs:
+        return "    -"
+    m = rs[len(rs) // 2] if len(rs) % 2 else (rs[len(rs) // 2 - 1] + rs[len(rs) // 2]) / 2
+    return "%5.2fx" % m
 def fmt(v):
     return "%9.0f" % v if v else "        -"
 def ratio(a, b):
@@ -115,7 +143,7 @@ print("frames/s, best of the rounds, %s threads (higher is better)" %
 names = {"seqenc f32": "f32", "seqenc f32 nospin": "f32-nospin",
          "seqenc bf16": "bf16", "seqenc f16": "f16", "ORT C-API est": "ORT-CAPI~"}
 print("%-7s %-8s" % ("config", "point") + "".join("%11s" % names.get(c, c)
-      for c in cols) + "  f32/ORT nospin/ORT bf16/ORT f32/CAPI~ f32/torch  f32 GFLOP/s (%peak)")
+      for c in cols) + "  f32/ORT nospin/ORT bf16/ORT f32/CAPI~ f32/torch  f32/ORT(med) bf16/ORT(med)  f32 GFLOP/s (%peak)")
 for cfg in ["speech", "text"]:
     for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
         v = {c: best.get((c, cfg, p), 0.0) for c in cols}
@@ -127,8 +155,12 @@ for cfg in ["speech", "text"]:
               ratio(v["seqenc f32 nospin"], ort) + "   " +
               ratio(v["seqenc bf16"], ort) + "   " +
               ratio(v["seqenc f32"], v["ORT C-API est"]) + "    " +
-              ratio(v["seqenc f32"], v["PyTorch"]) +
+              ratio(v["seqenc f32"], v["PyTorch"]) + "       " +
+              median_ratio("seqenc f32", cfg, p) + "        " +
+              median_ratio("seqenc bf16", cfg, p) +
               "    %6.1f (%2.0f%%)" % (gf, 100 * gf / peak))
+print("(med) = median over the rounds of the ratio within each round (the "
+      "others compare the best round of each column)")
 print("ratios are to the better of the two ORT settings at each point; "
       "ORT-CAPI~ = that ORT minus the binding's own per-call time (a "
       "pass-through model with the same tensors), an estimate of ORT's C API")
