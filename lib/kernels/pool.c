@@ -4,9 +4,13 @@
  * the environment (OMP_WAIT_POLICY, GOMP_SPINCOUNT) and, by default, spins
  * ~300k iterations without yielding at every barrier. On a machine whose
  * cores are shared with other work (a GStreamer pipeline, a CI box) a
- * spinning thread holds the core that the thread it waits for needs: we
- * measured 36 frames/s instead of 1300 for one speech stream (2 threads,
- * other processes busy). This pool spins for at most spin_us microseconds,
+ * spinning thread holds the core that the thread it waits for needs. Same
+ * moment, same kernels, speech model (80/512/3), 2 threads, other processes
+ * busy: the OpenMP driver with libgomp's default policy ran 32-60 frames/s
+ * for one stream (1.7-2.0k for 64 streams), this pool 1256-1271 (10.5k);
+ * OMP_WAIT_POLICY=passive brought OpenMP back to 1.07-1.25k (7.2-11k), but
+ * a library cannot set that for its host process. This pool spins for at
+ * most spin_us microseconds,
  * calling sched_yield () between checks so that a waiting thread gives its
  * core to whoever is runnable, then sleeps on a futex (GCond). The spin
  * budget is per workspace (seq_lstm_workspace_set_spin_us).
