@@ -13,7 +13,11 @@
  * most spin_us microseconds,
  * calling sched_yield () between checks so that a waiting thread gives its
  * core to whoever is runnable, then sleeps on a futex (GCond). The spin
- * budget is per workspace (seq_lstm_workspace_set_spin_us).
+ * budget is per workspace (seq_lstm_workspace_set_spin_us). Default 50 us:
+ * one live speech stream at 100 frames/s through the batcher cost 0.112
+ * cores with spin 0, 0.118 with 50, 0.189 with 1000, while 50 keeps most of
+ * the gain of spinning for back-to-back steps (speech, 1 stream, T=100:
+ * 2.7k frames/s with 50 vs 2.1k with 0 in one run).
  *
  * Work split stays what it was: static ranges of independent outputs, one
  * fixed operation order per output, so results do not depend on it.
