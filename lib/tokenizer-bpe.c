@@ -514,15 +514,39 @@ seq_bpe_new_from_data (const gchar * encoder_json, gsize encoder_len,
   return bpe;
 }
 
+/* Typed member reads that never warn: the string, or NULL when absent or of
+ * another type. */
+static const gchar *
+member_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+/* 1 true, 0 false or absent or null, -1 of another type. */
+static gint
+member_bool (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return 0;
+  if (!JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return -1;
+  return json_node_get_boolean (n) ? 1 : 0;
+}
+
 /* A ByteLevel pre-tokenizer we reproduce: use_regex true (or absent),
  * add_prefix_space false (or absent). */
 static gboolean
 check_byte_level (JsonObject * pt, GError ** error)
 {
-  const gchar *type = json_object_get_string_member_with_default (pt, "type",
-      "");
+  const gchar *type = member_string (pt, "type");
 
-  if (g_str_equal (type, "Sequence")
+  if (g_strcmp0 (type, "Sequence") == 0
       && json_object_has_member (pt, "pretokenizers")
       && JSON_NODE_HOLDS_ARRAY (json_object_get_member (pt,
               "pretokenizers"))) {
@@ -530,14 +554,14 @@ check_byte_level (JsonObject * pt, GError ** error)
     if (json_array_get_length (a) == 1
         && JSON_NODE_HOLDS_OBJECT (json_array_get_element (a, 0)))
       return check_byte_level (json_array_get_object_element (a, 0), error);
-  } else if (g_str_equal (type, "ByteLevel")) {
-    if (json_object_get_boolean_member_with_default (pt, "add_prefix_space",
-            FALSE)) {
+  } else if (g_strcmp0 (type, "ByteLevel") == 0) {
+    if (member_bool (pt, "add_prefix_space") != 0) {
       g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
           "tokenizer.json: ByteLevel with add_prefix_space is not supported");
       return FALSE;
     }
-    if (!json_object_get_boolean_member_with_default (pt, "use_regex", TRUE)) {
+    if (json_object_has_member (pt, "use_regex")
+        && member_bool (pt, "use_regex") != 1) {
       g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
           "tokenizer.json: ByteLevel without use_regex is not supported");
       return FALSE;
@@ -565,8 +589,8 @@ seq_bpe_new_from_tokenizer_json (const gchar * data, gsize len,
     return NULL;
   n = json_object_get_member (root, "model");
   if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n)
-      || g_strcmp0 (json_object_get_string_member_with_default
-          (json_node_get_object (n), "type", ""), "BPE") != 0) {
+      || g_strcmp0 (member_string (json_node_get_object (n), "type"),
+          "BPE") != 0) {
     g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
         "tokenizer.json: the model is not a BPE model");
     goto done;
@@ -593,15 +617,14 @@ seq_bpe_new_from_tokenizer_json (const gchar * data, gsize len,
     JsonNode *q = json_object_get_member (model, "end_of_word_suffix");
     if ((d && !JSON_NODE_HOLDS_NULL (d)) || (p && !JSON_NODE_HOLDS_NULL (p))
         || (q && !JSON_NODE_HOLDS_NULL (q))
-        || json_object_get_boolean_member_with_default (model,
-            "byte_fallback", FALSE)) {
+        || member_bool (model, "byte_fallback") != 0
+        || member_bool (model, "ignore_merges") < 0) {
       g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_VOCAB,
           "tokenizer.json: BPE dropout, byte_fallback, subword prefixes or "
           "suffixes are not supported (GPT-2 style byte-level BPE only)");
       goto done;
     }
-    ignore_merges = json_object_get_boolean_member_with_default (model,
-        "ignore_merges", FALSE);
+    ignore_merges = member_bool (model, "ignore_merges") == 1;
   }
   n = json_object_get_member (model, "vocab");
   if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n)) {

@@ -887,6 +887,13 @@ tokenizer_bpe_tokenizer_json_merges_only_listed_pairs (void)
           "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[\"ab c\","
           "\"a b\"],\"dropout\":0.1}}",
       "[]",
+      /* non-string / non-boolean members (found by fuzzing) */
+      "{\"pre_tokenizer\":{\"type\":null},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[]}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"use_regex\":7},"
+          "\"model\":{\"type\":5,\"vocab\":%s,\"merges\":[]}}",
+      "{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"use_regex\":\"yes\"},"
+          "\"model\":{\"type\":\"BPE\",\"vocab\":%s,\"merges\":[]}}",
     };
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
       gchar *text = g_strdup_printf (bad[i], vocab->str);
