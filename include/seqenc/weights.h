@@ -20,6 +20,15 @@
  * and 0 <= begin <= end <= data length with end - begin = prod(shape) * size of
  * dtype; tensors do not overlap. F32, F16 and BF16 are readable as f32; other
  * dtypes are listed but refused by the f32 readers.
+ *
+ * Also refused (SEQ_WEIGHTS_ERROR_FORMAT unless noted): a header over 100 MB
+ * (the reference implementation's limit), holding a NUL byte or nesting
+ * deeper than 32; a tensor name given twice; "__metadata__" values that are
+ * not strings; a dtype string safetensors does not define or seqenc cannot
+ * size (e.g. "F8_E4M3", "U16"): SEQ_WEIGHTS_ERROR_DTYPE. Holes between
+ * tensors are allowed. Every message names the file (or "<memory>"), the
+ * tensor and the offending values. The mapping must not be truncated by
+ * another process while open (that would be SIGBUS, as with any mmap).
  */
 #pragma once
 
