@@ -21,10 +21,19 @@
  *
  * Work split stays what it was: static ranges of independent outputs, one
  * fixed operation order per output, so results do not depend on it.
+ *
+ * OpenMP backend: in a build with OpenMP (-Dopenmp=enabled/auto), setting
+ * SEQENC_THREADS=openmp runs the same jobs in `#pragma omp parallel
+ * num_threads(n)` regions with `#pragma omp barrier`, for hosts that tune
+ * libgomp themselves (OMP_WAIT_POLICY=passive). Results are bitwise the same
+ * (tests/meson.build runs the LSTM tests under both backends).
  */
 #include "kernels.h"
 
 #include <sched.h>
+#ifdef SEQ_HAVE_OPENMP
+#include <omp.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause ()
@@ -34,6 +43,7 @@
 
 struct _SeqPool {
   guint n_threads;              /* including the caller */
+  gboolean use_openmp;          /* SEQENC_THREADS=openmp in an OpenMP build */
   GThread **workers;            /* [n_threads - 1] */
   guint spin_us;
 
@@ -129,6 +139,11 @@ seq_pool_new (guint n_threads)
   g_mutex_init (&pool->lock);
   g_cond_init (&pool->cond);
   pool->workers = g_new0 (GThread *, pool->n_threads);
+#ifdef SEQ_HAVE_OPENMP
+  pool->use_openmp = g_strcmp0 (g_getenv ("SEQENC_THREADS"), "openmp") == 0;
+  if (pool->use_openmp)
+    return pool;                /* OpenMP's runtime owns the threads */
+#endif
   for (guint t = 1; t < pool->n_threads; t++) {
     WorkerArg *a = g_new (WorkerArg, 1);
     a->pool = pool;
@@ -150,6 +165,8 @@ seq_pool_free (SeqPool * pool)
 {
   if (pool == NULL)
     return;
+  if (pool->use_openmp)
+    pool->n_threads = 1;        /* no workers of ours to join */
   g_atomic_int_set (&pool->quit, 1);
   g_mutex_lock (&pool->lock);
   g_atomic_int_inc (&pool->gen);
@@ -182,6 +199,15 @@ seq_pool_run (SeqPool * pool, SeqPoolFunc func, gpointer data)
     func (data, 0, 1, pool);
     return;
   }
+#ifdef SEQ_HAVE_OPENMP
+  if (pool->use_openmp) {
+    /* the team may be smaller than asked for: the split follows its size */
+#pragma omp parallel num_threads(pool->n_threads)
+    func (data, (guint) omp_get_thread_num (), (guint) omp_get_num_threads (),
+        pool);
+    return;
+  }
+#endif
   pool->func = func;
   pool->data = data;
   g_atomic_int_set (&pool->remaining, (gint) pool->n_threads - 1);
@@ -203,6 +229,12 @@ seq_pool_barrier (SeqPool * pool)
 
   if (pool == NULL || pool->n_threads == 1)
     return;
+#ifdef SEQ_HAVE_OPENMP
+  if (pool->use_openmp) {
+#pragma omp barrier
+    return;
+  }
+#endif
   sense = g_atomic_int_get (&pool->bar_sense);
   if (g_atomic_int_add (&pool->bar_count, 1) == (gint) pool->n_threads - 1) {
     g_atomic_int_set (&pool->bar_count, 0);
