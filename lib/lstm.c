@@ -8,6 +8,7 @@
  * h and c back; it allocates nothing.
  */
 #include "seqenc/lstm.h"
+#include "blob.h"
 #include "seqenc/common.h"
 #include "kernels/kernels.h"
 
@@ -880,48 +881,6 @@ seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
 #define BLOB_VERSION 1
 #define BLOB_HEADER 64
 
-static guint32
-crc32_ieee (const guint8 * p, gsize n)
-{
-  guint32 crc = 0xffffffffu;
-  for (gsize i = 0; i < n; i++) {
-    crc ^= p[i];
-    for (int b = 0; b < 8; b++)
-      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-static void
-put_u32 (guint8 * p, guint32 v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, 4);
-}
-
-static void
-put_u64 (guint8 * p, guint64 v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, 8);
-}
-
-static guint32
-get_u32 (const guint8 * p)
-{
-  guint32 v;
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
-
-static guint64
-get_u64 (const guint8 * p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return GUINT64_FROM_LE (v);
-}
-
 GBytes *
 seq_lstm_state_save (const SeqLstmState * state)
 {
@@ -957,7 +916,7 @@ seq_lstm_state_save (const SeqLstmState * state)
     memcpy (&u, &state->c[i], 4);
     put_u32 (b + BLOB_HEADER + 4 * (nh + i), u);
   }
-  put_u32 (b + total - 4, crc32_ieee (b, total - 4));
+  put_u32 (b + total - 4, seq_crc32 (b, total - 4));
   return g_bytes_new_take (b, total);
 }
 
@@ -997,7 +956,7 @@ seq_lstm_state_restore (SeqLstmState * state, GBytes * blob, GError ** error)
         (gsize) (BLOB_HEADER + payload + 4));
     return FALSE;
   }
-  if (crc32_ieee (b, n - 4) != get_u32 (b + n - 4)) {
+  if (seq_crc32 (b, n - 4) != get_u32 (b + n - 4)) {
     SERR ("LSTM state blob is corrupted (checksum mismatch)");
     return FALSE;
   }

@@ -21,7 +21,8 @@ pkgs=(
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${SEQENC_SETUP_EXTRA:-0}" = 1 ]; then
-  pkgs+=(python3-torch python3-torchaudio clang libclang-rt-14-dev)
+  pkgs+=(python3-torch python3-torchaudio clang libclang-rt-14-dev
+    libopenblas0-pthread bible-kjv)
 fi
 
 missing=()
