@@ -427,6 +427,13 @@ leave_group (GstSeqLstm * self)
   g_clear_pointer (&self->stream, seq_lstm_batcher_leave);
   g_mutex_lock (&groups_lock);
   if (--g->users == 0) {
+    guint64 calls = 0, frames = 0;
+    guint widest = 0;
+    seq_lstm_batcher_get_stats (g->batcher, &calls, &frames, &widest);
+    GST_INFO_OBJECT (self, "batch-group %s done: %" G_GUINT64_FORMAT
+        " batched steps, %" G_GUINT64_FORMAT " stream-frames (%.1f per step), "
+        "widest %u streams", g->name, calls, frames,
+        calls ? (double) frames / calls : 0.0, widest);
     g_hash_table_remove (groups, g->name);
     last = g->batcher;
     g_free (g->name);

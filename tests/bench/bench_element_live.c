@@ -1,6 +1,7 @@
 /* seqenc benchmark — live capacity through the element path (issue 6).
  *
  *   bench_element_live [streams] [seconds] [hidden] [layers] [precision]
+ *                      [max-delay-ms] [n-threads] [max-batch]
  *
  * N live 16 kHz sources (audiotestsrc is-live=true, 10 ms buffers), each
  * `seqfbank ! seqlstm batch-group=live` (in 80, default hidden 512, 3
@@ -88,6 +89,9 @@ main (int argc, char **argv)
   guint hidden = argc > 3 ? (guint) atoi (argv[3]) : 512;
   guint layers = argc > 4 ? (guint) atoi (argv[4]) : 3;
   const char *precision = argc > 5 ? argv[5] : "f32";
+  guint max_delay = argc > 6 ? (guint) atoi (argv[6]) : 5;
+  guint n_threads = argc > 7 ? (guint) atoi (argv[7]) : 0;
+  guint max_batch = argc > 8 ? (guint) atoi (argv[8]) : 0;
   GString *desc = g_string_new (NULL);
   StreamStat *stats;
   GstElement *pipeline;
@@ -109,8 +113,8 @@ main (int argc, char **argv)
         "samplesperbuffer=160 ! audio/x-raw,format=S16LE,rate=16000,"
         "channels=1 ! seqfbank ! seqlstm name=lstm%u batch-group=live "
         "hidden-size=%u num-layers=%u weights-precision=%s max-batch=%u "
-        "max-delay=5 n-threads=0 ! fakesink sync=false ", s, hidden, layers,
-        precision, streams);
+        "max-delay=%u n-threads=%u ! fakesink sync=false ", s, hidden, layers,
+        precision, max_batch ? max_batch : streams, max_delay, n_threads);
   pipeline = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
   if (pipeline == NULL) {
@@ -163,9 +167,10 @@ main (int argc, char **argv)
   /* 100 frames/s per stream; allow the first 0.5 s of startup */
   keeps_up = min_frames >= (guint64) (100 * (seconds - 0.5) - 2);
   printf ("streams %u  frames/s %.0f (min per stream %.1f/s)  p50 %.2f ms  "
-      "p99 %.2f ms  max %.2f ms  keeps-up %s  [hidden %u, layers %u, %s]\n",
-      streams, fps, (double) min_frames / seconds, p50, p99, pmax,
-      keeps_up ? "yes" : "no", hidden, layers, precision);
+      "p99 %.2f ms  max %.2f ms  keeps-up %s  [hidden %u, layers %u, %s, "
+      "max-delay %u ms, n-threads %u]\n", streams, fps,
+      (double) min_frames / seconds, p50, p99, pmax, keeps_up ? "yes" : "no",
+      hidden, layers, precision, max_delay, n_threads);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
   return 0;
