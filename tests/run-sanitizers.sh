@@ -86,25 +86,6 @@ for cfg in $CONFIGS; do
   fi
   note "$cfg" "build" "ok"
 
-  # Known issue (reported): on the very first run, gst_init scans the build's
-  # plugin folder in-process (GST_REGISTRY_FORK=no), loading libgstseqenc.so,
-  # which registers the seqenc types; the element tests then register their
-  # own static copies of the same types, g_type_register_static fails and the
-  # next get_type() waits forever in g_once_init_enter. With an existing
-  # registry the plugin is not loaded at gst_init. Until that is fixed, build
-  # the registry first (SANITIZE_WARM_REGISTRY=0 skips this).
-  if [ "${SANITIZE_WARM_REGISTRY:-1}" = 1 ] && command -v gst-inspect-1.0 >/dev/null; then
-    sys=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null)
-    pre=""
-    [ "$cfg" = asan-ubsan ] && pre=$(${CC:-cc} -print-file-name=libasan.so)
-    mkdir -p "$dir/tests"
-    env GST_PLUGIN_SYSTEM_PATH_1_0= GST_PLUGIN_PATH_1_0="$dir/plugins:$sys" \
-      GST_REGISTRY_1_0="$dir/tests/registry.bin" GST_REGISTRY_FORK=no \
-      ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 LD_PRELOAD="$pre" \
-      timeout 120 gst-inspect-1.0 seqposenc >"$dir.logs/registry.log" 2>&1 ||
-      note "$cfg" "registry warm-up" "failed ($dir.logs/registry.log)"
-  fi
-
   case "$cfg" in
     asan-ubsan)
       asan_lib=$(${CC:-cc} -print-file-name=libasan.so)
