@@ -101,9 +101,11 @@ seq_fbank_params_validate (const SeqFbankParams * p, GError ** error)
 
   g_return_val_if_fail (p != NULL, FALSE);
 
-  if (!isfinite (p->sample_rate) || p->sample_rate <= 0.0) {
+  if (!isfinite (p->sample_rate) || p->sample_rate <= 0.0
+      || p->sample_rate > SEQ_FBANK_MAX_RATE) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
-        "sample rate %g is not positive", p->sample_rate);
+        "sample rate %g is outside (0, %d]", p->sample_rate,
+        SEQ_FBANK_MAX_RATE);
     return FALSE;
   }
   if (!frame_samples (p->sample_rate, p->frame_length_ms, &w) || w < 2) {
@@ -869,6 +871,15 @@ seq_fbank_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
   }
   n_seen = get_u64 (p + 16);
   n_done = get_u64 (p + 24);
+  /* bound the counts before any sample arithmetic on them (a lying blob
+   * must not overflow frame_start): 2^62 samples are 9 million years */
+  if (n_seen > (G_GUINT64_CONSTANT (1) << 62)
+      || n_done > (G_GUINT64_CONSTANT (1) << 62) / fb->s) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
+        "fbank state blob has absurd counts (%" G_GUINT64_FORMAT " samples, %"
+        G_GUINT64_FORMAT " frames)", n_seen, n_done);
+    return FALSE;
+  }
   keep = keep_from (fb, n_done);
   if (n_done != frames_ready (fb, n_seen) || n_seen < keep
       || n_seen - keep != held || held > fb->cap) {

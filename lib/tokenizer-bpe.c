@@ -226,7 +226,8 @@ parse_merges_text (const gchar * merges, gsize merges_len, GArray * rules,
     line++;
     if (e > p && e[-1] == '\r')
       e--;
-    if (e == p || (line == 1 && g_str_has_prefix (p, "#version"))) {
+    if (e == p || (line == 1 && e - p >= 8
+            && memcmp (p, "#version", 8) == 0)) {
       p = nl ? nl + 1 : end;
       continue;
     }

@@ -167,7 +167,7 @@ GST_ELEMENT_REGISTER_DEFINE (seqfbank, "seqfbank", GST_RANK_NONE,
 
 #define SINK_CAPS \
   "audio/x-raw, format = (string) { S16LE, F32LE }, channels = (int) 1, " \
-  "layout = (string) interleaved, rate = (int) [ 1, MAX ]"
+  "layout = (string) interleaved, rate = (int) [ 1, 384000 ]"
 
 #define PREFERRED_CAPS \
   "audio/x-raw, format = (string) { S16LE, F32LE }, channels = (int) 1, " \

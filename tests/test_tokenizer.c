@@ -156,8 +156,8 @@ ids_new (void)
 static gboolean
 ids_equal (GArray * a, GArray * b)
 {
-  return a->len == b->len && memcmp (a->data, b->data,
-      a->len * sizeof (gint32)) == 0;
+  return a->len == b->len && (a->len == 0 || memcmp (a->data, b->data,
+          a->len * sizeof (gint32)) == 0);
 }
 
 /* Encodes @data in pieces cut at random points (some of 1 byte). */

@@ -74,6 +74,10 @@ typedef enum {
   SEQ_FBANK_ERROR_STATE,        /* state blob does not fit these parameters */
 } SeqFbankError;
 
+/* Highest sample rate accepted (Hz): beyond the fastest audio interfaces, and
+ * it bounds the window and FFT sizes an absurd rate would ask for. */
+#define SEQ_FBANK_MAX_RATE 384000
+
 typedef enum {
   SEQ_FBANK_WINDOW_POVEY,       /* Kaldi "povey": hann^0.85 (default) */
   SEQ_FBANK_WINDOW_HANNING,     /* 0.5 - 0.5 cos (2 pi i / (w - 1)) */

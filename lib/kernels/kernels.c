@@ -297,6 +297,19 @@ const SeqKernels seq_kernels_scalar = {
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* F16C from CPUID leaf 1 (clang's __builtin_cpu_supports has no "f16c") */
+static gboolean
+cpu_has_f16c (void)
+{
+  unsigned int a, b, c, d;
+
+  return __get_cpuid (1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+#endif
+
 static gboolean
 cpu_has (SeqKernelsIsa isa)
 {
@@ -305,7 +318,7 @@ cpu_has (SeqKernelsIsa isa)
   switch (isa) {
     case SEQ_KERNELS_AVX2:
       return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
-          && __builtin_cpu_supports ("f16c");
+          && cpu_has_f16c ();
     case SEQ_KERNELS_AVX512:
       return __builtin_cpu_supports ("avx512f");
     default:
