@@ -398,6 +398,55 @@ element_lstm_batch_group_streams_equal_alone (void)
   g_free (want);
 }
 
+/* A member of the group that sends NaN and then fails (a corrupt buffer:
+ * STREAM FORMAT, then torn down) while the others run: they neither stall
+ * nor change by a bit. */
+static gpointer
+failing_member_thread (gpointer data)
+{
+  GstHarness *h = lstm_harness ("batch-group=g3 max-batch=2 max-delay=2",
+      "flexible", 0);
+  float *in = test_signal (5);
+  GstBuffer *bad;
+
+  in[I + 1] = NAN;              /* its frame 1 poisons its own rows only */
+  g_free (run (h, TRUE, in, 3, 1, H));
+  bad = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, I, 2, in);
+  gst_buffer_memset (bad, 0, 0x00, 4);  /* no magic */
+  *(GstFlowReturn *) data = gst_harness_push (h, bad);
+  gst_harness_teardown (h);
+  g_free (in);
+  return NULL;
+}
+
+static void
+element_lstm_batch_group_survives_a_failing_member (void)
+{
+  GroupStream good = { 60, 2, NULL };
+  GstFlowReturn bad_ret = GST_FLOW_OK;
+  GThread *b;
+  guint width;
+  float *want = library_output (60, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  GstHarness *h;
+  float *in = test_signal (60);
+
+  /* the good stream runs in this thread; the failing one beside it */
+  b = g_thread_new ("bad", failing_member_thread, &bad_ret);
+  h = lstm_harness ("batch-group=g3 max-batch=2 max-delay=2", "flexible", 0);
+  good.got = run (h, TRUE, in, good.frames, good.chunk, H);
+  g_thread_join (b);
+  CU_ASSERT_EQUAL (bad_ret, GST_FLOW_ERROR);
+  CU_ASSERT (memcmp (good.got, want, sizeof (float) * 60 * width) == 0);
+  /* and it goes on after the other left */
+  g_free (good.got);
+  good.got = run (h, TRUE, in, 4, 4, H);
+  CU_ASSERT_PTR_NOT_NULL (good.got);
+  g_free (good.got);
+  gst_harness_teardown (h);
+  g_free (in);
+  g_free (want);
+}
+
 static void
 element_lstm_batch_group_reports_max_delay_latency (void)
 {
@@ -437,6 +486,8 @@ main (void)
         element_lstm_nan_propagates_until_reset},
     {"element_lstm_batch_group_streams_equal_alone",
         element_lstm_batch_group_streams_equal_alone},
+    {"element_lstm_batch_group_survives_a_failing_member",
+        element_lstm_batch_group_survives_a_failing_member},
     {"element_lstm_batch_group_reports_max_delay_latency",
         element_lstm_batch_group_reports_max_delay_latency},
     {NULL, NULL}
