@@ -504,6 +504,7 @@ fbank_rejects_invalid_parameters (void)
   p = d; p.frame_length_ms = 1e9; expect_config_error (p, "huge window");
   p = d; p.sample_rate = 0.0; expect_config_error (p, "rate 0");
   p = d; p.sample_rate = NAN; expect_config_error (p, "rate NaN");
+  p = d; p.sample_rate = 16.8e6; expect_config_error (p, "rate 16.8 MHz");
   p = d; p.preemphasis = 1.5; expect_config_error (p, "preemphasis 1.5");
   p = d; p.dither = -1.0; expect_config_error (p, "negative dither");
   p = d; p.window = (SeqFbankWindow) 42; expect_config_error (p, "window 42");
