@@ -20,13 +20,18 @@ run () {  # input, output, extra elements/properties
 }
 run "$work/in.f32" "$work/full.npy" "" ""
 
-# killed run: 3 ms per frame, killed after ~2 s (well before the end)
-run "$work/in.f32" "$work/part.npy" "identity sleep-time=3000 !" \
-  "state-location=$work/lstm.state checkpoint-interval=50" &
+# killed run: 3 ms per frame, killed after ~2 s (well before the end). The
+# subshell execs gst-launch so that $! is gst-launch itself, not a shell
+# around it (killing only the shell would leave it running and writing).
+(exec gst-launch-1.0 -q -e filesrc location="$work/in.f32" blocksize=$((D * 4)) ! \
+  "$caps" ! identity sleep-time=3000 ! \
+  seqlstm hidden-size=24 num-layers=2 seed=5 state-location="$work/lstm.state" \
+    checkpoint-interval=50 ! seqnpysink location="$work/part.npy") &
 pid=$!
 sleep 2
 kill -9 $pid 2>/dev/null || { echo "FAIL: pipeline ended before it was killed"; echo "0 passed, 1 failed"; exit 1; }
 wait $pid 2>/dev/null || true
+if kill -0 $pid 2>/dev/null; then echo "FAIL: the pipeline survived SIGKILL"; echo "0 passed, 1 failed"; exit 1; fi
 [ -f "$work/lstm.state" ] || { echo "FAIL: no checkpoint written"; echo "0 passed, 1 failed"; exit 1; }
 
 # the checkpoint's step count (state blob: u64 little-endian at offset 48)
