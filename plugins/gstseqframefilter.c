@@ -178,27 +178,6 @@ gst_seq_frame_filter_reset (GstSeqFrameFilter * self)
   priv->frames_since_reset = 0;
 }
 
-guint
-gst_seq_frame_filter_get_in_dim (GstSeqFrameFilter * self)
-{
-  return PRIV (self)->in_dim;
-}
-
-guint
-gst_seq_frame_filter_get_out_dim (GstSeqFrameFilter * self)
-{
-  return PRIV (self)->out_dim;
-}
-
-void
-gst_seq_frame_filter_get_rate (GstSeqFrameFilter * self, gint * n, gint * d)
-{
-  GstSeqFrameFilterPrivate *priv = PRIV (self);
-
-  *n = priv->have_caps ? priv->in_caps.rate_n : 0;
-  *d = priv->have_caps ? priv->in_caps.rate_d : 1;
-}
-
 /* Rewrites one caps structure for the other side: types, and the width in
  * dimensions mapped through out_dim/in_dim. FALSE when impossible. */
 static gboolean

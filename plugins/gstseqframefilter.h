@@ -66,12 +66,6 @@ struct _GstSeqFrameFilterClass
       guint8 * out, guint frames);
 };
 
-/* Widths in force (0 until known). */
-guint gst_seq_frame_filter_get_in_dim (GstSeqFrameFilter * self);
-guint gst_seq_frame_filter_get_out_dim (GstSeqFrameFilter * self);
-/* Frame rate of the stream (0/1 when untimed). */
-void gst_seq_frame_filter_get_rate (GstSeqFrameFilter * self, gint * n,
-    gint * d);
 /* Resets now (used by subclasses for their own triggers). */
 void gst_seq_frame_filter_reset (GstSeqFrameFilter * self);
 

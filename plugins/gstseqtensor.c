@@ -373,16 +373,6 @@ seq_tensor_buffer_new (const SeqTensorCaps * caps, guint frames,
   return buf;
 }
 
-GstClockTime
-seq_tensor_frame_time (GstClockTime base, guint64 frame_index, gint rate_n,
-    gint rate_d)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (base) || rate_n <= 0 || rate_d <= 0)
-    return GST_CLOCK_TIME_NONE;
-  return base + gst_util_uint64_scale (frame_index, GST_SECOND * rate_d,
-      rate_n);
-}
-
 GstEvent *
 seq_reset_event_new (void)
 {

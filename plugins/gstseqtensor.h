@@ -103,12 +103,6 @@ void seq_tensor_header_write (guint8 * hdr, SeqTensorType type, guint dim,
 gboolean seq_tensor_header_parse (const guint8 * hdr, gsize size,
     SeqTensorType * type, guint * dim, guint * frames, gchar ** why);
 
-/* Timestamps: PTS of frame @frame_index when frame 0 is at @base, at
- * @rate_n/@rate_d frames per second, computed from integers without drift
- * (GST_CLOCK_TIME_NONE when untimed). */
-GstClockTime seq_tensor_frame_time (GstClockTime base, guint64 frame_index,
-    gint rate_n, gint rate_d);
-
 /* The custom downstream event that resets stream state: a serialized custom
  * downstream event whose structure is named "seqenc-reset". */
 #define SEQ_RESET_EVENT_NAME "seqenc-reset"

@@ -447,6 +447,43 @@ element_lstm_batch_group_survives_a_failing_member (void)
   g_free (want);
 }
 
+/* Members of one group must share one model: an element joining a running
+ * group with another model is refused (this fails if groups are ignored). */
+static void
+element_lstm_batch_group_refuses_another_model (void)
+{
+  GstHarness *first = lstm_harness ("batch-group=g4", "flexible", 0);
+  float *in = test_signal (2);
+  GstHarness *other;
+  GstElement *e;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+
+  g_free (run (first, TRUE, in, 2, 2, H));      /* the group now runs */
+  other = gst_harness_new_parse ("seqlstm hidden-size=5 batch-group=g4");
+  e = gst_harness_find_element (other, "seqlstm");
+  gst_element_set_bus (e, bus);
+  {
+    gchar *caps = seq_test_caps ("flexible", "float32", I, 0, 100);
+    gst_harness_set_src_caps_str (other, caps);
+    g_free (caps);
+  }
+  CU_ASSERT_NOT_EQUAL (gst_harness_push (other, seq_test_tensor_buffer (TRUE,
+              SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  CU_ASSERT_PTR_NOT_NULL (msg);
+  if (msg)
+    gst_message_unref (msg);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (e);
+  gst_object_unref (bus);
+  gst_harness_teardown (other);
+  /* the running member is unaffected */
+  g_free (run (first, TRUE, in, 2, 1, H));
+  gst_harness_teardown (first);
+  g_free (in);
+}
+
 static void
 element_lstm_batch_group_reports_max_delay_latency (void)
 {
@@ -488,6 +525,8 @@ main (void)
         element_lstm_batch_group_streams_equal_alone},
     {"element_lstm_batch_group_survives_a_failing_member",
         element_lstm_batch_group_survives_a_failing_member},
+    {"element_lstm_batch_group_refuses_another_model",
+        element_lstm_batch_group_refuses_another_model},
     {"element_lstm_batch_group_reports_max_delay_latency",
         element_lstm_batch_group_reports_max_delay_latency},
     {NULL, NULL}
