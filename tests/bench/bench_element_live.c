@@ -12,11 +12,15 @@
  * second, the warm-up, are left out). The streams keep up when every
  * stream got (about) 100 frames per second of run and p99 stays bounded.
  * Prints one line "streams N  frames/s F  p50 A ms  p99 B ms  max C ms
- * keeps-up yes|no".
+ * keeps-up yes|no  cpu U us/frame  csw S/frame": after the warm-up second,
+ * the process CPU time (user + system) and context switches (voluntary +
+ * involuntary) per stream-frame, which is the per-frame overhead of the
+ * element path when the model is small.
  */
 #include <gst/gst.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "gstseqencelements.h"
 
@@ -74,6 +78,31 @@ src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static guint64
+total_frames (StreamStat * stats, guint streams)
+{
+  guint64 total = 0;
+
+  for (guint s = 0; s < streams; s++) {
+    g_mutex_lock (&stats[s].lock);
+    total += stats[s].frames;
+    g_mutex_unlock (&stats[s].lock);
+  }
+  return total;
+}
+
+/* CPU microseconds (user + system) and context switches of the process. */
+static void
+usage (gint64 * cpu_us, gint64 * csw)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  *cpu_us = (gint64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+      ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  *csw = ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
 static int
 cmp64 (const void *a, const void *b)
 {
@@ -99,7 +128,8 @@ main (int argc, char **argv)
   GstBus *bus;
   GstMessage *msg;
   guint64 min_frames = G_MAXUINT64, total = 0;
-  gint64 *v;
+  gint64 *v, cpu0, cpu1, csw0, csw1;
+  guint64 frames0, frames1;
   guint n;
   double p50, p99, pmax, fps;
   gboolean keeps_up;
@@ -142,8 +172,15 @@ main (int argc, char **argv)
   bus = gst_element_get_bus (pipeline);
   measure_from = g_get_monotonic_time () + G_USEC_PER_SEC;
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, seconds * GST_SECOND,
-      GST_MESSAGE_ERROR);
+  /* warm-up second, then the measured window */
+  msg = gst_bus_timed_pop_filtered (bus, GST_SECOND, GST_MESSAGE_ERROR);
+  usage (&cpu0, &csw0);
+  frames0 = total_frames (stats, streams);
+  if (msg == NULL && seconds > 1)
+    msg = gst_bus_timed_pop_filtered (bus, (seconds - 1) * GST_SECOND,
+        GST_MESSAGE_ERROR);
+  usage (&cpu1, &csw1);
+  frames1 = total_frames (stats, streams);
   if (msg != NULL) {
     gst_message_parse_error (msg, &err, NULL);
     fprintf (stderr, "error: %s\n", err->message);
@@ -167,9 +204,12 @@ main (int argc, char **argv)
   /* 100 frames/s per stream; allow the first 0.5 s of startup */
   keeps_up = min_frames >= (guint64) (100 * (seconds - 0.5) - 2);
   printf ("streams %u  frames/s %.0f (min per stream %.1f/s)  p50 %.2f ms  "
-      "p99 %.2f ms  max %.2f ms  keeps-up %s  [hidden %u, layers %u, %s, "
-      "max-delay %u ms, n-threads %u]\n", streams, fps,
-      (double) min_frames / seconds, p50, p99, pmax, keeps_up ? "yes" : "no",
+      "p99 %.2f ms  max %.2f ms  keeps-up %s  cpu %.2f us/frame  "
+      "csw %.2f/frame  [hidden %u, layers %u, %s, max-delay %u ms, "
+      "n-threads %u]\n", streams, fps, (double) min_frames / seconds, p50,
+      p99, pmax, keeps_up ? "yes" : "no", frames1 > frames0 ?
+      (double) (cpu1 - cpu0) / (frames1 - frames0) : 0.0,
+      frames1 > frames0 ? (double) (csw1 - csw0) / (frames1 - frames0) : 0.0,
       hidden, layers, precision, max_delay, n_threads);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
