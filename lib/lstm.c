@@ -77,6 +77,8 @@ seq_lstm_precision_from_string (const gchar * name, SeqLstmPrecision * out)
     *out = SEQ_LSTM_PRECISION_BF16;
   else if (g_ascii_strcasecmp (name, "f16") == 0)
     *out = SEQ_LSTM_PRECISION_F16;
+  else if (g_ascii_strcasecmp (name, "bf16-matmul") == 0)
+    *out = SEQ_LSTM_PRECISION_BF16_MATMUL;
   else
     return FALSE;
   return TRUE;
@@ -90,6 +92,8 @@ seq_lstm_precision_to_string (SeqLstmPrecision precision)
       return "bf16";
     case SEQ_LSTM_PRECISION_F16:
       return "f16";
+    case SEQ_LSTM_PRECISION_BF16_MATMUL:
+      return "bf16-matmul";
     case SEQ_LSTM_PRECISION_F32:
     default:
       return "f32";
@@ -104,6 +108,8 @@ kdtype_of (SeqLstmPrecision p)
       return SEQ_KDTYPE_BF16;
     case SEQ_LSTM_PRECISION_F16:
       return SEQ_KDTYPE_F16;
+    case SEQ_LSTM_PRECISION_BF16_MATMUL:
+      return SEQ_KDTYPE_BF16_VNNI;
     case SEQ_LSTM_PRECISION_F32:
     default:
       return SEQ_KDTYPE_F32;
@@ -234,6 +240,8 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   m->net.Hp = Hp;
   m->net.ldo = ldo;
   m->net.zeros = m->zeros;
+  m->net.bf16 = precision == SEQ_LSTM_PRECISION_BF16_MATMUL;
+  m->net.ldb = MAX (MAX (seq_bf16_kp (I), seq_bf16_kp (O)), seq_bf16_kp (H));
   if (m->zeros == NULL)
     goto oom;
 
@@ -993,6 +1001,24 @@ seq_lstm_state_restore (SeqLstmState * state, GBytes * blob, GError ** error)
  * beyond: ~4 GiB of f32). */
 #define SEQ_LSTM_MAX_SCRATCH ((gsize) 1 << 30)
 
+static guint16 *
+scratch_alloc_b (gsize a, gsize b, gboolean * ok)
+{
+  gsize n;
+  guint16 *p;
+  if (!*ok || !seq_size_mul (a, b, &n) || n > SEQ_LSTM_MAX_SCRATCH) {
+    *ok = FALSE;
+    return NULL;
+  }
+  /* zeroed: the columns past the real ones stay 0 (kernels.h) */
+  p = (guint16 *) seq_aligned_floats ((n + 1) / 2);
+  if (p == NULL)
+    *ok = FALSE;
+  else
+    memset (p, 0, n * sizeof (guint16));
+  return p;
+}
+
 static float *
 scratch_alloc (gsize a, gsize b, gboolean * ok)
 {
@@ -1034,7 +1060,17 @@ seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
     rows = 0;
   }
   ws->s.max_rows = (guint) rows;
-  ws->s.pre = scratch_alloc (rows, (gsize) 4 * net->Hp, &ok);
+  ws->s.max_streams = max_streams;
+  /* 16 spare rows: the bf16 kernels read activations in tiles of 16 rows */
+  ws->s.pre = scratch_alloc (rows + 16, (gsize) 4 * net->Hp, &ok);
+  if (net->bf16) {
+    ws->s.xb = scratch_alloc_b (rows + 16, net->ldb, &ok);
+    ws->s.yb[0] = scratch_alloc_b (rows + 16, net->ldb, &ok);
+    ws->s.yb[1] = scratch_alloc_b (rows + 16, net->ldb, &ok);
+    ws->s.hrawb = scratch_alloc_b ((gsize) max_streams + 16, net->ldb, &ok);
+    ws->s.h0b = scratch_alloc_b ((gsize) net->L * (max_streams + 16),
+        net->ldb, &ok);
+  }
   ws->s.y[0] = scratch_alloc (rows, net->ldo, &ok);
   ws->s.y[1] = scratch_alloc (rows, net->ldo, &ok);
   ws->s.hraw = scratch_alloc (max_streams, net->Hp, &ok);
@@ -1063,6 +1099,11 @@ seq_lstm_workspace_free (SeqLstmWorkspace * ws)
   seq_aligned_free (ws->s.hraw);
   seq_aligned_free (ws->s.h0);
   seq_aligned_free (ws->s.c);
+  seq_aligned_free (ws->s.xb);
+  seq_aligned_free (ws->s.yb[0]);
+  seq_aligned_free (ws->s.yb[1]);
+  seq_aligned_free (ws->s.hrawb);
+  seq_aligned_free (ws->s.h0b);
   seq_lstm_model_unref (ws->model);
   g_free (ws);
 }
@@ -1098,6 +1139,9 @@ seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws, SeqLstmKernels kernels,
       break;
     case SEQ_LSTM_KERNELS_AVX512:
       isa = SEQ_KERNELS_AVX512;
+      break;
+    case SEQ_LSTM_KERNELS_AMX:
+      isa = SEQ_KERNELS_AMX;
       break;
     case SEQ_LSTM_KERNELS_AUTO:
     default:

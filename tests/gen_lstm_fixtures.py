@@ -14,6 +14,15 @@ Metadata: prefix, t1 (the first call's length when the reference itself ran
 the sequence as two calls with the state carried over; 0 otherwise),
 all_layers ("0"/"1").
 
+Beside each case, tests/data/lstm_<case>_bf16mm.safetensors holds the same
+weights, input and initial state with the reference of the "bf16-matmul"
+precision: the same LSTM with both operands of every matrix product rounded
+to bf16 (round to nearest even, torch's .to(torch.bfloat16)) and the
+products summed exactly (float64) before one rounding to f32; biases
+(b_ih + b_hh summed in f32), gate math and state in f32 with torch's
+sigmoid/tanh. That is the math of torch.set_float32_matmul_precision
+("medium") and of AMX TDPBF16PS, up to the order of the f32 sums.
+
 safetensors is written by hand (8-byte LE header length, JSON header, raw
 little-endian data) since the safetensors package is not installed.
 
@@ -66,6 +75,43 @@ def layer_outputs(lstm, x, h0, c0):
     return outs
 
 
+def bf16mm_reference(lstm, x, h0, c0, t1=0):
+    """The bf16-matmul LSTM (see the module doc): returns y, h_n, c_n and the
+    per-layer outputs."""
+    def bf(t):
+        return t.to(torch.bfloat16).to(torch.float64)
+
+    L, H, P = lstm.num_layers, lstm.hidden_size, lstm.proj_size
+    T = x.shape[0]
+    h = [h0[k].clone() for k in range(L)]
+    c = [c0[k].clone() for k in range(L)]
+    outs = [[] for _ in range(L)]
+    for t in range(T):
+        inp = x[t]
+        for k in range(L):
+            w_ih = bf(getattr(lstm, "weight_ih_l%d" % k))
+            w_hh = bf(getattr(lstm, "weight_hh_l%d" % k))
+            if lstm.bias:
+                b = (getattr(lstm, "bias_ih_l%d" % k) +
+                     getattr(lstm, "bias_hh_l%d" % k)).to(torch.float64)
+            else:
+                b = torch.zeros(4 * H, dtype=torch.float64)
+            g = (b + bf(inp) @ w_ih.T + bf(h[k]) @ w_hh.T).to(torch.float32)
+            i, f, gg, o = g.split(H, -1)
+            i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+            gg = torch.tanh(gg)
+            c[k] = f * c[k] + i * gg
+            hk = o * torch.tanh(c[k])
+            if P:
+                w_hr = bf(getattr(lstm, "weight_hr_l%d" % k))
+                hk = (bf(hk) @ w_hr.T).to(torch.float32)
+            h[k] = hk
+            outs[k].append(hk)
+            inp = hk
+    outs = [torch.stack(o, 0) for o in outs]
+    return outs[-1], torch.stack(h, 0), torch.stack(c, 0), outs
+
+
 def make_case(name, I, H, L, T, B, bias=True, proj=0, prefix="lstm.",
               t1=0, all_layers=False, random_state=False, outdir="."):
     torch.manual_seed(len(name) * 1009 + I)  # fixed per case
@@ -103,6 +149,17 @@ def make_case(name, I, H, L, T, B, bias=True, proj=0, prefix="lstm.",
             "generator": "tests/gen_lstm_fixtures.py, torch %s" % torch.__version__}
     write_safetensors(os.path.join(outdir, "lstm_%s.safetensors" % name),
                       tensors, meta)
+
+    with torch.no_grad():
+        y, hn, cn, outs = bf16mm_reference(lstm, x, h0, c0)
+    if all_layers:
+        y = torch.cat(outs, -1)
+    tensors["test.output"] = y
+    tensors["test.h_n"] = hn
+    tensors["test.c_n"] = cn
+    meta["reference"] = "bf16-matmul: bf16 operands, exact sums, f32 gates"
+    write_safetensors(os.path.join(outdir, "lstm_%s_bf16mm.safetensors" %
+                                   name), tensors, meta)
 
 
 def main():

@@ -19,14 +19,29 @@
  * (printed by the test): bf16 7.7e-4, f16 8.2e-5; the bounds are ~4x that. */
 #define LSTM_BF16_TOL 3e-3
 #define LSTM_F16_TOL 3e-4
+/* bf16-matmul vs its PyTorch reference (tests/gen_lstm_fixtures.py: the same
+ * bf16 operands, exact sums). What remains is the f32 summation order (~1e-7
+ * relative) and, rarely, an h that lands on the other side of a bf16
+ * rounding boundary because of it (then one operand moves by 2^-9 of
+ * itself). Measured maximum over the five fixtures and all kernel sets
+ * (printed by the test): 7.3e-6 (AMX), 5.1e-7 (scalar); the bound is ~4x. */
+#define LSTM_BF16MM_TOL 3e-5
+/* AMX vs the scalar bf16-matmul reference over 40 steps of 19 streams with
+ * inputs up to 2 (and two saturating ones): measured 4.3e-5; bound ~4x. */
+#define LSTM_AMX_VS_SCALAR_TOL 2e-4
+/* bf16-matmul vs the f32 nn.LSTM outputs on the all_layers fixture: the
+ * activations lose 16 mantissa bits too (relative 2^-9 per operand).
+ * Measured 1.1e-3 (printed by the test); the bound is ~4x. */
+#define LSTM_BF16MM_VS_F32_TOL 5e-3
 
 static double parity_max = 0.0;
 
 static const SeqLstmKernels all_kernels[] = {
   SEQ_LSTM_KERNELS_SCALAR, SEQ_LSTM_KERNELS_AVX2, SEQ_LSTM_KERNELS_AVX512,
+  SEQ_LSTM_KERNELS_AMX,
 };
 static const char *const kernel_names[] = { "auto", "scalar", "avx2",
-  "avx512"
+  "avx512", "amx"
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -230,6 +245,60 @@ check_fixture (const char *file)
   seq_lstm_model_unref (probe);
 }
 
+/* The bf16-matmul precision against its own PyTorch reference (the
+ * lstm_*_bf16mm fixtures), on every kernel set: the non-AMX sets run the
+ * scalar reference in this mode, AMX its tiles. */
+static double bf16mm_max = 0.0;
+
+static void
+check_fixture_bf16mm (const char *file)
+{
+  SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
+      SEQ_LSTM_PRECISION_F32);
+
+  for (guint k = 0; k < G_N_ELEMENTS (all_kernels); k++) {
+    double d;
+    if (!kernels_available (probe, all_kernels[k]))
+      continue;
+    d = check_fixture_with (file, all_kernels[k], 2,
+        SEQ_LSTM_PRECISION_BF16_MATMUL);
+    printf ("  %s %s kernels: max|err| vs PyTorch bf16-matmul = %.3g\n",
+        file, kernel_names[all_kernels[k]], d);
+    CU_ASSERT (d <= LSTM_BF16MM_TOL);
+    if (d > bf16mm_max || isnan (d))
+      bf16mm_max = d;
+  }
+  seq_lstm_model_unref (probe);
+}
+
+static void
+test_bf16_matmul_matches_pytorch_reference (void)
+{
+  check_fixture_bf16mm ("lstm_basic_bf16mm.safetensors");
+  check_fixture_bf16mm ("lstm_nobias_2l_bf16mm.safetensors");
+  check_fixture_bf16mm ("lstm_proj_3l_bf16mm.safetensors");
+  check_fixture_bf16mm ("lstm_all_layers_bf16mm.safetensors");
+  check_fixture_bf16mm ("lstm_two_calls_bf16mm.safetensors");
+  printf ("  LSTM_BF16MM_MEASURED max|err| = %.3g (bound %.3g)\n",
+      bf16mm_max, LSTM_BF16MM_TOL);
+}
+
+/* ... and against the f32 nn.LSTM: the documented cost of the mode. */
+static void
+test_bf16_matmul_error_vs_f32_is_bounded (void)
+{
+  double e32 = check_fixture_with ("lstm_all_layers.safetensors",
+      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_F32);
+  double emm = check_fixture_with ("lstm_all_layers.safetensors",
+      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_BF16_MATMUL);
+
+  printf ("  max|err| vs PyTorch f32: f32 %.3g, bf16-matmul %.3g\n", e32,
+      emm);
+  CU_ASSERT (emm <= LSTM_BF16MM_VS_F32_TOL);
+  /* the bf16 operands really are in use */
+  CU_ASSERT (emm > 10 * e32);
+}
+
 static void
 test_matches_pytorch_basic (void)
 {
@@ -283,10 +352,9 @@ test_reduced_precision_error_is_bounded (void)
 /* ---- invariances -------------------------------------------------------- */
 
 static void
-check_time_chunking (guint P)
+check_time_chunking (guint P, SeqLstmPrecision prec)
 {
-  SeqLstmModel *m = random_model (24, 40, 2, P, TRUE, 7,
-      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *m = random_model (24, 40, 2, P, TRUE, 7, prec);
   guint B = 2, T = 30, W = seq_lstm_model_output_width (m,
       SEQ_LSTM_OUTPUT_ALL_LAYERS);
   gsize n = (gsize) T * B * W;
@@ -317,15 +385,16 @@ check_time_chunking (guint P)
 static void
 test_output_bitwise_invariant_to_time_chunking (void)
 {
-  check_time_chunking (0);
-  check_time_chunking (13);
+  check_time_chunking (0, SEQ_LSTM_PRECISION_F32);
+  check_time_chunking (13, SEQ_LSTM_PRECISION_F32);
+  check_time_chunking (0, SEQ_LSTM_PRECISION_BF16_MATMUL);
+  check_time_chunking (13, SEQ_LSTM_PRECISION_BF16_MATMUL);
 }
 
 static void
-test_output_bitwise_invariant_to_thread_count (void)
+check_thread_count (SeqLstmPrecision prec)
 {
-  SeqLstmModel *m = random_model (33, 70, 3, 0, TRUE, 11,
-      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *m = random_model (33, 70, 3, 0, TRUE, 11, prec);
   guint B = 9, T = 5, W = seq_lstm_model_output_size (m);
   gsize n = (gsize) T * B * W;
   float *x = g_new (float, (gsize) T * B * 33);
@@ -358,11 +427,19 @@ test_output_bitwise_invariant_to_thread_count (void)
 }
 
 static void
-test_stream_output_same_alone_and_batched (void)
+test_output_bitwise_invariant_to_thread_count (void)
 {
-  SeqLstmModel *m = random_model (20, 48, 2, 0, TRUE, 5,
-      SEQ_LSTM_PRECISION_F32);
-  const guint B = 13, T = 6, I = 20;
+  check_thread_count (SEQ_LSTM_PRECISION_F32);
+  check_thread_count (SEQ_LSTM_PRECISION_BF16_MATMUL);
+}
+
+/* B = 13 streams (a whole 16-row tile and then some, for AMX) vs each
+ * alone. */
+static void
+check_alone_and_batched (SeqLstmPrecision prec, guint T)
+{
+  SeqLstmModel *m = random_model (20, 48, 2, 0, TRUE, 5, prec);
+  const guint B = 13, I = 20;
   guint W = seq_lstm_model_output_size (m);
   float *x = g_new (float, (gsize) T * B * I);
   float *xb = g_new (float, (gsize) T * I);
@@ -392,6 +469,15 @@ test_stream_output_same_alone_and_batched (void)
 }
 
 static void
+test_stream_output_same_alone_and_batched (void)
+{
+  check_alone_and_batched (SEQ_LSTM_PRECISION_F32, 6);
+  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 6);
+  /* T = 1: the step with the fused input projection */
+  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 1);
+}
+
+static void
 check_kernels_equal (SeqLstmPrecision prec, guint P)
 {
   SeqLstmModel *m = random_model (37, 90, 2, P, TRUE, 21, prec);
@@ -412,6 +498,10 @@ check_kernels_equal (SeqLstmPrecision prec, guint P)
         SEQ_LSTM_OUTPUT_ALL_LAYERS);
     for (guint k = 1; k < G_N_ELEMENTS (all_kernels); k++) {
       float *y;
+      /* bf16-matmul on AMX sums in another order: test_amx_... */
+      if (prec == SEQ_LSTM_PRECISION_BF16_MATMUL
+          && all_kernels[k] == SEQ_LSTM_KERNELS_AMX)
+        continue;
       if (!kernels_available (m, all_kernels[k])) {
         printf ("  %s kernels not available on this CPU: skipped\n",
             kernel_names[all_kernels[k]]);
@@ -435,6 +525,48 @@ test_simd_kernels_bitwise_equal_scalar_reference (void)
   check_kernels_equal (SEQ_LSTM_PRECISION_F32, 30);
   check_kernels_equal (SEQ_LSTM_PRECISION_BF16, 0);
   check_kernels_equal (SEQ_LSTM_PRECISION_F16, 30);
+  check_kernels_equal (SEQ_LSTM_PRECISION_BF16_MATMUL, 0);
+  check_kernels_equal (SEQ_LSTM_PRECISION_BF16_MATMUL, 30);
+}
+
+/* AMX tiles vs the scalar bf16-matmul reference, over many steps with
+ * saturated gates and a projection: equal up to f32 summation order. */
+static void
+test_amx_kernels_close_to_scalar_reference (void)
+{
+  guint Ps[] = { 0, 30 };
+
+  for (guint pi = 0; pi < G_N_ELEMENTS (Ps); pi++) {
+    SeqLstmModel *m = random_model (37, 90, 2, Ps[pi], TRUE, 21,
+        SEQ_LSTM_PRECISION_BF16_MATMUL);
+    guint B = 19, T = 40;
+    guint W = seq_lstm_model_output_width (m, SEQ_LSTM_OUTPUT_ALL_LAYERS);
+    gsize n = (gsize) T * B * W;
+    float *x = g_new (float, (gsize) T * B * 37);
+    float *ref, *y;
+    double d;
+
+    if (!kernels_available (m, SEQ_LSTM_KERNELS_AMX)) {
+      printf ("  amx kernels not available on this CPU: skipped\n");
+      g_free (x);
+      seq_lstm_model_unref (m);
+      return;
+    }
+    random_fill (x, (gsize) T * B * 37, 77, 2.0f);
+    x[0] = 60.0f;
+    x[1] = -75.0f;
+    ref = run_split (m, B, T, x, 0, 1, T, SEQ_LSTM_KERNELS_SCALAR,
+        SEQ_LSTM_OUTPUT_ALL_LAYERS);
+    y = run_split (m, B, T, x, 3, 2, T, SEQ_LSTM_KERNELS_AMX,
+        SEQ_LSTM_OUTPUT_ALL_LAYERS);
+    d = seq_test_max_abs_diff (ref, y, n);
+    printf ("  P=%u: amx vs scalar bf16-matmul max|diff| = %.3g\n", Ps[pi], d);
+    CU_ASSERT (d <= LSTM_AMX_VS_SCALAR_TOL);
+    g_free (ref);
+    g_free (y);
+    g_free (x);
+    seq_lstm_model_unref (m);
+  }
 }
 
 static void
@@ -928,6 +1060,12 @@ main (void)
     {"lstm_parity_maximum_within_tolerance", test_report_parity},
     {"lstm_bf16_f16_weight_error_is_bounded",
         test_reduced_precision_error_is_bounded},
+    {"lstm_bf16_matmul_matches_pytorch_reference",
+        test_bf16_matmul_matches_pytorch_reference},
+    {"lstm_bf16_matmul_error_vs_f32_is_bounded",
+        test_bf16_matmul_error_vs_f32_is_bounded},
+    {"lstm_amx_kernels_close_to_scalar_reference",
+        test_amx_kernels_close_to_scalar_reference},
     {"lstm_output_bitwise_invariant_to_time_chunking",
         test_output_bitwise_invariant_to_time_chunking},
     {"lstm_output_bitwise_invariant_to_thread_count",

@@ -149,9 +149,21 @@ typedef enum {
   SEQ_LSTM_PRECISION_F32,
   SEQ_LSTM_PRECISION_BF16,
   SEQ_LSTM_PRECISION_F16,
+  SEQ_LSTM_PRECISION_BF16_MATMUL,
 } SeqLstmPrecision;
+/* SEQ_LSTM_PRECISION_BF16_MATMUL is not storage only: weights are stored as
+ * bf16 AND the activations (x, h) are rounded to bf16 before every matrix
+ * product; the products are summed in f32 and the gate math and the state
+ * (c, h) stay f32. This is PyTorch's "medium" float32 matmul precision
+ * (torch.set_float32_matmul_precision) and what Intel AMX computes: on CPUs
+ * with AMX-BF16 the products run on AMX tiles (several times the f32 FMA
+ * throughput), elsewhere on the scalar reference (slow). Outputs differ
+ * from f32 by the bf16 rounding (measured: tests/test_lstm.c and README).
+ * The determinism of this mode holds per kernel set: bitwise identical for
+ * any thread count, chunking and batch composition on one machine; the AMX
+ * and the scalar kernels differ by f32 summation order only. */
 
-/* "f32", "bf16", "f16" <-> enum. FALSE for an unknown name. */
+/* "f32", "bf16", "f16", "bf16-matmul" <-> enum. FALSE for an unknown name. */
 gboolean seq_lstm_precision_from_string (const gchar * name,
     SeqLstmPrecision * out);
 const gchar *seq_lstm_precision_to_string (SeqLstmPrecision precision);
@@ -170,20 +182,24 @@ gboolean seq_lstm_model_has_bias (const SeqLstmModel * model);
 guint64 seq_lstm_model_get_fingerprint (const SeqLstmModel * model);
 
 /* Which kernels a workspace runs. AUTO = the best this CPU supports (the
- * environment variable SEQENC_KERNELS=scalar|avx2|avx512 overrides it).
- * All of them give bitwise-identical results; SCALAR is the reference. */
+ * environment variable SEQENC_KERNELS=scalar|avx2|avx512|amx overrides it).
+ * For f32/bf16/f16 storage all of them give bitwise-identical results;
+ * SCALAR is the reference. AMX = the AVX-512 kernels plus AMX tiles for
+ * SEQ_LSTM_PRECISION_BF16_MATMUL (which the others run on the scalar
+ * reference). */
 typedef enum {
   SEQ_LSTM_KERNELS_AUTO,
   SEQ_LSTM_KERNELS_SCALAR,
   SEQ_LSTM_KERNELS_AVX2,
   SEQ_LSTM_KERNELS_AVX512,
+  SEQ_LSTM_KERNELS_AMX,
 } SeqLstmKernels;
 
 /* FALSE and SEQ_LSTM_ERROR_UNSUPPORTED when @kernels is not built in or the
  * CPU lacks the instructions (the workspace keeps its kernels then). */
 gboolean seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws,
     SeqLstmKernels kernels, GError ** error);
-/* "scalar", "avx2" or "avx512". */
+/* "scalar", "avx2", "avx512" or "amx". */
 const gchar *seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws);
 guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
 /* How long (microseconds) an idle worker thread of this workspace keeps

@@ -101,10 +101,63 @@ dtype_size (SeqKDtype d)
   return d == SEQ_KDTYPE_F32 ? 4 : 2;
 }
 
+void
+seq_kernel_row_to_bf16 (const float *src, guint n, guint16 * dst,
+    guint n_pad)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    dst[i] = seq_kernel_f32_to_bf16 (src[i]);
+  for (; i < n_pad; i++)
+    dst[i] = 0;
+}
+
+/* Offset of element (k, n) in the BF16_VNNI layout (kernels.h). */
+static inline gsize
+vnni_off (const SeqPacked * p, guint k, guint n)
+{
+  guint nkb = p->Kp / SEQ_BF16_KBLOCK;
+  guint pi = n / SEQ_PANEL, q = (n % SEQ_PANEL) / 16, j = n % 16;
+  guint kb = k / SEQ_BF16_KBLOCK, k2 = (k % SEQ_BF16_KBLOCK) / 2, e = k % 2;
+
+  return (((gsize) pi * nkb + kb) * 4 + q) * 512 + k2 * 32 + j * 2 + e;
+}
+
+static gboolean
+packed_init_vnni (SeqPacked * p, const float *dense, guint K, guint N)
+{
+  guint np = (N + SEQ_PANEL - 1) / SEQ_PANEL;
+  guint Kp = seq_bf16_kp (K);
+  gsize Np = (gsize) np * SEQ_PANEL, n_el;
+
+  if (!seq_size_mul (Np, Kp ? Kp : SEQ_BF16_KBLOCK, &n_el))
+    return FALSE;
+  p->data = seq_aligned_floats ((n_el + 1) / 2);
+  if (p->data == NULL)
+    return FALSE;
+  memset (p->data, 0, n_el * 2);
+  p->K = K;
+  p->Kp = Kp;
+  p->N = N;
+  p->n_panels = np;
+  p->dtype = SEQ_KDTYPE_BF16_VNNI;
+  for (guint k = 0; k < K; k++)
+    for (gsize n = 0; n < Np; n++)
+      ((guint16 *) p->data)[vnni_off (p, k, (guint) n)] =
+          seq_kernel_f32_to_bf16 (dense[(gsize) k * Np + n]);
+  return TRUE;
+}
+
 gboolean
 seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
     SeqKDtype dtype)
 {
+  if (dtype == SEQ_KDTYPE_BF16_VNNI) {
+    memset (p, 0, sizeof (*p));
+    return packed_init_vnni (p, dense, K, N);
+  }
+
   guint np = (N + SEQ_PANEL - 1) / SEQ_PANEL;
   gsize Np = (gsize) np * SEQ_PANEL;
   gsize n_el, n_floats;
@@ -117,6 +170,7 @@ seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
   if (p->data == NULL)
     return FALSE;
   p->K = K;
+  p->Kp = K;
   p->N = N;
   p->n_panels = np;
   p->dtype = dtype;
@@ -137,6 +191,8 @@ seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
           for (guint j = 0; j < SEQ_PANEL; j++)
             ((guint16 *) p->data)[off + j] = seq_kernel_f32_to_f16 (src[j]);
           break;
+        case SEQ_KDTYPE_BF16_VNNI:
+          break;                /* packed_init_vnni */
       }
     }
   }
@@ -155,7 +211,7 @@ seq_packed_clear (SeqPacked * p)
 gsize
 seq_packed_n_bytes (const SeqPacked * p)
 {
-  return (gsize) p->n_panels * p->K * SEQ_PANEL * dtype_size (p->dtype);
+  return (gsize) p->n_panels * p->Kp * SEQ_PANEL * dtype_size (p->dtype);
 }
 
 float
@@ -163,6 +219,9 @@ seq_packed_get (const SeqPacked * p, guint k, guint n)
 {
   gsize off = ((gsize) (n / SEQ_PANEL) * p->K + k) * SEQ_PANEL + n % SEQ_PANEL;
   switch (p->dtype) {
+    case SEQ_KDTYPE_BF16_VNNI:
+      return seq_kernel_bf16_to_f32 (((const guint16 *) p->data)
+          [vnni_off (p, k, n)]);
     case SEQ_KDTYPE_BF16:
       return seq_kernel_bf16_to_f32 (((const guint16 *) p->data)[off]);
     case SEQ_KDTYPE_F16:
@@ -255,6 +314,21 @@ seq_tanh_scalar (float x)
   return 2.0f / (1.0f + seq_exp_scalar (-2.0f * x)) - 1.0f;
 }
 
+/* Gate math of 16 units from the 64 gate values of one panel. */
+static inline void
+gate_math_scalar (const float *g, float *c, float *h)
+{
+  for (guint j = 0; j < SEQ_GATE_UNITS; j++) {
+    float ig = seq_sigmoid_scalar (g[j]);
+    float fg = seq_sigmoid_scalar (g[SEQ_GATE_UNITS + j]);
+    float gg = seq_tanh_scalar (g[2 * SEQ_GATE_UNITS + j]);
+    float og = seq_sigmoid_scalar (g[3 * SEQ_GATE_UNITS + j]);
+    float cn = fmaf (fg, c[j], ig * gg);
+    c[j] = cn;
+    h[j] = og * seq_tanh_scalar (cn);
+  }
+}
+
 static void
 lstm_step_scalar (const float *X, gsize ldx, const SeqPacked * Wx,
     const float *Hprev, gsize ldh, guint M,
@@ -276,15 +350,73 @@ lstm_step_scalar (const float *X, gsize ldx, const SeqPacked * Wx,
         panel_row_scalar (Hprev + m * ldh, W, p,
             pre + m * ldp + p * SEQ_PANEL, g);
       }
-      for (guint j = 0; j < SEQ_GATE_UNITS; j++) {
-        float ig = seq_sigmoid_scalar (g[j]);
-        float fg = seq_sigmoid_scalar (g[SEQ_GATE_UNITS + j]);
-        float gg = seq_tanh_scalar (g[2 * SEQ_GATE_UNITS + j]);
-        float og = seq_sigmoid_scalar (g[3 * SEQ_GATE_UNITS + j]);
-        float cn = fmaf (fg, c[j], ig * gg);
-        c[j] = cn;
-        h[j] = og * seq_tanh_scalar (cn);
+      gate_math_scalar (g, c, h);
+    }
+  }
+}
+
+/* ---- scalar bf16-matmul reference --------------------------------------- */
+
+/* One panel, one bf16 row against a BF16_VNNI matrix: the fmaf chain over
+ * k = 0 .. K-1 (the zero padding past K is not visited). */
+static void
+panel_row_b_scalar (const guint16 *restrict x, const SeqPacked * W, guint p,
+    const float *init, float *acc)
+{
+  const guint16 *w = W->data;
+  guint nkb = W->Kp / SEQ_BF16_KBLOCK;
+
+  if (acc != init)
+    for (guint j = 0; j < SEQ_PANEL; j++)
+      acc[j] = init[j];
+  for (guint k = 0; k < W->K; k++) {
+    float xk = seq_kernel_bf16_to_f32 (x[k]);
+    guint kb = k / SEQ_BF16_KBLOCK, k2 = (k % SEQ_BF16_KBLOCK) / 2;
+    for (guint q = 0; q < 4; q++) {
+      const guint16 *t = w + (((gsize) p * nkb + kb) * 4 + q) * 512 +
+          k2 * 32 + k % 2;
+      for (guint j = 0; j < 16; j++)
+        acc[q * 16 + j] = fmaf (xk, seq_kernel_bf16_to_f32 (t[2 * j]),
+            acc[q * 16 + j]);
+    }
+  }
+}
+
+void
+seq_kernel_gemm_b_scalar (const guint16 *X, gsize ldx, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *init, gsize ldi,
+    float *Y, gsize ldy)
+{
+  for (guint p = p0; p < p1; p++)
+    for (guint m = 0; m < M; m++)
+      panel_row_b_scalar (X + m * ldx, W, p, init + m * ldi + p * SEQ_PANEL,
+          Y + m * ldy + p * SEQ_PANEL);
+}
+
+void
+seq_kernel_lstm_step_b_scalar (const guint16 *X, gsize ldx,
+    const SeqPacked * Wx, const guint16 *Hprev, gsize ldh, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+    float *C, gsize ldc, float *Hout, gsize ldo, guint16 *Hb, gsize ldb)
+{
+  float g[SEQ_PANEL];
+
+  for (guint p = p0; p < p1; p++) {
+    for (guint m = 0; m < M; m++) {
+      float *c = C + m * ldc + p * SEQ_GATE_UNITS;
+      float *h = Hout + m * ldo + p * SEQ_GATE_UNITS;
+
+      if (X != NULL) {
+        panel_row_b_scalar (X + m * ldx, Wx, p, pre + m * ldp + p * SEQ_PANEL,
+            g);
+        panel_row_b_scalar (Hprev + m * ldh, W, p, g, g);
+      } else {
+        panel_row_b_scalar (Hprev + m * ldh, W, p,
+            pre + m * ldp + p * SEQ_PANEL, g);
       }
+      gate_math_scalar (g, c, h);
+      for (guint j = 0; j < SEQ_GATE_UNITS; j++)
+        Hb[m * ldb + p * SEQ_GATE_UNITS + j] = seq_kernel_f32_to_bf16 (h[j]);
     }
   }
 }
@@ -293,12 +425,52 @@ const SeqKernels seq_kernels_scalar = {
   .name = "scalar",
   .gemm = gemm_scalar,
   .lstm_step = lstm_step_scalar,
+  .gemm_b = seq_kernel_gemm_b_scalar,
+  .lstm_step_b = seq_kernel_lstm_step_b_scalar,
 };
 
 /* ---- dispatch ----------------------------------------------------------- */
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* AMX-TILE and AMX-BF16 from CPUID leaf 7, their state enabled by the OS
+ * (XCR0 bits 17, 18), and Linux's permission for the 8 KiB of tile data
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, once per process: without it the first
+ * tile instruction kills the process). */
+static gboolean
+cpu_amx_ready (void)
+{
+  static gsize once = 0;
+  static gboolean ready = FALSE;
+
+  if (g_once_init_enter (&once)) {
+    unsigned int a, b, c, d;
+    gboolean ok = __get_cpuid_count (7, 0, &a, &b, &c, &d)
+        && (d & (1u << 24)) && (d & (1u << 22));
+    if (ok) {
+      unsigned int lo, hi;
+      __get_cpuid (1, &a, &b, &c, &d);
+      ok = (c & bit_OSXSAVE) != 0;
+      if (ok) {
+        __asm__ volatile ("xgetbv":"=a" (lo), "=d" (hi):"c" (0));
+        ok = (lo & (3u << 17)) == (3u << 17);
+      }
+    }
+#ifdef SYS_arch_prctl
+    /* ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 */
+    ok = ok && syscall (SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+    ok = FALSE;
+#endif
+    ready = ok;
+    g_once_init_leave (&once, 1);
+  }
+  return ready;
+}
 
 /* F16C from CPUID leaf 1 (clang's __builtin_cpu_supports has no "f16c") */
 static gboolean
@@ -321,6 +493,8 @@ cpu_has (SeqKernelsIsa isa)
           && cpu_has_f16c ();
     case SEQ_KERNELS_AVX512:
       return __builtin_cpu_supports ("avx512f");
+    case SEQ_KERNELS_AMX:
+      return __builtin_cpu_supports ("avx512f") && cpu_amx_ready ();
     default:
       return isa == SEQ_KERNELS_SCALAR;
   }
@@ -342,6 +516,10 @@ kernels_for (SeqKernelsIsa isa)
 #ifdef SEQ_HAVE_KERNELS_AVX512
     case SEQ_KERNELS_AVX512:
       return cpu_has (isa) ? &seq_kernels_avx512 : NULL;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AMX
+    case SEQ_KERNELS_AMX:
+      return cpu_has (isa) ? &seq_kernels_amx : NULL;
 #endif
     default:
       return NULL;
@@ -365,7 +543,11 @@ seq_kernels_get (SeqKernelsIsa isa)
       return k;
     if (g_str_equal (env, "avx512") && (k = kernels_for (SEQ_KERNELS_AVX512)))
       return k;
+    if (g_str_equal (env, "amx") && (k = kernels_for (SEQ_KERNELS_AMX)))
+      return k;
   }
+  if ((k = kernels_for (SEQ_KERNELS_AMX)) != NULL)
+    return k;
   if ((k = kernels_for (SEQ_KERNELS_AVX512)) != NULL)
     return k;
   if ((k = kernels_for (SEQ_KERNELS_AVX2)) != NULL)

@@ -24,6 +24,25 @@
  * of 16 hidden units: panel p, column q * 16 + j (q = 0 i, 1 f, 2 g, 3 o) is
  * PyTorch row q * H + p * 16 + j. The thread that computes a panel applies
  * the gate math for its 16 units right away (fused step).
+ *
+ * bf16 matmul (SEQ_KDTYPE_BF16_VNNI, the model precision "bf16-matmul"):
+ * both operands of every matrix product are bf16 and the products are summed
+ * in f32, as AMX TDPBF16PS does (and as PyTorch's "medium" float32 matmul
+ * precision). The weights are packed for AMX: K rounded up to Kp, a multiple
+ * of 32; per panel p, k-block kb (32 rows of W) and 16-column group q, one
+ * 1 KiB tile of 16 rows x 16 column pairs ("VNNI" order):
+ *
+ *   data[((p * nkb + kb) * 4 + q) * 512 + k2 * 32 + j * 2 + e]
+ *       = bf16 (W[kb * 32 + 2 * k2 + e][p * 64 + q * 16 + j])   (0 beyond K)
+ *
+ * The activations (the A operand) are bf16 rows of Kp elements (zeros past
+ * K), made from the f32 values by round-to-nearest-even (seq_kernel_f32_to_bf16).
+ * Determinism: AMX sums each tile's 32 products with its own internal order
+ * and rounding, which is not an fmaf chain; so the AMX kernels are bitwise
+ * reproducible for any thread count, batch composition and chunking (every
+ * output row is computed by the same tile operations), but they differ from
+ * the scalar reference of this mode (an fmaf chain over k) by rounding only:
+ * tests/test_lstm.c bounds that difference.
  */
 #pragma once
 
@@ -38,12 +57,24 @@ typedef enum {
   SEQ_KDTYPE_F32 = 0,
   SEQ_KDTYPE_BF16 = 1,
   SEQ_KDTYPE_F16 = 2,
+  SEQ_KDTYPE_BF16_VNNI = 3,     /* bf16 matmul: AMX tile layout, see above */
 } SeqKDtype;
+
+#define SEQ_BF16_KBLOCK 32      /* k rows per AMX tile (bf16 pairs x 16) */
+#define SEQ_BF16_ROWS 16        /* activation rows per AMX tile */
+
+/* K rounded up to a whole number of k-blocks. */
+static inline guint
+seq_bf16_kp (guint K)
+{
+  return (K + SEQ_BF16_KBLOCK - 1) / SEQ_BF16_KBLOCK * SEQ_BF16_KBLOCK;
+}
 
 typedef struct {
   guint K;                      /* rows (reduction length) */
   guint N;                      /* real columns */
   guint n_panels;               /* ceil (N / 64) */
+  guint Kp;                     /* K, or for BF16_VNNI K rounded up to 32 */
   SeqKDtype dtype;              /* element storage type */
   gpointer data;                /* 64-byte aligned, n_panels * K * 64 elements */
 } SeqPacked;
@@ -63,6 +94,9 @@ guint16 seq_kernel_f32_to_bf16 (float f);
 guint16 seq_kernel_f32_to_f16 (float f);
 float seq_kernel_bf16_to_f32 (guint16 b);
 float seq_kernel_f16_to_f32 (guint16 h);
+/* @n f32 values to bf16 (round to nearest even), then zeros up to @n_pad. */
+void seq_kernel_row_to_bf16 (const float *src, guint n, guint16 * dst,
+    guint n_pad);
 
 /* One ISA's kernels. Rows m in [0, M); panels p in [p0, p1). */
 typedef struct {
@@ -81,18 +115,41 @@ typedef struct {
       const float *Hprev, gsize ldh, guint M,
       const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
       float *C, gsize ldc, float *Hout, gsize ldo);
+  /* bf16 matmul (W packed SEQ_KDTYPE_BF16_VNNI): as gemm and lstm_step, with
+   * bf16 activation rows of W->Kp elements (strides in elements). Rows up to
+   * the next multiple of 16 past M must be readable (their results are
+   * dropped). lstm_step_b also writes h as bf16 to Hb (stride ldb, the Kp
+   * columns past the hidden units left alone). */
+  void (*gemm_b) (const guint16 *X, gsize ldx, guint M, const SeqPacked * W,
+      guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy);
+  void (*lstm_step_b) (const guint16 *X, gsize ldx, const SeqPacked * Wx,
+      const guint16 *Hprev, gsize ldh, guint M,
+      const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+      float *C, gsize ldc, float *Hout, gsize ldo, guint16 *Hb, gsize ldb);
 } SeqKernels;
+
+/* The scalar bf16-matmul reference (an fmaf chain over k, as the f32
+ * kernels), also what the non-AMX kernel sets run in that mode. */
+void seq_kernel_gemm_b_scalar (const guint16 *X, gsize ldx, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *init, gsize ldi,
+    float *Y, gsize ldy);
+void seq_kernel_lstm_step_b_scalar (const guint16 *X, gsize ldx,
+    const SeqPacked * Wx, const guint16 *Hprev, gsize ldh, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+    float *C, gsize ldc, float *Hout, gsize ldo, guint16 *Hb, gsize ldb);
 
 typedef enum {
   SEQ_KERNELS_AUTO = 0,
   SEQ_KERNELS_SCALAR = 1,
   SEQ_KERNELS_AVX2 = 2,
   SEQ_KERNELS_AVX512 = 3,
+  SEQ_KERNELS_AMX = 4,          /* AVX-512 plus AMX-BF16 for bf16 matmul */
 } SeqKernelsIsa;
 
-/* The kernels for @isa, NULL when not built in or not supported by this CPU.
- * AUTO picks the best supported one (SEQENC_KERNELS=scalar|avx2|avx512 in
- * the environment overrides it). */
+/* The kernels for @isa, NULL when not built in or not supported by this CPU
+ * (AMX also needs the kernel's permission for tile data, asked for once).
+ * AUTO picks the best supported one (SEQENC_KERNELS=scalar|avx2|avx512|amx
+ * in the environment overrides it). */
 const SeqKernels *seq_kernels_get (SeqKernelsIsa isa);
 
 extern const SeqKernels seq_kernels_scalar;
@@ -101,6 +158,17 @@ extern const SeqKernels seq_kernels_avx2;
 #endif
 #ifdef SEQ_HAVE_KERNELS_AVX512
 extern const SeqKernels seq_kernels_avx512;
+/* Its f32/bf16/f16-storage kernels, which the AMX set runs too. */
+void seq_kernel_gemm_avx512 (const float *X, gsize ldx, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *init, gsize ldi,
+    float *Y, gsize ldy);
+void seq_kernel_lstm_step_avx512 (const float *X, gsize ldx,
+    const SeqPacked * Wx, const float *Hprev, gsize ldh, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+    float *C, gsize ldc, float *Hout, gsize ldo);
+#endif
+#ifdef SEQ_HAVE_KERNELS_AMX
+extern const SeqKernels seq_kernels_amx;
 #endif
 
 /* ---- Thread pool (pool.c): fork/join with bounded, yielding spin -------- */
@@ -134,6 +202,8 @@ typedef struct {
   SeqPacked wr;                 /* [H][P] plain, only when P > 0 */
   float *bias;                  /* [4Hp] b_ih + b_hh interleaved (zeros if none) */
 } SeqLstmLayerK;
+/* In bf16 matmul mode (bf16 == TRUE) wx, wh and wr are BF16_VNNI and the
+ * layer inputs travel as bf16 rows too: stride ldb (>= Kp of every matrix). */
 
 typedef struct {
   guint L, I, H, P, O;          /* layers, input, hidden, proj (0), output */
@@ -141,15 +211,23 @@ typedef struct {
   gsize ldo;                    /* stride of h rows: O rounded up to 64 */
   SeqLstmLayerK *layers;        /* [L] */
   const float *zeros;           /* >= max (4Hp, ldo) zeros */
+  gboolean bf16;                /* bf16 matmul mode */
+  gsize ldb;                    /* bf16 row stride: max Kp of I, O, H */
 } SeqLstmNet;
 
 typedef struct {
   guint max_rows;               /* max_steps * max_streams */
+  guint max_streams;
   float *pre;                   /* [max_rows][4Hp] */
   float *y[2];                  /* [max_rows][ldo] */
   float *hraw;                  /* [max_streams][Hp] (proj only) */
   float *h0;                    /* [L][max_streams][ldo]: h at chunk start */
   float *c;                     /* [L][max_streams][Hp] */
+  /* bf16 matmul mode only (NULL otherwise), rows + 16 for whole tiles: */
+  guint16 *xb;                  /* [max_rows + 16][ldb]: layer-0 input */
+  guint16 *yb[2];               /* [max_rows + 16][ldb]: y as bf16 */
+  guint16 *hrawb;               /* [max_streams + 16][ldb] (proj only) */
+  guint16 *h0b;                 /* [L][max_streams + 16][ldb] */
 } SeqLstmScratch;
 
 /* Advances B streams by T steps (T * B <= max_rows). @x: [T][B][I] rows of

@@ -311,4 +311,6 @@ const SeqKernels seq_kernels_avx2 = {
   .name = "avx2",
   .gemm = gemm_avx2,
   .lstm_step = lstm_step_avx2,
+  .gemm_b = seq_kernel_gemm_b_scalar,
+  .lstm_step_b = seq_kernel_lstm_step_b_scalar,
 };

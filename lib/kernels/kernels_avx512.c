@@ -4,7 +4,7 @@
  * registers, rows are register-blocked by up to MR = 6 (24 accumulators),
  * and every accumulator runs its own sequential fmadd chain over k. */
 #include "kernels.h"
-#include "gatemath.h"
+#include "gate_avx512.h"
 #include "seqenc/common.h"
 
 #include <immintrin.h>
@@ -244,8 +244,8 @@ panel_f32_view (const SeqPacked * W, guint p, float *buf, SeqPacked * view)
   return view;
 }
 
-static void
-gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
+void
+seq_kernel_gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
 {
   if (M == 1) {
@@ -273,55 +273,8 @@ gemm_avx512 (const float *X, gsize ldx, guint M, const SeqPacked * W,
   }
 }
 
-/* ---- gate math: gatemath.h, lane for lane the scalar code ---------------- */
-
-static inline __m512
-exp512 (__m512 x)
-{
-  __m512 n, r, p, y, scale;
-  __m512i e;
-
-  /* min/max with the constant first: a NaN x passes through, as in
-   * the scalar "x > HI ? HI : x" */
-  x = _mm512_min_ps (_mm512_set1_ps (SEQ_EXP_HI), x);
-  x = _mm512_max_ps (_mm512_set1_ps (SEQ_EXP_LO), x);
-  n = _mm512_roundscale_ps (_mm512_mul_ps (x, _mm512_set1_ps (SEQ_LOG2E)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm512_fmadd_ps (n, _mm512_set1_ps (-SEQ_EXP_C1), x);
-  r = _mm512_fmadd_ps (n, _mm512_set1_ps (-SEQ_EXP_C2), r);
-  p = _mm512_set1_ps (SEQ_EXP_P0);
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P1));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P2));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P3));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P4));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (SEQ_EXP_P5));
-  y = _mm512_fmadd_ps (p, _mm512_mul_ps (r, r), r);
-  y = _mm512_add_ps (y, _mm512_set1_ps (1.0f));
-  e = _mm512_cvtps_epi32 (n);
-  e = _mm512_slli_epi32 (_mm512_add_epi32 (e, _mm512_set1_epi32 (127)), 23);
-  scale = _mm512_castsi512_ps (e);
-  return _mm512_mul_ps (y, scale);
-}
-
-static inline __m512
-sigmoid512 (__m512 x)
-{
-  __m512 one = _mm512_set1_ps (1.0f);
-  __m512 e = exp512 (_mm512_sub_ps (_mm512_setzero_ps (), x));
-  return _mm512_div_ps (one, _mm512_add_ps (one, e));
-}
-
-static inline __m512
-tanh512 (__m512 x)
-{
-  __m512 one = _mm512_set1_ps (1.0f);
-  __m512 e = exp512 (_mm512_mul_ps (_mm512_set1_ps (-2.0f), x));
-  return _mm512_sub_ps (_mm512_div_ps (_mm512_set1_ps (2.0f),
-          _mm512_add_ps (one, e)), one);
-}
-
-static void
-lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
+void
+seq_kernel_lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
     const float *Hprev, gsize ldh, guint M,
     const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
     float *C, gsize ldc, float *Hout, gsize ldo)
@@ -337,18 +290,8 @@ lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
       } else {
         panels_row1 (np, Hprev, W, p, pre + p * 64, g);
       }
-      for (int q = 0; q < np; q++) {
-        float *c = C + (p + q) * 16;
-        float *h = Hout + (p + q) * 16;
-        __m512 ig = sigmoid512 (_mm512_load_ps (g + q * 64));
-        __m512 fg = sigmoid512 (_mm512_load_ps (g + q * 64 + 16));
-        __m512 gg = tanh512 (_mm512_load_ps (g + q * 64 + 32));
-        __m512 og = sigmoid512 (_mm512_load_ps (g + q * 64 + 48));
-        __m512 cn = _mm512_fmadd_ps (fg, _mm512_loadu_ps (c),
-            _mm512_mul_ps (ig, gg));
-        _mm512_storeu_ps (c, cn);
-        _mm512_storeu_ps (h, _mm512_mul_ps (og, tanh512 (cn)));
-      }
+      for (int q = 0; q < np; q++)
+        gate16_avx512 (g + q * 64, C + (p + q) * 16, Hout + (p + q) * 16);
     }
     return;
   }
@@ -379,24 +322,17 @@ lstm_step_avx512 (const float *X, gsize ldx, const SeqPacked * Wx,
         panel_rows (mr, Hprev + m * ldh, ldh, Whv, phv,
             pre + m * ldp + p * 64, ldp, g, 64);
       }
-      for (int r = 0; r < mr; r++) {
-        float *c = C + (m + r) * ldc + p * 16;
-        float *h = Hout + (m + r) * ldo + p * 16;
-        __m512 ig = sigmoid512 (_mm512_load_ps (g + r * 64));
-        __m512 fg = sigmoid512 (_mm512_load_ps (g + r * 64 + 16));
-        __m512 gg = tanh512 (_mm512_load_ps (g + r * 64 + 32));
-        __m512 og = sigmoid512 (_mm512_load_ps (g + r * 64 + 48));
-        __m512 cn = _mm512_fmadd_ps (fg, _mm512_loadu_ps (c),
-            _mm512_mul_ps (ig, gg));
-        _mm512_storeu_ps (c, cn);
-        _mm512_storeu_ps (h, _mm512_mul_ps (og, tanh512 (cn)));
-      }
+      for (int r = 0; r < mr; r++)
+        gate16_avx512 (g + r * 64, C + (m + r) * ldc + p * 16,
+            Hout + (m + r) * ldo + p * 16);
     }
   }
 }
 
 const SeqKernels seq_kernels_avx512 = {
   .name = "avx512",
-  .gemm = gemm_avx512,
-  .lstm_step = lstm_step_avx512,
+  .gemm = seq_kernel_gemm_avx512,
+  .lstm_step = seq_kernel_lstm_step_avx512,
+  .gemm_b = seq_kernel_gemm_b_scalar,
+  .lstm_step_b = seq_kernel_lstm_step_b_scalar,
 };

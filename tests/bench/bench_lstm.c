@@ -9,7 +9,7 @@
  *
  * usage: bench_lstm WEIGHTS.safetensors CONFIG [--threads N]
  *            [--precision f32|bf16|f16] [--seconds S] [--points a,b,..]
- *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512]
+ *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512|amx]
  * --points error: instead of timing, print the output error of the
  * --precision storage against f32 (200 frames, one stream).
  */
@@ -149,8 +149,8 @@ main (int argc, char **argv)
 
   if (argc < 3) {
     fprintf (stderr, "usage: %s WEIGHTS CONFIG [--threads N] [--precision "
-        "f32|bf16|f16] [--seconds S] [--points b1_t1,...] [--tag T] "
-        "[--kernels auto|scalar|avx2|avx512]\n", argv[0]);
+        "f32|bf16|f16|bf16-matmul] [--seconds S] [--points b1_t1,...] [--tag T] "
+        "[--kernels auto|scalar|avx2|avx512|amx]\n", argv[0]);
     return 2;
   }
   path = argv[1];
@@ -179,6 +179,8 @@ main (int argc, char **argv)
     kern = SEQ_LSTM_KERNELS_AVX2;
   else if (!strcmp (kern_s, "avx512"))
     kern = SEQ_LSTM_KERNELS_AVX512;
+  else if (!strcmp (kern_s, "amx"))
+    kern = SEQ_LSTM_KERNELS_AMX;
 
   if (g_strcmp0 (points, "error") == 0) {
     precision_error (path, config, prec);

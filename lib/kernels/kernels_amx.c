@@ -1,0 +1,166 @@
+/* seqenc — AMX-BF16 kernels of the bf16-matmul mode (compiled with
+ * -mamx-tile -mamx-bf16 -mavx512f, chosen at run time when the CPU has AMX
+ * and Linux grants the tile state; kernels.c asks for it). For f32, bf16 and
+ * f16 weight storage this kernel set runs the AVX-512 kernels.
+ *
+ * Tiles: tmm0..3 accumulate the four gate groups (i, f, g, o: 16 rows x 16
+ * columns of f32 each) of one 64-column panel for 16 activation rows; tmm4
+ * holds 16 activation rows x 32 bf16 (one k-block); tmm5..7 take the weight
+ * tiles of the k-block in turn (layout: kernels.h). Every output row gets the
+ * same sequence of tile operations whatever its position in the tile, the
+ * row count, the panel range or the thread: hence bitwise reproducible
+ * across batch compositions, thread counts and chunkings. After the last
+ * k-block the tiles go to a 16 x 64 f32 buffer and the gate math of
+ * gate_avx512.h (the same as every other kernel set) finishes the step. */
+#include "kernels.h"
+#include "gate_avx512.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+typedef struct {
+  guint8 palette;
+  guint8 start_row;
+  guint8 reserved[14];
+  guint16 colsb[16];
+  guint8 rows[16];
+} __attribute__((packed)) TileConfig;
+
+/* All eight tiles 16 rows x 64 bytes. */
+static void
+tiles_begin (void)
+{
+  TileConfig cfg __attribute__((aligned (64)));
+
+  memset (&cfg, 0, sizeof (cfg));
+  cfg.palette = 1;
+  for (int i = 0; i < 8; i++) {
+    cfg.rows[i] = 16;
+    cfg.colsb[i] = 64;
+  }
+  _tile_loadconfig (&cfg);
+}
+
+/* tmm0..3 += A (16 rows, stride lda elements) x panel p of W. */
+static inline void
+tiles_acc_panel (const guint16 * A, gsize lda, const SeqPacked * W, guint p)
+{
+  guint nkb = W->Kp / SEQ_BF16_KBLOCK;
+  const guint16 *t = (const guint16 *) W->data + (gsize) p * nkb * 4 * 512;
+  const gsize stride = lda * sizeof (guint16);
+
+  for (guint kb = 0; kb < nkb; kb++, t += 4 * 512) {
+    _tile_loadd (4, A + (gsize) kb * SEQ_BF16_KBLOCK, stride);
+    _tile_loadd (5, t, 64);
+    _tile_dpbf16ps (0, 4, 5);
+    _tile_loadd (6, t + 512, 64);
+    _tile_dpbf16ps (1, 4, 6);
+    _tile_loadd (7, t + 1024, 64);
+    _tile_dpbf16ps (2, 4, 7);
+    _tile_loadd (5, t + 1536, 64);
+    _tile_dpbf16ps (3, 4, 5);
+  }
+}
+
+/* tmm0..3 = the 16 x 64 f32 block at init (stride ldi floats; ldi = 0: the
+ * same row for all 16, expanded into @tmp first). */
+static inline void
+tiles_init (const float *init, gsize ldi, float *tmp)
+{
+  gsize stride;
+
+  if (ldi == 0) {
+    for (int r = 0; r < 16; r++)
+      memcpy (tmp + r * 64, init, 64 * sizeof (float));
+    init = tmp;
+    ldi = 64;
+  }
+  stride = ldi * sizeof (float);
+  _tile_loadd (0, init, stride);
+  _tile_loadd (1, init + 16, stride);
+  _tile_loadd (2, init + 32, stride);
+  _tile_loadd (3, init + 48, stride);
+}
+
+static inline void
+tiles_store (float *g)
+{
+  _tile_stored (0, g, 64 * sizeof (float));
+  _tile_stored (1, g + 16, 64 * sizeof (float));
+  _tile_stored (2, g + 32, 64 * sizeof (float));
+  _tile_stored (3, g + 48, 64 * sizeof (float));
+}
+
+/* f32 -> bf16, round to nearest even, NaN kept quiet NaN: lane for lane
+ * seq_kernel_f32_to_bf16. */
+static inline __m256i
+cvt_bf16 (__m512 v)
+{
+  const __m512i u = _mm512_castps_si512 (v);
+  const __m512i hi = _mm512_srli_epi32 (u, 16);
+  __m512i r = _mm512_add_epi32 (u, _mm512_add_epi32 (_mm512_set1_epi32
+          (0x7fff), _mm512_and_si512 (hi, _mm512_set1_epi32 (1))));
+  __mmask16 nan = _mm512_cmpgt_epu32_mask (_mm512_and_si512 (u,
+          _mm512_set1_epi32 (0x7fffffff)), _mm512_set1_epi32 (0x7f800000));
+
+  r = _mm512_srli_epi32 (r, 16);
+  r = _mm512_mask_mov_epi32 (r, nan, _mm512_or_si512 (hi,
+          _mm512_set1_epi32 (0x40)));
+  return _mm512_cvtepi32_epi16 (r);
+}
+
+static void
+gemm_b_amx (const guint16 * X, gsize ldx, guint M, const SeqPacked * W,
+    guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
+{
+  float g[16 * 64] __attribute__((aligned (64)));
+
+  tiles_begin ();
+  for (guint p = p0; p < p1; p++) {
+    for (guint m = 0; m < M; m += 16) {
+      guint rows = MIN (16, M - m);
+      tiles_init (init + m * ldi + p * 64, ldi, g);
+      tiles_acc_panel (X + m * ldx, ldx, W, p);
+      tiles_store (g);
+      for (guint r = 0; r < rows; r++)
+        memcpy (Y + (m + r) * ldy + p * 64, g + r * 64, 64 * sizeof (float));
+    }
+  }
+  _tile_release ();
+}
+
+static void
+lstm_step_b_amx (const guint16 * X, gsize ldx, const SeqPacked * Wx,
+    const guint16 * Hprev, gsize ldh, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
+    float *C, gsize ldc, float *Hout, gsize ldo, guint16 * Hb, gsize ldb)
+{
+  float g[16 * 64] __attribute__((aligned (64)));
+
+  tiles_begin ();
+  for (guint p = p0; p < p1; p++) {
+    for (guint m = 0; m < M; m += 16) {
+      guint rows = MIN (16, M - m);
+      tiles_init (pre + m * ldp + p * 64, ldp, g);
+      if (X != NULL)
+        tiles_acc_panel (X + m * ldx, ldx, Wx, p);
+      tiles_acc_panel (Hprev + m * ldh, ldh, W, p);
+      tiles_store (g);
+      for (guint r = 0; r < rows; r++) {
+        float *h = Hout + (m + r) * ldo + p * 16;
+        gate16_avx512 (g + r * 64, C + (m + r) * ldc + p * 16, h);
+        _mm256_storeu_si256 ((__m256i *) (Hb + (m + r) * ldb + p * 16),
+            cvt_bf16 (_mm512_loadu_ps (h)));
+      }
+    }
+  }
+  _tile_release ();
+}
+
+const SeqKernels seq_kernels_amx = {
+  .name = "amx",
+  .gemm = seq_kernel_gemm_avx512,
+  .lstm_step = seq_kernel_lstm_step_avx512,
+  .gemm_b = gemm_b_amx,
+  .lstm_step_b = lstm_step_b_amx,
+};
