@@ -34,7 +34,8 @@ test_signal (guint frames)
 
 /* Reference: the library on the same built-in model, all frames at once. */
 static float *
-library_output (guint frames, SeqLstmOutput mode, guint * width)
+library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
+    SeqLstmPrecision prec)
 {
   SeqLstmParams p = seq_lstm_params_default ();
   SeqLstmModel *m;
@@ -46,7 +47,7 @@ library_output (guint frames, SeqLstmOutput mode, guint * width)
   p.hidden_size = H;
   p.num_layers = L;
   p.seed = 7;
-  m = seq_lstm_model_new_random (&p, NULL);
+  m = seq_lstm_model_new_random_full (&p, prec, NULL);
   g_assert (m != NULL);
   *width = seq_lstm_model_output_width (m, mode);
   s = seq_lstm_state_new (m);
@@ -58,6 +59,12 @@ library_output (guint frames, SeqLstmOutput mode, guint * width)
   seq_lstm_model_unref (m);
   g_free (in);
   return out;
+}
+
+static float *
+library_output (guint frames, SeqLstmOutput mode, guint * width)
+{
+  return library_output_prec (frames, mode, width, SEQ_LSTM_PRECISION_F32);
 }
 
 /* Pushes @frames frames in buffers of @chunk frames; returns all output. */
@@ -118,6 +125,60 @@ element_lstm_output_equals_library_for_any_buffering (void)
     gst_harness_teardown (h);
   }
   g_free (want);
+  g_free (in);
+}
+
+/* matmul-precision=bf16 runs the library's bf16-matmul precision (the
+ * library's tests compare that with PyTorch); f16 weights with it are a
+ * settings error. */
+static void
+element_lstm_matmul_precision_bf16 (void)
+{
+  const guint T = 23;
+  guint width;
+  float *want = library_output_prec (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width,
+      SEQ_LSTM_PRECISION_BF16_MATMUL);
+  float *f32 = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = test_signal (T);
+  const guint chunks[] = { 1, 23 };
+  GstHarness *h;
+
+  /* the mode really changes the numbers */
+  CU_ASSERT (memcmp (want, f32, sizeof (float) * T * width) != 0);
+  for (guint c = 0; c < G_N_ELEMENTS (chunks); c++) {
+    float *got;
+    h = lstm_harness ("matmul-precision=bf16", "flexible", 0);
+    got = run (h, TRUE, in, T, chunks[c], width);
+    CU_ASSERT (memcmp (got, want, sizeof (float) * T * width) == 0);
+    g_free (got);
+    gst_harness_teardown (h);
+  }
+  /* the contradiction is refused at NULL -> READY, with a message */
+  {
+    GstElement *e = gst_element_factory_make ("seqlstm", NULL);
+    GstBus *bus = gst_bus_new ();
+    GstMessage *msg;
+    GError *err = NULL;
+
+    gst_element_set_bus (e, bus);
+    gst_util_set_object_arg (G_OBJECT (e), "matmul-precision", "bf16");
+    gst_util_set_object_arg (G_OBJECT (e), "weights-precision", "f16");
+    CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_READY),
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+    gst_message_parse_error (msg, &err, NULL);
+    CU_ASSERT (g_error_matches (err, GST_LIBRARY_ERROR,
+            GST_LIBRARY_ERROR_SETTINGS));
+    g_clear_error (&err);
+    gst_message_unref (msg);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (e);
+  }
+  g_free (want);
+  g_free (f32);
   g_free (in);
 }
 
@@ -510,6 +571,8 @@ main (void)
   static const SeqTestCase cases[] = {
     {"element_lstm_output_equals_library_for_any_buffering",
         element_lstm_output_equals_library_for_any_buffering},
+    {"element_lstm_matmul_precision_bf16",
+        element_lstm_matmul_precision_bf16},
     {"element_lstm_flush_restarts_and_reuse_after_null",
         element_lstm_flush_restarts_and_reuse_after_null},
     {"element_lstm_rejects_width_mismatch",
