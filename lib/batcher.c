@@ -6,7 +6,16 @@
  * are waiting or the head's deadline has passed, gathers their next frames
  * into [T][B][I], runs seq_lstm_forward once, scatters the outputs and wakes
  * the requests that are complete. Unfinished requests keep their place at
- * the head. All waiting is on GConds under the one mutex.
+ * the head.
+ *
+ * Wake-ups are what a live stream pays for per frame, so there are as few
+ * as possible: the worker waits on work_cond under the batcher mutex and is
+ * signalled only when a request changes what it waits for (the queue was
+ * empty: it sleeps without a deadline; or the queue reached max_batch); any
+ * other arrival is seen when its deadline, the oldest request's, passes.
+ * A caller sleeps on its own stream's GCond and GMutex, and the worker wakes
+ * the completed streams after releasing the batcher mutex, so that a woken
+ * caller never has to wait for (and be woken again by) the batcher mutex.
  */
 #include "seqenc/batcher.h"
 #include "seqenc/common.h"
@@ -24,14 +33,15 @@ typedef struct {
   guint n_steps;
   guint pos;                    /* frames done */
   gint64 t_enqueue;             /* monotonic us */
-  gboolean done;
+  gboolean done;                /* under the stream's done_lock */
   gboolean failed;
 } Request;
 
 struct _SeqLstmBatcherStream {
   SeqLstmBatcher *batcher;
   SeqLstmState *state;
-  GCond done_cond;
+  GMutex done_lock;             /* guards req.done; the caller sleeps on */
+  GCond done_cond;              /* done_cond until the worker sets it */
   Request req;
   gboolean in_flight;
 };
@@ -44,6 +54,7 @@ struct _SeqLstmBatcher {
 
   GMutex lock;
   GCond work_cond;
+  gboolean worker_idle;         /* waiting without deadline (empty queue) */
   GThread *thread;
   gboolean shutdown;
   GQueue queue;                 /* of Request (links embedded) */
@@ -54,6 +65,7 @@ struct _SeqLstmBatcher {
   float *out;                   /* [max_steps][max_batch][W] */
   SeqLstmState **states;        /* [max_batch] */
   SeqLstmBatcherStream **taken; /* [max_batch] */
+  SeqLstmBatcherStream **wake;  /* [max_batch] completed, to be woken */
 
   guint64 n_calls, n_frames;
   guint max_seen;
@@ -96,6 +108,18 @@ run_batch (SeqLstmBatcher * b, guint n_take, guint T)
   }
 }
 
+/* Wakes the caller of @s, whose request is finished (removed from the
+ * queue). Called without the batcher mutex. After the unlock the caller may
+ * return and free @s at once: touch nothing after it. */
+static void
+wake_stream (SeqLstmBatcherStream * s)
+{
+  g_mutex_lock (&s->done_lock);
+  s->req.done = TRUE;
+  g_cond_signal (&s->done_cond);
+  g_mutex_unlock (&s->done_lock);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -103,11 +127,13 @@ worker_main (gpointer data)
 
   g_mutex_lock (&b->lock);
   while (!b->shutdown) {
-    guint n = b->queue.length, n_take, T;
+    guint n = b->queue.length, n_take, n_wake, T;
     GList *l;
 
     if (n == 0) {
+      b->worker_idle = TRUE;
       g_cond_wait (&b->work_cond, &b->lock);
+      b->worker_idle = FALSE;
       continue;
     }
     if (n < b->p.max_batch) {
@@ -139,14 +165,22 @@ worker_main (gpointer data)
     b->n_calls++;
     b->n_frames += (guint64) n_take * T;
     b->max_seen = MAX (b->max_seen, n_take);
+    n_wake = 0;
     for (guint i = 0; i < n_take; i++) {
       SeqLstmBatcherStream *s = b->taken[i];
       s->req.pos += T;
       if (s->req.pos == s->req.n_steps) {
         g_queue_unlink (&b->queue, &s->req.link);
-        s->req.done = TRUE;
-        g_cond_signal (&s->done_cond);
+        b->wake[n_wake++] = s;
       }
+    }
+    if (n_wake > 0) {
+      /* the woken callers need only their own lock: wake them without
+       * ours, then look at the queue again */
+      g_mutex_unlock (&b->lock);
+      for (guint i = 0; i < n_wake; i++)
+        wake_stream (b->wake[i]);
+      g_mutex_lock (&b->lock);
     }
   }
 
@@ -158,8 +192,7 @@ worker_main (gpointer data)
         G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
     g_queue_unlink (&b->queue, l);
     r->failed = TRUE;
-    r->done = TRUE;
-    g_cond_signal (&s->done_cond);
+    wake_stream (s);
   }
   g_mutex_unlock (&b->lock);
   return NULL;
@@ -173,6 +206,7 @@ batcher_free (SeqLstmBatcher * b)
   seq_aligned_free (b->out);
   g_free (b->states);
   g_free (b->taken);
+  g_free (b->wake);
   g_mutex_clear (&b->lock);
   g_cond_clear (&b->work_cond);
   seq_lstm_model_unref (b->model);
@@ -216,6 +250,7 @@ seq_lstm_batcher_new (SeqLstmModel * model,
       p.n_threads);
   b->states = g_new0 (SeqLstmState *, p.max_batch);
   b->taken = g_new0 (SeqLstmBatcherStream *, p.max_batch);
+  b->wake = g_new0 (SeqLstmBatcherStream *, p.max_batch);
   n_in = (gsize) p.max_batch * p.max_steps * b->I;
   n_out = (gsize) p.max_batch * p.max_steps * b->W;
   b->in = seq_aligned_floats (n_in);
@@ -299,6 +334,7 @@ seq_lstm_batcher_join (SeqLstmBatcher * batcher, SeqLstmState * state)
   s = g_new0 (SeqLstmBatcherStream, 1);
   s->batcher = seq_lstm_batcher_ref (batcher);
   s->state = state;
+  g_mutex_init (&s->done_lock);
   g_cond_init (&s->done_cond);
   s->req.link.data = &s->req;
   return s;
@@ -311,6 +347,7 @@ seq_lstm_batcher_leave (SeqLstmBatcherStream * stream)
     return;
   g_return_if_fail (!stream->in_flight);
   g_cond_clear (&stream->done_cond);
+  g_mutex_clear (&stream->done_lock);
   seq_lstm_batcher_unref (stream->batcher);
   g_free (stream);
 }
@@ -344,16 +381,23 @@ seq_lstm_batcher_forward (SeqLstmBatcherStream * stream, const float *input,
   stream->req.output = output;
   stream->req.n_steps = n_steps;
   stream->req.pos = 0;
-  stream->req.done = FALSE;
+  stream->req.done = FALSE;     /* no one else looks at it while unqueued */
   stream->req.failed = FALSE;
   stream->req.t_enqueue = g_get_monotonic_time ();
   g_queue_push_tail_link (&b->queue, &stream->req.link);
-  g_cond_signal (&b->work_cond);
+  /* wake the worker only when this changes what it waits for: an empty
+   * queue (no deadline) or a full batch; otherwise the oldest request's
+   * deadline, which this one does not move, wakes it */
+  if (b->worker_idle || b->queue.length == b->p.max_batch)
+    g_cond_signal (&b->work_cond);
+  g_mutex_unlock (&b->lock);
+
+  g_mutex_lock (&stream->done_lock);
   while (!stream->req.done)
-    g_cond_wait (&stream->done_cond, &b->lock);
+    g_cond_wait (&stream->done_cond, &stream->done_lock);
+  g_mutex_unlock (&stream->done_lock);
   ok = !stream->req.failed;
   stream->in_flight = FALSE;
-  g_mutex_unlock (&b->lock);
 
   if (!ok)
     g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
