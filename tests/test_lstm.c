@@ -433,13 +433,12 @@ test_output_bitwise_invariant_to_thread_count (void)
   check_thread_count (SEQ_LSTM_PRECISION_BF16_MATMUL);
 }
 
-/* B = 13 streams (a whole 16-row tile and then some, for AMX) vs each
- * alone. */
+/* B streams together vs each alone. */
 static void
-check_alone_and_batched (SeqLstmPrecision prec, guint T)
+check_alone_and_batched (SeqLstmPrecision prec, guint B, guint T)
 {
   SeqLstmModel *m = random_model (20, 48, 2, 0, TRUE, 5, prec);
-  const guint B = 13, I = 20;
+  const guint I = 20;
   guint W = seq_lstm_model_output_size (m);
   float *x = g_new (float, (gsize) T * B * I);
   float *xb = g_new (float, (gsize) T * I);
@@ -471,10 +470,12 @@ check_alone_and_batched (SeqLstmPrecision prec, guint T)
 static void
 test_stream_output_same_alone_and_batched (void)
 {
-  check_alone_and_batched (SEQ_LSTM_PRECISION_F32, 6);
-  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 6);
+  check_alone_and_batched (SEQ_LSTM_PRECISION_F32, 13, 6);
+  /* AMX: 37 rows = a 32-row block, then a 16-row tile with 5 real rows */
+  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 37, 6);
   /* T = 1: the step with the fused input projection */
-  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 1);
+  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 37, 1);
+  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 13, 1);
 }
 
 static void

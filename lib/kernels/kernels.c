@@ -14,12 +14,7 @@
 guint16
 seq_kernel_f32_to_bf16 (float f)
 {
-  guint32 u;
-  memcpy (&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u)
-    return (guint16) ((u >> 16) | 0x40);        /* quiet NaN */
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return (guint16) (u >> 16);
+  return seq_bf16_round (f);
 }
 
 float
@@ -108,7 +103,7 @@ seq_kernel_row_to_bf16 (const float *src, guint n, guint16 * dst,
   guint i;
 
   for (i = 0; i < n; i++)
-    dst[i] = seq_kernel_f32_to_bf16 (src[i]);
+    dst[i] = seq_bf16_round (src[i]);
   for (; i < n_pad; i++)
     dst[i] = 0;
 }

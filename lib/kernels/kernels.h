@@ -89,6 +89,16 @@ gsize seq_packed_n_bytes (const SeqPacked * p);
 /* Element (k, n) converted to f32. */
 float seq_packed_get (const SeqPacked * p, guint k, guint n);
 
+/* f32 -> bf16, round to nearest even, NaN kept (quiet) NaN. */
+static inline guint16
+seq_bf16_round (float f)
+{
+  union { float f; guint32 u; } v = { f };
+  if ((v.u & 0x7fffffffu) > 0x7f800000u)
+    return (guint16) ((v.u >> 16) | 0x40);
+  return (guint16) ((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
 /* f32 -> bf16 / f16, round to nearest even (NaN kept NaN). */
 guint16 seq_kernel_f32_to_bf16 (float f);
 guint16 seq_kernel_f32_to_f16 (float f);

@@ -6,7 +6,9 @@
  * Tiles: tmm0..3 accumulate the four gate groups (i, f, g, o: 16 rows x 16
  * columns of f32 each) of one 64-column panel for 16 activation rows; tmm4
  * holds 16 activation rows x 32 bf16 (one k-block); tmm5..7 take the weight
- * tiles of the k-block in turn (layout: kernels.h). Every output row gets the
+ * tiles of the k-block in turn (layout: kernels.h). With more than 16 rows
+ * left, blocks of 32 rows x 32 columns (two passes per panel) halve the
+ * weight-tile loads. Every output row gets the
  * same sequence of tile operations whatever its position in the tile, the
  * row count, the panel range or the thread: hence bitwise reproducible
  * across batch compositions, thread counts and chunkings. After the last
@@ -26,16 +28,17 @@ typedef struct {
   guint8 rows[16];
 } __attribute__((packed)) TileConfig;
 
-/* All eight tiles 16 rows x 64 bytes. */
+/* All eight tiles 64 bytes wide; the accumulators and the activation tiles
+ * (tmm0..4) @rows rows, the weight tiles 16 (k pairs). */
 static void
-tiles_begin (void)
+tiles_begin (guint rows)
 {
   TileConfig cfg __attribute__((aligned (64)));
 
   memset (&cfg, 0, sizeof (cfg));
   cfg.palette = 1;
   for (int i = 0; i < 8; i++) {
-    cfg.rows[i] = 16;
+    cfg.rows[i] = i <= 4 ? rows : 16;
     cfg.colsb[i] = 64;
   }
   _tile_loadconfig (&cfg);
@@ -62,24 +65,66 @@ tiles_acc_panel (const guint16 * A, gsize lda, const SeqPacked * W, guint p)
   }
 }
 
-/* tmm0..3 = the 16 x 64 f32 block at init (stride ldi floats; ldi = 0: the
- * same row for all 16, expanded into @tmp first). */
+/* tmm0..3 = the 16 x 64 f32 block at init (stride ldi floats; 0 = the
+ * same row for all 16: a tile load with stride 0). */
 static inline void
-tiles_init (const float *init, gsize ldi, float *tmp)
+tiles_init (const float *init, gsize ldi)
 {
-  gsize stride;
+  const gsize stride = ldi * sizeof (float);
 
-  if (ldi == 0) {
-    for (int r = 0; r < 16; r++)
-      memcpy (tmp + r * 64, init, 64 * sizeof (float));
-    init = tmp;
-    ldi = 64;
-  }
-  stride = ldi * sizeof (float);
   _tile_loadd (0, init, stride);
   _tile_loadd (1, init + 16, stride);
   _tile_loadd (2, init + 32, stride);
   _tile_loadd (3, init + 48, stride);
+}
+
+/* The 2 x 2 block: 32 rows x 32 columns (half @hf of a panel: gates i, f
+ * or g, o). tmm0/1 rows 0-15, tmm2/3 rows 16-31; tmm4/5 the two row tiles,
+ * tmm6/7 the two column tiles of a k-block: every weight tile serves 32
+ * rows (half the weight traffic of the 16-row block). Each accumulator
+ * element sees the same operations as in the 16-row block. */
+static inline void
+tiles_init_2x2 (const float *init, gsize ldi, guint hf)
+{
+  const gsize stride = ldi * sizeof (float);
+  const float *a = init + hf * 32, *b = a + 16 * ldi;
+
+  _tile_loadd (0, a, stride);
+  _tile_loadd (1, a + 16, stride);
+  _tile_loadd (2, b, stride);
+  _tile_loadd (3, b + 16, stride);
+}
+
+static inline void
+tiles_acc_2x2 (const guint16 * A, gsize lda, const SeqPacked * W, guint p,
+    guint hf)
+{
+  guint nkb = W->Kp / SEQ_BF16_KBLOCK;
+  const guint16 *t = (const guint16 *) W->data + (gsize) p * nkb * 4 * 512 +
+      hf * 2 * 512;
+  const guint16 *A1 = A + 16 * lda;
+  const gsize stride = lda * sizeof (guint16);
+
+  for (guint kb = 0; kb < nkb; kb++, t += 4 * 512) {
+    _tile_loadd (4, A + (gsize) kb * SEQ_BF16_KBLOCK, stride);
+    _tile_loadd (6, t, 64);
+    _tile_dpbf16ps (0, 4, 6);
+    _tile_loadd (7, t + 512, 64);
+    _tile_dpbf16ps (1, 4, 7);
+    _tile_loadd (5, A1 + (gsize) kb * SEQ_BF16_KBLOCK, stride);
+    _tile_dpbf16ps (2, 5, 6);
+    _tile_dpbf16ps (3, 5, 7);
+  }
+}
+
+/* into g[32][64] */
+static inline void
+tiles_store_2x2 (float *g, guint hf)
+{
+  _tile_stored (0, g + hf * 32, 64 * sizeof (float));
+  _tile_stored (1, g + hf * 32 + 16, 64 * sizeof (float));
+  _tile_stored (2, g + 16 * 64 + hf * 32, 64 * sizeof (float));
+  _tile_stored (3, g + 16 * 64 + hf * 32 + 16, 64 * sizeof (float));
 }
 
 static inline void
@@ -109,21 +154,44 @@ cvt_bf16 (__m512 v)
   return _mm512_cvtepi32_epi16 (r);
 }
 
+/* Rows [m, m + n) of panel p into g (n = 32: the 2 x 2 block; else 16). */
+static inline guint
+block_rows (guint M, guint m)
+{
+  return M - m > 16 ? 32 : 16;
+}
+
 static void
 gemm_b_amx (const guint16 * X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
 {
-  float g[16 * 64] __attribute__((aligned (64)));
+  float g[32 * 64] __attribute__((aligned (64)));
 
-  tiles_begin ();
+  guint cfg_rows = 0;
+
   for (guint p = p0; p < p1; p++) {
-    for (guint m = 0; m < M; m += 16) {
-      guint rows = MIN (16, M - m);
-      tiles_init (init + m * ldi + p * 64, ldi, g);
-      tiles_acc_panel (X + m * ldx, ldx, W, p);
-      tiles_store (g);
+    for (guint m = 0; m < M;) {
+      guint n = block_rows (M, m), rows = MIN (n, M - m);
+      /* a tail of fewer than 16 rows: tiles of that many rows (the
+       * per-row operations are the same, the tile unit does less) */
+      guint want = n == 32 ? 16 : rows;
+      if (want != cfg_rows)
+        tiles_begin (cfg_rows = want);
+      const float *in = init + m * ldi + p * 64;
+      if (n == 32) {
+        for (guint hf = 0; hf < 2; hf++) {
+          tiles_init_2x2 (in, ldi, hf);
+          tiles_acc_2x2 (X + m * ldx, ldx, W, p, hf);
+          tiles_store_2x2 (g, hf);
+        }
+      } else {
+        tiles_init (in, ldi);
+        tiles_acc_panel (X + m * ldx, ldx, W, p);
+        tiles_store (g);
+      }
       for (guint r = 0; r < rows; r++)
         memcpy (Y + (m + r) * ldy + p * 64, g + r * 64, 64 * sizeof (float));
+      m += n;
     }
   }
   _tile_release ();
@@ -135,23 +203,41 @@ lstm_step_b_amx (const guint16 * X, gsize ldx, const SeqPacked * Wx,
     const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
     float *C, gsize ldc, float *Hout, gsize ldo, guint16 * Hb, gsize ldb)
 {
-  float g[16 * 64] __attribute__((aligned (64)));
+  float g[32 * 64] __attribute__((aligned (64)));
 
-  tiles_begin ();
+  guint cfg_rows = 0;
+
   for (guint p = p0; p < p1; p++) {
-    for (guint m = 0; m < M; m += 16) {
-      guint rows = MIN (16, M - m);
-      tiles_init (pre + m * ldp + p * 64, ldp, g);
-      if (X != NULL)
-        tiles_acc_panel (X + m * ldx, ldx, Wx, p);
-      tiles_acc_panel (Hprev + m * ldh, ldh, W, p);
-      tiles_store (g);
+    for (guint m = 0; m < M;) {
+      guint n = block_rows (M, m), rows = MIN (n, M - m);
+      /* a tail of fewer than 16 rows: tiles of that many rows (the
+       * per-row operations are the same, the tile unit does less) */
+      guint want = n == 32 ? 16 : rows;
+      if (want != cfg_rows)
+        tiles_begin (cfg_rows = want);
+      const float *in = pre + m * ldp + p * 64;
+      if (n == 32) {
+        for (guint hf = 0; hf < 2; hf++) {
+          tiles_init_2x2 (in, ldp, hf);
+          if (X != NULL)
+            tiles_acc_2x2 (X + m * ldx, ldx, Wx, p, hf);
+          tiles_acc_2x2 (Hprev + m * ldh, ldh, W, p, hf);
+          tiles_store_2x2 (g, hf);
+        }
+      } else {
+        tiles_init (in, ldp);
+        if (X != NULL)
+          tiles_acc_panel (X + m * ldx, ldx, Wx, p);
+        tiles_acc_panel (Hprev + m * ldh, ldh, W, p);
+        tiles_store (g);
+      }
       for (guint r = 0; r < rows; r++) {
         float *h = Hout + (m + r) * ldo + p * 16;
         gate16_avx512 (g + r * 64, C + (m + r) * ldc + p * 16, h);
         _mm256_storeu_si256 ((__m256i *) (Hb + (m + r) * ldb + p * 16),
             cvt_bf16 (_mm512_loadu_ps (h)));
       }
+      m += n;
     }
   }
   _tile_release ();

@@ -61,6 +61,10 @@ while [ $r -le "$ROUNDS" ]; do
     "$BENCH" "$DATA/$cfg.safetensors" $cfg \
       --threads "$THREADS" --seconds "$SECS" --precision f16 \
       --tag "f16" >> "$OUT"
+    # bf16 operands, f32 sums (AMX tiles on CPUs that have them)
+    "$BENCH" "$DATA/$cfg.safetensors" $cfg \
+      --threads "$THREADS" --seconds "$SECS" --precision bf16-matmul \
+      --tag "bf16mm" >> "$OUT"
   done
   if [ $HAVE_ORT = 1 ]; then
     NODE_PATH="$ORT_DIR/node_modules" node "$HERE/bench_lstm_ort.js" "$DATA" \
@@ -116,7 +120,7 @@ def ort_capi(cfg, p, fps):
     per_call = B * T / fps - o * 1e-6
     return B * T / per_call if per_call > 0 else 0.0
 cols = ["ORT", "ORT spin", "ORT C-API est", "PyTorch", "seqenc f32",
-        "seqenc f32 nospin", "seqenc bf16", "seqenc f16"]
+        "seqenc f32 nospin", "seqenc bf16", "seqenc f16", "seqenc bf16mm"]
 def flops(cfg):
     I, H, L = CFG[cfg]
     return sum(2 * 4 * H * ((I if l == 0 else H) + H) for l in range(L))
@@ -141,9 +145,10 @@ def ratio(a, b):
 print("frames/s, best of the rounds, %s threads (higher is better)" %
       os.environ.get("SEQENC_BENCH_THREADS", "2"))
 names = {"seqenc f32": "f32", "seqenc f32 nospin": "f32-nospin",
-         "seqenc bf16": "bf16", "seqenc f16": "f16", "ORT C-API est": "ORT-CAPI~"}
+         "seqenc bf16": "bf16", "seqenc f16": "f16", "seqenc bf16mm": "bf16-mm",
+         "ORT C-API est": "ORT-CAPI~"}
 print("%-7s %-8s" % ("config", "point") + "".join("%11s" % names.get(c, c)
-      for c in cols) + "  f32/ORT nospin/ORT bf16/ORT f32/CAPI~ f32/torch  f32/ORT(med) bf16/ORT(med)  f32 GFLOP/s (%peak)")
+      for c in cols) + "  f32/ORT nospin/ORT bf16/ORT mm/ORT f32/CAPI~ f32/torch  f32/ORT(med) bf16/ORT(med) mm/ORT(med)  f32 GFLOP/s (%peak)  bf16-mm GFLOP/s")
 for cfg in ["speech", "text"]:
     for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
         v = {c: best.get((c, cfg, p), 0.0) for c in cols}
@@ -154,11 +159,14 @@ for cfg in ["speech", "text"]:
               + "   " + ratio(v["seqenc f32"], ort) + "    " +
               ratio(v["seqenc f32 nospin"], ort) + "   " +
               ratio(v["seqenc bf16"], ort) + "   " +
+              ratio(v["seqenc bf16mm"], ort) + "   " +
               ratio(v["seqenc f32"], v["ORT C-API est"]) + "    " +
               ratio(v["seqenc f32"], v["PyTorch"]) + "       " +
               median_ratio("seqenc f32", cfg, p) + "        " +
-              median_ratio("seqenc bf16", cfg, p) +
-              "    %6.1f (%2.0f%%)" % (gf, 100 * gf / peak))
+              median_ratio("seqenc bf16", cfg, p) + "       " +
+              median_ratio("seqenc bf16mm", cfg, p) +
+              "    %6.1f (%2.0f%%)" % (gf, 100 * gf / peak) +
+              "    %8.1f" % (v["seqenc bf16mm"] * flops(cfg) / 1e9))
 print("(med) = median over the rounds of the ratio within each round (the "
       "others compare the best round of each column)")
 print("ratios are to the better of the two ORT settings at each point; "
@@ -166,19 +174,21 @@ print("ratios are to the better of the two ORT settings at each point; "
       "pass-through model with the same tensors), an estimate of ORT's C API")
 print("columns: ORT = onnxruntime-node %s, intra-op spinning off/on; seqenc "
       "f32 = default (idle workers poll 50 us, yielding, then sleep), nospin = "
-      "SEQENC_SPIN_US=0; bf16/f16 = weight storage, f32 math" % "1.30.0")
+      "SEQENC_SPIN_US=0; bf16/f16 = weight storage, f32 math; bf16-mm = "
+      "matmul-precision bf16 (bf16 weights and activations, f32 sums: AMX "
+      "tiles where the CPU has them; %%peak is of the f32 FMA peak)" % "1.30.0")
 EOF
 
-echo "reduced-precision weight storage, output error vs f32 (200 frames, 1 stream):"
+echo "reduced precisions, output error vs f32 (200 frames, 1 stream):"
 for cfg in speech text; do
-  for p in bf16 f16; do
+  for p in bf16 f16 bf16-matmul; do
     "$BENCH" "$DATA/$cfg.safetensors" $cfg --points error --precision $p
   done
 done | $PY -c '
 import json, sys
 for l in sys.stdin:
     r = json.loads(l)
-    print("  %-6s %-4s max |err| %.2g, mean %.2g (outputs up to %.2g)" % (
+    print("  %-6s %-11s max |err| %.2g, mean %.2g (outputs up to %.2g)" % (
           r["config"], r["precision"], r["max_abs_err_vs_f32"],
           r["mean_abs_err_vs_f32"], r["max_abs_output"]))
 '
