@@ -14,8 +14,10 @@
  * empty: it sleeps without a deadline; or the queue reached max_batch); any
  * other arrival is seen when its deadline, the oldest request's, passes.
  * A caller sleeps on its own stream's GCond and GMutex, and the worker wakes
- * the completed streams after releasing the batcher mutex, so that a woken
- * caller never has to wait for (and be woken again by) the batcher mutex.
+ * the completed streams after releasing the batcher mutex (and signals each
+ * after releasing that stream's), so that a woken caller does not have to
+ * wait for (and be woken again by) a mutex the worker holds. Leaving waits
+ * until the worker is done signalling.
  */
 #include "seqenc/batcher.h"
 #include "seqenc/common.h"
@@ -55,6 +57,9 @@ struct _SeqLstmBatcher {
   GMutex lock;
   GCond work_cond;
   gboolean worker_idle;         /* waiting without deadline (empty queue) */
+  gboolean waking;              /* worker is waking streams without the lock */
+  guint leaving;                /* streams waiting in leave for !waking */
+  GCond waking_done;
   GThread *thread;
   gboolean shutdown;
   GQueue queue;                 /* of Request (links embedded) */
@@ -109,15 +114,32 @@ run_batch (SeqLstmBatcher * b, guint n_take, guint T)
 }
 
 /* Wakes the caller of @s, whose request is finished (removed from the
- * queue). Called without the batcher mutex. After the unlock the caller may
- * return and free @s at once: touch nothing after it. */
+ * queue). Called without the batcher mutex, with b->waking set: the caller
+ * may return as soon as done is set, but cannot leave (free @s) until the
+ * worker clears b->waking, so signalling after the unlock is safe, and a
+ * woken caller does not find the lock still held. */
 static void
 wake_stream (SeqLstmBatcherStream * s)
 {
   g_mutex_lock (&s->done_lock);
   s->req.done = TRUE;
-  g_cond_signal (&s->done_cond);
   g_mutex_unlock (&s->done_lock);
+  g_cond_signal (&s->done_cond);
+}
+
+/* Wakes @n streams of b->wake without the batcher mutex (held on entry and
+ * on return). */
+static void
+wake_streams (SeqLstmBatcher * b, guint n)
+{
+  b->waking = TRUE;
+  g_mutex_unlock (&b->lock);
+  for (guint i = 0; i < n; i++)
+    wake_stream (b->wake[i]);
+  g_mutex_lock (&b->lock);
+  b->waking = FALSE;
+  if (b->leaving > 0)
+    g_cond_broadcast (&b->waking_done);
 }
 
 static gpointer
@@ -174,25 +196,22 @@ worker_main (gpointer data)
         b->wake[n_wake++] = s;
       }
     }
-    if (n_wake > 0) {
-      /* the woken callers need only their own lock: wake them without
-       * ours, then look at the queue again */
-      g_mutex_unlock (&b->lock);
-      for (guint i = 0; i < n_wake; i++)
-        wake_stream (b->wake[i]);
-      g_mutex_lock (&b->lock);
-    }
+    if (n_wake > 0)
+      wake_streams (b, n_wake);
   }
 
   /* shut down: fail what is still waiting */
   while (b->queue.head != NULL) {
-    GList *l = b->queue.head;
-    Request *r = l->data;
-    SeqLstmBatcherStream *s = (SeqLstmBatcherStream *) ((guint8 *) r -
-        G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
-    g_queue_unlink (&b->queue, l);
-    r->failed = TRUE;
-    wake_stream (s);
+    guint n_wake = 0;
+    while (b->queue.head != NULL && n_wake < b->p.max_batch) {
+      GList *l = b->queue.head;
+      Request *r = l->data;
+      g_queue_unlink (&b->queue, l);
+      r->failed = TRUE;
+      b->wake[n_wake++] = (SeqLstmBatcherStream *) ((guint8 *) r -
+          G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
+    }
+    wake_streams (b, n_wake);
   }
   g_mutex_unlock (&b->lock);
   return NULL;
@@ -209,6 +228,7 @@ batcher_free (SeqLstmBatcher * b)
   g_free (b->wake);
   g_mutex_clear (&b->lock);
   g_cond_clear (&b->work_cond);
+  g_cond_clear (&b->waking_done);
   seq_lstm_model_unref (b->model);
   g_free (b);
 }
@@ -245,6 +265,7 @@ seq_lstm_batcher_new (SeqLstmModel * model,
   b->W = seq_lstm_model_output_width (model, p.output);
   g_mutex_init (&b->lock);
   g_cond_init (&b->work_cond);
+  g_cond_init (&b->waking_done);
   g_queue_init (&b->queue);
   b->ws = seq_lstm_workspace_new (model, p.max_batch, p.max_steps,
       p.n_threads);
@@ -343,9 +364,19 @@ seq_lstm_batcher_join (SeqLstmBatcher * batcher, SeqLstmState * state)
 void
 seq_lstm_batcher_leave (SeqLstmBatcherStream * stream)
 {
+  SeqLstmBatcher *b;
+
   if (stream == NULL)
     return;
   g_return_if_fail (!stream->in_flight);
+  /* the worker may still be about to signal our done_cond */
+  b = stream->batcher;
+  g_mutex_lock (&b->lock);
+  b->leaving++;
+  while (b->waking)
+    g_cond_wait (&b->waking_done, &b->lock);
+  b->leaving--;
+  g_mutex_unlock (&b->lock);
   g_cond_clear (&stream->done_cond);
   g_mutex_clear (&stream->done_lock);
   seq_lstm_batcher_unref (stream->batcher);

@@ -12,8 +12,8 @@
  * second, the warm-up, are left out). The streams keep up when every
  * stream got (about) 100 frames per second of run and p99 stays bounded.
  * Prints one line "streams N  frames/s F  p50 A ms  p99 B ms  max C ms
- * keeps-up yes|no  cpu U us/frame  csw S/frame": after the warm-up second,
- * the process CPU time (user + system) and context switches (voluntary +
+ * keeps-up yes|no  cpu U us/frame  csw V+I/frame": after the warm-up second,
+ * the process CPU time (user + system) and context switches (voluntary,
  * involuntary) per stream-frame, which is the per-frame overhead of the
  * element path when the model is small.
  */
@@ -91,16 +91,18 @@ total_frames (StreamStat * stats, guint streams)
   return total;
 }
 
-/* CPU microseconds (user + system) and context switches of the process. */
+/* CPU microseconds (user + system) and voluntary and involuntary context
+ * switches of the process. */
 static void
-usage (gint64 * cpu_us, gint64 * csw)
+usage (gint64 * cpu_us, gint64 * vcsw, gint64 * icsw)
 {
   struct rusage ru;
 
   getrusage (RUSAGE_SELF, &ru);
   *cpu_us = (gint64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-  *csw = ru.ru_nvcsw + ru.ru_nivcsw;
+  *vcsw = ru.ru_nvcsw;
+  *icsw = ru.ru_nivcsw;
 }
 
 static int
@@ -128,10 +130,10 @@ main (int argc, char **argv)
   GstBus *bus;
   GstMessage *msg;
   guint64 min_frames = G_MAXUINT64, total = 0;
-  gint64 *v, cpu0, cpu1, csw0, csw1;
+  gint64 *v, cpu0, cpu1, vcsw0, vcsw1, icsw0, icsw1;
   guint64 frames0, frames1;
   guint n;
-  double p50, p99, pmax, fps;
+  double p50, p99, pmax, fps, wf;
   gboolean keeps_up;
 
   gst_init (&argc, &argv);
@@ -174,12 +176,12 @@ main (int argc, char **argv)
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   /* warm-up second, then the measured window */
   msg = gst_bus_timed_pop_filtered (bus, GST_SECOND, GST_MESSAGE_ERROR);
-  usage (&cpu0, &csw0);
+  usage (&cpu0, &vcsw0, &icsw0);
   frames0 = total_frames (stats, streams);
   if (msg == NULL && seconds > 1)
     msg = gst_bus_timed_pop_filtered (bus, (seconds - 1) * GST_SECOND,
         GST_MESSAGE_ERROR);
-  usage (&cpu1, &csw1);
+  usage (&cpu1, &vcsw1, &icsw1);
   frames1 = total_frames (stats, streams);
   if (msg != NULL) {
     gst_message_parse_error (msg, &err, NULL);
@@ -202,15 +204,15 @@ main (int argc, char **argv)
   pmax = n ? v[n - 1] / 1000.0 : 0;
   fps = (double) total / seconds;
   /* 100 frames/s per stream; allow the first 0.5 s of startup */
+  wf = frames1 > frames0 ? (double) (frames1 - frames0) : 1.0;
   keeps_up = min_frames >= (guint64) (100 * (seconds - 0.5) - 2);
   printf ("streams %u  frames/s %.0f (min per stream %.1f/s)  p50 %.2f ms  "
       "p99 %.2f ms  max %.2f ms  keeps-up %s  cpu %.2f us/frame  "
-      "csw %.2f/frame  [hidden %u, layers %u, %s, max-delay %u ms, "
+      "csw %.2f+%.2f/frame  [hidden %u, layers %u, %s, max-delay %u ms, "
       "n-threads %u]\n", streams, fps, (double) min_frames / seconds, p50,
-      p99, pmax, keeps_up ? "yes" : "no", frames1 > frames0 ?
-      (double) (cpu1 - cpu0) / (frames1 - frames0) : 0.0,
-      frames1 > frames0 ? (double) (csw1 - csw0) / (frames1 - frames0) : 0.0,
-      hidden, layers, precision, max_delay, n_threads);
+      p99, pmax, keeps_up ? "yes" : "no", (double) (cpu1 - cpu0) / wf,
+      (double) (vcsw1 - vcsw0) / wf, (double) (icsw1 - icsw0) / wf, hidden,
+      layers, precision, max_delay, n_threads);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
   return 0;
