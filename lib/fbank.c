@@ -1,13 +1,15 @@
 /* seqenc — streaming Kaldi-compatible log-mel filterbank (see fbank.h).
  *
- * The FFT is GStreamer's libgstfft (kissfft), which depends on GLib and libm
- * only: linking libseqenc does not load the GStreamer core.
+ * The FFT is our own (a radix-2 complex FFT of N/2 points and the real
+ * split; see rfft_power ()). Everything that depends on the parameters only
+ * (window, mel filters, FFT tables) lives in a read-only FbankTables shared
+ * by every filterbank of the same shape in the process: with hundreds of
+ * live streams each frame then touches one copy of them, which stays in
+ * cache, instead of hundreds.
  */
 #include "seqenc/fbank.h"
 #include "blob.h"
 #include "seqenc/common.h"
-
-#include <gst/fft/gstfftf32.h>
 
 #include <float.h>
 #include <math.h>
@@ -17,8 +19,32 @@
 #define SEQ_FBANK_MAX_FFT (1u << 20)
 #define SEQ_FBANK_MAX_BINS 4096u
 
+/* Read-only tables of one shape, shared (see fbank_tables_get ()). */
+typedef struct {
+  gint ref_count;               /* under tables_lock */
+  /* the key: what the tables depend on */
+  double sample_rate, blackman_coeff, low_freq, high_freq;
+  SeqFbankWindow window_type;
+  guint w, n_fft, n_bins;
+
+  float *window;                /* [w] window function */
+  guint *mel_first;             /* [bins] first FFT bin of each filter */
+  guint *mel_len;               /* [bins] number of FFT bins */
+  gsize *mel_off;               /* [bins] offset in mel_w */
+  float *mel_w;                 /* concatenated non-zero weights */
+  /* FFT of M = n_fft / 2 complex points */
+  guint *bitrev;                /* [M] bit-reversed index */
+  float *tw_re, *tw_im;         /* [M] stage of half-size h at [h, 2h):
+                                 * exp (-i pi j / h), j < h */
+  float *rt_re, *rt_im;         /* [M] cos, sin (2 pi k / n_fft) */
+} FbankTables;
+
+static GMutex tables_lock;
+static GSList *tables_list;     /* of FbankTables, under tables_lock */
+
 struct _SeqFbank {
   SeqFbankParams params;
+  FbankTables *tables;
   guint w;                      /* window size, samples */
   guint s;                      /* shift, samples */
   gint pad;                     /* left reach before k*s when !snip_edges */
@@ -26,16 +52,16 @@ struct _SeqFbank {
   guint dim;                    /* output width */
   guint n_bins;                 /* num_mel_bins */
 
-  float *window;                /* [w] window function */
+  /* from tables (shared, read-only) */
+  const float *window;
+  const guint *mel_first, *mel_len;
+  const gsize *mel_off;
+  const float *mel_w;
+
   float *frame;                 /* [w] scratch: one frame's raw samples */
   float *fft_in;                /* [N] scratch: windowed frame, zero padded */
   float *power;                 /* [N/2] scratch: |X|^2 */
-  GstFFTF32 *fft;
-  GstFFTF32Complex *spec;       /* [N/2 + 1] scratch */
-  guint *mel_first;             /* [bins] first FFT bin of each filter */
-  guint *mel_len;               /* [bins] number of FFT bins */
-  gsize *mel_off;               /* [bins] offset in mel_w */
-  float *mel_w;                 /* concatenated non-zero weights */
+  float *fft_re, *fft_im;       /* [N/2] scratch: the complex FFT */
 
   /* Stream state */
   float *buf;                   /* [cap] held samples, int16 scale */
@@ -199,29 +225,28 @@ fill_window (float *win, guint w, SeqFbankWindow type, double blackman)
  * scale between low and high, num_bins + 2 edges, weights over FFT bins
  * [0, N/2). Only the non-zero run of each filter is kept. */
 static gboolean
-build_mel (SeqFbank * fb)
+build_mel (FbankTables * t)
 {
-  const SeqFbankParams *p = &fb->params;
-  guint half = fb->n_fft / 2;
-  double nyquist = 0.5 * p->sample_rate;
-  double high = p->high_freq <= 0.0 ? p->high_freq + nyquist : p->high_freq;
-  double bin_width = p->sample_rate / (double) fb->n_fft;
-  double mel_low = mel_scale (p->low_freq), mel_high = mel_scale (high);
-  double delta = (mel_high - mel_low) / (double) (fb->n_bins + 1);
+  guint half = t->n_fft / 2;
+  double nyquist = 0.5 * t->sample_rate;
+  double high = t->high_freq <= 0.0 ? t->high_freq + nyquist : t->high_freq;
+  double bin_width = t->sample_rate / (double) t->n_fft;
+  double mel_low = mel_scale (t->low_freq), mel_high = mel_scale (high);
+  double delta = (mel_high - mel_low) / (double) (t->n_bins + 1);
   gsize total = 0;
   double *mel_of_bin = g_new (double, half);
 
   for (guint j = 0; j < half; j++)
     mel_of_bin[j] = mel_scale (bin_width * j);
 
-  fb->mel_first = g_new0 (guint, fb->n_bins);
-  fb->mel_len = g_new0 (guint, fb->n_bins);
-  fb->mel_off = g_new0 (gsize, fb->n_bins);
+  t->mel_first = g_new0 (guint, t->n_bins);
+  t->mel_len = g_new0 (guint, t->n_bins);
+  t->mel_off = g_new0 (gsize, t->n_bins);
 
   /* Two passes: extents, then weights. */
   for (int pass = 0; pass < 2; pass++) {
     total = 0;
-    for (guint b = 0; b < fb->n_bins; b++) {
+    for (guint b = 0; b < t->n_bins; b++) {
       double left = mel_low + b * delta;
       double center = mel_low + (b + 1.0) * delta;
       double right = mel_low + (b + 2.0) * delta;
@@ -237,25 +262,133 @@ build_mel (SeqFbank * fb)
             first = j;
           last = j;
           if (pass == 1)
-            fb->mel_w[total + (j - first)] = (float) wgt;
+            t->mel_w[total + (j - first)] = (float) wgt;
         }
       }
       if (pass == 0) {
-        fb->mel_first[b] = first == half ? 0 : first;
-        fb->mel_len[b] = first == half ? 0 : last - first + 1;
+        t->mel_first[b] = first == half ? 0 : first;
+        t->mel_len[b] = first == half ? 0 : last - first + 1;
       }
-      fb->mel_off[b] = total;
-      total += fb->mel_len[b];
+      t->mel_off[b] = total;
+      total += t->mel_len[b];
     }
     if (pass == 0)
-      fb->mel_w = seq_aligned_floats (total);
-    if (fb->mel_w == NULL) {
+      t->mel_w = seq_aligned_floats (total);
+    if (t->mel_w == NULL) {
       g_free (mel_of_bin);
       return FALSE;
     }
   }
   g_free (mel_of_bin);
   return TRUE;
+}
+
+/* FFT tables for n_fft = 2M: bit reversal of log2 M bits, the twiddles of
+ * every butterfly stage and of the real split, computed in double. */
+static gboolean
+build_fft (FbankTables * t)
+{
+  guint M = t->n_fft / 2, bits = 0;
+
+  while ((1u << bits) < M)
+    bits++;
+  t->bitrev = g_try_new (guint, M);
+  t->tw_re = seq_aligned_floats (M);
+  t->tw_im = seq_aligned_floats (M);
+  t->rt_re = seq_aligned_floats (M);
+  t->rt_im = seq_aligned_floats (M);
+  if (t->bitrev == NULL || t->tw_re == NULL || t->tw_im == NULL
+      || t->rt_re == NULL || t->rt_im == NULL)
+    return FALSE;
+  for (guint k = 0; k < M; k++) {
+    guint r = 0;
+    for (guint b = 0; b < bits; b++)
+      r |= ((k >> b) & 1u) << (bits - 1 - b);
+    t->bitrev[k] = r;
+    t->rt_re[k] = (float) cos (2.0 * G_PI * k / (double) t->n_fft);
+    t->rt_im[k] = (float) sin (2.0 * G_PI * k / (double) t->n_fft);
+  }
+  t->tw_re[0] = t->tw_im[0] = 0.0f;     /* unused */
+  for (guint h = 1; h < M; h *= 2)
+    for (guint j = 0; j < h; j++) {
+      t->tw_re[h + j] = (float) cos (G_PI * j / (double) h);
+      t->tw_im[h + j] = (float) -sin (G_PI * j / (double) h);
+    }
+  return TRUE;
+}
+
+static void
+fbank_tables_free (FbankTables * t)
+{
+  seq_aligned_free (t->window);
+  g_free (t->mel_first);
+  g_free (t->mel_len);
+  g_free (t->mel_off);
+  seq_aligned_free (t->mel_w);
+  g_free (t->bitrev);
+  seq_aligned_free (t->tw_re);
+  seq_aligned_free (t->tw_im);
+  seq_aligned_free (t->rt_re);
+  seq_aligned_free (t->rt_im);
+  g_free (t);
+}
+
+/* The shared tables for @p with window @w and FFT size @n_fft, made when
+ * first asked for; NULL when out of memory. Release with
+ * fbank_tables_unref (). */
+static FbankTables *
+fbank_tables_get (const SeqFbankParams * p, guint w, guint n_fft)
+{
+  FbankTables *t = NULL;
+
+  g_mutex_lock (&tables_lock);
+  for (GSList * l = tables_list; l != NULL; l = l->next) {
+    FbankTables *c = l->data;
+    if (c->w == w && c->n_fft == n_fft && c->n_bins == p->num_mel_bins
+        && c->window_type == p->window && c->sample_rate == p->sample_rate
+        && c->blackman_coeff == p->blackman_coeff
+        && c->low_freq == p->low_freq && c->high_freq == p->high_freq) {
+      t = c;
+      t->ref_count++;
+      break;
+    }
+  }
+  if (t == NULL) {
+    t = g_new0 (FbankTables, 1);
+    t->ref_count = 1;
+    t->sample_rate = p->sample_rate;
+    t->blackman_coeff = p->blackman_coeff;
+    t->low_freq = p->low_freq;
+    t->high_freq = p->high_freq;
+    t->window_type = p->window;
+    t->w = w;
+    t->n_fft = n_fft;
+    t->n_bins = p->num_mel_bins;
+    t->window = seq_aligned_floats (w);
+    if (t->window == NULL || !build_mel (t) || !build_fft (t)) {
+      fbank_tables_free (t);
+      t = NULL;
+    } else {
+      fill_window (t->window, w, p->window, p->blackman_coeff);
+      tables_list = g_slist_prepend (tables_list, t);
+    }
+  }
+  g_mutex_unlock (&tables_lock);
+  return t;
+}
+
+static void
+fbank_tables_unref (FbankTables * t)
+{
+  gboolean last;
+
+  g_mutex_lock (&tables_lock);
+  last = --t->ref_count == 0;
+  if (last)
+    tables_list = g_slist_remove (tables_list, t);
+  g_mutex_unlock (&tables_lock);
+  if (last)
+    fbank_tables_free (t);
 }
 
 SeqFbank *
@@ -286,22 +419,26 @@ seq_fbank_new (const SeqFbankParams * params, GError ** error)
    * the rest is room for new samples. */
   fb->cap = 4 * (gsize) fb->w + fb->s;
   fb->buf = seq_aligned_floats (fb->cap);
-  fb->window = seq_aligned_floats (fb->w);
   fb->frame = seq_aligned_floats (fb->w);
   fb->fft_in = seq_aligned_floats (fb->n_fft);  /* zero tail stays zero */
   fb->power = seq_aligned_floats (fb->n_fft / 2);
-  fb->spec = g_new0 (GstFFTF32Complex, fb->n_fft / 2 + 1);
-  fb->fft = gst_fft_f32_new ((gint) fb->n_fft, FALSE);
-  if (fb->buf == NULL || fb->window == NULL || fb->frame == NULL
-      || fb->fft_in == NULL || fb->power == NULL || fb->fft == NULL
-      || !build_mel (fb)) {
+  fb->fft_re = seq_aligned_floats (fb->n_fft / 2);
+  fb->fft_im = seq_aligned_floats (fb->n_fft / 2);
+  fb->tables = fbank_tables_get (params, fb->w, fb->n_fft);
+  if (fb->buf == NULL || fb->frame == NULL || fb->fft_in == NULL
+      || fb->power == NULL || fb->fft_re == NULL || fb->fft_im == NULL
+      || fb->tables == NULL) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
         "could not allocate the filterbank (window %u, FFT %u)", fb->w,
         fb->n_fft);
     seq_fbank_free (fb);
     return NULL;
   }
-  fill_window (fb->window, fb->w, params->window, params->blackman_coeff);
+  fb->window = fb->tables->window;
+  fb->mel_first = fb->tables->mel_first;
+  fb->mel_len = fb->tables->mel_len;
+  fb->mel_off = fb->tables->mel_off;
+  fb->mel_w = fb->tables->mel_w;
   seq_fbank_reset (fb);
   return fb;
 }
@@ -311,18 +448,14 @@ seq_fbank_free (SeqFbank * fb)
 {
   if (fb == NULL)
     return;
-  if (fb->fft)
-    gst_fft_f32_free (fb->fft);
-  g_free (fb->spec);
-  g_free (fb->mel_first);
-  g_free (fb->mel_len);
-  g_free (fb->mel_off);
-  seq_aligned_free (fb->mel_w);
+  if (fb->tables)
+    fbank_tables_unref (fb->tables);
   seq_aligned_free (fb->buf);
-  seq_aligned_free (fb->window);
   seq_aligned_free (fb->frame);
   seq_aligned_free (fb->fft_in);
   seq_aligned_free (fb->power);
+  seq_aligned_free (fb->fft_re);
+  seq_aligned_free (fb->fft_im);
   g_free (fb);
 }
 
@@ -509,6 +642,75 @@ log_energy (const SeqFbank * fb, const float *x, guint n)
   return le;
 }
 
+/* |X[k]|^2, k < N/2, of the real @y[N] (N = n_fft): the complex FFT of
+ * z[m] = y[2m] + i y[2m+1] (M = N/2 points, radix-2 decimation in time on
+ * split real and imaginary arrays: every stage's inner loop is contiguous
+ * and vectorizes), then X[k] = E[k] + exp (-2 pi i k / N) O[k] with E, O the
+ * spectra of the even and odd samples, taken from Z[k] and Z[M-k]. One fixed
+ * sequence of float operations, without reassociation: the same result on
+ * every machine. Unscaled, as kissfft's forward transform. */
+static void
+rfft_power (const FbankTables * t, const float *restrict y,
+    float *restrict re, float *restrict im, float *restrict power)
+{
+  const guint M = t->n_fft / 2;
+
+  for (guint k = 0; k < M; k++) {
+    guint m = t->bitrev[k];
+    re[k] = y[2 * m];
+    im[k] = y[2 * m + 1];
+  }
+  /* half-size 1 and 2 (twiddles 1 and -i) as radix-4 butterflies */
+  if (M >= 4) {
+    for (guint b = 0; b < M; b += 4) {
+      float r0 = re[b] + re[b + 1], i0 = im[b] + im[b + 1];
+      float r1 = re[b] - re[b + 1], i1 = im[b] - im[b + 1];
+      float r2 = re[b + 2] + re[b + 3], i2 = im[b + 2] + im[b + 3];
+      float r3 = re[b + 2] - re[b + 3], i3 = im[b + 2] - im[b + 3];
+      re[b] = r0 + r2;
+      im[b] = i0 + i2;
+      re[b + 2] = r0 - r2;
+      im[b + 2] = i0 - i2;
+      /* (r3 + i i3) * -i = i3 - i r3 */
+      re[b + 1] = r1 + i3;
+      im[b + 1] = i1 - r3;
+      re[b + 3] = r1 - i3;
+      im[b + 3] = i1 + r3;
+    }
+  } else if (M == 2) {
+    float r0 = re[0], i0 = im[0];
+    re[0] = r0 + re[1];
+    im[0] = i0 + im[1];
+    re[1] = r0 - re[1];
+    im[1] = i0 - im[1];
+  }
+  for (guint h = 4; h < M; h *= 2) {
+    const float *restrict wr = t->tw_re + h, *restrict wi = t->tw_im + h;
+    for (guint b = 0; b < M; b += 2 * h) {
+      float *restrict ar = re + b, *restrict ai = im + b;
+      float *restrict br = re + b + h, *restrict bi = im + b + h;
+      for (guint j = 0; j < h; j++) {
+        float tr = wr[j] * br[j] - wi[j] * bi[j];
+        float ti = wr[j] * bi[j] + wi[j] * br[j];
+        br[j] = ar[j] - tr;
+        bi[j] = ai[j] - ti;
+        ar[j] = ar[j] + tr;
+        ai[j] = ai[j] + ti;
+      }
+    }
+  }
+  /* X[0] = Re Z[0] + Im Z[0] (real) */
+  power[0] = (re[0] + im[0]) * (re[0] + im[0]);
+  for (guint k = 1; k < M; k++) {
+    float ar = re[k], ai = im[k], br = re[M - k], bi = im[M - k];
+    float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
+    float orr = 0.5f * (ai + bi), oi = 0.5f * (br - ar);
+    float c = t->rt_re[k], s = t->rt_im[k];
+    float xr = er + (c * orr + s * oi), xi = ei + (c * oi - s * orr);
+    power[k] = xr * xr + xi * xi;
+  }
+}
+
 /* One frame from fb->frame[0..w) (the raw samples) into @out. */
 static void
 compute_frame (SeqFbank * fb, float *out)
@@ -517,7 +719,7 @@ compute_frame (SeqFbank * fb, float *out)
   float *restrict x = fb->frame;
   float *restrict y = fb->fft_in;
   const float *restrict win = fb->window;
-  guint w = fb->w, half = fb->n_fft / 2, i;
+  guint w = fb->w, i;
   float energy = 0.0f;
 
   if (p->dither > 0.0) {
@@ -545,9 +747,7 @@ compute_frame (SeqFbank * fb, float *out)
   if (p->use_energy && !p->raw_energy)
     energy = log_energy (fb, y, w);
 
-  gst_fft_f32_fft (fb->fft, y, fb->spec);
-  for (guint j = 0; j < half; j++)
-    fb->power[j] = fb->spec[j].r * fb->spec[j].r + fb->spec[j].i * fb->spec[j].i;
+  rfft_power (fb->tables, y, fb->fft_re, fb->fft_im, fb->power);
 
   if (p->use_energy)
     *out++ = energy;
