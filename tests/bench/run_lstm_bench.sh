@@ -5,8 +5,10 @@
 # point keeps its best round; compare the ratios, not the absolute numbers.
 #
 # usage: tests/bench/run_lstm_bench.sh BUILDDIR [ROUNDS] [SECONDS_PER_POINT]
-#   env: SEQENC_BENCH_LIVE=1 also runs the live-capacity test of the batcher
-#        (bench_lstm_live: 100..400 streams of 100 frames/s, latency p50/p99),
+#   env: SEQENC_BENCH_LIVE=1 also runs the live-capacity tests, f32 and
+#        bf16-matmul: the library batcher (bench_lstm_live: 100..400 streams
+#        of 100 frames/s, latency p50/p99) and the element path
+#        (bench_element_live: 200..400 live sources ! seqfbank ! seqlstm),
 #        SEQENC_BENCH_THREADS (2), SEQENC_ORT_DIR (where onnxruntime-node is
 #        or gets installed with npm; default ~/.cache/seqenc-bench/ort),
 #        SEQENC_FMA_PEAK_GFLOPS (420: 2 AVX-512 cores, for the % column)
@@ -194,10 +196,11 @@ for l in sys.stdin:
 '
 
 if [ "${SEQENC_BENCH_LIVE:-0}" = 1 ]; then
-  echo "live capacity (batcher, speech f32, 100 frames/s per stream, max-delay 4 ms):"
-  "$BUILD/tests/bench/bench_lstm_live" "$DATA/speech.safetensors" \
-    --streams 100,200,300,400 --seconds 5 --threads "$THREADS" \
-    --max-delay-us 4000 | $PY -c '
+  for prec in f32 bf16-matmul; do
+    echo "live capacity, library batcher (speech $prec, 100 frames/s per stream, max-delay 4 ms):"
+    "$BUILD/tests/bench/bench_lstm_live" "$DATA/speech.safetensors" \
+      --streams 100,200,300,400 --seconds 5 --threads "$THREADS" \
+      --max-delay-us 4000 --precision $prec | $PY -c '
 import json, sys
 print("%8s %9s %8s %8s %8s %7s %10s %6s" % ("streams", "frames/s", "p50 ms",
       "p99 ms", "max ms", "late%", "mean batch", "cpu"))
@@ -207,4 +210,14 @@ for l in sys.stdin:
           r["fps"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["late_pct"],
           r["mean_batch"], r["cpu"]))
 '
+  done
+  # the issue's target: live sources through the elements (audiotestsrc !
+  # seqfbank ! seqlstm batch-group), the built-in speech-sized model
+  echo "live capacity through the elements (speech 80/512/3, max-delay 5 ms):"
+  for prec in f32 bf16; do
+    for n in 200 300 400; do
+      "$BUILD/tests/bench/bench_element_live" $n 10 512 3 \
+        "$prec matmul-precision=$prec" 5 | tail -n 1
+    done
+  done
 fi
