@@ -84,6 +84,12 @@ seq_lstm_precision_from_string (const gchar * name, SeqLstmPrecision * out)
   return TRUE;
 }
 
+gboolean
+seq_lstm_bf16_matmul_accelerated (void)
+{
+  return g_str_equal (seq_kernels_get (SEQ_KERNELS_AUTO)->name, "amx");
+}
+
 const gchar *
 seq_lstm_precision_to_string (SeqLstmPrecision precision)
 {

@@ -344,6 +344,13 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
       goto failed;
   }
 
+  if (precision == SEQ_LSTM_PRECISION_BF16_MATMUL
+      && !seq_lstm_bf16_matmul_accelerated ())
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("matmul-precision=bf16 runs on a slow scalar reference here."),
+        ("this CPU (or SEQENC_KERNELS) gives no AMX-BF16 tiles; "
+            "matmul-precision=f32 is much faster"));
+
   GST_OBJECT_LOCK (self);
   self->model = model;
   self->model_is_lazy = (model == NULL);

@@ -163,6 +163,11 @@ typedef enum {
  * any thread count, chunking and batch composition on one machine; the AMX
  * and the scalar kernels differ by f32 summation order only. */
 
+/* TRUE when workspaces made now run SEQ_LSTM_PRECISION_BF16_MATMUL on AMX
+ * tiles (CPU and OS support it; SEQENC_KERNELS not forcing others); FALSE
+ * when that precision would run on the slow scalar reference. */
+gboolean seq_lstm_bf16_matmul_accelerated (void);
+
 /* "f32", "bf16", "f16", "bf16-matmul" <-> enum. FALSE for an unknown name. */
 gboolean seq_lstm_precision_from_string (const gchar * name,
     SeqLstmPrecision * out);
