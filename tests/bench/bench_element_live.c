@@ -24,15 +24,17 @@
 
 #include "gstseqencelements.h"
 
+/* Per stream; touched only by the stream's streaming thread (the sink and
+ * src probes of seqlstm run in it, one output buffer per input buffer),
+ * except frames, read atomically by the main thread. Cheap on purpose: the
+ * tool's own per-buffer cost lands in the CPU it reports. */
 typedef struct
 {
-  GMutex lock;
-  GQueue entered;               /* gint64 entry times, in order */
-  guint64 frames;
+  gint64 entered;               /* monotonic us of the buffer inside, or 0 */
+  gint frames;                  /* frames out, atomic */
+  GArray *latencies;            /* gint64 us, after the warm-up */
 } StreamStat;
 
-static GMutex lat_lock;
-static GArray *latencies;       /* gint64 microseconds */
 static gint64 measure_from;     /* monotonic time: after 1 s of warm-up */
 
 static GstPadProbeReturn
@@ -40,12 +42,7 @@ sink_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   StreamStat *st = data;
 
-  gint64 *t = g_new (gint64, 1);
-
-  *t = g_get_monotonic_time ();
-  g_mutex_lock (&st->lock);
-  g_queue_push_tail (&st->entered, t);
-  g_mutex_unlock (&st->lock);
+  st->entered = g_get_monotonic_time ();
   return GST_PAD_PROBE_OK;
 }
 
@@ -53,27 +50,18 @@ static GstPadProbeReturn
 src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   StreamStat *st = data;
-  gint64 now = g_get_monotonic_time (), *t0, d;
+  gint64 now = g_get_monotonic_time ();
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstMapInfo map;
+  guint8 word[4];
 
-  g_mutex_lock (&st->lock);
-  t0 = g_queue_pop_head (&st->entered);
-  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    /* flexible: header then T x H floats; T is header word 4 */
-    if (map.size >= 128)
-      st->frames += GST_READ_UINT32_LE (map.data + 16);
-    gst_buffer_unmap (buf, &map);
-  }
-  g_mutex_unlock (&st->lock);
-  if (t0 != NULL) {
-    d = now - *t0;
-    g_free (t0);
-    if (now >= measure_from) {
-      g_mutex_lock (&lat_lock);
-      g_array_append_val (latencies, d);
-      g_mutex_unlock (&lat_lock);
-    }
+  /* flexible: header then T x H floats; T is header word 4 */
+  if (gst_buffer_extract (buf, 16, word, 4) == 4)
+    g_atomic_int_add (&st->frames, (gint) GST_READ_UINT32_LE (word));
+  if (st->entered != 0) {
+    gint64 d = now - st->entered;
+    st->entered = 0;
+    if (now >= measure_from)
+      g_array_append_val (st->latencies, d);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -83,11 +71,8 @@ total_frames (StreamStat * stats, guint streams)
 {
   guint64 total = 0;
 
-  for (guint s = 0; s < streams; s++) {
-    g_mutex_lock (&stats[s].lock);
-    total += stats[s].frames;
-    g_mutex_unlock (&stats[s].lock);
-  }
+  for (guint s = 0; s < streams; s++)
+    total += (guint) g_atomic_int_get (&stats[s].frames);
   return total;
 }
 
@@ -130,6 +115,7 @@ main (int argc, char **argv)
   GstBus *bus;
   GstMessage *msg;
   guint64 min_frames = G_MAXUINT64, total = 0;
+  GArray *latencies;
   gint64 *v, cpu0, cpu1, vcsw0, vcsw1, icsw0, icsw1;
   guint64 frames0, frames1;
   guint n;
@@ -138,7 +124,6 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   seqenc_elements_register (NULL);
-  latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   for (guint s = 0; s < streams; s++)
     g_string_append_printf (desc, "audiotestsrc is-live=true wave=pink-noise "
@@ -159,8 +144,8 @@ main (int argc, char **argv)
     GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
     GstPad *sink = gst_element_get_static_pad (e, "sink");
     GstPad *src = gst_element_get_static_pad (e, "src");
-    g_mutex_init (&stats[s].lock);
-    g_queue_init (&stats[s].entered);
+    stats[s].latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
+        100 * seconds);
     gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, sink_probe, &stats[s],
         NULL);
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, src_probe, &stats[s],
@@ -190,9 +175,14 @@ main (int argc, char **argv)
   }
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
+  latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
   for (guint s = 0; s < streams; s++) {
-    min_frames = MIN (min_frames, stats[s].frames);
-    total += stats[s].frames;
+    guint64 f = (guint) g_atomic_int_get (&stats[s].frames);
+    min_frames = MIN (min_frames, f);
+    total += f;
+    g_array_append_vals (latencies, stats[s].latencies->data,
+        stats[s].latencies->len);
+    g_array_free (stats[s].latencies, TRUE);
   }
   g_array_sort (latencies, cmp64);
   v = (gint64 *) latencies->data;
