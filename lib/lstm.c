@@ -1178,14 +1178,73 @@ seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws)
   return ws->kernels->name;
 }
 
+/* h and c of B streams between their states and the workspace's [L][B]
+ * rows (@in: into the workspace). With many streams the copies (24 KiB per
+ * stream for the speech model, each way) are split over the pool's
+ * threads. */
+typedef struct {
+  SeqLstmWorkspace *ws;
+  const SeqLstmModel *model;
+  SeqLstmState *const *states;
+  guint B;
+  gboolean in;
+} StateCopy;
+
+static void
+state_copy_range (const StateCopy * sc, guint b0, guint b1)
+{
+  const SeqLstmModel *m = sc->model;
+  SeqLstmScratch *s = &sc->ws->s;
+  const guint L = m->L, O = m->O, H = m->H, Hp = m->net.Hp, B = sc->B;
+  const gsize ldo = m->net.ldo;
+
+  for (guint b = b0; b < b1; b++) {
+    SeqLstmState *st = sc->states[b];
+    for (guint l = 0; l < L; l++) {
+      float *h = s->h0 + ((gsize) l * B + b) * ldo;
+      float *c = s->c + ((gsize) l * B + b) * Hp;
+      if (sc->in) {
+        memcpy (h, st->h + (gsize) l * O, O * sizeof (float));
+        memcpy (c, st->c + (gsize) l * H, H * sizeof (float));
+      } else {
+        memcpy (st->h + (gsize) l * O, h, O * sizeof (float));
+        memcpy (st->c + (gsize) l * H, c, H * sizeof (float));
+      }
+    }
+  }
+}
+
+static void
+state_copy_job (gpointer data, guint tid, guint nt, SeqPool * pool)
+{
+  const StateCopy *sc = data;
+
+  (void) pool;
+  state_copy_range (sc, (guint) ((guint64) sc->B * tid / nt),
+      (guint) ((guint64) sc->B * (tid + 1) / nt));
+}
+
+#define STATE_COPY_PARALLEL_MIN 16      /* streams */
+
+static void
+state_copy (SeqLstmWorkspace * ws, const SeqLstmModel * model,
+    SeqLstmState * const *states, guint B, gboolean in)
+{
+  StateCopy sc = { ws, model, states, B, in };
+
+  if (B >= STATE_COPY_PARALLEL_MIN && ws->n_threads > 1)
+    seq_pool_run (ws->pool, state_copy_job, &sc);
+  else
+    state_copy_range (&sc, 0, B);
+}
+
 void
 seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
     guint n_streams, const float *input, guint n_steps, float *output,
     SeqLstmOutput mode, SeqLstmWorkspace * ws)
 {
   const SeqLstmNet *net;
-  guint L, O, H, Hp, B = n_streams, width;
-  gsize ldo;
+  guint L, O, B = n_streams, width;
   gboolean all = mode == SEQ_LSTM_OUTPUT_ALL_LAYERS;
 
   g_return_if_fail (model != NULL && ws != NULL);
@@ -1200,21 +1259,12 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
   net = &model->net;
   L = model->L;
   O = model->O;
-  H = model->H;
-  Hp = net->Hp;
-  ldo = net->ldo;
   width = all ? L * O : O;
 
-  for (guint b = 0; b < B; b++) {
+  for (guint b = 0; b < B; b++)
     g_return_if_fail (states[b] != NULL && states[b]->model->fingerprint ==
         model->fingerprint);
-    for (guint l = 0; l < L; l++) {
-      memcpy (ws->s.h0 + ((gsize) l * B + b) * ldo,
-          states[b]->h + (gsize) l * O, O * sizeof (float));
-      memcpy (ws->s.c + ((gsize) l * B + b) * Hp,
-          states[b]->c + (gsize) l * H, H * sizeof (float));
-    }
-  }
+  state_copy (ws, model, states, B, TRUE);
 
   {
     guint chunk = MAX (1u, ws->s.max_rows / B);
@@ -1227,13 +1277,7 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
     }
   }
 
-  for (guint b = 0; b < B; b++) {
-    for (guint l = 0; l < L; l++) {
-      memcpy (states[b]->h + (gsize) l * O,
-          ws->s.h0 + ((gsize) l * B + b) * ldo, O * sizeof (float));
-      memcpy (states[b]->c + (gsize) l * H,
-          ws->s.c + ((gsize) l * B + b) * Hp, H * sizeof (float));
-    }
+  state_copy (ws, model, states, B, FALSE);
+  for (guint b = 0; b < B; b++)
     states[b]->steps += n_steps;
-  }
 }
