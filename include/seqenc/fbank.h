@@ -2,7 +2,11 @@
  *
  * Thread safety: a SeqFbank holds one stream's state (the sample tail and the
  * dither generator); one thread at a time. Parameters are fixed at creation.
- * Different SeqFbank objects may be used from different threads.
+ * Different SeqFbank objects may be used from different threads. What
+ * depends on the parameters only (window, mel filters, FFT tables) is
+ * computed once and shared, read-only and reference-counted, by all the
+ * SeqFbank objects of the same shape in the process (many live streams then
+ * keep one copy in cache); creating and freeing objects is thread-safe.
  *
  * Semantics: Kaldi `compute-fbank-feats` (and torchaudio.compliance.kaldi.fbank
  * with energy_floor=0, dither=0, which is what the tests compare against).
