@@ -13,7 +13,7 @@
 
 /* Agreement with torchaudio.compliance.kaldi.fbank on log-mel values (and
  * log energy), absolute. The target of issue 4. Both sides compute in f32
- * with different FFTs (kissfft vs pocketfft) and summation orders; the
+ * with different FFTs (ours, lib/fbank.c, vs pocketfft) and summation orders; the
  * measured maximum is printed by fbank_matches_torchaudio_goldens and is far
  * below this. */
 #define FBANK_GOLDEN_TOL 1e-2

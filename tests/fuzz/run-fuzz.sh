@@ -52,7 +52,6 @@ lib_sources () {
 pkgs_for () {
   case "$1" in
     tensor_header) echo "$GLIB_PKGS $GST_PKGS" ;;
-    fbank|fbank_state) echo "$GLIB_PKGS gstreamer-fft-1.0" ;;
     *) echo "$GLIB_PKGS" ;;
   esac
 }
