@@ -225,8 +225,11 @@ check_fixture_with (const char *file, SeqLstmKernels kern, guint n_threads,
   return maxd;
 }
 
+/* @file on every kernel set available, in precision @prec: max |error| vs
+ * its reference output <= @tol; the largest is kept in *@max. */
 static void
-check_fixture (const char *file)
+check_fixture_all_kernels (const char *file, SeqLstmPrecision prec,
+    double tol, double *max)
 {
   SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
       SEQ_LSTM_PRECISION_F32);
@@ -235,52 +238,40 @@ check_fixture (const char *file)
     double d;
     if (!kernels_available (probe, all_kernels[k]))
       continue;
-    d = check_fixture_with (file, all_kernels[k], 2, SEQ_LSTM_PRECISION_F32);
-    printf ("  %s %s kernels: max|err| vs PyTorch = %.3g\n", file,
-        kernel_names[all_kernels[k]], d);
-    CU_ASSERT (d <= LSTM_PARITY_TOL);
-    if (d > parity_max || isnan (d))
-      parity_max = d;
+    d = check_fixture_with (file, all_kernels[k], 2, prec);
+    printf ("  %s %s kernels: max|err| vs PyTorch (%s) = %.3g\n", file,
+        kernel_names[all_kernels[k]], seq_lstm_precision_to_string (prec), d);
+    CU_ASSERT (d <= tol);
+    if (d > *max || isnan (d))
+      *max = d;
   }
   seq_lstm_model_unref (probe);
+}
+
+static void
+check_fixture (const char *file)
+{
+  check_fixture_all_kernels (file, SEQ_LSTM_PRECISION_F32, LSTM_PARITY_TOL,
+      &parity_max);
 }
 
 /* The bf16-matmul precision against its own PyTorch reference (the
  * lstm_*_bf16mm fixtures), on every kernel set: the non-AMX sets run the
  * scalar reference in this mode, AMX its tiles. */
-static double bf16mm_max = 0.0;
-
-static void
-check_fixture_bf16mm (const char *file)
-{
-  SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
-      SEQ_LSTM_PRECISION_F32);
-
-  for (guint k = 0; k < G_N_ELEMENTS (all_kernels); k++) {
-    double d;
-    if (!kernels_available (probe, all_kernels[k]))
-      continue;
-    d = check_fixture_with (file, all_kernels[k], 2,
-        SEQ_LSTM_PRECISION_BF16_MATMUL);
-    printf ("  %s %s kernels: max|err| vs PyTorch bf16-matmul = %.3g\n",
-        file, kernel_names[all_kernels[k]], d);
-    CU_ASSERT (d <= LSTM_BF16MM_TOL);
-    if (d > bf16mm_max || isnan (d))
-      bf16mm_max = d;
-  }
-  seq_lstm_model_unref (probe);
-}
-
 static void
 test_bf16_matmul_matches_pytorch_reference (void)
 {
-  check_fixture_bf16mm ("lstm_basic_bf16mm.safetensors");
-  check_fixture_bf16mm ("lstm_nobias_2l_bf16mm.safetensors");
-  check_fixture_bf16mm ("lstm_proj_3l_bf16mm.safetensors");
-  check_fixture_bf16mm ("lstm_all_layers_bf16mm.safetensors");
-  check_fixture_bf16mm ("lstm_two_calls_bf16mm.safetensors");
-  printf ("  LSTM_BF16MM_MEASURED max|err| = %.3g (bound %.3g)\n",
-      bf16mm_max, LSTM_BF16MM_TOL);
+  static const char *const files[] = { "lstm_basic_bf16mm.safetensors",
+    "lstm_nobias_2l_bf16mm.safetensors", "lstm_proj_3l_bf16mm.safetensors",
+    "lstm_all_layers_bf16mm.safetensors", "lstm_two_calls_bf16mm.safetensors"
+  };
+  double max = 0.0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    check_fixture_all_kernels (files[i], SEQ_LSTM_PRECISION_BF16_MATMUL,
+        LSTM_BF16MM_TOL, &max);
+  printf ("  bf16-matmul max|err| = %.3g (bound %.3g)\n", max,
+      LSTM_BF16MM_TOL);
 }
 
 /* ... and against the f32 nn.LSTM: the documented cost of the mode. */

@@ -154,11 +154,39 @@ cvt_bf16 (__m512 v)
   return _mm512_cvtepi32_epi16 (r);
 }
 
-/* Rows [m, m + n) of panel p into g (n = 32: the 2 x 2 block; else 16). */
+/* One block of panel p from row m: g[rows][64] = init + A1 W1 (when A1)
+ * + A2 W2. 32 rows (two 2 x 2 passes) while more than 16 are left, else
+ * one 16-row pass with tiles of the rows left (the per-row operations are
+ * the same, the tile unit does less); *cfg_rows tracks the tile
+ * configuration. Returns the rows consumed (32 or 16; the real ones are
+ * MIN of that and M - m). */
 static inline guint
-block_rows (guint M, guint m)
+panel_block (const guint16 * A1, gsize lda1, const SeqPacked * W1,
+    const guint16 * A2, gsize lda2, const SeqPacked * W2, guint p, guint m,
+    guint M, const float *init, gsize ldi, float *g, guint * cfg_rows)
 {
-  return M - m > 16 ? 32 : 16;
+  guint n = M - m > 16 ? 32 : 16;
+  guint want = n == 32 ? 16 : MIN (16, M - m);
+
+  if (want != *cfg_rows)
+    tiles_begin (*cfg_rows = want);
+  init += m * ldi + p * 64;
+  if (n == 32) {
+    for (guint hf = 0; hf < 2; hf++) {
+      tiles_init_2x2 (init, ldi, hf);
+      if (A1 != NULL)
+        tiles_acc_2x2 (A1 + m * lda1, lda1, W1, p, hf);
+      tiles_acc_2x2 (A2 + m * lda2, lda2, W2, p, hf);
+      tiles_store_2x2 (g, hf);
+    }
+  } else {
+    tiles_init (init, ldi);
+    if (A1 != NULL)
+      tiles_acc_panel (A1 + m * lda1, lda1, W1, p);
+    tiles_acc_panel (A2 + m * lda2, lda2, W2, p);
+    tiles_store (g);
+  }
+  return n;
 }
 
 static void
@@ -166,35 +194,18 @@ gemm_b_amx (const guint16 * X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
 {
   float g[32 * 64] __attribute__((aligned (64)));
-
   guint cfg_rows = 0;
 
   for (guint p = p0; p < p1; p++) {
-    for (guint m = 0; m < M;) {
-      guint n = block_rows (M, m), rows = MIN (n, M - m);
-      /* a tail of fewer than 16 rows: tiles of that many rows (the
-       * per-row operations are the same, the tile unit does less) */
-      guint want = n == 32 ? 16 : rows;
-      if (want != cfg_rows)
-        tiles_begin (cfg_rows = want);
-      const float *in = init + m * ldi + p * 64;
-      if (n == 32) {
-        for (guint hf = 0; hf < 2; hf++) {
-          tiles_init_2x2 (in, ldi, hf);
-          tiles_acc_2x2 (X + m * ldx, ldx, W, p, hf);
-          tiles_store_2x2 (g, hf);
-        }
-      } else {
-        tiles_init (in, ldi);
-        tiles_acc_panel (X + m * ldx, ldx, W, p);
-        tiles_store (g);
-      }
-      for (guint r = 0; r < rows; r++)
+    for (guint m = 0, n; m < M; m += n) {
+      n = panel_block (NULL, 0, NULL, X, ldx, W, p, m, M, init, ldi, g,
+          &cfg_rows);
+      for (guint r = 0; r < MIN (n, M - m); r++)
         memcpy (Y + (m + r) * ldy + p * 64, g + r * 64, 64 * sizeof (float));
-      m += n;
     }
   }
-  _tile_release ();
+  if (cfg_rows != 0)
+    _tile_release ();
 }
 
 static void
@@ -204,43 +215,22 @@ lstm_step_b_amx (const guint16 * X, gsize ldx, const SeqPacked * Wx,
     float *C, gsize ldc, float *Hout, gsize ldo, guint16 * Hb, gsize ldb)
 {
   float g[32 * 64] __attribute__((aligned (64)));
-
   guint cfg_rows = 0;
 
   for (guint p = p0; p < p1; p++) {
-    for (guint m = 0; m < M;) {
-      guint n = block_rows (M, m), rows = MIN (n, M - m);
-      /* a tail of fewer than 16 rows: tiles of that many rows (the
-       * per-row operations are the same, the tile unit does less) */
-      guint want = n == 32 ? 16 : rows;
-      if (want != cfg_rows)
-        tiles_begin (cfg_rows = want);
-      const float *in = pre + m * ldp + p * 64;
-      if (n == 32) {
-        for (guint hf = 0; hf < 2; hf++) {
-          tiles_init_2x2 (in, ldp, hf);
-          if (X != NULL)
-            tiles_acc_2x2 (X + m * ldx, ldx, Wx, p, hf);
-          tiles_acc_2x2 (Hprev + m * ldh, ldh, W, p, hf);
-          tiles_store_2x2 (g, hf);
-        }
-      } else {
-        tiles_init (in, ldp);
-        if (X != NULL)
-          tiles_acc_panel (X + m * ldx, ldx, Wx, p);
-        tiles_acc_panel (Hprev + m * ldh, ldh, W, p);
-        tiles_store (g);
-      }
-      for (guint r = 0; r < rows; r++) {
+    for (guint m = 0, n; m < M; m += n) {
+      n = panel_block (X, ldx, Wx, Hprev, ldh, W, p, m, M, pre, ldp, g,
+          &cfg_rows);
+      for (guint r = 0; r < MIN (n, M - m); r++) {
         float *h = Hout + (m + r) * ldo + p * 16;
         gate16_avx512 (g + r * 64, C + (m + r) * ldc + p * 16, h);
         _mm256_storeu_si256 ((__m256i *) (Hb + (m + r) * ldb + p * 16),
             cvt_bf16 (_mm512_loadu_ps (h)));
       }
-      m += n;
     }
   }
-  _tile_release ();
+  if (cfg_rows != 0)
+    _tile_release ();
 }
 
 const SeqKernels seq_kernels_amx = {
