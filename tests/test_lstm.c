@@ -663,10 +663,9 @@ test_state_reset_restores_t0 (void)
 }
 
 static void
-test_state_save_restore_continues_bitwise (void)
+check_save_restore (SeqLstmPrecision prec)
 {
-  SeqLstmModel *m = random_model (10, 24, 2, 5, TRUE, 3,
-      SEQ_LSTM_PRECISION_F32);
+  SeqLstmModel *m = random_model (10, 24, 2, 5, TRUE, 3, prec);
   SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 16, 1);
   SeqLstmState *a = seq_lstm_state_new (m), *b;
   float x[16 * 10], ya[16 * 5], yb[8 * 5];
@@ -690,6 +689,13 @@ test_state_save_restore_continues_bitwise (void)
   g_bytes_unref (blob);
   seq_lstm_workspace_free (ws);
   seq_lstm_model_unref (m);
+}
+
+static void
+test_state_save_restore_continues_bitwise (void)
+{
+  check_save_restore (SEQ_LSTM_PRECISION_F32);
+  check_save_restore (SEQ_LSTM_PRECISION_BF16_MATMUL);
 }
 
 /* Resume in a "new process": the blob goes through a file, and the model is
