@@ -25,6 +25,8 @@
  * split over calls, so outputs are bitwise identical across all of those.
  * The same holds across the kernel sets (scalar reference, AVX2+FMA,
  * AVX-512, chosen at run time by CPU): they run the same IEEE operations.
+ * (The bf16-matmul precision on AMX tiles is the exception across kernel
+ * sets only: see SEQ_LSTM_PRECISION_BF16_MATMUL.)
  *
  * Speed: weights are packed once at model creation (transposed, 64-column
  * panels, gates interleaved per 16 hidden units) and optionally stored as
