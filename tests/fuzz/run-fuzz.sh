@@ -38,10 +38,11 @@ lib_sources () {
     safetensors) echo "$SRC/lib/weights.c" ;;
     tensor_header) echo "$SRC/plugins/gstseqtensor.c" ;;
     lstm_state)
-      # scalar kernels only (the SIMD files need their own -m flags; state
-      # restore does not depend on them)
+      # scalar kernels only (the SIMD and AMX files need their own -m flags;
+      # state restore does not depend on them)
       echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/lstm.c"
-      ls "$SRC"/lib/kernels/*.c | grep -v '/kernels_avx' | tr '\n' ' ' ;;
+      ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' |
+        tr '\n' ' ' ;;
     fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
     vocab_txt|bpe|tokenizer_stream)
       echo "$SRC/lib/seqenc.c"
