@@ -87,7 +87,9 @@ seq_lstm_precision_from_string (const gchar * name, SeqLstmPrecision * out)
 gboolean
 seq_lstm_bf16_matmul_accelerated (void)
 {
-  return g_str_equal (seq_kernels_get (SEQ_KERNELS_AUTO)->name, "amx");
+  const gchar *name = seq_kernels_get (SEQ_KERNELS_AUTO)->name;
+
+  return g_str_equal (name, "amx") || g_str_equal (name, "avx512bf16");
 }
 
 const gchar *
@@ -1148,6 +1150,9 @@ seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws, SeqLstmKernels kernels,
       break;
     case SEQ_LSTM_KERNELS_AMX:
       isa = SEQ_KERNELS_AMX;
+      break;
+    case SEQ_LSTM_KERNELS_AVX512_BF16:
+      isa = SEQ_KERNELS_AVX512BF16;
       break;
     case SEQ_LSTM_KERNELS_AUTO:
     default:

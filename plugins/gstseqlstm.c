@@ -348,8 +348,8 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
       && !seq_lstm_bf16_matmul_accelerated ())
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
         ("matmul-precision=bf16 runs on a slow scalar reference here."),
-        ("this CPU (or SEQENC_KERNELS) gives no AMX-BF16 tiles; "
-            "matmul-precision=f32 is much faster"));
+        ("this CPU (or SEQENC_KERNELS) has neither AMX-BF16 tiles nor "
+            "AVX512-BF16; matmul-precision=f32 is much faster"));
 
   GST_OBJECT_LOCK (self);
   self->model = model;
@@ -880,7 +880,9 @@ gst_seq_lstm_class_init (GstSeqLstmClass * klass)
    * activations rounded to bf16, products summed in f32, gate math and
    * state in f32 (PyTorch's "medium" float32 matmul precision). On CPUs
    * with AMX-BF16 the products run on AMX tiles, several times faster with
-   * many streams in a batch-group; elsewhere on a slow scalar reference.
+   * many streams in a batch-group; on CPUs with AVX512-BF16 only (AMD Zen
+   * 4) on VDPBF16PS; elsewhere on a slow scalar reference (with a
+   * warning).
    * Outputs move by about 1e-3 (measured: README). Needs weights-precision
    * f32 or bf16 (the weights are stored as bf16 either way).
    */

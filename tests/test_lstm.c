@@ -38,10 +38,15 @@ static double parity_max = 0.0;
 
 static const SeqLstmKernels all_kernels[] = {
   SEQ_LSTM_KERNELS_SCALAR, SEQ_LSTM_KERNELS_AVX2, SEQ_LSTM_KERNELS_AVX512,
-  SEQ_LSTM_KERNELS_AMX,
+  SEQ_LSTM_KERNELS_AMX, SEQ_LSTM_KERNELS_AVX512_BF16,
 };
 static const char *const kernel_names[] = { "auto", "scalar", "avx2",
-  "avx512", "amx"
+  "avx512", "amx", "avx512bf16"
+};
+/* The kernel sets with their own bf16-matmul arithmetic (the others run the
+ * scalar reference in that precision). */
+static const SeqLstmKernels bf16mm_kernels[] = {
+  SEQ_LSTM_KERNELS_AMX, SEQ_LSTM_KERNELS_AVX512_BF16,
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -490,9 +495,11 @@ check_kernels_equal (SeqLstmPrecision prec, guint P)
         SEQ_LSTM_OUTPUT_ALL_LAYERS);
     for (guint k = 1; k < G_N_ELEMENTS (all_kernels); k++) {
       float *y;
-      /* bf16-matmul on AMX sums in another order: test_amx_... */
+      /* bf16-matmul on AMX / VDPBF16PS sums in another order:
+       * test_bf16_matmul_kernels_close_to_scalar_reference */
       if (prec == SEQ_LSTM_PRECISION_BF16_MATMUL
-          && all_kernels[k] == SEQ_LSTM_KERNELS_AMX)
+          && (all_kernels[k] == SEQ_LSTM_KERNELS_AMX
+              || all_kernels[k] == SEQ_LSTM_KERNELS_AVX512_BF16))
         continue;
       if (!kernels_available (m, all_kernels[k])) {
         printf ("  %s kernels not available on this CPU: skipped\n",
@@ -521,52 +528,52 @@ test_simd_kernels_bitwise_equal_scalar_reference (void)
   check_kernels_equal (SEQ_LSTM_PRECISION_BF16_MATMUL, 30);
 }
 
-/* AMX tiles vs the scalar bf16-matmul reference, over many steps with
- * saturated gates and a projection: equal up to f32 summation order. */
+/* AMX tiles and VDPBF16PS vs the scalar bf16-matmul reference, over many
+ * steps with saturated gates and a projection: equal up to f32 summation
+ * order. */
 static void
-test_amx_kernels_close_to_scalar_reference (void)
+test_bf16_matmul_kernels_close_to_scalar_reference (void)
 {
   guint Ps[] = { 0, 30 };
 
-  for (guint pi = 0; pi < G_N_ELEMENTS (Ps); pi++) {
-    SeqLstmModel *m = random_model (37, 90, 2, Ps[pi], TRUE, 21,
-        SEQ_LSTM_PRECISION_BF16_MATMUL);
-    guint B = 19, T = 40;
-    guint W = seq_lstm_model_output_width (m, SEQ_LSTM_OUTPUT_ALL_LAYERS);
-    gsize n = (gsize) T * B * W;
-    float *x = g_new (float, (gsize) T * B * 37);
-    float *ref, *y;
-    double d;
+  for (guint ki = 0; ki < G_N_ELEMENTS (bf16mm_kernels); ki++) {
+    for (guint pi = 0; pi < G_N_ELEMENTS (Ps); pi++) {
+      SeqLstmModel *m = random_model (37, 90, 2, Ps[pi], TRUE, 21,
+          SEQ_LSTM_PRECISION_BF16_MATMUL);
+      guint B = 19, T = 40;
+      guint W = seq_lstm_model_output_width (m, SEQ_LSTM_OUTPUT_ALL_LAYERS);
+      gsize n = (gsize) T * B * W;
+      float *x, *ref, *y;
+      double d;
 
-    if (!kernels_available (m, SEQ_LSTM_KERNELS_AMX)) {
-      printf ("  amx kernels not available on this CPU: skipped\n");
+      if (!kernels_available (m, bf16mm_kernels[ki])) {
+        printf ("  %s kernels not available on this CPU: skipped\n",
+            kernel_names[bf16mm_kernels[ki]]);
+        seq_lstm_model_unref (m);
+        break;
+      }
+      x = g_new (float, (gsize) T * B * 37);
+      random_fill (x, (gsize) T * B * 37, 77, 2.0f);
+      x[0] = 60.0f;
+      x[1] = -75.0f;
+      ref = run_split (m, B, T, x, 0, 1, T, SEQ_LSTM_KERNELS_SCALAR,
+          SEQ_LSTM_OUTPUT_ALL_LAYERS);
+      y = run_split (m, B, T, x, 3, 2, T, bf16mm_kernels[ki],
+          SEQ_LSTM_OUTPUT_ALL_LAYERS);
+      d = seq_test_max_abs_diff (ref, y, n);
+      printf ("  P=%u: %s vs scalar bf16-matmul max|diff| = %.3g\n", Ps[pi],
+          kernel_names[bf16mm_kernels[ki]], d);
+      CU_ASSERT (d <= LSTM_AMX_VS_SCALAR_TOL);
+      g_free (ref);
+      g_free (y);
       g_free (x);
       seq_lstm_model_unref (m);
-      return;
     }
-    random_fill (x, (gsize) T * B * 37, 77, 2.0f);
-    x[0] = 60.0f;
-    x[1] = -75.0f;
-    ref = run_split (m, B, T, x, 0, 1, T, SEQ_LSTM_KERNELS_SCALAR,
-        SEQ_LSTM_OUTPUT_ALL_LAYERS);
-    y = run_split (m, B, T, x, 3, 2, T, SEQ_LSTM_KERNELS_AMX,
-        SEQ_LSTM_OUTPUT_ALL_LAYERS);
-    d = seq_test_max_abs_diff (ref, y, n);
-    printf ("  P=%u: amx vs scalar bf16-matmul max|diff| = %.3g\n", Ps[pi], d);
-    CU_ASSERT (d <= LSTM_AMX_VS_SCALAR_TOL);
-    g_free (ref);
-    g_free (y);
-    g_free (x);
-    seq_lstm_model_unref (m);
   }
 }
 
-/* Random shapes (odd sizes: K not a multiple of 32, H not of 16, rows not
- * of 16, projections) in bf16-matmul: the AMX kernels stay close to the
- * scalar reference, and the first stream's output is bitwise the same
- * alone (in calls of a random length) as batched. */
 static void
-test_bf16_matmul_random_shapes (void)
+check_random_shapes (SeqLstmKernels kern)
 {
   SeqRng rng;
 
@@ -591,17 +598,17 @@ test_bf16_matmul_random_shapes (void)
       memcpy (x0 + (gsize) t * I, x + (gsize) t * B * I, I * sizeof (float));
     ref = run_split (m, B, T, x, 0, 1, T, SEQ_LSTM_KERNELS_SCALAR,
         SEQ_LSTM_OUTPUT_ALL_LAYERS);
-    y = run_split (m, B, T, x, 0, 2, T, SEQ_LSTM_KERNELS_AUTO,
-        SEQ_LSTM_OUTPUT_ALL_LAYERS);
-    alone = run_split (m, 1, T, x0, split, 2, T, SEQ_LSTM_KERNELS_AUTO,
+    y = run_split (m, B, T, x, 0, 2, T, kern, SEQ_LSTM_OUTPUT_ALL_LAYERS);
+    alone = run_split (m, 1, T, x0, split, 2, T, kern,
         SEQ_LSTM_OUTPUT_ALL_LAYERS);
     d = seq_test_max_abs_diff (ref, y, (gsize) T * B * W);
     for (guint t = 0; t < T; t++)
       same &= memcmp (alone + (gsize) t * W, y + (gsize) t * B * W,
           W * sizeof (float)) == 0;
     if (d > LSTM_AMX_VS_SCALAR_TOL || !same)
-      printf ("  I=%u H=%u L=%u P=%u B=%u T=%u split=%u: max|diff| %.3g, "
-          "alone %s\n", I, H, L, P, B, T, split, d, same ? "same" : "DIFFERS");
+      printf ("  %s I=%u H=%u L=%u P=%u B=%u T=%u split=%u: max|diff| "
+          "%.3g, alone %s\n", kernel_names[kern], I, H, L, P, B, T, split, d,
+          same ? "same" : "DIFFERS");
     CU_ASSERT (d <= LSTM_AMX_VS_SCALAR_TOL);
     CU_ASSERT (same);
     g_free (ref);
@@ -611,6 +618,18 @@ test_bf16_matmul_random_shapes (void)
     g_free (x0);
     seq_lstm_model_unref (m);
   }
+}
+
+static void
+test_bf16_matmul_random_shapes (void)
+{
+  SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
+      SEQ_LSTM_PRECISION_F32);
+
+  for (guint ki = 0; ki < G_N_ELEMENTS (bf16mm_kernels); ki++)
+    if (kernels_available (probe, bf16mm_kernels[ki]))
+      check_random_shapes (bf16mm_kernels[ki]);
+  seq_lstm_model_unref (probe);
 }
 
 static void
@@ -1118,8 +1137,8 @@ main (void)
         test_bf16_matmul_matches_pytorch_reference},
     {"lstm_bf16_matmul_error_vs_f32_is_bounded",
         test_bf16_matmul_error_vs_f32_is_bounded},
-    {"lstm_amx_kernels_close_to_scalar_reference",
-        test_amx_kernels_close_to_scalar_reference},
+    {"lstm_bf16_matmul_kernels_close_to_scalar_reference",
+        test_bf16_matmul_kernels_close_to_scalar_reference},
     {"lstm_bf16_matmul_random_shapes", test_bf16_matmul_random_shapes},
     {"lstm_output_bitwise_invariant_to_time_chunking",
         test_output_bitwise_invariant_to_time_chunking},

@@ -166,8 +166,9 @@ typedef enum {
  * and the scalar kernels differ by f32 summation order only. */
 
 /* TRUE when workspaces made now run SEQ_LSTM_PRECISION_BF16_MATMUL on AMX
- * tiles (CPU and OS support it; SEQENC_KERNELS not forcing others); FALSE
- * when that precision would run on the slow scalar reference. */
+ * tiles or AVX512-BF16 dot products (CPU and OS support them;
+ * SEQENC_KERNELS not forcing others); FALSE when that precision would run
+ * on the slow scalar reference. */
 gboolean seq_lstm_bf16_matmul_accelerated (void);
 
 /* "f32", "bf16", "f16", "bf16-matmul" <-> enum. FALSE for an unknown name. */
@@ -189,24 +190,25 @@ gboolean seq_lstm_model_has_bias (const SeqLstmModel * model);
 guint64 seq_lstm_model_get_fingerprint (const SeqLstmModel * model);
 
 /* Which kernels a workspace runs. AUTO = the best this CPU supports (the
- * environment variable SEQENC_KERNELS=scalar|avx2|avx512|amx overrides it).
- * For f32/bf16/f16 storage all of them give bitwise-identical results;
- * SCALAR is the reference. AMX = the AVX-512 kernels plus AMX tiles for
- * SEQ_LSTM_PRECISION_BF16_MATMUL (which the others run on the scalar
- * reference). */
+ * environment variable SEQENC_KERNELS=scalar|avx2|avx512|avx512bf16|amx
+ * overrides it). For f32/bf16/f16 storage all of them give bitwise-identical
+ * results; SCALAR is the reference. AMX and AVX512_BF16 = the AVX-512
+ * kernels plus, for SEQ_LSTM_PRECISION_BF16_MATMUL, AMX tiles resp.
+ * VDPBF16PS (the other sets run that precision on the scalar reference). */
 typedef enum {
   SEQ_LSTM_KERNELS_AUTO,
   SEQ_LSTM_KERNELS_SCALAR,
   SEQ_LSTM_KERNELS_AVX2,
   SEQ_LSTM_KERNELS_AVX512,
   SEQ_LSTM_KERNELS_AMX,
+  SEQ_LSTM_KERNELS_AVX512_BF16,
 } SeqLstmKernels;
 
 /* FALSE and SEQ_LSTM_ERROR_UNSUPPORTED when @kernels is not built in or the
  * CPU lacks the instructions (the workspace keeps its kernels then). */
 gboolean seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws,
     SeqLstmKernels kernels, GError ** error);
-/* "scalar", "avx2", "avx512" or "amx". */
+/* "scalar", "avx2", "avx512", "avx512bf16" or "amx". */
 const gchar *seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws);
 guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
 /* How long (microseconds) an idle worker thread of this workspace keeps

@@ -1,5 +1,6 @@
 /* seqenc — the LSTM gate math in AVX-512F, lane for lane the scalar code of
- * kernels.c (constants and operation order: gatemath.h). Included by the
+ * kernels.c (constants and operation order: gatemath.h), and the f32 ->
+ * bf16 rounding of the bf16-matmul kernels. Included by the
  * kernel files built with -mavx512f (kernels_avx512.c, kernels_amx.c). */
 #pragma once
 
@@ -65,4 +66,22 @@ gate16_avx512 (const float *g, float *c, float *h)
       _mm512_mul_ps (ig, gg));
   _mm512_storeu_ps (c, cn);
   _mm512_storeu_ps (h, _mm512_mul_ps (og, tanh512 (cn)));
+}
+
+/* f32 -> bf16, round to nearest even, NaN kept quiet NaN: lane for lane
+ * seq_kernel_f32_to_bf16. */
+static inline __m256i
+seq_cvt_bf16_512 (__m512 v)
+{
+  const __m512i u = _mm512_castps_si512 (v);
+  const __m512i hi = _mm512_srli_epi32 (u, 16);
+  __m512i r = _mm512_add_epi32 (u, _mm512_add_epi32 (_mm512_set1_epi32
+          (0x7fff), _mm512_and_si512 (hi, _mm512_set1_epi32 (1))));
+  __mmask16 nan = _mm512_cmpgt_epu32_mask (_mm512_and_si512 (u,
+          _mm512_set1_epi32 (0x7fffffff)), _mm512_set1_epi32 (0x7f800000));
+
+  r = _mm512_srli_epi32 (r, 16);
+  r = _mm512_mask_mov_epi32 (r, nan, _mm512_or_si512 (hi,
+          _mm512_set1_epi32 (0x40)));
+  return _mm512_cvtepi32_epi16 (r);
 }

@@ -467,6 +467,15 @@ cpu_amx_ready (void)
   return ready;
 }
 
+/* AVX512_BF16: CPUID leaf 7, sub-leaf 1, EAX bit 5 */
+static gboolean
+cpu_has_avx512bf16 (void)
+{
+  unsigned int a, b, c, d;
+
+  return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
+}
+
 /* F16C from CPUID leaf 1 (clang's __builtin_cpu_supports has no "f16c") */
 static gboolean
 cpu_has_f16c (void)
@@ -490,6 +499,8 @@ cpu_has (SeqKernelsIsa isa)
       return __builtin_cpu_supports ("avx512f");
     case SEQ_KERNELS_AMX:
       return __builtin_cpu_supports ("avx512f") && cpu_amx_ready ();
+    case SEQ_KERNELS_AVX512BF16:
+      return __builtin_cpu_supports ("avx512f") && cpu_has_avx512bf16 ();
     default:
       return isa == SEQ_KERNELS_SCALAR;
   }
@@ -516,6 +527,10 @@ kernels_for (SeqKernelsIsa isa)
     case SEQ_KERNELS_AMX:
       return cpu_has (isa) ? &seq_kernels_amx : NULL;
 #endif
+#ifdef SEQ_HAVE_KERNELS_AVX512BF16
+    case SEQ_KERNELS_AVX512BF16:
+      return cpu_has (isa) ? &seq_kernels_avx512bf16 : NULL;
+#endif
     default:
       return NULL;
   }
@@ -540,8 +555,13 @@ seq_kernels_get (SeqKernelsIsa isa)
       return k;
     if (g_str_equal (env, "amx") && (k = kernels_for (SEQ_KERNELS_AMX)))
       return k;
+    if (g_str_equal (env, "avx512bf16")
+        && (k = kernels_for (SEQ_KERNELS_AVX512BF16)))
+      return k;
   }
   if ((k = kernels_for (SEQ_KERNELS_AMX)) != NULL)
+    return k;
+  if ((k = kernels_for (SEQ_KERNELS_AVX512BF16)) != NULL)
     return k;
   if ((k = kernels_for (SEQ_KERNELS_AVX512)) != NULL)
     return k;

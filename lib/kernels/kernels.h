@@ -154,12 +154,14 @@ typedef enum {
   SEQ_KERNELS_AVX2 = 2,
   SEQ_KERNELS_AVX512 = 3,
   SEQ_KERNELS_AMX = 4,          /* AVX-512 plus AMX-BF16 for bf16 matmul */
+  SEQ_KERNELS_AVX512BF16 = 5,   /* AVX-512 plus VDPBF16PS for bf16 matmul */
 } SeqKernelsIsa;
 
 /* The kernels for @isa, NULL when not built in or not supported by this CPU
  * (AMX also needs the kernel's permission for tile data, asked for once).
- * AUTO picks the best supported one (SEQENC_KERNELS=scalar|avx2|avx512|amx
- * in the environment overrides it). */
+ * AUTO picks the best supported one: amx, avx512bf16, avx512, avx2, scalar
+ * (SEQENC_KERNELS=scalar|avx2|avx512|avx512bf16|amx in the environment
+ * overrides it). */
 const SeqKernels *seq_kernels_get (SeqKernelsIsa isa);
 
 extern const SeqKernels seq_kernels_scalar;
@@ -179,6 +181,9 @@ void seq_kernel_lstm_step_avx512 (const float *X, gsize ldx,
 #endif
 #ifdef SEQ_HAVE_KERNELS_AMX
 extern const SeqKernels seq_kernels_amx;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AVX512BF16
+extern const SeqKernels seq_kernels_avx512bf16;
 #endif
 
 /* ---- Thread pool (pool.c): fork/join with bounded, yielding spin -------- */

@@ -136,23 +136,6 @@ tiles_store (float *g)
   _tile_stored (3, g + 48, 64 * sizeof (float));
 }
 
-/* f32 -> bf16, round to nearest even, NaN kept quiet NaN: lane for lane
- * seq_kernel_f32_to_bf16. */
-static inline __m256i
-cvt_bf16 (__m512 v)
-{
-  const __m512i u = _mm512_castps_si512 (v);
-  const __m512i hi = _mm512_srli_epi32 (u, 16);
-  __m512i r = _mm512_add_epi32 (u, _mm512_add_epi32 (_mm512_set1_epi32
-          (0x7fff), _mm512_and_si512 (hi, _mm512_set1_epi32 (1))));
-  __mmask16 nan = _mm512_cmpgt_epu32_mask (_mm512_and_si512 (u,
-          _mm512_set1_epi32 (0x7fffffff)), _mm512_set1_epi32 (0x7f800000));
-
-  r = _mm512_srli_epi32 (r, 16);
-  r = _mm512_mask_mov_epi32 (r, nan, _mm512_or_si512 (hi,
-          _mm512_set1_epi32 (0x40)));
-  return _mm512_cvtepi32_epi16 (r);
-}
 
 /* One block of panel p from row m: g[rows][64] = init + A1 W1 (when A1)
  * + A2 W2. 32 rows (two 2 x 2 passes) while more than 16 are left, else
@@ -225,7 +208,7 @@ lstm_step_b_amx (const guint16 * X, gsize ldx, const SeqPacked * Wx,
         float *h = Hout + (m + r) * ldo + p * 16;
         gate16_avx512 (g + r * 64, C + (m + r) * ldc + p * 16, h);
         _mm256_storeu_si256 ((__m256i *) (Hb + (m + r) * ldb + p * 16),
-            cvt_bf16 (_mm512_loadu_ps (h)));
+            seq_cvt_bf16_512 (_mm512_loadu_ps (h)));
       }
     }
   }

@@ -9,7 +9,7 @@
  *
  * usage: bench_lstm WEIGHTS.safetensors CONFIG [--threads N]
  *            [--precision f32|bf16|f16] [--seconds S] [--points a,b,..]
- *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512|amx]
+ *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512|avx512bf16|amx]
  * --points error: instead of timing, print the output error of the
  * --precision storage against f32 (200 frames, one stream).
  */
@@ -181,6 +181,8 @@ main (int argc, char **argv)
     kern = SEQ_LSTM_KERNELS_AVX512;
   else if (!strcmp (kern_s, "amx"))
     kern = SEQ_LSTM_KERNELS_AMX;
+  else if (!strcmp (kern_s, "avx512bf16"))
+    kern = SEQ_LSTM_KERNELS_AVX512_BF16;
 
   if (g_strcmp0 (points, "error") == 0) {
     precision_error (path, config, prec);
