@@ -8,12 +8,12 @@
  * holds 16 activation rows x 32 bf16 (one k-block); tmm5..7 take the weight
  * tiles of the k-block in turn (layout: kernels.h). With more than 16 rows
  * left, blocks of 32 rows x 32 columns (two passes per panel) halve the
- * weight-tile loads. Every output row gets the
- * same sequence of tile operations whatever its position in the tile, the
- * row count, the panel range or the thread: hence bitwise reproducible
- * across batch compositions, thread counts and chunkings. After the last
- * k-block the tiles go to a 16 x 64 f32 buffer and the gate math of
- * gate_avx512.h (the same as every other kernel set) finishes the step. */
+ * weight-tile loads. Every output row gets the same sequence of tile
+ * operations whatever its position in the tile, the row count, the panel
+ * range or the thread: hence bitwise reproducible across batch
+ * compositions, thread counts and chunkings. After the last k-block the
+ * tiles go to a 32 x 64 f32 buffer and the gate math of gate_avx512.h (the
+ * same as every other kernel set) finishes the step. */
 #include "kernels.h"
 #include "gate_avx512.h"
 
@@ -135,7 +135,6 @@ tiles_store (float *g)
   _tile_stored (2, g + 32, 64 * sizeof (float));
   _tile_stored (3, g + 48, 64 * sizeof (float));
 }
-
 
 /* One block of panel p from row m: g[rows][64] = init + A1 W1 (when A1)
  * + A2 W2. 32 rows (two 2 x 2 passes) while more than 16 are left, else
