@@ -1009,24 +1009,6 @@ seq_lstm_state_restore (SeqLstmState * state, GBytes * blob, GError ** error)
  * beyond: ~4 GiB of f32). */
 #define SEQ_LSTM_MAX_SCRATCH ((gsize) 1 << 30)
 
-static guint16 *
-scratch_alloc_b (gsize a, gsize b, gboolean * ok)
-{
-  gsize n;
-  guint16 *p;
-  if (!*ok || !seq_size_mul (a, b, &n) || n > SEQ_LSTM_MAX_SCRATCH) {
-    *ok = FALSE;
-    return NULL;
-  }
-  /* zeroed: the columns past the real ones stay 0 (kernels.h) */
-  p = (guint16 *) seq_aligned_floats ((n + 1) / 2);
-  if (p == NULL)
-    *ok = FALSE;
-  else
-    memset (p, 0, n * sizeof (guint16));
-  return p;
-}
-
 static float *
 scratch_alloc (gsize a, gsize b, gboolean * ok)
 {
@@ -1040,6 +1022,17 @@ scratch_alloc (gsize a, gsize b, gboolean * ok)
   if (p == NULL)
     *ok = FALSE;
   return p;
+}
+
+/* a x b bf16, zeroed: the columns past the real ones stay 0 (kernels.h) */
+static guint16 *
+scratch_alloc_b (gsize a, gsize b, gboolean * ok)
+{
+  float *p = scratch_alloc (a, (b + 1) / 2, ok);
+
+  if (p != NULL)
+    memset (p, 0, a * ((b + 1) / 2) * sizeof (float));
+  return (guint16 *) p;
 }
 
 SeqLstmWorkspace *
