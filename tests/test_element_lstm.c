@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdarg.h>
 #include <seqenc/lstm.h>
 
 #define I 10
@@ -128,6 +129,38 @@ element_lstm_output_equals_library_for_any_buffering (void)
   g_free (in);
 }
 
+/* The element alone, with the NULL-terminated property name / value
+ * string pairs set, driven NULL -> READY (which must fail): returns the
+ * error message posted, or NULL. */
+static GstMessage *
+ready_error_props (const char *first, ...)
+{
+  GstElement *e = gst_element_factory_make ("seqlstm", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  va_list ap;
+
+  gst_element_set_bus (e, bus);
+  va_start (ap, first);
+  for (const char *name = first; name != NULL; name = va_arg (ap, const char *))
+    gst_util_set_object_arg (G_OBJECT (e), name, va_arg (ap, const char *));
+  va_end (ap);
+  CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  return msg;
+}
+
+static GstMessage *
+ready_error (const char *model)
+{
+  return ready_error_props ("model", model, NULL);
+}
+
 /* matmul-precision=bf16 runs the library's bf16-matmul precision (the
  * library's tests compare that with PyTorch); f16 weights with it are a
  * settings error. */
@@ -142,6 +175,8 @@ element_lstm_matmul_precision_bf16 (void)
   float *in = test_signal (T);
   const guint chunks[] = { 1, 23 };
   GstHarness *h;
+  GstMessage *msg;
+  GError *err = NULL;
 
   /* the mode really changes the numbers */
   CU_ASSERT (memcmp (want, f32, sizeof (float) * T * width) != 0);
@@ -154,29 +189,14 @@ element_lstm_matmul_precision_bf16 (void)
     gst_harness_teardown (h);
   }
   /* the contradiction is refused at NULL -> READY, with a message */
-  {
-    GstElement *e = gst_element_factory_make ("seqlstm", NULL);
-    GstBus *bus = gst_bus_new ();
-    GstMessage *msg;
-    GError *err = NULL;
-
-    gst_element_set_bus (e, bus);
-    gst_util_set_object_arg (G_OBJECT (e), "matmul-precision", "bf16");
-    gst_util_set_object_arg (G_OBJECT (e), "weights-precision", "f16");
-    CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_READY),
-        GST_STATE_CHANGE_FAILURE);
-    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
-    gst_message_parse_error (msg, &err, NULL);
-    CU_ASSERT (g_error_matches (err, GST_LIBRARY_ERROR,
-            GST_LIBRARY_ERROR_SETTINGS));
-    g_clear_error (&err);
-    gst_message_unref (msg);
-    gst_element_set_state (e, GST_STATE_NULL);
-    gst_element_set_bus (e, NULL);
-    gst_object_unref (bus);
-    gst_object_unref (e);
-  }
+  msg = ready_error_props ("matmul-precision", "bf16", "weights-precision",
+      "f16", NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+  gst_message_parse_error (msg, &err, NULL);
+  CU_ASSERT (g_error_matches (err, GST_LIBRARY_ERROR,
+          GST_LIBRARY_ERROR_SETTINGS));
+  g_clear_error (&err);
+  gst_message_unref (msg);
   g_free (want);
   g_free (f32);
   g_free (in);
@@ -232,26 +252,6 @@ element_lstm_rejects_width_mismatch (void)
   gst_harness_teardown (h);
 }
 
-/* The element alone, model set, driven NULL -> READY: returns the error
- * message posted, or NULL. */
-static GstMessage *
-ready_error (const char *model)
-{
-  GstElement *e = gst_element_factory_make ("seqlstm", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-
-  gst_element_set_bus (e, bus);
-  g_object_set (e, "model", model, NULL);
-  CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
-  return msg;
-}
 
 static void
 element_lstm_missing_or_malformed_model_posts_error (void)

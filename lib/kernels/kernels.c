@@ -96,18 +96,6 @@ dtype_size (SeqKDtype d)
   return d == SEQ_KDTYPE_F32 ? 4 : 2;
 }
 
-void
-seq_kernel_row_to_bf16 (const float *src, guint n, guint16 * dst,
-    guint n_pad)
-{
-  guint i;
-
-  for (i = 0; i < n; i++)
-    dst[i] = seq_bf16_round (src[i]);
-  for (; i < n_pad; i++)
-    dst[i] = 0;
-}
-
 /* Offset of element (k, n) in the BF16_VNNI layout (kernels.h). */
 static inline gsize
 vnni_off (const SeqPacked * p, guint k, guint n)
@@ -207,24 +195,6 @@ gsize
 seq_packed_n_bytes (const SeqPacked * p)
 {
   return (gsize) p->n_panels * p->Kp * SEQ_PANEL * dtype_size (p->dtype);
-}
-
-float
-seq_packed_get (const SeqPacked * p, guint k, guint n)
-{
-  gsize off = ((gsize) (n / SEQ_PANEL) * p->K + k) * SEQ_PANEL + n % SEQ_PANEL;
-  switch (p->dtype) {
-    case SEQ_KDTYPE_BF16_VNNI:
-      return seq_kernel_bf16_to_f32 (((const guint16 *) p->data)
-          [vnni_off (p, k, n)]);
-    case SEQ_KDTYPE_BF16:
-      return seq_kernel_bf16_to_f32 (((const guint16 *) p->data)[off]);
-    case SEQ_KDTYPE_F16:
-      return seq_kernel_f16_to_f32 (((const guint16 *) p->data)[off]);
-    case SEQ_KDTYPE_F32:
-    default:
-      return ((const float *) p->data)[off];
-  }
 }
 
 /* ---- scalar reference kernels ------------------------------------------- */

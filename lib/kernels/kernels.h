@@ -86,8 +86,6 @@ gboolean seq_packed_init (SeqPacked * p, const float *dense, guint K,
 void seq_packed_clear (SeqPacked * p);
 /* Bytes of the packed data (for fingerprints). */
 gsize seq_packed_n_bytes (const SeqPacked * p);
-/* Element (k, n) converted to f32. */
-float seq_packed_get (const SeqPacked * p, guint k, guint n);
 
 /* f32 -> bf16, round to nearest even, NaN kept (quiet) NaN. */
 static inline guint16
@@ -104,9 +102,6 @@ guint16 seq_kernel_f32_to_bf16 (float f);
 guint16 seq_kernel_f32_to_f16 (float f);
 float seq_kernel_bf16_to_f32 (guint16 b);
 float seq_kernel_f16_to_f32 (guint16 h);
-/* @n f32 values to bf16 (round to nearest even), then zeros up to @n_pad. */
-void seq_kernel_row_to_bf16 (const float *src, guint n, guint16 * dst,
-    guint n_pad);
 
 /* One ISA's kernels. Rows m in [0, M); panels p in [p0, p1). */
 typedef struct {
