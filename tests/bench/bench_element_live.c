@@ -3,6 +3,9 @@
  *   bench_element_live [streams] [seconds] [hidden] [layers] [precision]
  *                      [max-delay-ms] [n-threads] [max-batch]
  *
+ * precision: f32, bf16, f16 (weights-precision) or bf16-matmul
+ * (weights-precision=bf16 matmul-precision=bf16).
+ *
  * N live 16 kHz sources (audiotestsrc is-live=true, 10 ms buffers), each
  * `seqfbank ! seqlstm batch-group=live` (in 80, default hidden 512, 3
  * layers: the speech config) into a fakesink. Every seqlstm buffer's time
@@ -121,7 +124,12 @@ main (int argc, char **argv)
   guint n;
   double p50, p99, pmax, fps, wf;
   gboolean keeps_up;
+  const char *weights = precision, *matmul = "f32";
 
+  if (g_str_equal (precision, "bf16-matmul")) {
+    weights = "bf16";
+    matmul = "bf16";
+  }
   gst_init (&argc, &argv);
   seqenc_elements_register (NULL);
 
@@ -129,9 +137,10 @@ main (int argc, char **argv)
     g_string_append_printf (desc, "audiotestsrc is-live=true wave=pink-noise "
         "samplesperbuffer=160 ! audio/x-raw,format=S16LE,rate=16000,"
         "channels=1 ! seqfbank ! seqlstm name=lstm%u batch-group=live "
-        "hidden-size=%u num-layers=%u weights-precision=%s max-batch=%u "
-        "max-delay=%u n-threads=%u ! fakesink sync=false ", s, hidden, layers,
-        precision, max_batch ? max_batch : streams, max_delay, n_threads);
+        "hidden-size=%u num-layers=%u weights-precision=%s "
+        "matmul-precision=%s max-batch=%u max-delay=%u n-threads=%u ! "
+        "fakesink sync=false ", s, hidden, layers, weights, matmul,
+        max_batch ? max_batch : streams, max_delay, n_threads);
   pipeline = gst_parse_launch (desc->str, &err);
   g_string_free (desc, TRUE);
   if (pipeline == NULL) {

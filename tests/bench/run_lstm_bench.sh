@@ -214,10 +214,9 @@ for l in sys.stdin:
   # the target: live sources through the elements (audiotestsrc !
   # seqfbank ! seqlstm batch-group), the built-in speech-sized model
   echo "live capacity through the elements (speech 80/512/3, max-delay 5 ms):"
-  for prec in f32 bf16; do
+  for prec in f32 bf16-matmul; do
     for n in 200 300 400; do
-      "$BUILD/tests/bench/bench_element_live" $n 10 512 3 \
-        "$prec matmul-precision=$prec" 5 | tail -n 1
+      "$BUILD/tests/bench/bench_element_live" $n 10 512 3 $prec 5 | tail -n 1
     done
   done
 fi
