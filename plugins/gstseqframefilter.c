@@ -208,11 +208,16 @@ transform_structure (GstSeqFrameFilter * self, GstPadDirection direction,
   mapped = direction == GST_PAD_SINK ?
       (klass->out_dim ? klass->out_dim (self, d) : (gint) d) :
       (klass->in_dim ? klass->in_dim (self, d) : (gint) d);
-  if (mapped < 0) {
+  if (mapped < 0 && direction == GST_PAD_SRC) {
     g_free (rest);
     return FALSE;
   }
-  if (mapped > 0) {
+  /* A width is only written where the other side gave one: "D" alone would
+   * never intersect a static "D:T", and T is not ours to choose. An
+   * impossible input width is let through without dimensions, so that
+   * set_caps can say which widths and elements disagree instead of the
+   * source reporting a bare not-negotiated. */
+  if (mapped > 0 && d > 0) {
     gchar *nd = g_strdup_printf ("%d%s", mapped, rest ? rest : "");
     gst_structure_set (s, "dimensions", G_TYPE_STRING, nd, NULL);
     g_free (nd);
@@ -249,6 +254,30 @@ gst_seq_frame_filter_transform_caps (GstBaseTransform * trans,
   return res;
 }
 
+/* Posts CORE NEGOTIATION: frames of @in_dim values cannot be processed,
+ * naming this element, the width it takes and the element upstream that
+ * sends them. */
+static void
+post_width_error (GstSeqFrameFilter * self, guint in_dim)
+{
+  GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
+  gint want = klass->in_dim ? klass->in_dim (self, 0) : 0;
+  gchar *from = gst_seq_tensor_upstream_name (GST_BASE_TRANSFORM_SINK_PAD
+      (self));
+
+  if (want > 0)
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("%s takes frames of %d values, but %s sends frames of %u values",
+            GST_OBJECT_NAME (self), want, from, in_dim),
+        ("input width %u from %s, expected %d", in_dim, from, want));
+  else
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("%s cannot process the frames of %u values that %s sends, with "
+            "its current settings", GST_OBJECT_NAME (self), in_dim, from),
+        ("input width %u from %s", in_dim, from));
+  g_free (from);
+}
+
 static gboolean
 configure (GstSeqFrameFilter * self, guint in_dim)
 {
@@ -257,9 +286,7 @@ configure (GstSeqFrameFilter * self, guint in_dim)
   gint out = klass->out_dim ? klass->out_dim (self, in_dim) : (gint) in_dim;
 
   if (out <= 0) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("input frames of width %u cannot be processed by this element "
-            "with its current settings", in_dim));
+    post_width_error (self, in_dim);
     return FALSE;
   }
   if (priv->out_caps.dim != 0 && priv->out_caps.dim != (guint) out) {
@@ -299,8 +326,15 @@ gst_seq_frame_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   SeqTensorCaps in, out;
   gchar *why = NULL;
 
-  if (!seq_tensor_caps_parse (incaps, &in, &why)
-      || !seq_tensor_caps_parse (outcaps, &out, &why))
+  if (!seq_tensor_caps_parse (incaps, &in, &why))
+    goto bad_caps;
+  /* the input width first: an impossible one was let through transform_caps
+   * without dimensions so that it is reported here, by name */
+  if (in.dim != 0 && klass->out_dim && klass->out_dim (self, in.dim) <= 0) {
+    post_width_error (self, in.dim);
+    return FALSE;
+  }
+  if (!seq_tensor_caps_parse (outcaps, &out, &why))
     goto bad_caps;
   if (in.type == SEQ_TENSOR_TYPE_UNKNOWN)
     in.type = klass->in_type;

@@ -420,3 +420,38 @@ seq_reset_on_get_type (void)
   }
   return type;
 }
+
+gchar *
+gst_seq_tensor_upstream_name (GstPad * sinkpad)
+{
+  GstPad *peer = gst_pad_get_peer (sinkpad);
+  guint hops;
+
+  for (hops = 0; peer != NULL && hops < 32; hops++) {
+    GstElement *el = gst_pad_get_parent_element (peer);
+    GstElementFactory *f = el ? gst_element_get_factory (el) : NULL;
+    const gchar *fname = f ? GST_OBJECT_NAME (f) : "";
+    GstPad *through = NULL;
+    gchar *name;
+
+    gst_object_unref (peer);
+    peer = NULL;
+    if (el == NULL)
+      break;
+    if (g_strcmp0 (fname, "capsfilter") == 0
+        || g_strcmp0 (fname, "queue") == 0 || g_strcmp0 (fname, "queue2") == 0
+        || g_strcmp0 (fname, "identity") == 0)
+      through = gst_element_get_static_pad (el, "sink");
+    if (through == NULL) {
+      name = gst_object_get_name (GST_OBJECT (el));
+      gst_object_unref (el);
+      return name;
+    }
+    peer = gst_pad_get_peer (through);
+    gst_object_unref (through);
+    gst_object_unref (el);
+  }
+  if (peer)
+    gst_object_unref (peer);
+  return g_strdup ("upstream");
+}

@@ -103,6 +103,11 @@ void seq_tensor_header_write (guint8 * hdr, SeqTensorType type, guint dim,
 gboolean seq_tensor_header_parse (const guint8 * hdr, gsize size,
     SeqTensorType * type, guint * dim, guint * frames, gchar ** why);
 
+/* The name of the element that feeds @sinkpad, looking through capsfilters,
+ * queues and identity elements ("capsfilter0" alone says little), or
+ * "upstream" when unlinked. Free with g_free. */
+gchar *gst_seq_tensor_upstream_name (GstPad * sinkpad);
+
 /* The custom downstream event that resets stream state: a serialized custom
  * downstream event whose structure is named "seqenc-reset". */
 #define SEQ_RESET_EVENT_NAME "seqenc-reset"

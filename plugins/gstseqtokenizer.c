@@ -534,6 +534,12 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
 
       /* text segments are often in BYTES: downstream gets a TIME segment */
       gst_event_parse_segment (event, &in);
+      /* CAPS before SEGMENT, even when upstream sent no caps (a bare
+       * filesrc): our output caps do not depend on the input's */
+      if (!gst_seq_tokenizer_ensure_caps (self)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
       if (in->format == GST_FORMAT_TIME) {
         self->segment_sent = TRUE;
         return gst_pad_push_event (self->srcpad, event);
@@ -552,7 +558,15 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
       /* the state as of the last byte, so that a restart continues the
        * word; then what EOS implies */
       save_state (self);
-      gst_seq_tokenizer_drain (self, TRUE);
+      /* after a fatal downstream flow nothing more is pushed: the held
+       * tail (perhaps half a UTF-8 character, U+FFFD once finished)
+       * would only make downstream post a second, misleading error */
+      if (gst_pad_get_last_flow_return (self->srcpad) == GST_FLOW_OK)
+        gst_seq_tokenizer_drain (self, TRUE);
+      /* an empty stream still tells downstream what it would have
+       * carried (a .npy of shape (0, D), not (0, 0)) */
+      if (gst_seq_tokenizer_ensure_caps (self))
+        gst_seq_tokenizer_ensure_segment (self);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:

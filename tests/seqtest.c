@@ -1,6 +1,9 @@
 /* seqenc tests — CUnit runner and small helpers. */
 #include "seqtest.h"
 
+#include <glib/gstdio.h>
+#include <stdlib.h>
+
 #include <CUnit/Basic.h>
 #include <math.h>
 
@@ -37,12 +40,59 @@ seq_test_data_path (const char *name)
   return g_build_filename (dir ? dir : "tests/data", name, NULL);
 }
 
+/* Every directory seq_test_tmpdir made, removed with its contents at exit. */
+static GPtrArray *tmpdirs;
+
+static void
+remove_tree (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  if (dir != NULL) {
+    while ((name = g_dir_read_name (dir)) != NULL) {
+      gchar *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR)
+          && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_remove (child);
+      g_free (child);
+    }
+    g_dir_close (dir);
+  }
+  g_rmdir (path);
+}
+
+static void
+remove_tmpdirs (void)
+{
+  if (tmpdirs == NULL || g_getenv ("SEQENC_TEST_KEEP_TMP") != NULL)
+    return;
+  for (guint i = 0; i < tmpdirs->len; i++)
+    remove_tree (g_ptr_array_index (tmpdirs, i));
+  g_ptr_array_free (tmpdirs, TRUE);
+  tmpdirs = NULL;
+}
+
 gchar *
 seq_test_tmpdir (void)
 {
-  GError *err = NULL;
-  gchar *dir = g_dir_make_tmp ("seqenc-test-XXXXXX", &err);
-  g_assert_no_error (err);
+  const char *base = g_getenv ("SEQENC_TEST_TMPDIR");
+  gchar *tmpl, *dir;
+
+  if (base == NULL || *base == '\0')
+    base = g_get_tmp_dir ();
+  g_mkdir_with_parents (base, 0700);
+  tmpl = g_build_filename (base, "seqenc-test-XXXXXX", NULL);
+  dir = g_mkdtemp (tmpl);
+  if (dir == NULL)
+    g_error ("cannot make a temporary directory under %s", base);
+  if (tmpdirs == NULL) {
+    tmpdirs = g_ptr_array_new_with_free_func (g_free);
+    atexit (remove_tmpdirs);
+  }
+  g_ptr_array_add (tmpdirs, g_strdup (dir));
   return dir;
 }
 

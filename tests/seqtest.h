@@ -19,8 +19,10 @@ int seq_test_run (const char *suite, const SeqTestCase * cases);
 /* Path of a file in tests/data (from SEQENC_TEST_DATA); g_free it. */
 gchar *seq_test_data_path (const char *name);
 
-/* A fresh temporary directory for this test program (removed at exit is not
- * guaranteed); g_free the result. */
+/* A fresh temporary directory under $SEQENC_TEST_TMPDIR (the build's
+ * tests/tmp in the suite; the system's temporary folder otherwise), removed
+ * with everything in it when the program exits (SEQENC_TEST_KEEP_TMP=1
+ * keeps it for debugging); g_free the result. */
 gchar *seq_test_tmpdir (void);
 
 /* Largest |a[i] - b[i]| (NaN if either holds a NaN). */

@@ -756,7 +756,13 @@ main (void)
    * GST_REGISTRY_FORK=no, would load libgstseqenc.so and a second copy of
    * every element type, which hangs in type registration.) */
   g_setenv ("GST_REGISTRY_UPDATE", "no", TRUE);
-  g_setenv ("GST_REGISTRY_1_0", "/nonexistent/seqenc-element-fbank.bin", TRUE);
+  {
+    gchar *dir = seq_test_tmpdir ();
+    gchar *reg = g_build_filename (dir, "registry.bin", NULL);
+    g_setenv ("GST_REGISTRY_1_0", reg, TRUE);
+    g_free (reg);
+    g_free (dir);
+  }
   seq_test_gst_init ();
   return seq_test_run ("element_fbank", cases);
 }
