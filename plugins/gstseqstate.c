@@ -16,6 +16,10 @@ init_debug (void)
   }
 }
 
+/* Set on an element whose last save failed (its error is posted once, not
+ * again at EOS and at stop); cleared by a successful save or a restore. */
+#define SAVE_FAILED_KEY "gst-seq-state-save-failed"
+
 gboolean
 gst_seq_state_file_save (GstElement * element, const gchar * location,
     GBytes * blob)
@@ -26,12 +30,19 @@ gst_seq_state_file_save (GstElement * element, const gchar * location,
   if (!g_file_set_contents_full (location, g_bytes_get_data (blob, NULL),
           g_bytes_get_size (blob), G_FILE_SET_CONTENTS_CONSISTENT |
           G_FILE_SET_CONTENTS_DURABLE, 0644, &err)) {
-    GST_ELEMENT_ERROR (element, RESOURCE, WRITE,
-        ("Could not save the stream state to \"%s\".", location),
-        ("%s", err->message));
+    if (g_object_get_data (G_OBJECT (element), SAVE_FAILED_KEY) == NULL)
+      GST_ELEMENT_ERROR (element, RESOURCE, WRITE,
+          ("Could not save the stream state to \"%s\".", location),
+          ("%s", err->message));
+    else
+      GST_WARNING_OBJECT (element, "saving the state to %s failed again: %s",
+          location, err->message);
+    g_object_set_data (G_OBJECT (element), SAVE_FAILED_KEY,
+        GINT_TO_POINTER (1));
     g_clear_error (&err);
     return FALSE;
   }
+  g_object_set_data (G_OBJECT (element), SAVE_FAILED_KEY, NULL);
   GST_DEBUG_OBJECT (element, "state saved to %s (%" G_GSIZE_FORMAT " bytes)",
       location, g_bytes_get_size (blob));
   return TRUE;
@@ -48,6 +59,7 @@ gst_seq_state_file_restore (GstElement * element, const gchar * location,
   gboolean ok;
 
   init_debug ();
+  g_object_set_data (G_OBJECT (element), SAVE_FAILED_KEY, NULL);
   if (!g_file_get_contents (location, &data, &len, &err)) {
     if (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
       GST_INFO_OBJECT (element, "no state at %s yet: starting at t = 0",

@@ -12,7 +12,8 @@
 G_BEGIN_DECLS
 
 /* Writes @blob to @location. On failure posts RESOURCE WRITE on @element and
- * returns FALSE. */
+ * returns FALSE; a failure after a failure (the save at EOS, at stop) is
+ * only logged, so that one unwritable location is one error. */
 gboolean gst_seq_state_file_save (GstElement * element,
     const gchar * location, GBytes * blob);
 
