@@ -186,12 +186,21 @@ gst_seq_embed_process (GstSeqFrameFilter * filter, const guint8 * in,
   return GST_FLOW_OK;
 }
 
+/* Valid ranges (the specs admit any value so that these are errors). */
+static const GstSeqPropRange embed_ranges[] = {
+  {"vocab-size", 1, G_MAXINT32},
+  {"dim", 1, 1 << 20},
+  {NULL, 0, 0}
+};
+
 static void
 gst_seq_embed_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstSeqEmbed *self = GST_SEQ_EMBED (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -301,16 +310,17 @@ gst_seq_embed_class_init (GstSeqEmbedClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_VOCAB_SIZE,
       g_param_spec_uint ("vocab-size", "Vocabulary size",
-          "Rows of the built-in table", 1, G_MAXINT32, DEFAULT_VOCAB_SIZE,
-          model));
+          "Rows of the built-in table (1 to 2147483647)", 0, G_MAXUINT,
+          DEFAULT_VOCAB_SIZE, model));
   /**
    * GstSeqEmbed:dim:
    *
    * Width of the built-in table's rows.
    */
   g_object_class_install_property (gobject_class, PROP_DIM,
-      g_param_spec_uint ("dim", "Dimension", "Width of the built-in table",
-          1, 1 << 20, DEFAULT_DIM, model));
+      g_param_spec_uint ("dim", "Dimension",
+          "Width of the built-in table (1 to 1048576)", 0, G_MAXUINT,
+          DEFAULT_DIM, model));
   /**
    * GstSeqEmbed:seed:
    *
@@ -330,6 +340,7 @@ gst_seq_embed_class_init (GstSeqEmbedClass * klass)
   filter_class->in_type = SEQ_TENSOR_TYPE_INT32;
   filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_embed_open);
+  filter_class->prop_ranges = embed_ranges;
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_embed_close);
   filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_embed_out_dim);
   filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_embed_in_dim);

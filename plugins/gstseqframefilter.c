@@ -50,6 +50,8 @@ gst_seq_frame_filter_set_property (GObject * object, guint prop_id,
 {
   GstSeqFrameFilter *self = GST_SEQ_FRAME_FILTER (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   switch (prop_id) {
     case PROP_RESET_ON:
       GST_OBJECT_LOCK (self);
@@ -509,8 +511,9 @@ gst_seq_frame_filter_change_state (GstElement * element,
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_NULL_TO_READY && klass->open
-      && !klass->open (self))
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && (!gst_seq_check_prop_ranges (element, klass->prop_ranges)
+          || (klass->open && !klass->open (self))))
     return GST_STATE_CHANGE_FAILURE;
 
   ret = GST_ELEMENT_CLASS (gst_seq_frame_filter_parent_class)->change_state

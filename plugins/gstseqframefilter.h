@@ -19,6 +19,7 @@
 
 #include <gst/base/gstbasetransform.h>
 #include "gstseqtensor.h"
+#include "gstseqstate.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,9 @@ struct _GstSeqFrameFilterClass
   /* set in class_init */
   SeqTensorType in_type;
   SeqTensorType out_type;
+  /* valid ranges of integer properties whose specs admit any value,
+   * checked at NULL→READY before open (see gstseqstate.h); may be NULL */
+  const GstSeqPropRange *prop_ranges;
 
   /* NULL→READY: load the model (post GST_ELEMENT_ERROR and return FALSE on
    * failure). READY→NULL: free it. Both optional. */

@@ -23,6 +23,7 @@
 #include "gstseqnpysink.h"
 #include "gstseqencelements.h"
 #include "gstseqtensor.h"
+#include "gstseqstate.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -257,6 +258,8 @@ gst_seq_npy_sink_set_property (GObject * object, guint prop_id,
 {
   GstSeqNpySink *self = GST_SEQ_NPY_SINK (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   switch (prop_id) {
     case PROP_LOCATION:
       GST_OBJECT_LOCK (self);

@@ -192,12 +192,20 @@ gst_seq_posenc_process (GstSeqFrameFilter * filter, const guint8 * in,
   return GST_FLOW_OK;
 }
 
+/* Valid ranges (the specs admit any value so that these are errors). */
+static const GstSeqPropRange posenc_ranges[] = {
+  {"pe-dim", 1, 1 << 20},
+  {NULL, 0, 0}
+};
+
 static void
 gst_seq_posenc_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstSeqPosEnc *self = GST_SEQ_POSENC (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
@@ -299,7 +307,8 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_PE_DIM,
       g_param_spec_uint ("pe-dim", "PE width",
-          "Encoding width in concat mode", 1, 1 << 20, DEFAULT_PE_DIM, shape));
+          "Encoding width in concat mode (1 to 1048576)", 0, G_MAXUINT,
+          DEFAULT_PE_DIM, shape));
   /**
    * GstSeqPosEnc:layout:
    *
@@ -345,6 +354,7 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
   filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_out_dim);
+  filter_class->prop_ranges = posenc_ranges;
   filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_in_dim);
   filter_class->setup = GST_DEBUG_FUNCPTR (gst_seq_posenc_setup);
   filter_class->reset = GST_DEBUG_FUNCPTR (gst_seq_posenc_reset);

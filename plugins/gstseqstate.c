@@ -99,3 +99,59 @@ gst_seq_state_dup_location (GstElement * element, gchar * const *location)
     g_clear_pointer (&loc, g_free);
   return loc;
 }
+
+gboolean
+gst_seq_refuse_unless_ready (GstElement * element, const GParamSpec * pspec)
+{
+  GstState state;
+
+  if (!(pspec->flags & GST_PARAM_MUTABLE_READY))
+    return FALSE;
+  GST_OBJECT_LOCK (element);
+  state = MAX (GST_STATE (element), GST_STATE_PENDING (element));
+  GST_OBJECT_UNLOCK (element);
+  if (state <= GST_STATE_READY)
+    return FALSE;
+  init_debug ();
+  GST_WARNING_OBJECT (element, "'%s' can only be changed in NULL or READY; "
+      "ignored", pspec->name);
+  return TRUE;
+}
+
+gboolean
+gst_seq_check_prop_ranges (GstElement * element,
+    const GstSeqPropRange * ranges)
+{
+  for (; ranges && ranges->name; ranges++) {
+    GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS
+        (element), ranges->name);
+    GValue v = G_VALUE_INIT;
+    gboolean neg = FALSE;
+    guint64 x = 0;
+
+    g_return_val_if_fail (ps != NULL, FALSE);
+    g_value_init (&v, ps->value_type);
+    g_object_get_property (G_OBJECT (element), ranges->name, &v);
+    if (G_VALUE_HOLDS_UINT (&v))
+      x = g_value_get_uint (&v);
+    else if (G_VALUE_HOLDS_UINT64 (&v))
+      x = g_value_get_uint64 (&v);
+    else if (G_VALUE_HOLDS_INT (&v)) {
+      neg = g_value_get_int (&v) < 0;
+      x = neg ? 0 : (guint64) g_value_get_int (&v);
+    } else if (G_VALUE_HOLDS_INT64 (&v)) {
+      neg = g_value_get_int64 (&v) < 0;
+      x = neg ? 0 : (guint64) g_value_get_int64 (&v);
+    } else
+      g_return_val_if_reached (FALSE);
+    g_value_unset (&v);
+    if (neg || x < ranges->min || x > ranges->max) {
+      GST_ELEMENT_ERROR (element, LIBRARY, SETTINGS,
+          ("%s=%s%" G_GUINT64_FORMAT " is out of range: valid values are %"
+              G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT ".", ranges->name,
+              neg ? "-" : "", x, ranges->min, ranges->max), (NULL));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}

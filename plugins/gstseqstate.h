@@ -32,4 +32,26 @@ gboolean gst_seq_state_file_restore (GstElement * element,
 gchar *gst_seq_state_dup_location (GstElement * element,
     gchar * const *location);
 
+/* One rule for every element: a property whose spec says it takes effect
+ * only in NULL or READY (GST_PARAM_MUTABLE_READY) is refused above READY,
+ * with a warning in the debug log; returns TRUE when refused (the caller's
+ * set_property returns at once). Call it first in set_property. */
+gboolean gst_seq_refuse_unless_ready (GstElement * element,
+    const GParamSpec * pspec);
+
+/* The valid range of an integer property whose GParamSpec admits every
+ * value of its type, so that an absurd value (hidden-size=0) reaches the
+ * element and is refused with an error at start instead of a GObject
+ * warning that leaves the default in force. */
+typedef struct {
+  const gchar *name;            /* property name; NULL ends a table */
+  guint64 min, max;
+} GstSeqPropRange;
+
+/* Checks the current values of @ranges' properties (guint, gint, guint64 or
+ * gint64); posts LIBRARY SETTINGS naming the first out-of-range one with its
+ * valid range and returns FALSE. */
+gboolean gst_seq_check_prop_ranges (GstElement * element,
+    const GstSeqPropRange * ranges);
+
 G_END_DECLS
