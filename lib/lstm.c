@@ -26,7 +26,9 @@ struct _SeqLstmModel {
   gint ref_count;
   guint I, H, L, P, O;
   gboolean bias;
-  SeqLstmPrecision precision;
+  SeqLstmPrecision precision;   /* storage as built */
+  SeqLstmMatmulPrecision matmul;
+  guint32 precision_code;       /* precision_code (): fingerprint and blob */
   guint64 fingerprint;
   SeqLstmNet net;               /* packed layers for the kernels */
   float *zeros;
@@ -51,10 +53,21 @@ struct _SeqLstmWorkspace {
 
 G_DEFINE_QUARK (seq-lstm-error-quark, seq_lstm_error);
 
-SeqLstmParams
-seq_lstm_params_default (void)
+SeqLstmModelParams
+seq_lstm_model_params_default (void)
 {
-  SeqLstmParams p = {
+  SeqLstmModelParams p = {
+    .weights_precision = SEQ_LSTM_PRECISION_F32,
+    .matmul_precision = SEQ_LSTM_MATMUL_F32,
+    .prefix = NULL,
+  };
+  return p;
+}
+
+SeqLstmRandomParams
+seq_lstm_random_params_default (void)
+{
+  SeqLstmRandomParams p = {
     .input_size = 80,
     .hidden_size = 256,
     .num_layers = 2,
@@ -77,8 +90,6 @@ seq_lstm_precision_from_string (const gchar * name, SeqLstmPrecision * out)
     *out = SEQ_LSTM_PRECISION_BF16;
   else if (g_ascii_strcasecmp (name, "f16") == 0)
     *out = SEQ_LSTM_PRECISION_F16;
-  else if (g_ascii_strcasecmp (name, "bf16-matmul") == 0)
-    *out = SEQ_LSTM_PRECISION_BF16_MATMUL;
   else
     return FALSE;
   return TRUE;
@@ -100,28 +111,70 @@ seq_lstm_precision_to_string (SeqLstmPrecision precision)
       return "bf16";
     case SEQ_LSTM_PRECISION_F16:
       return "f16";
-    case SEQ_LSTM_PRECISION_BF16_MATMUL:
-      return "bf16-matmul";
     case SEQ_LSTM_PRECISION_F32:
     default:
       return "f32";
   }
 }
 
-static SeqKDtype
-kdtype_of (SeqLstmPrecision p)
+/* The precision pair as one code: the storage precision, or 3 for bf16
+ * matmul (bf16 weights). It is what the fingerprint hashes and what the state
+ * blob records, with the values they had when the pair was one enum. */
+#define PRECISION_CODE_BF16_MATMUL 3
+
+static guint32
+precision_code (SeqLstmPrecision weights, SeqLstmMatmulPrecision matmul)
 {
-  switch (p) {
+  return matmul == SEQ_LSTM_MATMUL_BF16 ? PRECISION_CODE_BF16_MATMUL :
+      (guint32) weights;
+}
+
+static SeqKDtype
+kdtype_of (guint32 code)
+{
+  switch (code) {
     case SEQ_LSTM_PRECISION_BF16:
       return SEQ_KDTYPE_BF16;
     case SEQ_LSTM_PRECISION_F16:
       return SEQ_KDTYPE_F16;
-    case SEQ_LSTM_PRECISION_BF16_MATMUL:
+    case PRECISION_CODE_BF16_MATMUL:
       return SEQ_KDTYPE_BF16_VNNI;
     case SEQ_LSTM_PRECISION_F32:
     default:
       return SEQ_KDTYPE_F32;
   }
+}
+
+gboolean
+seq_lstm_model_params_validate (const SeqLstmModelParams * params,
+    GError ** error)
+{
+  g_return_val_if_fail (params != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if ((guint) params->weights_precision > SEQ_LSTM_PRECISION_F16
+      || (guint) params->matmul_precision > SEQ_LSTM_MATMUL_BF16) {
+    g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG,
+        "unknown LSTM precision (weights %d, matmul %d)",
+        (int) params->weights_precision, (int) params->matmul_precision);
+    return FALSE;
+  }
+  if (params->matmul_precision == SEQ_LSTM_MATMUL_BF16
+      && params->weights_precision == SEQ_LSTM_PRECISION_F16) {
+    g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG,
+        "bf16 matmul precision rounds the weights to bf16: the weights "
+        "precision must be f32 or bf16, not f16");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* @params (NULL = defaults) into @out, validated. */
+static gboolean
+model_params_check (const SeqLstmModelParams * params,
+    SeqLstmModelParams * out, GError ** error)
+{
+  *out = params ? *params : seq_lstm_model_params_default ();
+  return seq_lstm_model_params_validate (out, error);
 }
 
 /* ---- model construction ------------------------------------------------- */
@@ -221,10 +274,11 @@ hash_u32 (guint64 h, guint32 v)
 /* Takes the PyTorch-layout layers and builds a packed model. */
 static SeqLstmModel *
 model_build (guint I, guint H, guint L, guint P, gboolean bias,
-    SeqLstmPrecision precision, const LayerSrc * src, GError ** error)
+    const SeqLstmModelParams * mp, const LayerSrc * src, GError ** error)
 {
   SeqLstmModel *m = g_new0 (SeqLstmModel, 1);
-  SeqKDtype dt = kdtype_of (precision);
+  guint32 code = precision_code (mp->weights_precision, mp->matmul_precision);
+  SeqKDtype dt = kdtype_of (code);
   guint Hp = (H + SEQ_GATE_UNITS - 1) / SEQ_GATE_UNITS * SEQ_GATE_UNITS;
   guint O = P ? P : H;
   gsize ldo = (gsize) (O + SEQ_PANEL - 1) / SEQ_PANEL * SEQ_PANEL;
@@ -237,7 +291,10 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   m->P = P;
   m->O = O;
   m->bias = bias;
-  m->precision = precision;
+  m->matmul = mp->matmul_precision;
+  m->precision = m->matmul == SEQ_LSTM_MATMUL_BF16 ? SEQ_LSTM_PRECISION_BF16 :
+      mp->weights_precision;
+  m->precision_code = code;
   m->zeros = seq_aligned_floats (MAX ((gsize) 4 * Hp, ldo));
   m->net.layers = g_new0 (SeqLstmLayerK, L);
   m->net.L = L;
@@ -248,7 +305,7 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   m->net.Hp = Hp;
   m->net.ldo = ldo;
   m->net.zeros = m->zeros;
-  m->net.bf16 = precision == SEQ_LSTM_PRECISION_BF16_MATMUL;
+  m->net.bf16 = m->matmul == SEQ_LSTM_MATMUL_BF16;
   m->net.ldb = MAX (MAX (seq_bf16_kp (I), seq_bf16_kp (O)), seq_bf16_kp (H));
   if (m->zeros == NULL)
     goto oom;
@@ -259,7 +316,7 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   fp = hash_u32 (fp, L);
   fp = hash_u32 (fp, P);
   fp = hash_u32 (fp, bias);
-  fp = hash_u32 (fp, precision);
+  fp = hash_u32 (fp, code);
 
   for (guint l = 0; l < L; l++) {
     SeqLstmLayerK *ly = &m->net.layers[l];
@@ -334,8 +391,8 @@ check_sizes (guint I, guint H, guint L, guint P, GQuark domain, gint code,
 }
 
 SeqLstmModel *
-seq_lstm_model_new_random_full (const SeqLstmParams * params,
-    SeqLstmPrecision precision, GError ** error)
+seq_lstm_model_new_random (const SeqLstmRandomParams * shape,
+    const SeqLstmModelParams * params, GError ** error)
 {
   guint I, H, L, P, O;
   float bound;
@@ -343,14 +400,17 @@ seq_lstm_model_new_random_full (const SeqLstmParams * params,
   LayerSrc *src;
   float **bufs;
   SeqLstmModel *m = NULL;
+  SeqLstmModelParams mp;
 
-  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (shape != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  I = params->input_size;
-  H = params->hidden_size;
-  L = params->num_layers;
-  P = params->proj_size;
+  if (!model_params_check (params, &mp, error))
+    return NULL;
+  I = shape->input_size;
+  H = shape->hidden_size;
+  L = shape->num_layers;
+  P = shape->proj_size;
   O = P ? P : H;
   if (!check_sizes (I, H, L, P, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG, error))
     return NULL;
@@ -358,13 +418,13 @@ seq_lstm_model_new_random_full (const SeqLstmParams * params,
   /* PyTorch's reset_parameters: every parameter U(-1/sqrt(H), 1/sqrt(H)),
    * drawn in the order of its _flat_weights: w_ih, w_hh, b_ih, b_hh, w_hr */
   bound = 1.0f / sqrtf ((float) H);
-  seq_rng_init (&rng, params->seed);
+  seq_rng_init (&rng, shape->seed);
   src = g_new0 (LayerSrc, L);
   bufs = g_new0 (float *, (gsize) L * 5);
   for (guint l = 0; l < L; l++) {
     guint K_in = l == 0 ? I : O;
     gsize sizes[5] = { (gsize) 4 * H * K_in, (gsize) 4 * H * O,
-      params->bias ? (gsize) 4 * H : 0, params->bias ? (gsize) 4 * H : 0,
+      shape->bias ? (gsize) 4 * H : 0, shape->bias ? (gsize) 4 * H : 0,
       (gsize) P * H
     };
     for (guint t = 0; t < 5; t++) {
@@ -385,7 +445,7 @@ seq_lstm_model_new_random_full (const SeqLstmParams * params,
     src[l].b_hh = bufs[l * 5 + 3];
     src[l].w_hr = bufs[l * 5 + 4];
   }
-  m = model_build (I, H, L, P, params->bias, precision, src, error);
+  m = model_build (I, H, L, P, shape->bias, &mp, src, error);
 
 done:
   for (guint i = 0; i < L * 5; i++)
@@ -395,12 +455,6 @@ done:
   return m;
 }
 
-SeqLstmModel *
-seq_lstm_model_new_random (const SeqLstmParams * params, GError ** error)
-{
-  return seq_lstm_model_new_random_full (params, SEQ_LSTM_PRECISION_F32,
-      error);
-}
 
 /* ---- loading from a weight file ----------------------------------------- */
 
@@ -503,9 +557,11 @@ done:
 }
 
 SeqLstmModel *
-seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
-    const gchar * prefix, SeqLstmPrecision precision, GError ** error)
+seq_lstm_model_new_from_weights (const SeqWeights * weights,
+    const SeqLstmModelParams * params, GError ** error)
 {
+  SeqLstmModelParams mp;
+  const gchar *prefix;
   gchar *pre = NULL;
   guint n, I = 0, H = 0, L = 0, P = 0, O;
   gboolean bias;
@@ -518,6 +574,9 @@ seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
   g_return_val_if_fail (weights != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (!model_params_check (params, &mp, error))
+    return NULL;
+  prefix = mp.prefix;
   if (prefix != NULL && prefix[0] != '\0') {
     pre = g_strdup (prefix);
   } else if ((pre = detect_prefix (weights, error)) == NULL) {
@@ -669,7 +728,7 @@ seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
     src[l].b_hh = bufs[l * 5 + 3];
     src[l].w_hr = bufs[l * 5 + 4];
   }
-  m = model_build (I, H, L, P, bias, precision, src, error);
+  m = model_build (I, H, L, P, bias, &mp, src, error);
 
 done:
   if (bufs != NULL) {
@@ -683,35 +742,24 @@ done:
 }
 
 SeqLstmModel *
-seq_lstm_model_new_from_weights (const SeqWeights * weights,
-    const gchar * prefix, GError ** error)
-{
-  return seq_lstm_model_new_from_weights_full (weights, prefix,
-      SEQ_LSTM_PRECISION_F32, error);
-}
-
-SeqLstmModel *
-seq_lstm_model_new_from_file_full (const gchar * path, const gchar * prefix,
-    SeqLstmPrecision precision, GError ** error)
+seq_lstm_model_new_from_file (const gchar * path,
+    const SeqLstmModelParams * params, GError ** error)
 {
   SeqWeights *w;
   SeqLstmModel *m;
+  SeqLstmModelParams mp;
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  /* settings first: a conflict is reported whatever the file holds */
+  if (!model_params_check (params, &mp, error))
+    return NULL;
   w = seq_weights_open (path, error);
   if (w == NULL)
     return NULL;
-  m = seq_lstm_model_new_from_weights_full (w, prefix, precision, error);
+  m = seq_lstm_model_new_from_weights (w, params, error);
   seq_weights_unref (w);
   return m;
-}
-
-SeqLstmModel *
-seq_lstm_model_new_from_file (const gchar * path, const gchar * prefix,
-    GError ** error)
-{
-  return seq_lstm_model_new_from_file_full (path, prefix,
-      SEQ_LSTM_PRECISION_F32, error);
 }
 
 SeqLstmModel *
@@ -774,10 +822,17 @@ seq_lstm_model_output_width (const SeqLstmModel * model, SeqLstmOutput mode)
 }
 
 SeqLstmPrecision
-seq_lstm_model_get_precision (const SeqLstmModel * model)
+seq_lstm_model_get_weights_precision (const SeqLstmModel * model)
 {
   g_return_val_if_fail (model != NULL, SEQ_LSTM_PRECISION_F32);
   return model->precision;
+}
+
+SeqLstmMatmulPrecision
+seq_lstm_model_get_matmul_precision (const SeqLstmModel * model)
+{
+  g_return_val_if_fail (model != NULL, SEQ_LSTM_MATMUL_F32);
+  return model->matmul;
 }
 
 gboolean
@@ -885,7 +940,7 @@ seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
  *   20      4     input_size I
  *   24      4     hidden_size H
  *   28      4     proj_size P
- *   32      4     precision (SeqLstmPrecision)
+ *   32      4     precision: 0 f32, 1 bf16, 2 f16 weights; 3 bf16 matmul
  *   36      4     reserved (0)
  *   40      8     model fingerprint (seq_lstm_model_get_fingerprint)
  *   48      8     steps since t = 0
@@ -918,7 +973,7 @@ seq_lstm_state_save (const SeqLstmState * state)
   put_u32 (b + 20, m->I);
   put_u32 (b + 24, m->H);
   put_u32 (b + 28, m->P);
-  put_u32 (b + 32, m->precision);
+  put_u32 (b + 32, m->precision_code);
   put_u64 (b + 40, m->fingerprint);
   put_u64 (b + 48, state->steps);
   put_u64 (b + 56, payload);
@@ -985,7 +1040,7 @@ seq_lstm_state_restore (SeqLstmState * state, GBytes * blob, GError ** error)
     return FALSE;
   }
   if (get_u64 (b + 40) != m->fingerprint
-      || get_u32 (b + 32) != (guint32) m->precision) {
+      || get_u32 (b + 32) != m->precision_code) {
     SERR ("LSTM state blob was written for another model (fingerprint "
         "%016" G_GINT64_MODIFIER "x, this model %016" G_GINT64_MODIFIER "x)",
         get_u64 (b + 40), m->fingerprint);

@@ -166,22 +166,18 @@ gst_seq_lstm_matmul_get_type (void)
   return type;
 }
 
-/* The library's precision for weights-precision + matmul-precision; FALSE
- * when they contradict (bf16 products need bf16 weights, not f16). */
-static gboolean
-effective_precision (SeqLstmPrecision weights, GstSeqLstmMatmul matmul,
-    SeqLstmPrecision * out)
+/* The library's model parameters for the element's settings (called with
+ * the object lock held). */
+static SeqLstmModelParams
+model_params (GstSeqLstm * self)
 {
-  if (matmul == GST_SEQ_LSTM_MATMUL_F32) {
-    *out = weights;
-    return TRUE;
-  }
-  *out = SEQ_LSTM_PRECISION_BF16_MATMUL;
-  return weights != SEQ_LSTM_PRECISION_F16;
-}
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
 
-#define PRECISION_CONFLICT_MSG "matmul-precision=bf16 rounds the weights " \
-  "to bf16: weights-precision must be f32 or bf16, not f16"
+  mp.weights_precision = self->precision;
+  mp.matmul_precision = self->matmul == GST_SEQ_LSTM_MATMUL_BF16 ?
+      SEQ_LSTM_MATMUL_BF16 : SEQ_LSTM_MATMUL_F32;
+  return mp;
+}
 
 GType
 gst_seq_lstm_precision_get_type (void)
@@ -268,26 +264,20 @@ gst_seq_lstm_in_dim (GstSeqFrameFilter * filter, guint out_dim)
 static SeqLstmModel *
 create_builtin (GstSeqLstm * self, guint input_size)
 {
-  SeqLstmParams p = seq_lstm_params_default ();
-  SeqLstmPrecision precision;
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
+  SeqLstmModelParams mp;
   SeqLstmModel *model;
   GError *err = NULL;
-  gboolean ok;
 
   GST_OBJECT_LOCK (self);
   p.input_size = input_size;
   p.hidden_size = self->hidden_size;
   p.num_layers = self->num_layers;
   p.seed = self->seed;
-  ok = effective_precision (self->precision, self->matmul, &precision);
+  mp = model_params (self);
   GST_OBJECT_UNLOCK (self);
 
-  if (!ok) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
-        (PRECISION_CONFLICT_MSG));
-    return NULL;
-  }
-  model = seq_lstm_model_new_random_full (&p, precision, &err);
+  model = seq_lstm_model_new_random (&p, &mp, &err);
   if (model == NULL) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
         ("cannot build the built-in model: %s", err->message));
@@ -302,22 +292,23 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
   GstSeqLstm *self = GST_SEQ_LSTM (filter);
   gchar *path, *prefix;
   guint input_size;
-  SeqLstmPrecision precision;
+  SeqLstmModelParams mp;
   SeqLstmModel *model = NULL;
   GError *err = NULL;
-  gboolean precision_ok;
 
   GST_OBJECT_LOCK (self);
   path = g_strdup (self->model_path);
   prefix = g_strdup (self->model_prefix);
   input_size = self->input_size;
-  precision_ok = effective_precision (self->precision, self->matmul,
-      &precision);
+  mp = model_params (self);
   GST_OBJECT_UNLOCK (self);
+  mp.prefix = prefix;
 
-  if (!precision_ok) {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
-        (PRECISION_CONFLICT_MSG));
+  /* refused here, at NULL -> READY, even when the model is built later */
+  if (!seq_lstm_model_params_validate (&mp, &err)) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL), ("%s",
+            err->message));
+    g_clear_error (&err);
     goto failed;
   }
 
@@ -342,7 +333,7 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
           ("Model file \"%s\" not found.", path), (NULL));
       goto failed;
     }
-    model = seq_lstm_model_new_from_file_full (path, prefix, precision, &err);
+    model = seq_lstm_model_new_from_file (path, &mp, &err);
     if (model == NULL) {
       GST_ELEMENT_ERROR (self, RESOURCE, READ,
           ("Cannot load the LSTM model \"%s\".", path), ("%s", err->message));
@@ -360,7 +351,7 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
       goto failed;
   }
 
-  if (precision == SEQ_LSTM_PRECISION_BF16_MATMUL
+  if (mp.matmul_precision == SEQ_LSTM_MATMUL_BF16
       && !seq_lstm_bf16_matmul_accelerated ())
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
         ("matmul-precision=bf16 runs on a slow scalar reference here."),

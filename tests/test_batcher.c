@@ -14,12 +14,12 @@
 static SeqLstmModel *
 make_model (void)
 {
-  SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
   p.input_size = I_SIZE;
   p.hidden_size = H_SIZE;
   p.num_layers = 2;
   p.seed = 99;
-  return seq_lstm_model_new_random (&p, NULL);
+  return seq_lstm_model_new_random (&p, NULL, NULL);
 }
 
 static void

@@ -36,9 +36,10 @@ test_signal (guint frames)
 /* Reference: the library on the same built-in model, all frames at once. */
 static float *
 library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
-    SeqLstmPrecision prec)
+    SeqLstmMatmulPrecision matmul)
 {
-  SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
   SeqLstmModel *m;
   SeqLstmState *s;
   SeqLstmWorkspace *ws;
@@ -48,7 +49,8 @@ library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
   p.hidden_size = H;
   p.num_layers = L;
   p.seed = 7;
-  m = seq_lstm_model_new_random_full (&p, prec, NULL);
+  mp.matmul_precision = matmul;
+  m = seq_lstm_model_new_random (&p, &mp, NULL);
   g_assert (m != NULL);
   *width = seq_lstm_model_output_width (m, mode);
   s = seq_lstm_state_new (m);
@@ -65,7 +67,7 @@ library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
 static float *
 library_output (guint frames, SeqLstmOutput mode, guint * width)
 {
-  return library_output_prec (frames, mode, width, SEQ_LSTM_PRECISION_F32);
+  return library_output_prec (frames, mode, width, SEQ_LSTM_MATMUL_F32);
 }
 
 /* Pushes @frames frames in buffers of @chunk frames; returns all output. */
@@ -170,7 +172,7 @@ element_lstm_matmul_precision_bf16 (void)
   const guint T = 23;
   guint width;
   float *want = library_output_prec (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width,
-      SEQ_LSTM_PRECISION_BF16_MATMUL);
+      SEQ_LSTM_MATMUL_BF16);
   float *f32 = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
   float *in = test_signal (T);
   const guint chunks[] = { 1, 23 };

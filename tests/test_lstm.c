@@ -114,11 +114,52 @@ kernels_available (SeqLstmModel * m, SeqLstmKernels k)
   return ok;
 }
 
+/* The precision settings the tests run: the three weight storage
+ * precisions with f32 matmul, and bf16 matmul (over bf16 weights). */
+typedef enum {
+  PREC_F32,
+  PREC_BF16,
+  PREC_F16,
+  PREC_BF16_MATMUL,
+} Prec;
+
+static SeqLstmModelParams
+prec_params (Prec prec)
+{
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
+
+  if (prec == PREC_BF16_MATMUL) {
+    mp.weights_precision = SEQ_LSTM_PRECISION_BF16;
+    mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+  } else {
+    mp.weights_precision = (SeqLstmPrecision) prec;
+  }
+  return mp;
+}
+
+static const char *
+prec_name (Prec prec)
+{
+  return prec == PREC_BF16_MATMUL ? "bf16-matmul" :
+      seq_lstm_precision_to_string ((SeqLstmPrecision) prec);
+}
+
+/* From tensors with an explicit name prefix (NULL = auto-detect). */
+static SeqLstmModel *
+model_with_prefix (const SeqWeights * w, const char *prefix, GError ** err)
+{
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
+
+  mp.prefix = prefix;
+  return seq_lstm_model_new_from_weights (w, &mp, err);
+}
+
 static SeqLstmModel *
 random_model (guint I, guint H, guint L, guint P, gboolean bias, guint64 seed,
-    SeqLstmPrecision prec)
+    Prec prec)
 {
-  SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
+  SeqLstmModelParams mp = prec_params (prec);
   GError *err = NULL;
   SeqLstmModel *m;
 
@@ -128,7 +169,7 @@ random_model (guint I, guint H, guint L, guint P, gboolean bias, guint64 seed,
   p.proj_size = P;
   p.bias = bias;
   p.seed = seed;
-  m = seq_lstm_model_new_random_full (&p, prec, &err);
+  m = seq_lstm_model_new_random (&p, &mp, &err);
   CU_ASSERT_PTR_NOT_NULL_FATAL (m);
   return m;
 }
@@ -137,7 +178,7 @@ random_model (guint I, guint H, guint L, guint P, gboolean bias, guint64 seed,
 
 static double
 check_fixture_with (const char *file, SeqLstmKernels kern, guint n_threads,
-    SeqLstmPrecision prec)
+    Prec prec)
 {
   gchar *path = seq_test_data_path (file);
   GError *err = NULL;
@@ -151,10 +192,11 @@ check_fixture_with (const char *file, SeqLstmKernels kern, guint n_threads,
   gboolean all;
   SeqLstmOutput mode;
   double maxd = 0.0, d;
+  SeqLstmModelParams mp = prec_params (prec);
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (w);
   /* prefix auto-detected (fixtures use "lstm.", "encoder.rnn." and "") */
-  m = seq_lstm_model_new_from_weights_full (w, NULL, prec, &err);
+  m = seq_lstm_model_new_from_weights (w, &mp, &err);
   if (m == NULL)
     fprintf (stderr, "%s: %s\n", file, err->message);
   CU_ASSERT_PTR_NOT_NULL_FATAL (m);
@@ -233,11 +275,11 @@ check_fixture_with (const char *file, SeqLstmKernels kern, guint n_threads,
 /* @file on every kernel set available, in precision @prec: max |error| vs
  * its reference output <= @tol; the largest is kept in *@max. */
 static void
-check_fixture_all_kernels (const char *file, SeqLstmPrecision prec,
+check_fixture_all_kernels (const char *file, Prec prec,
     double tol, double *max)
 {
   SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
 
   for (guint k = 0; k < G_N_ELEMENTS (all_kernels); k++) {
     double d;
@@ -245,7 +287,7 @@ check_fixture_all_kernels (const char *file, SeqLstmPrecision prec,
       continue;
     d = check_fixture_with (file, all_kernels[k], 2, prec);
     printf ("  %s %s kernels: max|err| vs PyTorch (%s) = %.3g\n", file,
-        kernel_names[all_kernels[k]], seq_lstm_precision_to_string (prec), d);
+        kernel_names[all_kernels[k]], prec_name (prec), d);
     CU_ASSERT (d <= tol);
     if (d > *max || isnan (d))
       *max = d;
@@ -256,7 +298,7 @@ check_fixture_all_kernels (const char *file, SeqLstmPrecision prec,
 static void
 check_fixture (const char *file)
 {
-  check_fixture_all_kernels (file, SEQ_LSTM_PRECISION_F32, LSTM_PARITY_TOL,
+  check_fixture_all_kernels (file, PREC_F32, LSTM_PARITY_TOL,
       &parity_max);
 }
 
@@ -273,7 +315,7 @@ test_bf16_matmul_matches_pytorch_reference (void)
   double max = 0.0;
 
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
-    check_fixture_all_kernels (files[i], SEQ_LSTM_PRECISION_BF16_MATMUL,
+    check_fixture_all_kernels (files[i], PREC_BF16_MATMUL,
         LSTM_BF16MM_TOL, &max);
   printf ("  bf16-matmul max|err| = %.3g (bound %.3g)\n", max,
       LSTM_BF16MM_TOL);
@@ -284,9 +326,9 @@ static void
 test_bf16_matmul_error_vs_f32_is_bounded (void)
 {
   double e32 = check_fixture_with ("lstm_all_layers.safetensors",
-      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_F32);
+      SEQ_LSTM_KERNELS_AUTO, 1, PREC_F32);
   double emm = check_fixture_with ("lstm_all_layers.safetensors",
-      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_BF16_MATMUL);
+      SEQ_LSTM_KERNELS_AUTO, 1, PREC_BF16_MATMUL);
 
   printf ("  max|err| vs PyTorch f32: f32 %.3g, bf16-matmul %.3g\n", e32,
       emm);
@@ -329,11 +371,11 @@ static void
 test_reduced_precision_error_is_bounded (void)
 {
   double e32 = check_fixture_with ("lstm_all_layers.safetensors",
-      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_F32);
+      SEQ_LSTM_KERNELS_AUTO, 1, PREC_F32);
   double ebf = check_fixture_with ("lstm_all_layers.safetensors",
-      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_BF16);
+      SEQ_LSTM_KERNELS_AUTO, 1, PREC_BF16);
   double ef16 = check_fixture_with ("lstm_all_layers.safetensors",
-      SEQ_LSTM_KERNELS_AUTO, 1, SEQ_LSTM_PRECISION_F16);
+      SEQ_LSTM_KERNELS_AUTO, 1, PREC_F16);
 
   printf ("  max|err| vs PyTorch f32: f32 %.3g, bf16 %.3g, f16 %.3g\n", e32,
       ebf, ef16);
@@ -348,7 +390,7 @@ test_reduced_precision_error_is_bounded (void)
 /* ---- invariances -------------------------------------------------------- */
 
 static void
-check_time_chunking (guint P, SeqLstmPrecision prec)
+check_time_chunking (guint P, Prec prec)
 {
   SeqLstmModel *m = random_model (24, 40, 2, P, TRUE, 7, prec);
   guint B = 2, T = 30, W = seq_lstm_model_output_width (m,
@@ -381,14 +423,14 @@ check_time_chunking (guint P, SeqLstmPrecision prec)
 static void
 test_output_bitwise_invariant_to_time_chunking (void)
 {
-  check_time_chunking (0, SEQ_LSTM_PRECISION_F32);
-  check_time_chunking (13, SEQ_LSTM_PRECISION_F32);
-  check_time_chunking (0, SEQ_LSTM_PRECISION_BF16_MATMUL);
-  check_time_chunking (13, SEQ_LSTM_PRECISION_BF16_MATMUL);
+  check_time_chunking (0, PREC_F32);
+  check_time_chunking (13, PREC_F32);
+  check_time_chunking (0, PREC_BF16_MATMUL);
+  check_time_chunking (13, PREC_BF16_MATMUL);
 }
 
 static void
-check_thread_count (SeqLstmPrecision prec)
+check_thread_count (Prec prec)
 {
   SeqLstmModel *m = random_model (33, 70, 3, 0, TRUE, 11, prec);
   guint B = 9, T = 5, W = seq_lstm_model_output_size (m);
@@ -425,13 +467,13 @@ check_thread_count (SeqLstmPrecision prec)
 static void
 test_output_bitwise_invariant_to_thread_count (void)
 {
-  check_thread_count (SEQ_LSTM_PRECISION_F32);
-  check_thread_count (SEQ_LSTM_PRECISION_BF16_MATMUL);
+  check_thread_count (PREC_F32);
+  check_thread_count (PREC_BF16_MATMUL);
 }
 
 /* B streams together vs each alone. */
 static void
-check_alone_and_batched (SeqLstmPrecision prec, guint B, guint T)
+check_alone_and_batched (Prec prec, guint B, guint T)
 {
   SeqLstmModel *m = random_model (20, 48, 2, 0, TRUE, 5, prec);
   const guint I = 20;
@@ -466,16 +508,16 @@ check_alone_and_batched (SeqLstmPrecision prec, guint B, guint T)
 static void
 test_stream_output_same_alone_and_batched (void)
 {
-  check_alone_and_batched (SEQ_LSTM_PRECISION_F32, 13, 6);
+  check_alone_and_batched (PREC_F32, 13, 6);
   /* AMX: 37 rows = a 32-row block, then a 16-row tile with 5 real rows */
-  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 37, 6);
+  check_alone_and_batched (PREC_BF16_MATMUL, 37, 6);
   /* T = 1: the step with the fused input projection */
-  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 37, 1);
-  check_alone_and_batched (SEQ_LSTM_PRECISION_BF16_MATMUL, 13, 1);
+  check_alone_and_batched (PREC_BF16_MATMUL, 37, 1);
+  check_alone_and_batched (PREC_BF16_MATMUL, 13, 1);
 }
 
 static void
-check_kernels_equal (SeqLstmPrecision prec, guint P)
+check_kernels_equal (Prec prec, guint P)
 {
   SeqLstmModel *m = random_model (37, 90, 2, P, TRUE, 21, prec);
   guint Bs[] = { 1, 8, 19 };
@@ -497,7 +539,7 @@ check_kernels_equal (SeqLstmPrecision prec, guint P)
       float *y;
       /* bf16-matmul on AMX / VDPBF16PS sums in another order:
        * test_bf16_matmul_kernels_close_to_scalar_reference */
-      if (prec == SEQ_LSTM_PRECISION_BF16_MATMUL
+      if (prec == PREC_BF16_MATMUL
           && (all_kernels[k] == SEQ_LSTM_KERNELS_AMX
               || all_kernels[k] == SEQ_LSTM_KERNELS_AVX512_BF16))
         continue;
@@ -520,12 +562,12 @@ check_kernels_equal (SeqLstmPrecision prec, guint P)
 static void
 test_simd_kernels_bitwise_equal_scalar_reference (void)
 {
-  check_kernels_equal (SEQ_LSTM_PRECISION_F32, 0);
-  check_kernels_equal (SEQ_LSTM_PRECISION_F32, 30);
-  check_kernels_equal (SEQ_LSTM_PRECISION_BF16, 0);
-  check_kernels_equal (SEQ_LSTM_PRECISION_F16, 30);
-  check_kernels_equal (SEQ_LSTM_PRECISION_BF16_MATMUL, 0);
-  check_kernels_equal (SEQ_LSTM_PRECISION_BF16_MATMUL, 30);
+  check_kernels_equal (PREC_F32, 0);
+  check_kernels_equal (PREC_F32, 30);
+  check_kernels_equal (PREC_BF16, 0);
+  check_kernels_equal (PREC_F16, 30);
+  check_kernels_equal (PREC_BF16_MATMUL, 0);
+  check_kernels_equal (PREC_BF16_MATMUL, 30);
 }
 
 /* AMX tiles and VDPBF16PS vs the scalar bf16-matmul reference, over many
@@ -539,7 +581,7 @@ test_bf16_matmul_kernels_close_to_scalar_reference (void)
   for (guint ki = 0; ki < G_N_ELEMENTS (bf16mm_kernels); ki++) {
     for (guint pi = 0; pi < G_N_ELEMENTS (Ps); pi++) {
       SeqLstmModel *m = random_model (37, 90, 2, Ps[pi], TRUE, 21,
-          SEQ_LSTM_PRECISION_BF16_MATMUL);
+          PREC_BF16_MATMUL);
       guint B = 19, T = 40;
       guint W = seq_lstm_model_output_width (m, SEQ_LSTM_OUTPUT_ALL_LAYERS);
       gsize n = (gsize) T * B * W;
@@ -585,7 +627,7 @@ check_random_shapes (SeqLstmKernels kern)
     guint B = 1 + seq_rng_next (&rng) % 40, T = 1 + seq_rng_next (&rng) % 5;
     guint split = 1 + seq_rng_next (&rng) % T;
     SeqLstmModel *m = random_model (I, H, L, P, it % 2 == 0, it,
-        SEQ_LSTM_PRECISION_BF16_MATMUL);
+        PREC_BF16_MATMUL);
     guint W = seq_lstm_model_output_width (m, SEQ_LSTM_OUTPUT_ALL_LAYERS);
     float *x = g_new (float, (gsize) T * B * I);
     float *x0 = g_new (float, (gsize) T * I);
@@ -624,7 +666,7 @@ static void
 test_bf16_matmul_random_shapes (void)
 {
   SeqLstmModel *probe = random_model (4, 4, 1, 0, TRUE, 0,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
 
   for (guint ki = 0; ki < G_N_ELEMENTS (bf16mm_kernels); ki++)
     if (kernels_available (probe, bf16mm_kernels[ki]))
@@ -635,8 +677,8 @@ test_bf16_matmul_random_shapes (void)
 static void
 test_nan_input_gives_nan_output (void)
 {
-  const SeqLstmPrecision precs[] = { SEQ_LSTM_PRECISION_F32,
-    SEQ_LSTM_PRECISION_BF16_MATMUL
+  const Prec precs[] = { PREC_F32,
+    PREC_BF16_MATMUL
   };
   float x[6] = { 0.1f, NAN, 0.3f, 0.f, 0.f, 0.f };
 
@@ -662,7 +704,7 @@ static void
 test_state_reset_restores_t0 (void)
 {
   SeqLstmModel *m = random_model (10, 24, 2, 0, TRUE, 3,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
   SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 8, 1);
   SeqLstmState *s = seq_lstm_state_new (m);
   float x[8 * 10], y1[8 * 24], y2[8 * 24], other[8 * 10];
@@ -682,7 +724,7 @@ test_state_reset_restores_t0 (void)
 }
 
 static void
-check_save_restore (SeqLstmPrecision prec)
+check_save_restore (Prec prec)
 {
   SeqLstmModel *m = random_model (10, 24, 2, 5, TRUE, 3, prec);
   SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 16, 1);
@@ -713,8 +755,8 @@ check_save_restore (SeqLstmPrecision prec)
 static void
 test_state_save_restore_continues_bitwise (void)
 {
-  check_save_restore (SEQ_LSTM_PRECISION_F32);
-  check_save_restore (SEQ_LSTM_PRECISION_BF16_MATMUL);
+  check_save_restore (PREC_F32);
+  check_save_restore (PREC_BF16_MATMUL);
 }
 
 /* Resume in a "new process": the blob goes through a file, and the model is
@@ -797,13 +839,13 @@ static void
 test_state_restore_rejects_bad_blobs (void)
 {
   SeqLstmModel *m = random_model (10, 24, 2, 0, TRUE, 3,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
   SeqLstmModel *other_seed = random_model (10, 24, 2, 0, TRUE, 4,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
   SeqLstmModel *other_size = random_model (10, 25, 2, 0, TRUE, 3,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
   SeqLstmModel *other_prec = random_model (10, 24, 2, 0, TRUE, 3,
-      SEQ_LSTM_PRECISION_BF16);
+      PREC_BF16);
   SeqLstmState *s = seq_lstm_state_new (m);
   SeqLstmState *s2 = seq_lstm_state_new (other_seed);
   SeqLstmState *s3 = seq_lstm_state_new (other_size);
@@ -863,12 +905,12 @@ static void
 test_builtin_model_is_deterministic (void)
 {
   SeqLstmModel *a = random_model (8, 16, 2, 0, TRUE, 42,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
   SeqLstmModel *b = random_model (8, 16, 2, 0, TRUE, 42,
-      SEQ_LSTM_PRECISION_F32);
+      PREC_F32);
   SeqLstmModel *c = random_model (8, 16, 2, 0, TRUE, 43,
-      SEQ_LSTM_PRECISION_F32);
-  SeqLstmParams p = seq_lstm_params_default ();
+      PREC_F32);
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
 
   CU_ASSERT_EQUAL (seq_lstm_model_get_fingerprint (a),
       seq_lstm_model_get_fingerprint (b));
@@ -885,9 +927,9 @@ test_builtin_model_is_deterministic (void)
 static void
 test_absurd_params_refused (void)
 {
-  SeqLstmParams p = seq_lstm_params_default ();
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
   GError *err = NULL;
-  SeqLstmParams bad[5];
+  SeqLstmRandomParams bad[5];
 
   for (guint i = 0; i < 5; i++)
     bad[i] = p;
@@ -898,10 +940,90 @@ test_absurd_params_refused (void)
   bad[4].hidden_size = 60000;
   bad[4].input_size = 60000;
   for (guint i = 0; i < 5; i++) {
-    CU_ASSERT_PTR_NULL (seq_lstm_model_new_random (&bad[i], &err));
+    CU_ASSERT_PTR_NULL (seq_lstm_model_new_random (&bad[i], NULL, &err));
     CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
     g_clear_error (&err);
   }
+}
+
+/* f16 weights with bf16 matmul contradict each other (bf16 matmul rounds the
+ * weights to bf16): every constructor refuses them, before any file is read,
+ * and so does the validator the element calls at READY. */
+static void
+test_f16_weights_with_bf16_matmul_refused (void)
+{
+  SeqLstmRandomParams shape = seq_lstm_random_params_default ();
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
+  gchar *path = seq_test_data_path ("lstm_basic.safetensors");
+  SeqWeights *w = seq_weights_open (path, NULL);
+  GError *err = NULL;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (w);
+  CU_ASSERT_TRUE (seq_lstm_model_params_validate (&mp, NULL));
+  mp.weights_precision = SEQ_LSTM_PRECISION_F16;
+  mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+  CU_ASSERT_FALSE (seq_lstm_model_params_validate (&mp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+  CU_ASSERT (err != NULL && strstr (err->message, "f16") != NULL);
+  g_clear_error (&err);
+  CU_ASSERT_PTR_NULL (seq_lstm_model_new_random (&shape, &mp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+  g_clear_error (&err);
+  CU_ASSERT_PTR_NULL (seq_lstm_model_new_from_weights (w, &mp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+  g_clear_error (&err);
+  CU_ASSERT_PTR_NULL (seq_lstm_model_new_from_file (path, &mp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+  g_clear_error (&err);
+  /* the settings are checked before the file is opened */
+  CU_ASSERT_PTR_NULL (seq_lstm_model_new_from_file ("/nonexistent/x", &mp,
+          &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+  g_clear_error (&err);
+  /* values outside the enums */
+  mp = seq_lstm_model_params_default ();
+  mp.weights_precision = (SeqLstmPrecision) 7;
+  CU_ASSERT_PTR_NULL (seq_lstm_model_new_random (&shape, &mp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
+  g_clear_error (&err);
+  seq_weights_unref (w);
+  g_free (path);
+}
+
+/* bf16 matmul rounds the weights to bf16 whatever the storage asked for:
+ * f32 and bf16 storage give the same model, which reports bf16 storage. */
+static void
+test_bf16_matmul_stores_bf16_weights (void)
+{
+  SeqLstmRandomParams shape = seq_lstm_random_params_default ();
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
+  SeqLstmModel *a, *b, *c;
+
+  shape.input_size = 12;
+  shape.hidden_size = 20;
+  mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+  a = seq_lstm_model_new_random (&shape, &mp, NULL);
+  mp.weights_precision = SEQ_LSTM_PRECISION_BF16;
+  b = seq_lstm_model_new_random (&shape, &mp, NULL);
+  mp.matmul_precision = SEQ_LSTM_MATMUL_F32;
+  c = seq_lstm_model_new_random (&shape, &mp, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (b);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (c);
+  CU_ASSERT_EQUAL (seq_lstm_model_get_fingerprint (a),
+      seq_lstm_model_get_fingerprint (b));
+  CU_ASSERT_EQUAL (seq_lstm_model_get_weights_precision (a),
+      SEQ_LSTM_PRECISION_BF16);
+  CU_ASSERT_EQUAL (seq_lstm_model_get_matmul_precision (a),
+      SEQ_LSTM_MATMUL_BF16);
+  /* bf16 storage with f32 matmul is another model */
+  CU_ASSERT_NOT_EQUAL (seq_lstm_model_get_fingerprint (b),
+      seq_lstm_model_get_fingerprint (c));
+  CU_ASSERT_EQUAL (seq_lstm_model_get_matmul_precision (c),
+      SEQ_LSTM_MATMUL_F32);
+  seq_lstm_model_unref (a);
+  seq_lstm_model_unref (b);
+  seq_lstm_model_unref (c);
 }
 
 /* ---- bad weight files (built in memory) --------------------------------- */
@@ -964,7 +1086,7 @@ expect_load_fails (const FakeTensor * t, guint n, const char *prefix,
 {
   SeqWeights *w = fake_weights (t, n);
   GError *err = NULL;
-  SeqLstmModel *m = seq_lstm_model_new_from_weights (w, prefix, &err);
+  SeqLstmModel *m = model_with_prefix (w, prefix, &err);
 
   CU_ASSERT_PTR_NULL (m);
   CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, code));
@@ -1001,7 +1123,7 @@ test_good_fake_weights_load (void)
   CU_ASSERT_TRUE (seq_lstm_model_has_bias (m));
   seq_lstm_model_unref (m);
   /* explicit prefix works too, a wrong one names what is missing */
-  m = seq_lstm_model_new_from_weights (w, "rnn.", &err);
+  m = model_with_prefix (w, "rnn.", &err);
   CU_ASSERT_PTR_NOT_NULL (m);
   seq_lstm_model_unref (m);
   seq_weights_unref (w);
@@ -1091,7 +1213,7 @@ test_bad_weights_give_errors (void)
   /* ambiguity resolved by naming the prefix */
   {
     SeqWeights *w = fake_weights (ambiguous, 4);
-    SeqLstmModel *m = seq_lstm_model_new_from_weights (w, "dec.", NULL);
+    SeqLstmModel *m = model_with_prefix (w, "dec.", NULL);
     CU_ASSERT_PTR_NOT_NULL (m);
     seq_lstm_model_unref (m);
     seq_weights_unref (w);
@@ -1159,6 +1281,10 @@ main (void)
     {"lstm_builtin_model_is_deterministic",
         test_builtin_model_is_deterministic},
     {"lstm_absurd_params_refused", test_absurd_params_refused},
+    {"lstm_f16_weights_with_bf16_matmul_refused",
+        test_f16_weights_with_bf16_matmul_refused},
+    {"lstm_bf16_matmul_stores_bf16_weights",
+        test_bf16_matmul_stores_bf16_weights},
     {"lstm_good_weights_load_with_auto_prefix", test_good_fake_weights_load},
     {"lstm_bad_weights_give_errors", test_bad_weights_give_errors},
     {"lstm_missing_file_gives_error", test_missing_file_gives_error},

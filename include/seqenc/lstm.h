@@ -25,12 +25,12 @@
  * split over calls, so outputs are bitwise identical across all of those.
  * The same holds across the kernel sets (scalar reference, AVX2+FMA,
  * AVX-512, chosen at run time by CPU): they run the same IEEE operations.
- * (The bf16-matmul precision on AMX tiles is the exception across kernel
- * sets only: see SEQ_LSTM_PRECISION_BF16_MATMUL.)
+ * (The bf16 matmul precision is the exception across kernel sets only: see
+ * SEQ_LSTM_MATMUL_BF16.)
  *
  * Speed: weights are packed once at model creation (transposed, 64-column
  * panels, gates interleaved per 16 hidden units) and optionally stored as
- * bf16/f16 (seq_lstm_model_new_*_full), which halves the memory traffic of
+ * bf16/f16 (SeqLstmModelParams.weights_precision), which halves the memory traffic of
  * the memory-bound single-stream case. One forward call runs one GEMM for
  * the input projection of all its steps (fused into the step for T = 1) and
  * one fused GEMV/GEMM + gate-math pass per step and layer. Several streams
@@ -41,21 +41,63 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 #include <seqenc/weights.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_LSTM_ERROR (seq_lstm_error_quark ())
-GQuark seq_lstm_error_quark (void);
+SEQ_API GQuark seq_lstm_error_quark (void);
 
 typedef enum {
   SEQ_LSTM_ERROR_WEIGHTS,       /* tensors missing, ambiguous or inconsistent */
   SEQ_LSTM_ERROR_UNSUPPORTED,   /* e.g. bidirectional weights */
-  SEQ_LSTM_ERROR_CONFIG,        /* absurd sizes in parameters */
+  SEQ_LSTM_ERROR_CONFIG,        /* absurd sizes or conflicting parameters */
   SEQ_LSTM_ERROR_STATE,         /* state blob does not fit this model */
 } SeqLstmError;
 
-/* Parameters of the built-in seeded model (no weight file). */
+/* ---- parameters ---------------------------------------------------------- */
+
+/* Storage precision of the weights inside a model. Arithmetic is f32
+ * (weights are converted exactly to f32 on load into registers); BF16/F16
+ * halve the memory traffic at the cost of rounding the weights once at model
+ * creation (measured effect on outputs: tests/test_lstm.c and README). */
+typedef enum {
+  SEQ_LSTM_PRECISION_F32,
+  SEQ_LSTM_PRECISION_BF16,
+  SEQ_LSTM_PRECISION_F16,
+} SeqLstmPrecision;
+
+/* Precision of the operands of the matrix products.
+ * SEQ_LSTM_MATMUL_BF16 stores the weights as bf16 AND rounds the activations
+ * (x, h) to bf16 before every matrix product; the products are summed in f32
+ * and the gate math and the state (c, h) stay f32. This is PyTorch's "medium"
+ * float32 matmul precision (torch.set_float32_matmul_precision) and what
+ * Intel AMX computes: on CPUs with AMX-BF16 the products run on AMX tiles,
+ * with AVX512-BF16 on VDPBF16PS, elsewhere on the scalar reference (slow).
+ * Outputs differ from f32 by the bf16 rounding (measured: tests/test_lstm.c
+ * and README). The determinism of this mode holds per kernel set: bitwise
+ * identical for any thread count, chunking and batch composition on one
+ * machine; the AMX and the scalar kernels differ by f32 summation order only.
+ * It needs weights_precision F32 or BF16 (the weights are rounded to bf16
+ * either way); F16 weights are refused with SEQ_LSTM_ERROR_CONFIG. */
+typedef enum {
+  SEQ_LSTM_MATMUL_F32,
+  SEQ_LSTM_MATMUL_BF16,
+} SeqLstmMatmulPrecision;
+
+/* How a model is built, whatever the weight source. */
+typedef struct {
+  SeqLstmPrecision weights_precision;   /* storage; default SEQ_LSTM_PRECISION_F32 */
+  SeqLstmMatmulPrecision matmul_precision;      /* default SEQ_LSTM_MATMUL_F32 */
+  const gchar *prefix;          /* tensor-name prefix for the file and weights
+                                 * sources, e.g. "lstm." or "encoder.rnn.";
+                                 * NULL or "" = auto-detect (an error names the
+                                 * candidates when ambiguous); default NULL;
+                                 * not used by the random source */
+} SeqLstmModelParams;
+
+/* Shape of the built-in seeded model (the random source; no weight file). */
 typedef struct {
   guint input_size;             /* I, values per input frame; default 80 */
   guint hidden_size;            /* H; default 256 */
@@ -63,7 +105,51 @@ typedef struct {
   guint proj_size;              /* P, 0 = no projection; default 0 */
   gboolean bias;                /* with b_ih and b_hh; default TRUE */
   guint64 seed;                 /* init as PyTorch: U(-1/sqrt(H), 1/sqrt(H)); default 0 */
-} SeqLstmParams;
+} SeqLstmRandomParams;
+
+SEQ_API SeqLstmModelParams seq_lstm_model_params_default (void);
+/* FALSE and SEQ_LSTM_ERROR_CONFIG for a value out of range or f16 weights
+ * with SEQ_LSTM_MATMUL_BF16. Every constructor runs it; call it to refuse
+ * the settings before a model is built. */
+SEQ_API gboolean seq_lstm_model_params_validate (const SeqLstmModelParams *
+    params, GError ** error);
+SEQ_API SeqLstmRandomParams seq_lstm_random_params_default (void);
+
+/* "f32", "bf16", "f16" <-> SeqLstmPrecision. FALSE for an unknown name. */
+SEQ_API gboolean seq_lstm_precision_from_string (const gchar * name,
+    SeqLstmPrecision * out);
+SEQ_API const gchar *seq_lstm_precision_to_string (SeqLstmPrecision precision);
+
+/* TRUE when workspaces made now run SEQ_LSTM_MATMUL_BF16 on AMX tiles or
+ * AVX512-BF16 dot products (CPU and OS support them; SEQENC_KERNELS not
+ * forcing others); FALSE when that precision would run on the slow scalar
+ * reference. */
+SEQ_API gboolean seq_lstm_bf16_matmul_accelerated (void);
+
+/* ---- model --------------------------------------------------------------- */
+
+typedef struct _SeqLstmModel SeqLstmModel;
+
+/* One constructor per weight source. @params: NULL = the defaults. Sizes are
+ * inferred from the tensor shapes and cross-checked (file, weights) or taken
+ * from @shape (random). FALSE/NULL and @error (SEQ_LSTM_ERROR, or
+ * SEQ_WEIGHTS_ERROR for an unreadable file) on failure. */
+SEQ_API SeqLstmModel *seq_lstm_model_new_from_file (const gchar * path,
+    const SeqLstmModelParams * params, GError ** error);
+SEQ_API SeqLstmModel *seq_lstm_model_new_from_weights (const SeqWeights *
+    weights, const SeqLstmModelParams * params, GError ** error);
+/* Built-in model: deterministic seeded weights. */
+SEQ_API SeqLstmModel *seq_lstm_model_new_random (const SeqLstmRandomParams *
+    shape, const SeqLstmModelParams * params, GError ** error);
+SEQ_API SeqLstmModel *seq_lstm_model_ref (SeqLstmModel * model);
+SEQ_API void seq_lstm_model_unref (SeqLstmModel * model);
+
+SEQ_API guint seq_lstm_model_input_size (const SeqLstmModel * model);
+SEQ_API guint seq_lstm_model_hidden_size (const SeqLstmModel * model);
+SEQ_API guint seq_lstm_model_num_layers (const SeqLstmModel * model);
+SEQ_API guint seq_lstm_model_proj_size (const SeqLstmModel * model);
+/* Width of one layer's output: proj_size if > 0, else hidden_size. */
+SEQ_API guint seq_lstm_model_output_size (const SeqLstmModel * model);
 
 /* Which hidden states a forward call writes for each step and stream. */
 typedef enum {
@@ -71,130 +157,70 @@ typedef enum {
   SEQ_LSTM_OUTPUT_ALL_LAYERS,   /* out width = L * output size, layer 0 first */
 } SeqLstmOutput;
 
-typedef struct _SeqLstmModel SeqLstmModel;
-typedef struct _SeqLstmState SeqLstmState;
-typedef struct _SeqLstmWorkspace SeqLstmWorkspace;
-
-SeqLstmParams seq_lstm_params_default (void);
-
-/* Built-in model: deterministic seeded weights. */
-SeqLstmModel *seq_lstm_model_new_random (const SeqLstmParams * params,
-    GError ** error);
-/* From tensors of a weight file. @prefix: NULL or "" = auto-detect (an error
- * names the candidates when ambiguous); otherwise the exact prefix, e.g.
- * "lstm.". Sizes are inferred from the shapes and cross-checked. */
-SeqLstmModel *seq_lstm_model_new_from_weights (const SeqWeights * weights,
-    const gchar * prefix, GError ** error);
-SeqLstmModel *seq_lstm_model_new_from_file (const gchar * path,
-    const gchar * prefix, GError ** error);
-SeqLstmModel *seq_lstm_model_ref (SeqLstmModel * model);
-void seq_lstm_model_unref (SeqLstmModel * model);
-
-guint seq_lstm_model_input_size (const SeqLstmModel * model);
-guint seq_lstm_model_hidden_size (const SeqLstmModel * model);
-guint seq_lstm_model_num_layers (const SeqLstmModel * model);
-guint seq_lstm_model_proj_size (const SeqLstmModel * model);
-/* Width of one layer's output: proj_size if > 0, else hidden_size. */
-guint seq_lstm_model_output_size (const SeqLstmModel * model);
 /* Width written per step and stream for @mode. */
-guint seq_lstm_model_output_width (const SeqLstmModel * model,
+SEQ_API guint seq_lstm_model_output_width (const SeqLstmModel * model,
     SeqLstmOutput mode);
+/* The storage precision of the weights as built: BF16 for a model with
+ * SEQ_LSTM_MATMUL_BF16 (its weights are rounded to bf16). */
+SEQ_API SeqLstmPrecision seq_lstm_model_get_weights_precision (const
+    SeqLstmModel * model);
+SEQ_API SeqLstmMatmulPrecision seq_lstm_model_get_matmul_precision (const
+    SeqLstmModel * model);
+SEQ_API gboolean seq_lstm_model_has_bias (const SeqLstmModel * model);
+/* 64-bit hash of the sizes, the precisions and the stored weights; equal
+ * fingerprints = same numbers out. Part of every state blob. */
+SEQ_API guint64 seq_lstm_model_get_fingerprint (const SeqLstmModel * model);
+
+/* ---- state --------------------------------------------------------------- */
+
+typedef struct _SeqLstmState SeqLstmState;
 
 /* Per-stream state: h and c of every layer, zero at t = 0. */
-SeqLstmState *seq_lstm_state_new (const SeqLstmModel * model);
-void seq_lstm_state_free (SeqLstmState * state);
+SEQ_API SeqLstmState *seq_lstm_state_new (const SeqLstmModel * model);
+SEQ_API void seq_lstm_state_free (SeqLstmState * state);
+/* The model a state belongs to (not a new reference). */
+SEQ_API const SeqLstmModel *seq_lstm_state_get_model (const SeqLstmState *
+    state);
 /* Back to t = 0 (zeros). */
-void seq_lstm_state_reset (SeqLstmState * state);
+SEQ_API void seq_lstm_state_reset (SeqLstmState * state);
 /* Number of steps advanced since creation or the last reset. */
-guint64 seq_lstm_state_get_steps (const SeqLstmState * state);
+SEQ_API guint64 seq_lstm_state_get_steps (const SeqLstmState * state);
 /* Copies h (@which_h = TRUE) or c of layer @layer, width output size resp.
  * hidden size, into @dst. */
-void seq_lstm_state_get (const SeqLstmState * state, guint layer,
+SEQ_API void seq_lstm_state_get (const SeqLstmState * state, guint layer,
     gboolean which_h, float *dst);
 /* Sets h or c of @layer (as PyTorch's h0/c0) */
-void seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
-    const float *src);
+SEQ_API void seq_lstm_state_set (SeqLstmState * state, guint layer,
+    gboolean which_h, const float *src);
 
 /* Serialized state (versioned, checksummed; the layout is documented in
  * lib/lstm.c next to the writer): h and c of every layer, the step count, and
- * a fingerprint of the model (sizes and a hash of the weights). Restoring a
- * blob written for another model fails with SEQ_LSTM_ERROR_STATE. */
-GBytes *seq_lstm_state_save (const SeqLstmState * state);
-gboolean seq_lstm_state_restore (SeqLstmState * state, GBytes * blob,
+ * a fingerprint of the model (sizes, precisions and a hash of the weights).
+ * Restoring a blob written for another model fails with SEQ_LSTM_ERROR_STATE. */
+SEQ_API GBytes *seq_lstm_state_save (const SeqLstmState * state);
+SEQ_API gboolean seq_lstm_state_restore (SeqLstmState * state, GBytes * blob,
     GError ** error);
+
+/* ---- workspace ----------------------------------------------------------- */
+
+typedef struct _SeqLstmWorkspace SeqLstmWorkspace;
 
 /* Scratch for one caller: sized for up to @max_streams streams and
  * @max_steps steps per internal chunk (longer calls are split, with identical
  * results). @n_threads: 0 = all available cores; 1 = no threading. The
  * workspace owns n_threads - 1 worker threads (sleeping when idle). */
-SeqLstmWorkspace *seq_lstm_workspace_new (const SeqLstmModel * model,
+SEQ_API SeqLstmWorkspace *seq_lstm_workspace_new (const SeqLstmModel * model,
     guint max_streams, guint max_steps, guint n_threads);
-void seq_lstm_workspace_free (SeqLstmWorkspace * ws);
-guint seq_lstm_workspace_get_n_threads (const SeqLstmWorkspace * ws);
-
-/* Advances @n_streams states by @n_steps frames.
- *   @input:  [n_steps][n_streams][input_size] f32
- *   @output: [n_steps][n_streams][output_width (mode)] f32
- * For one stream this is the wire layout x[T][D]. Allocates nothing.
- * Non-finite input propagates as in PyTorch (NaN in, NaN out). */
-void seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
-    guint n_streams, const float *input, guint n_steps, float *output,
-    SeqLstmOutput mode, SeqLstmWorkspace * ws);
-
-/* ---- Additions: weight storage precision, kernel choice, identity ---- */
-
-/* Storage precision of the weights inside a model. Arithmetic is always f32
- * (weights are converted exactly to f32 on load into registers); BF16/F16
- * halve the memory traffic at the cost of rounding the weights once at model
- * creation (measured effect on outputs: see tests/test_lstm.c). */
-typedef enum {
-  SEQ_LSTM_PRECISION_F32,
-  SEQ_LSTM_PRECISION_BF16,
-  SEQ_LSTM_PRECISION_F16,
-  SEQ_LSTM_PRECISION_BF16_MATMUL,
-} SeqLstmPrecision;
-/* SEQ_LSTM_PRECISION_BF16_MATMUL is not storage only: weights are stored as
- * bf16 AND the activations (x, h) are rounded to bf16 before every matrix
- * product; the products are summed in f32 and the gate math and the state
- * (c, h) stay f32. This is PyTorch's "medium" float32 matmul precision
- * (torch.set_float32_matmul_precision) and what Intel AMX computes: on CPUs
- * with AMX-BF16 the products run on AMX tiles (several times the f32 FMA
- * throughput), elsewhere on the scalar reference (slow). Outputs differ
- * from f32 by the bf16 rounding (measured: tests/test_lstm.c and README).
- * The determinism of this mode holds per kernel set: bitwise identical for
- * any thread count, chunking and batch composition on one machine; the AMX
- * and the scalar kernels differ by f32 summation order only. */
-
-/* TRUE when workspaces made now run SEQ_LSTM_PRECISION_BF16_MATMUL on AMX
- * tiles or AVX512-BF16 dot products (CPU and OS support them;
- * SEQENC_KERNELS not forcing others); FALSE when that precision would run
- * on the slow scalar reference. */
-gboolean seq_lstm_bf16_matmul_accelerated (void);
-
-/* "f32", "bf16", "f16", "bf16-matmul" <-> enum. FALSE for an unknown name. */
-gboolean seq_lstm_precision_from_string (const gchar * name,
-    SeqLstmPrecision * out);
-const gchar *seq_lstm_precision_to_string (SeqLstmPrecision precision);
-
-/* As the functions above, with a storage precision. */
-SeqLstmModel *seq_lstm_model_new_random_full (const SeqLstmParams * params,
-    SeqLstmPrecision precision, GError ** error);
-SeqLstmModel *seq_lstm_model_new_from_weights_full (const SeqWeights * weights,
-    const gchar * prefix, SeqLstmPrecision precision, GError ** error);
-SeqLstmModel *seq_lstm_model_new_from_file_full (const gchar * path,
-    const gchar * prefix, SeqLstmPrecision precision, GError ** error);
-SeqLstmPrecision seq_lstm_model_get_precision (const SeqLstmModel * model);
-gboolean seq_lstm_model_has_bias (const SeqLstmModel * model);
-/* 64-bit hash of the sizes, the precision and the stored weights; equal
- * fingerprints = same numbers out. Part of every state blob. */
-guint64 seq_lstm_model_get_fingerprint (const SeqLstmModel * model);
+SEQ_API void seq_lstm_workspace_free (SeqLstmWorkspace * ws);
+SEQ_API guint seq_lstm_workspace_get_n_threads (const SeqLstmWorkspace * ws);
+SEQ_API guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
 
 /* Which kernels a workspace runs. AUTO = the best this CPU supports (the
  * environment variable SEQENC_KERNELS=scalar|avx2|avx512|avx512bf16|amx
- * overrides it). For f32/bf16/f16 storage all of them give bitwise-identical
+ * overrides it). For SEQ_LSTM_MATMUL_F32 all of them give bitwise-identical
  * results; SCALAR is the reference. AMX and AVX512_BF16 = the AVX-512
- * kernels plus, for SEQ_LSTM_PRECISION_BF16_MATMUL, AMX tiles resp.
- * VDPBF16PS (the other sets run that precision on the scalar reference). */
+ * kernels plus, for SEQ_LSTM_MATMUL_BF16, AMX tiles resp. VDPBF16PS (the
+ * other sets run that precision on the scalar reference). */
 typedef enum {
   SEQ_LSTM_KERNELS_AUTO,
   SEQ_LSTM_KERNELS_SCALAR,
@@ -206,18 +232,28 @@ typedef enum {
 
 /* FALSE and SEQ_LSTM_ERROR_UNSUPPORTED when @kernels is not built in or the
  * CPU lacks the instructions (the workspace keeps its kernels then). */
-gboolean seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws,
+SEQ_API gboolean seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws,
     SeqLstmKernels kernels, GError ** error);
 /* "scalar", "avx2", "avx512", "avx512bf16" or "amx". */
-const gchar *seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws);
-guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
+SEQ_API const gchar *seq_lstm_workspace_get_kernels_name (const
+    SeqLstmWorkspace * ws);
 /* How long (microseconds) an idle worker thread of this workspace keeps
  * polling for the next step, yielding its core between polls, before it
  * sleeps. Default 50 (environment SEQENC_SPIN_US overrides the default);
- * 0 = sleep at once (lowest CPU use, ~5-10 us more per step). Results do
- * not depend on it. */
-void seq_lstm_workspace_set_spin_us (SeqLstmWorkspace * ws, guint spin_us);
-/* The model a state belongs to (not a new reference). */
-const SeqLstmModel *seq_lstm_state_get_model (const SeqLstmState * state);
+ * 0 = sleep at once (lowest CPU use, a few microseconds more per step).
+ * Results do not depend on it. */
+SEQ_API void seq_lstm_workspace_set_spin_us (SeqLstmWorkspace * ws,
+    guint spin_us);
+
+/* ---- forward ------------------------------------------------------------- */
+
+/* Advances @n_streams states by @n_steps frames.
+ *   @input:  [n_steps][n_streams][input_size] f32
+ *   @output: [n_steps][n_streams][output_width (mode)] f32
+ * For one stream this is the wire layout x[T][D]. Allocates nothing.
+ * Non-finite input propagates as in PyTorch (NaN in, NaN out). */
+SEQ_API void seq_lstm_forward (const SeqLstmModel * model,
+    SeqLstmState * const *states, guint n_streams, const float *input,
+    guint n_steps, float *output, SeqLstmOutput mode, SeqLstmWorkspace * ws);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
  * --precision storage against f32 (200 frames, one stream).
  */
 #include <seqenc/seqenc.h>
+#include "bench_precision.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -76,7 +77,7 @@ run_point (SeqLstmModel * m, const char *config, const char *point,
       "\"point\": \"%s\", \"precision\": \"%s\", \"kernels\": \"%s\", "
       "\"threads\": %u, \"fps\": %.1f, \"gflops\": %.2f, \"calls\": %"
       G_GUINT64_FORMAT ", \"check\": %.6g}\n", tag, config, point,
-      seq_lstm_precision_to_string (seq_lstm_model_get_precision (m)),
+      bench_precision_name (m),
       seq_lstm_workspace_get_kernels_name (ws), threads,
       frames / (t1 - t0), frames * flops / (t1 - t0) / 1e9, calls, y[0]);
   fflush (stdout);
@@ -92,12 +93,12 @@ run_point (SeqLstmModel * m, const char *config, const char *point,
 /* Output error of reduced-precision weight storage against f32 on the same
  * file: 200 frames of 1 stream, inputs U(-1, 1), last layer. */
 static void
-precision_error (const char *path, const char *config, SeqLstmPrecision prec)
+precision_error (const char *path, const char *config,
+    const SeqLstmModelParams * mp)
 {
   const guint T = 200;
   SeqLstmModel *ref = seq_lstm_model_new_from_file (path, NULL, NULL);
-  SeqLstmModel *low = seq_lstm_model_new_from_file_full (path, NULL, prec,
-      NULL);
+  SeqLstmModel *low = seq_lstm_model_new_from_file (path, mp, NULL);
   guint I = seq_lstm_model_input_size (ref), O = seq_lstm_model_output_size (ref);
   float *x = g_new (float, (gsize) T * I);
   float *y0 = g_new (float, (gsize) T * O), *y1 = g_new (float, (gsize) T * O);
@@ -121,7 +122,7 @@ precision_error (const char *path, const char *config, SeqLstmPrecision prec)
   printf ("{\"impl\": \"seqenc\", \"config\": \"%s\", \"precision\": "
       "\"%s\", \"max_abs_err_vs_f32\": %.3g, \"mean_abs_err_vs_f32\": %.3g, "
       "\"max_abs_output\": %.3g, \"frames\": %u}\n", config,
-      seq_lstm_precision_to_string (prec), maxd, sum / ((double) T * O),
+      bench_precision_name (low), maxd, sum / ((double) T * O),
       maxref, T);
   seq_lstm_state_free (s0);
   seq_lstm_state_free (s1);
@@ -141,7 +142,7 @@ main (int argc, char **argv)
       "b64_t1,b256_t1", *tag = "", *kern_s = "auto";
   guint threads = 2;
   double seconds = 1.0;
-  SeqLstmPrecision prec;
+  SeqLstmModelParams mp;
   SeqLstmKernels kern = SEQ_LSTM_KERNELS_AUTO;
   GError *err = NULL;
   SeqLstmModel *m;
@@ -169,7 +170,7 @@ main (int argc, char **argv)
     else if (!strcmp (argv[i], "--kernels"))
       kern_s = argv[i + 1];
   }
-  if (!seq_lstm_precision_from_string (prec_s, &prec)) {
+  if (!bench_precision_parse (prec_s, &mp)) {
     fprintf (stderr, "unknown precision %s\n", prec_s);
     return 2;
   }
@@ -185,10 +186,10 @@ main (int argc, char **argv)
     kern = SEQ_LSTM_KERNELS_AVX512_BF16;
 
   if (g_strcmp0 (points, "error") == 0) {
-    precision_error (path, config, prec);
+    precision_error (path, config, &mp);
     return 0;
   }
-  m = seq_lstm_model_new_from_file_full (path, NULL, prec, &err);
+  m = seq_lstm_model_new_from_file (path, &mp, &err);
   if (m == NULL) {
     fprintf (stderr, "%s: %s\n", path, err->message);
     return 1;

@@ -13,6 +13,7 @@
  *          [--precision f32|bf16|f16]
  */
 #include <seqenc/seqenc.h>
+#include "bench_precision.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,7 @@ main (int argc, char **argv)
   double seconds = 5.0, rate = 100.0;
   guint64 max_delay = 4000;
   guint threads = 2;
-  SeqLstmPrecision prec;
+  SeqLstmModelParams mp;
   GError *err = NULL;
   SeqLstmModel *m;
   gchar **ns;
@@ -106,9 +107,9 @@ main (int argc, char **argv)
     else if (!strcmp (argv[i], "--precision"))
       prec_s = argv[i + 1];
   }
-  if (!seq_lstm_precision_from_string (prec_s, &prec))
+  if (!bench_precision_parse (prec_s, &mp))
     return 2;
-  m = seq_lstm_model_new_from_file_full (path, NULL, prec, &err);
+  m = seq_lstm_model_new_from_file (path, &mp, &err);
   if (m == NULL) {
     fprintf (stderr, "%s\n", err->message);
     return 1;

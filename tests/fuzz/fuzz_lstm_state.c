@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   SeqLstmState *st;
 
   if (!init) {
-    SeqLstmParams p = seq_lstm_params_default ();
+    SeqLstmRandomParams p = seq_lstm_random_params_default ();
     g_log_set_default_handler (quiet_log, NULL);
     p.num_layers = 2;
     p.input_size = 3;
@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     for (int k = 0; k < 2; k++) {
       p.proj_size = k ? 2 : 0;
       p.seed = 7 + k;
-      models[k] = seq_lstm_model_new_random (&p, NULL);
+      models[k] = seq_lstm_model_new_random (&p, NULL, NULL);
       if (models[k] == NULL)
         __builtin_trap ();
       states[k] = seq_lstm_state_new (models[k]);
@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     put_u32 (blob + 20, seq_lstm_model_input_size (m));
     put_u32 (blob + 24, seq_lstm_model_hidden_size (m));
     put_u32 (blob + 28, seq_lstm_model_proj_size (m));
-    put_u32 (blob + 32, seq_lstm_model_get_precision (m));
+    put_u32 (blob + 32, seq_lstm_model_get_weights_precision (m));
     put_u64 (blob + 40, seq_lstm_model_get_fingerprint (m));
   }
   if ((sel & 4) && size >= 4)
