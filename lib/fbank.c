@@ -545,7 +545,7 @@ frames_ready (const SeqFbank * fb, guint64 total)
   return (guint64) t / fb->s + 1;
 }
 
-/* Frames of a stream of @total samples (after the flush). */
+/* Frames of a stream of @total samples (after the finish). */
 static guint64
 frames_total (const SeqFbank * fb, guint64 total)
 {
@@ -571,7 +571,7 @@ seq_fbank_frames_pending (const SeqFbank * fb, gsize n_samples)
 }
 
 gsize
-seq_fbank_flush_pending (const SeqFbank * fb)
+seq_fbank_finish_pending (const SeqFbank * fb)
 {
   guint64 m;
 
@@ -891,13 +891,13 @@ seq_fbank_feed_s16 (SeqFbank * fb, const gint16 * samples, gsize n_samples,
 }
 
 gsize
-seq_fbank_flush (SeqFbank * fb, float *out, gsize max_frames)
+seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames)
 {
   gsize pending, written = 0;
   guint64 total;
 
   g_return_val_if_fail (fb != NULL, 0);
-  pending = seq_fbank_flush_pending (fb);
+  pending = seq_fbank_finish_pending (fb);
   g_return_val_if_fail (max_frames >= pending, 0);
   g_return_val_if_fail (out != NULL || pending == 0, 0);
 
@@ -1001,7 +1001,7 @@ params_fingerprint (const SeqFbankParams * p)
 }
 
 GBytes *
-seq_fbank_save (const SeqFbank * fb)
+seq_fbank_state_save (const SeqFbank * fb)
 {
   guint64 keep, spare_bits;
   gsize held, size;
@@ -1036,7 +1036,7 @@ seq_fbank_save (const SeqFbank * fb)
 }
 
 gboolean
-seq_fbank_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
+seq_fbank_state_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
 {
   const guint8 *p;
   gsize size, held;

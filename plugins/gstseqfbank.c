@@ -245,7 +245,7 @@ save_state (GstSeqFbank * self)
   loc = gst_seq_state_dup_location (GST_ELEMENT (self), &self->state_location);
   if (loc == NULL)
     return TRUE;
-  blob = seq_fbank_save (self->fb);
+  blob = seq_fbank_state_save (self->fb);
   ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
   if (ok) {
     self->dirty = FALSE;
@@ -261,7 +261,7 @@ restore_blob (gpointer data, GBytes * blob, GError ** error)
 {
   GstSeqFbank *self = data;
 
-  if (!seq_fbank_restore (self->fb, blob, error))
+  if (!seq_fbank_state_restore (self->fb, blob, error))
     return FALSE;
   /* the stream continues at the sample and frame it was saved at */
   self->base_sample = seq_fbank_samples_fed (self->fb);
@@ -351,7 +351,7 @@ drain (GstSeqFbank * self)
   if (self->carry_len)
     GST_DEBUG_OBJECT (self, "dropping %u bytes of a partial sample",
         self->carry_len);
-  n = seq_fbank_flush_pending (self->fb);
+  n = seq_fbank_finish_pending (self->fb);
   if (n > 0) {
     GstMapInfo map;
     float *out;
@@ -362,7 +362,7 @@ drain (GstSeqFbank * self)
       stream_reset (self);
       return GST_FLOW_ERROR;
     }
-    seq_fbank_flush (self->fb, out, n);
+    seq_fbank_finish (self->fb, out, n);
     gst_buffer_unmap (buf, &map);
     GST_DEBUG_OBJECT (self, "drained %" G_GSIZE_FORMAT " frames", n);
     ret = push_frames (self, buf, (guint) n);

@@ -40,7 +40,7 @@ library_frames (const SeqFbankParams * p, const gint16 * x, gsize n,
   cap = seq_fbank_frames_pending (fb, n) + 4;
   out = g_new0 (float, cap * *dim);
   *n_frames = seq_fbank_feed_s16 (fb, x, n, out, cap);
-  *n_frames += seq_fbank_flush (fb, out + *n_frames * *dim, cap - *n_frames);
+  *n_frames += seq_fbank_finish (fb, out + *n_frames * *dim, cap - *n_frames);
   seq_fbank_free (fb);
   return out;
 }

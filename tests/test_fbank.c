@@ -35,7 +35,7 @@ make_fbank (const SeqFbankParams * p)
 }
 
 /* Runs @x (s16) through @fb in chunks of @chunk samples (0 = one call),
- * then flushes. Returns the frames (g_free), count in *n_frames. */
+ * then finishes. Returns the frames (g_free), count in *n_frames. */
 static float *
 run_s16 (SeqFbank * fb, const gint16 * x, gsize n, gsize chunk,
     gsize * n_frames)
@@ -56,8 +56,8 @@ run_s16 (SeqFbank * fb, const gint16 * x, gsize n, gsize chunk,
     done += got;
   }
   {
-    gsize want = seq_fbank_flush_pending (fb);
-    gsize got = seq_fbank_flush (fb, out + done * dim, want);
+    gsize want = seq_fbank_finish_pending (fb);
+    gsize got = seq_fbank_finish (fb, out + done * dim, want);
     CU_ASSERT_EQUAL (got, want);
     done += got;
   }
@@ -88,7 +88,8 @@ run_f32 (SeqFbank * fb, const float *x, gsize n, gsize chunk,
     CU_ASSERT_EQUAL (got, want);
     done += got;
   }
-  done += seq_fbank_flush (fb, out + done * dim, seq_fbank_flush_pending (fb));
+  done += seq_fbank_finish (fb, out + done * dim,
+      seq_fbank_finish_pending (fb));
   CU_ASSERT_FATAL (done <= cap);
   *n_frames = done;
   return out;
@@ -551,7 +552,7 @@ fbank_non_finite_samples_are_refused_without_consuming (void)
   CU_ASSERT_TRUE (seq_fbank_feed_f32 (fb, xf + 2000, n - 2000, got + done * 80,
           100 - done, &k, NULL));
   done += k;
-  done += seq_fbank_flush (fb, got + done * 80, 100 - done);
+  done += seq_fbank_finish (fb, got + done * 80, 100 - done);
   CU_ASSERT_EQUAL (done, n_ref);
   CU_ASSERT (memcmp (ref, got, n_ref * 80 * 4) == 0);
   g_free (ref);
@@ -645,7 +646,7 @@ check_save_restore (SeqFbankParams p)
     GError *err = NULL;
 
     done = seq_fbank_feed_s16 (fb, x, cut, got, n_ref);
-    blob = seq_fbank_save (fb);
+    blob = seq_fbank_state_save (fb);
     /* the same state reached in other chunks gives the same blob */
     seq_fbank_reset (fb);
     for (gsize i = 0; i < cut; i += 333) {
@@ -653,18 +654,18 @@ check_save_restore (SeqFbankParams p)
       float tmp[5 * 81];
       seq_fbank_feed_s16 (fb, x + i, m, tmp, 5);
     }
-    blob2 = seq_fbank_save (fb);
+    blob2 = seq_fbank_state_save (fb);
     CU_ASSERT (g_bytes_equal (blob, blob2));
     seq_fbank_reset (fb);
 
     other = make_fbank (&p);
-    CU_ASSERT_TRUE (seq_fbank_restore (other, blob, &err));
+    CU_ASSERT_TRUE (seq_fbank_state_restore (other, blob, &err));
     CU_ASSERT_PTR_NULL (err);
     g_clear_error (&err);
     k = seq_fbank_feed_s16 (other, x + cut, n - cut, got + done * dim,
         n_ref - done);
     done += k;
-    done += seq_fbank_flush (other, got + done * dim, n_ref - done);
+    done += seq_fbank_finish (other, got + done * dim, n_ref - done);
     CU_ASSERT_EQUAL (done, n_ref);
     CU_ASSERT (memcmp (ref, got, n_ref * dim * 4) == 0);
     seq_fbank_free (other);
@@ -701,14 +702,14 @@ fbank_state_blob_refuses_corrupt_or_foreign_blobs (void)
   GError *err = NULL;
 
   seq_fbank_feed_s16 (fb, x, 1000, tmp, 10);
-  blob = seq_fbank_save (fb);
+  blob = seq_fbank_state_save (fb);
   copy = g_bytes_unref_to_data (g_bytes_ref (blob), &size);
 
   /* every single flipped byte is caught (magic, sizes, checksum) */
   for (gsize i = 0; i < size; i += 7) {
     copy[i] ^= 0x5a;
     bad = g_bytes_new (copy, size);
-    CU_ASSERT_FALSE (seq_fbank_restore (fb, bad, &err));
+    CU_ASSERT_FALSE (seq_fbank_state_restore (fb, bad, &err));
     CU_ASSERT (g_error_matches (err, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE));
     g_clear_error (&err);
     g_bytes_unref (bad);
@@ -717,7 +718,7 @@ fbank_state_blob_refuses_corrupt_or_foreign_blobs (void)
   /* truncated */
   for (gsize cut = 0; cut < size; cut += 13) {
     bad = g_bytes_new (copy, cut);
-    CU_ASSERT_FALSE (seq_fbank_restore (fb, bad, &err));
+    CU_ASSERT_FALSE (seq_fbank_state_restore (fb, bad, &err));
     CU_ASSERT_PTR_NOT_NULL (err);
     g_clear_error (&err);
     g_bytes_unref (bad);
@@ -728,7 +729,7 @@ fbank_state_blob_refuses_corrupt_or_foreign_blobs (void)
   q = p;
   q.num_mel_bins = 40;
   other = make_fbank (&q);
-  CU_ASSERT_FALSE (seq_fbank_restore (other, blob, &err));
+  CU_ASSERT_FALSE (seq_fbank_state_restore (other, blob, &err));
   CU_ASSERT (g_error_matches (err, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE));
   g_clear_error (&err);
   seq_fbank_free (other);

@@ -39,7 +39,7 @@
  *    (-1 -> 0, -2 -> 1, n -> n-1, n+1 -> n-2). There are (n + s/2) / s frames.
  *    In streaming, frame k is output as soon as sample k s - p + w - 1 has been
  *    fed (the left reflection only needs samples already held); the last
- *    frames, whose windows reach past the end, come out of seq_fbank_flush().
+ *    frames, whose windows reach past the end, come out of seq_fbank_finish().
  * The lookahead (seq_fbank_lookahead ()) is how many samples after a frame's
  * first sample k s must have been fed before frame k is output: w for
  * snip_edges, w - p otherwise. A frame's time is k s samples after the stream
@@ -60,7 +60,7 @@
  * SEQ_FBANK_ERROR_NON_FINITE before anything of that call is consumed; the
  * state is unchanged and the caller decides (the element posts an error).
  *
- * The hot path (feed, flush) allocates nothing: all scratch is sized at
+ * The hot path (feed, finish) allocates nothing: all scratch is sized at
  * creation and the caller owns the input and output buffers.
  */
 #pragma once
@@ -162,18 +162,18 @@ gboolean seq_fbank_feed_f32 (SeqFbank * fb, const float *samples,
 gsize seq_fbank_feed_s16 (SeqFbank * fb, const gint16 * samples,
     gsize n_samples, float *out, gsize max_frames);
 
-/* End of stream: the number of frames seq_fbank_flush () will output (0 for
- * snip_edges), then the flush itself, which writes them (the last windows
+/* End of stream: the number of frames seq_fbank_finish () will output (0 for
+ * snip_edges), then the finish itself, which writes them (the last windows
  * reflected at the end) and resets the object for a new stream. */
-gsize seq_fbank_flush_pending (const SeqFbank * fb);
-gsize seq_fbank_flush (SeqFbank * fb, float *out, gsize max_frames);
+gsize seq_fbank_finish_pending (const SeqFbank * fb);
+gsize seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames);
 
 /* Serialized stream state (versioned, checksummed; layout next to the writer
  * in lib/fbank.c): counters, the held samples, the dither generator and a
  * fingerprint of the parameters. Restoring a blob written under other
  * parameters fails with SEQ_FBANK_ERROR_STATE and leaves @fb unchanged. */
-GBytes *seq_fbank_save (const SeqFbank * fb);
-gboolean seq_fbank_restore (SeqFbank * fb, GBytes * blob, GError ** error);
+GBytes *seq_fbank_state_save (const SeqFbank * fb);
+gboolean seq_fbank_state_restore (SeqFbank * fb, GBytes * blob, GError ** error);
 
 /* The filter weights of mel bin @bin over FFT bins [0, N/2), into @out
  * (N/2 floats; for tests and tools). */

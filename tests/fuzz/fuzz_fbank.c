@@ -84,9 +84,9 @@ run (SeqFbank * fb, const guint8 * s, gsize n, gboolean s16, guint8 seed,
     pos += k;
   }
   if (!failed) {
-    gsize cap = seq_fbank_flush_pending (fb), got;
+    gsize cap = seq_fbank_finish_pending (fb), got;
     float *buf = g_new (float, (cap ? cap : 1) * dim);
-    got = seq_fbank_flush (fb, buf, cap);
+    got = seq_fbank_finish (fb, buf, cap);
     if (got > cap)
       __builtin_trap ();
     g_array_append_vals (frames, buf, got * dim);

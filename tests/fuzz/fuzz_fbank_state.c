@@ -1,4 +1,4 @@
-/* libFuzzer harness: the fbank state blob loader (seq_fbank_restore).
+/* libFuzzer harness: the fbank state blob loader (seq_fbank_state_restore).
  *
  * Input: byte 0 selector (bit 0: start from a genuine blob saved after
  * feeding some samples and XOR the input into it, instead of taking the
@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     const guint8 *sp;
     gsize sn;
     seq_fbank_feed_s16 (fb, samples, MIN (n_feed, 640u), out, 64);
-    saved = seq_fbank_save (fb);
+    saved = seq_fbank_state_save (fb);
     sp = g_bytes_get_data (saved, &sn);
     n = sn;
     b = g_malloc (MAX (n, 1));
@@ -87,15 +87,15 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
       b[n - 4 + i] = (guint8) (h >> (8 * i));
   }
   blob = g_bytes_new_take (b, n);
-  if (seq_fbank_restore (fb, blob, &err)) {
+  if (seq_fbank_state_restore (fb, blob, &err)) {
     gsize got;
     if (err != NULL)
       __builtin_trap ();
     got = seq_fbank_feed_s16 (fb, samples, 400, out, 64);
     (void) got;
-    while (seq_fbank_flush_pending (fb) > 64)
+    while (seq_fbank_finish_pending (fb) > 64)
       __builtin_trap ();        /* a restored state cannot hold more */
-    seq_fbank_flush (fb, out, 64);
+    seq_fbank_finish (fb, out, 64);
   } else {
     if (err == NULL || !g_error_matches (err, SEQ_FBANK_ERROR,
             SEQ_FBANK_ERROR_STATE))

@@ -77,7 +77,7 @@ key_source () {
     bpe) f="$SRC/lib/tokenizer-bpe.c"; fn=seq_bpe_new_from_data ;;
     tokenizer_stream) f="$SRC/lib/tokenizer.c"; fn=seq_tokenizer_state_feed ;;
     fbank) f="$SRC/lib/fbank.c"; fn=seq_fbank_feed_f32 ;;
-    fbank_state) f="$SRC/lib/fbank.c"; fn=seq_fbank_restore ;;
+    fbank_state) f="$SRC/lib/fbank.c"; fn=seq_fbank_state_restore ;;
   esac
   if [ -f "$f" ] && grep -q "^$fn (" "$f"; then echo "$f"; fi
 }
