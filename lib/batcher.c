@@ -20,7 +20,7 @@
  * until the worker is done signalling.
  */
 #include "seqenc/batcher.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <string.h>
 

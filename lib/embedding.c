@@ -4,7 +4,7 @@
  * or BF16 files); a lookup is a bounds-checked row copy.
  */
 #include "seqenc/embedding.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <math.h>
 #include <string.h>

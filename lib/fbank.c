@@ -9,7 +9,7 @@
  */
 #include "seqenc/fbank.h"
 #include "blob.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <float.h>
 #include <math.h>

@@ -9,7 +9,7 @@
  */
 #include "seqenc/lstm.h"
 #include "blob.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 #include "kernels/kernels.h"
 
 #include <math.h>

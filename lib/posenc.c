@@ -1,6 +1,6 @@
 /* seqenc — running sinusoidal positional encoding (see posenc.h). */
 #include "seqenc/posenc.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 #include "blob.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 /* seqenc — shared helpers: seeded generator, aligned allocation. */
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <stdlib.h>
 #include <string.h>

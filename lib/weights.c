@@ -8,6 +8,7 @@
  * converted from little-endian, so the readers work on any host.
  */
 #include "seqenc/weights.h"
+#include "seqenc-private.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -78,118 +79,6 @@ dtype_from_name (const gchar * name, SeqDtype * dtype)
     }
   }
   return FALSE;
-}
-
-/* ---- half-precision conversions ---------------------------------------- */
-
-static inline guint32
-f32_bits (float f)
-{
-  guint32 u;
-  memcpy (&u, &f, sizeof u);
-  return u;
-}
-
-static inline float
-f32_from_bits (guint32 u)
-{
-  float f;
-  memcpy (&f, &u, sizeof f);
-  return f;
-}
-
-float
-seq_bf16_to_f32 (guint16 b)
-{
-  /* bf16 is the upper half of an f32: exact for every value, NaN payloads
-   * included (this is what PyTorch does). */
-  return f32_from_bits ((guint32) b << 16);
-}
-
-float
-seq_f16_to_f32 (guint16 h)
-{
-  guint32 sign = (guint32) (h & 0x8000u) << 16;
-  guint32 exp = (h >> 10) & 0x1fu;
-  guint32 mant = h & 0x3ffu;
-  guint32 bits;
-
-  if (exp == 0x1f) {
-    /* inf, or NaN: keep the payload, quiet it as IEEE conversions (and x86
-     * F16C, which PyTorch uses) do */
-    bits = sign | 0x7f800000u | (mant << 13);
-    if (mant != 0)
-      bits |= 0x00400000u;
-  } else if (exp != 0) {
-    /* normal: rebias 15 -> 127 */
-    bits = sign | ((exp + 112u) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;                /* ±0 */
-  } else {
-    /* subnormal: mant * 2^-24, normalised (exact in f32) */
-    guint32 e = 113u;           /* exponent of 2^-14 in f32 bias */
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      e--;
-    }
-    bits = sign | (e << 23) | ((mant & 0x3ffu) << 13);
-  }
-  return f32_from_bits (bits);
-}
-
-guint16
-seq_f32_to_bf16 (float f)
-{
-  guint32 u = f32_bits (f);
-
-  /* NaN -> the canonical quiet NaN with the sign kept (0x7fc0 / 0xffc0).
-   * PyTorch is not consistent here (its scalar path gives 0x7fc0, its AVX2
-   * path 0xffff); every choice is a NaN. */
-  if ((u & 0x7fffffffu) > 0x7f800000u)
-    return (guint16) (((u >> 16) & 0x8000u) | 0x7fc0u);
-  /* round to nearest, ties to even; overflows correctly to inf */
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return (guint16) (u >> 16);
-}
-
-guint16
-seq_f32_to_f16 (float f)
-{
-  guint32 u = f32_bits (f);
-  guint16 sign = (guint16) ((u >> 16) & 0x8000u);
-  guint32 a = u & 0x7fffffffu;
-
-  if (a > 0x7f800000u) {
-    /* NaN: the canonical quiet NaN with the sign kept, as PyTorch gives */
-    return sign | 0x7e00u;
-  }
-  if (a >= 0x477ff000u) {
-    /* >= 65520 (the midpoint between 65504 and 2^16) rounds to inf; inf */
-    return sign | 0x7c00u;
-  }
-  if (a < 0x38800000u) {
-    /* below 2^-14: subnormal half or zero. Value = a * 2^-24 in half ulps;
-     * shift the full significand into place with round-to-nearest-even. */
-    guint32 e = a >> 23;
-    guint32 m;
-    guint32 shift, r, halfway, rem;
-
-    if (e < 102)                /* < 2^-25: rounds to ±0 (2^-25 is a tie -> 0) */
-      return sign;
-    m = (a & 0x7fffffu) | 0x800000u;
-    /* half subnormal value = m * 2^(e-127-23) / 2^-24 = m >> (126 - e) */
-    shift = 126u - e;           /* 14 .. 24 */
-    r = m >> shift;
-    rem = m & ((1u << shift) - 1u);
-    halfway = 1u << (shift - 1u);
-    if (rem > halfway || (rem == halfway && (r & 1u)))
-      r++;
-    return sign | (guint16) r;  /* r may carry into the smallest normal: fine */
-  }
-  /* normal: rebias 127 -> 15 and round the 13 dropped bits to nearest even;
-   * a carry into the exponent is correct (up to inf, excluded above) */
-  a += ((guint32) (15 - 127) << 23) + 0xfffu + ((a >> 13) & 1u);
-  return sign | (guint16) (a >> 13);
 }
 
 /* ---- parsing ------------------------------------------------------------- */
@@ -744,7 +633,7 @@ seq_tensor_to_f32 (const SeqTensorInfo * tensor, float *dst, gsize n_dst,
       for (gsize i = 0; i < n; i++) {
         guint32 u;
         memcpy (&u, p + 4 * i, 4);
-        dst[i] = f32_from_bits (GUINT32_FROM_LE (u));
+        dst[i] = seq_f32_from_bits (GUINT32_FROM_LE (u));
       }
       break;
     case SEQ_DTYPE_F16:

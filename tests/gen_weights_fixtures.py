@@ -10,7 +10,13 @@
                               PyTorch's own `.float()` gives: "name index bits"
   weights_convert.txt         f32 -> f16 and f32 -> bf16 as PyTorch's
                               `.half()` / `.bfloat16()` round them:
-                              "f32bits f16bits bf16bits"
+                              "f32bits f16bits bf16bits" (numpy's float16
+                              agrees with every non-NaN f16 here: asserted)
+  half_convert.txt            f16 -> f32 and bf16 -> f32 as PyTorch's
+                              `.float()` widens them, NaN payloads included:
+                              "f16|bf16 bits f32bits"; every inf/NaN pattern
+                              with a short payload or a long one, subnormals,
+                              and random normals
 
 Reference: Debian python3-torch (1.13). Usage: /usr/bin/python3 gen_weights_fixtures.py
 """
@@ -124,6 +130,13 @@ def main():
                      1.0 + 2.0 ** -8, 1.0 + 3 * 2.0 ** -8,     # bf16 ties
                      3.3895313892515355e38, 3.4028234663852886e38, 1.401298464324817e-45,
                      float("inf"), float("-inf"), float("nan")], dtype=np.float32)
+    # f32 subnormals (bf16 keeps them: ties, carries into the smallest
+    # normal) and the bf16 overflow edge, by bit pattern
+    edge_bits = np.array([0x00000001, 0x00008000, 0x00018000, 0x00017fff,
+                          0x007fffff, 0x007f8000, 0x807f7fff, 0x80000001,
+                          0x7f7f7fff, 0x7f7f8000, 0x7f7fffff, 0xff7f8000,
+                          0x00400000, 0x80400001], dtype=np.uint32)
+    edge = np.concatenate([edge, edge_bits.view(np.float32)])
     gen = np.random.default_rng(20240601)
     rand_bits = gen.integers(0, 2 ** 32, size=1500, dtype=np.uint64).astype(np.uint32)
     # also values in the f16 range, where rounding is most exercised
@@ -132,10 +145,37 @@ def main():
     x = torch.from_numpy(vals)
     h = x.half().view(torch.int16).numpy().view(np.uint16)
     b = x.bfloat16().view(torch.int16).numpy().view(np.uint16)
+    # a second reference for f16: numpy (its NaN payloads differ, see
+    # lib/seqenc-private.h)
+    finite = ~np.isnan(vals)
+    with np.errstate(over="ignore"):
+        np_h = vals.astype(np.float16).view(np.uint16)
+    assert (np_h[finite] == h[finite]).all()
     with open(os.path.join(DATA, "weights_convert.txt"), "w") as f:
         f.write("# f32-bits f16-bits bf16-bits from torch .half() / .bfloat16()  (gen_weights_fixtures.py)\n")
         for v, hh, bb in zip(vals.view(np.uint32), h, b):
             f.write("%08x %04x %04x\n" % (v, hh, bb))
+
+    # f16 / bf16 -> f32: every inf/NaN pattern with a payload of the lowest
+    # or highest bits only, then random ones; subnormals; random normals
+    gen = np.random.default_rng(20261203)
+    rows = []
+    for kind, exp_mask, mant_bits, view in (("f16", 0x7c00, 10, torch.float16),
+                                            ("bf16", 0x7f80, 7, torch.bfloat16)):
+        top = 1 << (mant_bits - 1)
+        mants = sorted({0, 1, 2, 3, top - 1, top, top + 1, (1 << mant_bits) - 1,
+                        (1 << mant_bits) - 2} |
+                       set(int(m) for m in gen.integers(1, 1 << mant_bits, 24)))
+        pats = [sign | exp_mask | m for sign in (0, 0x8000) for m in mants]
+        pats += [sign | m for sign in (0, 0x8000) for m in (1, 2, top - 1, top, (1 << mant_bits) - 1)]
+        pats += [int(p) for p in gen.integers(0, 1 << 16, 40)]
+        bits = np.array(pats, dtype=np.uint16)
+        wide = torch.from_numpy(bits.view(np.int16)).view(view).float().numpy().view(np.uint32)
+        rows += [(kind, int(p), int(w)) for p, w in zip(bits, wide)]
+    with open(os.path.join(DATA, "half_convert.txt"), "w") as f:
+        f.write("# kind half-bits f32-bits from torch .float()  (gen_weights_fixtures.py)\n")
+        for kind, p, w in rows:
+            f.write("%s %04x %08x\n" % (kind, p, w))
 
 
 if __name__ == "__main__":

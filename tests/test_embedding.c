@@ -2,6 +2,7 @@
 #include "seqtest.h"
 
 #include <seqenc/seqenc.h>
+#include "seqenc-private.h"     /* seq_f32_to_f16 */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>

@@ -8,7 +8,9 @@
 #include "seqtest.h"
 
 #include <seqenc/weights.h>
+#include "seqenc-private.h"     /* the f16/bf16 conversions */
 
+#include <seqenc/common.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -602,13 +604,27 @@ is_nan_bf16 (guint16 b)
   return (b & 0x7f80u) == 0x7f80u && (b & 0x7fu) != 0;
 }
 
+/* The NaN rule of lib/seqenc-private.h for f32 -> f16 / bf16: sign kept,
+ * the leading payload bits kept, quiet bit set. */
+static guint16
+nan_rule_f16 (guint32 f)
+{
+  return (guint16) (((f >> 16) & 0x8000u) | 0x7e00u | ((f >> 13) & 0x3ffu));
+}
+
+static guint16
+nan_rule_bf16 (guint32 f)
+{
+  return (guint16) ((f >> 16) | 0x40u);
+}
+
 static void
 f32_to_f16_and_bf16_round_like_torch (void)
 {
   gchar *path = seq_test_data_path ("weights_convert.txt");
   gchar *text = NULL;
   gchar **lines;
-  guint n = 0, bad = 0;
+  guint n = 0, n_nan = 0, n_sub = 0, bad = 0;
 
   CU_ASSERT_FATAL (g_file_get_contents (path, &text, NULL, NULL));
   lines = g_strsplit (text, "\n", -1);
@@ -621,12 +637,17 @@ f32_to_f16_and_bf16_round_like_torch (void)
     x = float_of (f);
     n++;
     if (isnan (x)) {
-      /* torch's bit pattern for NaN differs between its code paths; the
-       * result must be a NaN */
-      if (!is_nan_f16 (seq_f32_to_f16 (x)) || !is_nan_bf16 (seq_f32_to_bf16 (x)))
+      /* torch's NaN bits differ between its code paths (0x7fc0, 0xffff):
+       * torch says NaN, the bits follow the documented rule */
+      n_nan++;
+      if (!is_nan_f16 (h) || !is_nan_bf16 (b)
+          || seq_f32_to_f16 (x) != nan_rule_f16 (f)
+          || seq_f32_to_bf16 (x) != nan_rule_bf16 (f))
         bad++;
       continue;
     }
+    if ((f & 0x7f800000u) == 0 && (f & 0x7fffffu) != 0)
+      n_sub++;
     if (seq_f32_to_f16 (x) != h || seq_f32_to_bf16 (x) != b) {
       if (bad < 5)
         g_printerr ("\n  %08x: f16 %04x (torch %04x) bf16 %04x (torch %04x)",
@@ -635,10 +656,144 @@ f32_to_f16_and_bf16_round_like_torch (void)
     }
   }
   CU_ASSERT (n > 3000);
+  /* the file holds the classes this test is about */
+  CU_ASSERT (n_nan >= 3);
+  CU_ASSERT (n_sub >= 8);
   CU_ASSERT_EQUAL (bad, 0);
   g_strfreev (lines);
   g_free (text);
   g_free (path);
+}
+
+/* f16 / bf16 -> f32 as torch .float() widens them, bit for bit: inf, NaN
+ * with its payload (quieted for f16, kept as is for bf16), subnormals. */
+static void
+f16_and_bf16_widen_like_torch_nan_payloads_included (void)
+{
+  gchar *path = seq_test_data_path ("half_convert.txt");
+  gchar *text = NULL;
+  gchar **lines;
+  guint n_f16 = 0, n_bf16 = 0, n_nan = 0, bad = 0;
+
+  CU_ASSERT_FATAL (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (gchar ** l = lines; *l != NULL; l++) {
+    char kind[8];
+    guint p, w;
+    gboolean f16;
+    guint32 got;
+    if (**l == '#' || **l == '\0')
+      continue;
+    CU_ASSERT_FATAL (sscanf (*l, "%7s %x %x", kind, &p, &w) == 3);
+    f16 = strcmp (kind, "f16") == 0;
+    if (f16)
+      n_f16++;
+    else
+      n_bf16++;
+    if (f16 ? is_nan_f16 (p) : is_nan_bf16 (p))
+      n_nan++;
+    got = bits_of (f16 ? seq_f16_to_f32 (p) : seq_bf16_to_f32 (p));
+    if (got != w) {
+      if (bad < 5)
+        g_printerr ("\n  %s %04x: %08x (torch %08x)", kind, p, got, w);
+      bad++;
+    }
+  }
+  CU_ASSERT (n_f16 > 80);
+  CU_ASSERT (n_bf16 > 80);
+  CU_ASSERT (n_nan > 60);
+  CU_ASSERT_EQUAL (bad, 0);
+  g_strfreev (lines);
+  g_free (text);
+  g_free (path);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HAVE_X86_REFERENCE 1
+#include <immintrin.h>
+
+static __attribute__ ((target ("f16c"))) guint16
+hw_f32_to_f16 (float f)
+{
+  return (guint16) _cvtss_sh (f, _MM_FROUND_TO_NEAREST_INT);
+}
+
+static __attribute__ ((target ("f16c"))) float
+hw_f16_to_f32 (guint16 h)
+{
+  return _cvtsh_ss (h);
+}
+
+static __attribute__ ((target ("avx512bf16,avx512f,avx2"))) guint16
+hw_f32_to_bf16 (float f)
+{
+  guint16 out[16];
+  __m256bh r = _mm512_cvtneps_pbh (_mm512_set1_ps (f));
+  _mm256_storeu_si256 ((__m256i *) out, (__m256i) r);
+  return out[0];
+}
+#endif
+
+/* The conversions against the x86 instructions that define them (IEEE 754
+ * convertFormat), where this CPU has them: F16C both ways over every f16
+ * pattern and 2^20 f32 patterns (NaNs of every payload, subnormals, random
+ * bits); AVX512-BF16 for f32 -> bf16 except on f32 subnormals, which that
+ * instruction flushes to zero (the kernels keep them, as PyTorch does). */
+static void
+f16_and_bf16_conversions_match_x86_instructions (void)
+{
+#ifdef HAVE_X86_REFERENCE
+  gboolean f16c = __builtin_cpu_supports ("f16c");
+  gboolean bf16 = __builtin_cpu_supports ("avx512bf16");
+  guint bad = 0;
+  SeqRng rng;
+
+  if (f16c) {
+    for (guint i = 0; i < 65536; i++) {
+      if (bits_of (seq_f16_to_f32 ((guint16) i)) !=
+          bits_of (hw_f16_to_f32 ((guint16) i)))
+        bad++;
+    }
+  }
+  seq_rng_init (&rng, 11);
+  for (guint i = 0; i < (1u << 20); i++) {
+    guint32 u = (guint32) seq_rng_next (&rng);
+    float x;
+    switch (i & 3) {
+      case 0:                  /* NaN (or inf), any payload and sign */
+        u |= 0x7f800000u;
+        break;
+      case 1:                  /* f32 subnormal */
+        u &= 0x807fffffu;
+        break;
+      case 2:                  /* around the f16 range */
+        u = (u & 0x83ffffffu) | 0x30000000u | ((u >> 3) & 0x0c000000u);
+        break;
+      default:
+        break;
+    }
+    x = float_of (u);
+    if (f16c && seq_f32_to_f16 (x) != hw_f32_to_f16 (x)) {
+      if (bad < 5)
+        g_printerr ("\n  f16 %08x: %04x (F16C %04x)", u, seq_f32_to_f16 (x),
+            hw_f32_to_f16 (x));
+      bad++;
+    }
+    if (bf16 && (u & 0x7f800000u) != 0
+        && seq_f32_to_bf16 (x) != hw_f32_to_bf16 (x)) {
+      if (bad < 5)
+        g_printerr ("\n  bf16 %08x: %04x (VCVTNEPS2BF16 %04x)", u,
+            seq_f32_to_bf16 (x), hw_f32_to_bf16 (x));
+      bad++;
+    }
+  }
+  printf ("  x86 reference: F16C %s, AVX512-BF16 %s\n",
+      f16c ? "compared" : "absent (not compared)",
+      bf16 ? "compared" : "absent (not compared)");
+  CU_ASSERT_EQUAL (bad, 0);
+#else
+  printf ("  no x86 reference in this build (not compared)\n");
+#endif
 }
 
 static void
@@ -725,6 +880,10 @@ main (void)
         f32_to_f16_and_bf16_round_like_torch},
     {"f16_and_bf16_to_f32_round_trip_every_pattern",
         f16_and_bf16_to_f32_round_trip_every_pattern},
+    {"f16_and_bf16_widen_like_torch_nan_payloads_included",
+        f16_and_bf16_widen_like_torch_nan_payloads_included},
+    {"f16_and_bf16_conversions_match_x86_instructions",
+        f16_and_bf16_conversions_match_x86_instructions},
     {NULL, NULL}
   };
   return seq_test_run ("weights", cases);

@@ -43,12 +43,13 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 #include <seqenc/lstm.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_LSTM_BATCHER_ERROR (seq_lstm_batcher_error_quark ())
-GQuark seq_lstm_batcher_error_quark (void);
+SEQ_API GQuark seq_lstm_batcher_error_quark (void);
 
 typedef enum {
   SEQ_LSTM_BATCHER_ERROR_SHUTDOWN,      /* batcher shut down: request not run */
@@ -72,32 +73,32 @@ typedef struct {
 typedef struct _SeqLstmBatcher SeqLstmBatcher;
 typedef struct _SeqLstmBatcherStream SeqLstmBatcherStream;
 
-SeqLstmBatcherParams seq_lstm_batcher_params_default (void);
+SEQ_API SeqLstmBatcherParams seq_lstm_batcher_params_default (void);
 
 /* Starts the worker thread. @model is referenced. NULL and @error
  * (SEQ_LSTM_BATCHER_ERROR_CONFIG) on absurd parameters. */
-SeqLstmBatcher *seq_lstm_batcher_new (SeqLstmModel * model,
+SEQ_API SeqLstmBatcher *seq_lstm_batcher_new (SeqLstmModel * model,
     const SeqLstmBatcherParams * params, GError ** error);
-SeqLstmBatcher *seq_lstm_batcher_ref (SeqLstmBatcher * batcher);
+SEQ_API SeqLstmBatcher *seq_lstm_batcher_ref (SeqLstmBatcher * batcher);
 /* The last unref shuts down (as seq_lstm_batcher_shutdown), joins the worker
  * and frees. Streams keep a reference: leave them first. */
-void seq_lstm_batcher_unref (SeqLstmBatcher * batcher);
+SEQ_API void seq_lstm_batcher_unref (SeqLstmBatcher * batcher);
 /* Fails all waiting and later forward calls; returns once the worker has
  * finished its current step. Idempotent. */
-void seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher);
+SEQ_API void seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher);
 
-SeqLstmModel *seq_lstm_batcher_get_model (SeqLstmBatcher * batcher);
+SEQ_API SeqLstmModel *seq_lstm_batcher_get_model (SeqLstmBatcher * batcher);
 /* Width of each output frame (depends on params.output). */
-guint seq_lstm_batcher_get_output_width (SeqLstmBatcher * batcher);
+SEQ_API guint seq_lstm_batcher_get_output_width (SeqLstmBatcher * batcher);
 
 /* Adds a stream whose state is @state (a state of the batcher's model;
  * not copied: the caller keeps owning it and must keep it alive until
  * seq_lstm_batcher_leave). */
-SeqLstmBatcherStream *seq_lstm_batcher_join (SeqLstmBatcher * batcher,
+SEQ_API SeqLstmBatcherStream *seq_lstm_batcher_join (SeqLstmBatcher * batcher,
     SeqLstmState * state);
 /* Removes and frees @stream (NULL: no-op). Must not be called while a
  * forward call of this stream is in progress. */
-void seq_lstm_batcher_leave (SeqLstmBatcherStream * stream);
+SEQ_API void seq_lstm_batcher_leave (SeqLstmBatcherStream * stream);
 
 /* Advances @stream by @n_steps frames, blocking until they are done.
  *   @input:  [n_steps][input_size] f32 (the wire layout x[T][D])
@@ -105,13 +106,13 @@ void seq_lstm_batcher_leave (SeqLstmBatcherStream * stream);
  * FALSE and SEQ_LSTM_BATCHER_ERROR_SHUTDOWN if the batcher was shut down
  * before all frames ran (the state then holds the frames that did run;
  * reset it before reuse). n_steps = 0 returns TRUE at once. */
-gboolean seq_lstm_batcher_forward (SeqLstmBatcherStream * stream,
+SEQ_API gboolean seq_lstm_batcher_forward (SeqLstmBatcherStream * stream,
     const float *input, guint n_steps, float *output, GError ** error);
 
 /* Counters since creation: batched calls run, stream-frames computed, and
  * the largest number of streams served by one call. Any pointer may be
  * NULL. */
-void seq_lstm_batcher_get_stats (SeqLstmBatcher * batcher, guint64 * n_calls,
+SEQ_API void seq_lstm_batcher_get_stats (SeqLstmBatcher * batcher, guint64 * n_calls,
     guint64 * n_frames, guint * max_streams_seen);
 
 G_END_DECLS

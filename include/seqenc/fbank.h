@@ -66,11 +66,12 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_FBANK_ERROR (seq_fbank_error_quark ())
-GQuark seq_fbank_error_quark (void);
+SEQ_API GQuark seq_fbank_error_quark (void);
 
 typedef enum {
   SEQ_FBANK_ERROR_CONFIG,       /* invalid or inconsistent parameters */
@@ -123,60 +124,60 @@ typedef struct {
 
 typedef struct _SeqFbank SeqFbank;
 
-SeqFbankParams seq_fbank_params_default (void);
+SEQ_API SeqFbankParams seq_fbank_params_default (void);
 
 /* Checks @params (sizes, mel range against Nyquist, ...) without creating
  * anything. */
-gboolean seq_fbank_params_validate (const SeqFbankParams * params,
+SEQ_API gboolean seq_fbank_params_validate (const SeqFbankParams * params,
     GError ** error);
 
-SeqFbank *seq_fbank_new (const SeqFbankParams * params, GError ** error);
-void seq_fbank_free (SeqFbank * fb);
-const SeqFbankParams *seq_fbank_get_params (const SeqFbank * fb);
+SEQ_API SeqFbank *seq_fbank_new (const SeqFbankParams * params, GError ** error);
+SEQ_API void seq_fbank_free (SeqFbank * fb);
+SEQ_API const SeqFbankParams *seq_fbank_get_params (const SeqFbank * fb);
 
 /* Values per output frame: num_mel_bins (+ 1 with use_energy). */
-guint seq_fbank_dim (const SeqFbank * fb);
+SEQ_API guint seq_fbank_dim (const SeqFbank * fb);
 /* w, s, N and the lookahead (see above), in samples. */
-guint seq_fbank_window_size (const SeqFbank * fb);
-guint seq_fbank_window_shift (const SeqFbank * fb);
-guint seq_fbank_fft_size (const SeqFbank * fb);
-guint seq_fbank_lookahead (const SeqFbank * fb);
+SEQ_API guint seq_fbank_window_size (const SeqFbank * fb);
+SEQ_API guint seq_fbank_window_shift (const SeqFbank * fb);
+SEQ_API guint seq_fbank_fft_size (const SeqFbank * fb);
+SEQ_API guint seq_fbank_lookahead (const SeqFbank * fb);
 
 /* Back to the start of a stream: no samples, frame 0 next, dither re-seeded. */
-void seq_fbank_reset (SeqFbank * fb);
+SEQ_API void seq_fbank_reset (SeqFbank * fb);
 /* Samples fed and frames output since creation or the last reset. */
-guint64 seq_fbank_samples_fed (const SeqFbank * fb);
-guint64 seq_fbank_frames_done (const SeqFbank * fb);
+SEQ_API guint64 seq_fbank_samples_fed (const SeqFbank * fb);
+SEQ_API guint64 seq_fbank_frames_done (const SeqFbank * fb);
 
 /* Exact number of frames a feed of @n_samples more samples will output. */
-gsize seq_fbank_frames_pending (const SeqFbank * fb, gsize n_samples);
+SEQ_API gsize seq_fbank_frames_pending (const SeqFbank * fb, gsize n_samples);
 
 /* Feeds @n_samples samples and writes the frames that became complete to
  * @out ([frames][dim] f32), which must hold @max_frames >=
  * seq_fbank_frames_pending (fb, n_samples) frames. *@n_frames (may be NULL)
  * gets the count. The f32 variant scales by 32768 and fails, consuming
  * nothing, on a non-finite sample. */
-gboolean seq_fbank_feed_f32 (SeqFbank * fb, const float *samples,
+SEQ_API gboolean seq_fbank_feed_f32 (SeqFbank * fb, const float *samples,
     gsize n_samples, float *out, gsize max_frames, gsize * n_frames,
     GError ** error);
-gsize seq_fbank_feed_s16 (SeqFbank * fb, const gint16 * samples,
+SEQ_API gsize seq_fbank_feed_s16 (SeqFbank * fb, const gint16 * samples,
     gsize n_samples, float *out, gsize max_frames);
 
 /* End of stream: the number of frames seq_fbank_finish () will output (0 for
  * snip_edges), then the finish itself, which writes them (the last windows
  * reflected at the end) and resets the object for a new stream. */
-gsize seq_fbank_finish_pending (const SeqFbank * fb);
-gsize seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames);
+SEQ_API gsize seq_fbank_finish_pending (const SeqFbank * fb);
+SEQ_API gsize seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames);
 
 /* Serialized stream state (versioned, checksummed; layout next to the writer
  * in lib/fbank.c): counters, the held samples, the dither generator and a
  * fingerprint of the parameters. Restoring a blob written under other
  * parameters fails with SEQ_FBANK_ERROR_STATE and leaves @fb unchanged. */
-GBytes *seq_fbank_state_save (const SeqFbank * fb);
-gboolean seq_fbank_state_restore (SeqFbank * fb, GBytes * blob, GError ** error);
+SEQ_API GBytes *seq_fbank_state_save (const SeqFbank * fb);
+SEQ_API gboolean seq_fbank_state_restore (SeqFbank * fb, GBytes * blob, GError ** error);
 
 /* The filter weights of mel bin @bin over FFT bins [0, N/2), into @out
  * (N/2 floats; for tests and tools). */
-void seq_fbank_get_mel_filter (const SeqFbank * fb, guint bin, float *out);
+SEQ_API void seq_fbank_get_mel_filter (const SeqFbank * fb, guint bin, float *out);
 
 G_END_DECLS

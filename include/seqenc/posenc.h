@@ -16,11 +16,12 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_POSENC_ERROR (seq_posenc_error_quark ())
-GQuark seq_posenc_error_quark (void);
+SEQ_API GQuark seq_posenc_error_quark (void);
 
 typedef enum {
   SEQ_POSENC_ERROR_CONFIG,      /* invalid parameters */
@@ -49,16 +50,16 @@ typedef struct {
 
 typedef struct _SeqPosEnc SeqPosEnc;
 
-SeqPosEncParams seq_posenc_params_default (void);
-SeqPosEnc *seq_posenc_new (const SeqPosEncParams * params, GError ** error);
-void seq_posenc_free (SeqPosEnc * pe);
+SEQ_API SeqPosEncParams seq_posenc_params_default (void);
+SEQ_API SeqPosEnc *seq_posenc_new (const SeqPosEncParams * params, GError ** error);
+SEQ_API void seq_posenc_free (SeqPosEnc * pe);
 
 /* Output frame width: frame_dim (add) or frame_dim + pe_dim (concat). */
-guint seq_posenc_out_dim (const SeqPosEnc * pe);
+SEQ_API guint seq_posenc_out_dim (const SeqPosEnc * pe);
 /* Back to params->start. */
-void seq_posenc_reset (SeqPosEnc * pe);
-guint64 seq_posenc_get_position (const SeqPosEnc * pe);
-void seq_posenc_set_position (SeqPosEnc * pe, guint64 position);
+SEQ_API void seq_posenc_reset (SeqPosEnc * pe);
+SEQ_API guint64 seq_posenc_get_position (const SeqPosEnc * pe);
+SEQ_API void seq_posenc_set_position (SeqPosEnc * pe, guint64 position);
 
 /* State blob: the position, with the parameters it belongs to. Layout,
  * little-endian:
@@ -72,18 +73,18 @@ void seq_posenc_set_position (SeqPosEnc * pe, guint64 position);
  * corrupted, of another version, or written with other parameters (start
  * may differ: the position is what counts). */
 #define SEQ_POSENC_STATE_SIZE 60
-GBytes *seq_posenc_state_save (const SeqPosEnc * pe);
-gboolean seq_posenc_state_restore (SeqPosEnc * pe, GBytes * blob,
+SEQ_API GBytes *seq_posenc_state_save (const SeqPosEnc * pe);
+SEQ_API gboolean seq_posenc_state_restore (SeqPosEnc * pe, GBytes * blob,
     GError ** error);
 
 /* Encodes @n_frames frames: @in [n][frame_dim], @out [n][out_dim] (may alias
  * @in in add mode). Advances the position by @n_frames. */
-void seq_posenc_process (SeqPosEnc * pe, const float *in, float *out,
+SEQ_API void seq_posenc_process (SeqPosEnc * pe, const float *in, float *out,
     gsize n_frames);
 
 /* The PE values alone for one position, width @d, into @out (for tests and
  * tools). */
-void seq_posenc_compute (guint64 position, guint d, SeqPosEncLayout layout,
+SEQ_API void seq_posenc_compute (guint64 position, guint d, SeqPosEncLayout layout,
     gdouble base, float *out);
 
 G_END_DECLS

@@ -56,11 +56,12 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_TOKENIZER_ERROR (seq_tokenizer_error_quark ())
-GQuark seq_tokenizer_error_quark (void);
+SEQ_API GQuark seq_tokenizer_error_quark (void);
 
 typedef enum {
   SEQ_TOKENIZER_ERROR_IO,       /* a vocabulary file could not be read */
@@ -91,43 +92,43 @@ typedef struct {
 typedef struct _SeqTokenizer SeqTokenizer;
 typedef struct _SeqTokenizerState SeqTokenizerState;
 
-SeqTokenizerParams seq_tokenizer_params_default (void);
+SEQ_API SeqTokenizerParams seq_tokenizer_params_default (void);
 /* Loads the vocabulary files of the mode. NULL and @error on failure. */
-SeqTokenizer *seq_tokenizer_new (const SeqTokenizerParams * params,
+SEQ_API SeqTokenizer *seq_tokenizer_new (const SeqTokenizerParams * params,
     GError ** error);
-SeqTokenizer *seq_tokenizer_ref (SeqTokenizer * tok);
-void seq_tokenizer_unref (SeqTokenizer * tok);
+SEQ_API SeqTokenizer *seq_tokenizer_ref (SeqTokenizer * tok);
+SEQ_API void seq_tokenizer_unref (SeqTokenizer * tok);
 
-SeqTokenizerMode seq_tokenizer_get_mode (const SeqTokenizer * tok);
+SEQ_API SeqTokenizerMode seq_tokenizer_get_mode (const SeqTokenizer * tok);
 /* Number of possible ids: 256 (bytes), 0x110000 (chars), the vocabulary
  * size otherwise (largest id + 1). */
-guint seq_tokenizer_vocab_size (const SeqTokenizer * tok);
+SEQ_API guint seq_tokenizer_vocab_size (const SeqTokenizer * tok);
 /* The token string of @id as stored in the vocabulary file (bpe: the
  * byte-level string of encoder.json), or NULL (bytes, chars, unknown id). */
-const gchar *seq_tokenizer_id_to_token (const SeqTokenizer * tok, gint32 id);
+SEQ_API const gchar *seq_tokenizer_id_to_token (const SeqTokenizer * tok, gint32 id);
 /* "bytes", "chars", "wordpiece", "bpe"; parse returns FALSE when unknown. */
-const gchar *seq_tokenizer_mode_name (SeqTokenizerMode mode);
-gboolean seq_tokenizer_mode_parse (const gchar * name,
+SEQ_API const gchar *seq_tokenizer_mode_name (SeqTokenizerMode mode);
+SEQ_API gboolean seq_tokenizer_mode_parse (const gchar * name,
     SeqTokenizerMode * mode);
 
-SeqTokenizerState *seq_tokenizer_state_new (SeqTokenizer * tok);
-void seq_tokenizer_state_free (SeqTokenizerState * st);
+SEQ_API SeqTokenizerState *seq_tokenizer_state_new (SeqTokenizer * tok);
+SEQ_API void seq_tokenizer_state_free (SeqTokenizerState * st);
 /* Forgets what is held; the stream restarts at offset 0. */
-void seq_tokenizer_state_reset (SeqTokenizerState * st);
+SEQ_API void seq_tokenizer_state_reset (SeqTokenizerState * st);
 
 /* Feeds @len bytes. Appends the ids (gint32) of every token now complete to
  * @ids and, when @offsets is not NULL, for each id the stream offset (guint64,
  * bytes fed since the start or the last reset) of the first input byte of the
  * word or pre-token it came from. Returns the number of ids appended. */
-gsize seq_tokenizer_state_feed (SeqTokenizerState * st, const guint8 * data,
+SEQ_API gsize seq_tokenizer_state_feed (SeqTokenizerState * st, const guint8 * data,
     gsize len, GArray * ids, GArray * offsets);
 /* End of stream: appends the ids of everything held, then resets. */
-gsize seq_tokenizer_state_finish (SeqTokenizerState * st, GArray * ids,
+SEQ_API gsize seq_tokenizer_state_finish (SeqTokenizerState * st, GArray * ids,
     GArray * offsets);
 /* Bytes fed and not yet covered by an emitted token. */
-gsize seq_tokenizer_state_held (const SeqTokenizerState * st);
+SEQ_API gsize seq_tokenizer_state_held (const SeqTokenizerState * st);
 /* Stream offset of the first held byte (= bytes fed when nothing is held). */
-guint64 seq_tokenizer_state_offset (const SeqTokenizerState * st);
+SEQ_API guint64 seq_tokenizer_state_offset (const SeqTokenizerState * st);
 
 /* Save / restore one stream's state as a small blob: the stream offset and
  * what is held (raw bytes; for wordpiece the normalized current word). A
@@ -135,12 +136,12 @@ guint64 seq_tokenizer_state_offset (const SeqTokenizerState * st);
  * uninterrupted run. Restore refuses with SEQ_TOKENIZER_ERROR_STATE, leaving
  * @st unchanged, a malformed blob or one of another mode (or, for
  * wordpiece, another lowercase / max_word_chars setting). */
-GBytes *seq_tokenizer_state_save (const SeqTokenizerState * st);
-gboolean seq_tokenizer_state_restore (SeqTokenizerState * st, GBytes * blob,
+SEQ_API GBytes *seq_tokenizer_state_save (const SeqTokenizerState * st);
+SEQ_API gboolean seq_tokenizer_state_restore (SeqTokenizerState * st, GBytes * blob,
     GError ** error);
 
 /* One-shot convenience: the ids of a whole text (feed + finish) into @ids. */
-gsize seq_tokenizer_encode (SeqTokenizer * tok, const guint8 * data,
+SEQ_API gsize seq_tokenizer_encode (SeqTokenizer * tok, const guint8 * data,
     gsize len, GArray * ids);
 
 G_END_DECLS

@@ -33,13 +33,14 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_WEIGHTS_MAX_RANK 8
 
 #define SEQ_WEIGHTS_ERROR (seq_weights_error_quark ())
-GQuark seq_weights_error_quark (void);
+SEQ_API GQuark seq_weights_error_quark (void);
 
 typedef enum {
   SEQ_WEIGHTS_ERROR_IO,         /* file could not be opened or mapped */
@@ -77,42 +78,35 @@ typedef struct {
 typedef struct _SeqWeights SeqWeights;
 
 /* Bytes per element of a dtype. */
-gsize seq_dtype_size (SeqDtype dtype);
+SEQ_API gsize seq_dtype_size (SeqDtype dtype);
 /* Canonical safetensors name: "F32", "BF16", ... */
-const gchar *seq_dtype_name (SeqDtype dtype);
+SEQ_API const gchar *seq_dtype_name (SeqDtype dtype);
 
 /* Opens and validates a file (mmap). NULL and @error on failure. */
-SeqWeights *seq_weights_open (const gchar * path, GError ** error);
+SEQ_API SeqWeights *seq_weights_open (const gchar * path, GError ** error);
 /* The same from memory; @bytes is referenced, not copied. */
-SeqWeights *seq_weights_new_from_bytes (GBytes * bytes, GError ** error);
-SeqWeights *seq_weights_ref (SeqWeights * weights);
-void seq_weights_unref (SeqWeights * weights);
+SEQ_API SeqWeights *seq_weights_new_from_bytes (GBytes * bytes, GError ** error);
+SEQ_API SeqWeights *seq_weights_ref (SeqWeights * weights);
+SEQ_API void seq_weights_unref (SeqWeights * weights);
 
-guint seq_weights_n_tensors (const SeqWeights * weights);
+SEQ_API guint seq_weights_n_tensors (const SeqWeights * weights);
 /* Tensors in file order of their data offsets. */
-const SeqTensorInfo *seq_weights_get (const SeqWeights * weights, guint index);
+SEQ_API const SeqTensorInfo *seq_weights_get (const SeqWeights * weights, guint index);
 /* NULL when absent (no error set: absence is often normal). */
-const SeqTensorInfo *seq_weights_find (const SeqWeights * weights,
+SEQ_API const SeqTensorInfo *seq_weights_find (const SeqWeights * weights,
     const gchar * name);
 /* Value of a "__metadata__" key, or NULL. */
-const gchar *seq_weights_get_metadata (const SeqWeights * weights,
+SEQ_API const gchar *seq_weights_get_metadata (const SeqWeights * weights,
     const gchar * key);
 
 /* Converts @tensor (F32, F16 or BF16) to f32 into @dst of @n_dst elements,
  * which must equal tensor->n_elements. FALSE and @error otherwise. */
-gboolean seq_tensor_to_f32 (const SeqTensorInfo * tensor, float *dst,
+SEQ_API gboolean seq_tensor_to_f32 (const SeqTensorInfo * tensor, float *dst,
     gsize n_dst, GError ** error);
 
 /* Finds @name and checks its rank and dims (a dim < 0 in @shape matches any
  * size). FALSE with SEQ_WEIGHTS_ERROR_NOT_FOUND or _SHAPE otherwise. */
-const SeqTensorInfo *seq_weights_require (const SeqWeights * weights,
+SEQ_API const SeqTensorInfo *seq_weights_require (const SeqWeights * weights,
     const gchar * name, guint rank, const gint64 * shape, GError ** error);
-
-/* Half-precision conversions used by the readers (round-to-nearest-even on
- * the way down). */
-float seq_f16_to_f32 (guint16 h);
-float seq_bf16_to_f32 (guint16 b);
-guint16 seq_f32_to_bf16 (float f);
-guint16 seq_f32_to_f16 (float f);
 
 G_END_DECLS

@@ -69,7 +69,7 @@ gate16_avx512 (const float *g, float *c, float *h)
 }
 
 /* f32 -> bf16, round to nearest even, NaN kept quiet NaN: lane for lane
- * seq_kernel_f32_to_bf16. */
+ * seq_f32_to_bf16. */
 static inline __m256i
 seq_cvt_bf16_512 (__m512 v)
 {

@@ -4,89 +4,10 @@
  * kernels_avx512.c) follow operation for operation. */
 #include "kernels.h"
 #include "gatemath.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <math.h>
 #include <string.h>
-
-/* ---- precision conversions ---------------------------------------------- */
-
-guint16
-seq_kernel_f32_to_bf16 (float f)
-{
-  return seq_bf16_round (f);
-}
-
-float
-seq_kernel_bf16_to_f32 (guint16 b)
-{
-  guint32 u = (guint32) b << 16;
-  float f;
-  memcpy (&f, &u, 4);
-  return f;
-}
-
-guint16
-seq_kernel_f32_to_f16 (float f)
-{
-  guint32 u, sign, mant;
-  gint32 exp;
-  memcpy (&u, &f, 4);
-  sign = (u >> 16) & 0x8000u;
-  u &= 0x7fffffffu;
-  if (u > 0x7f800000u)
-    return (guint16) (sign | 0x7e00u);
-  if (u >= 0x477ff000u)         /* rounds to >= 65520: inf */
-    return (guint16) (sign | 0x7c00u);
-  exp = (gint32) (u >> 23) - 127 + 15;
-  mant = u & 0x7fffffu;
-  if (exp <= 0) {
-    /* subnormal half: value = mant' * 2^-24 */
-    guint32 m = mant | 0x800000u;
-    guint shift = (guint) (14 - exp);
-    guint32 r, half, rest;
-    if (shift > 24)
-      return (guint16) sign;
-    r = m >> shift;
-    rest = m & ((1u << shift) - 1);
-    half = 1u << (shift - 1);
-    if (rest > half || (rest == half && (r & 1u)))
-      r++;
-    return (guint16) (sign | r);
-  } else {
-    guint32 h = ((guint32) exp << 10) | (mant >> 13);
-    guint32 rest = mant & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
-      h++;                      /* may carry into the exponent: correct */
-    return (guint16) (sign | h);
-  }
-}
-
-float
-seq_kernel_f16_to_f32 (guint16 h)
-{
-  guint32 sign = ((guint32) h & 0x8000u) << 16;
-  guint32 exp = (h >> 10) & 0x1fu;
-  guint32 mant = h & 0x3ffu;
-  guint32 u;
-  float f;
-
-  if (exp == 0) {
-    if (mant == 0) {
-      u = sign;
-    } else {
-      /* subnormal: mant * 2^-24 is exact in f32 */
-      f = (float) mant * (1.0f / 16777216.0f);
-      return sign ? -f : f;
-    }
-  } else if (exp == 31) {
-    u = sign | 0x7f800000u | (mant << 13);
-  } else {
-    u = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-  }
-  memcpy (&f, &u, 4);
-  return f;
-}
 
 /* ---- packing ------------------------------------------------------------ */
 
@@ -128,7 +49,7 @@ packed_init_vnni (SeqPacked * p, const float *dense, guint K, guint N)
   for (guint k = 0; k < K; k++)
     for (gsize n = 0; n < Np; n++)
       ((guint16 *) p->data)[vnni_off (p, k, (guint) n)] =
-          seq_kernel_f32_to_bf16 (dense[(gsize) k * Np + n]);
+          seq_f32_to_bf16 (dense[(gsize) k * Np + n]);
   return TRUE;
 }
 
@@ -168,11 +89,11 @@ seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
           break;
         case SEQ_KDTYPE_BF16:
           for (guint j = 0; j < SEQ_PANEL; j++)
-            ((guint16 *) p->data)[off + j] = seq_kernel_f32_to_bf16 (src[j]);
+            ((guint16 *) p->data)[off + j] = seq_f32_to_bf16 (src[j]);
           break;
         case SEQ_KDTYPE_F16:
           for (guint j = 0; j < SEQ_PANEL; j++)
-            ((guint16 *) p->data)[off + j] = seq_kernel_f32_to_f16 (src[j]);
+            ((guint16 *) p->data)[off + j] = seq_f32_to_f16 (src[j]);
           break;
         case SEQ_KDTYPE_BF16_VNNI:
           break;                /* packed_init_vnni */
@@ -204,9 +125,9 @@ load_w (const SeqPacked * W, gsize off)
 {
   switch (W->dtype) {
     case SEQ_KDTYPE_BF16:
-      return seq_kernel_bf16_to_f32 (((const guint16 *) W->data)[off]);
+      return seq_bf16_to_f32 (((const guint16 *) W->data)[off]);
     case SEQ_KDTYPE_F16:
-      return seq_kernel_f16_to_f32 (((const guint16 *) W->data)[off]);
+      return seq_f16_to_f32 (((const guint16 *) W->data)[off]);
     case SEQ_KDTYPE_F32:
     default:
       return ((const float *) W->data)[off];
@@ -335,13 +256,13 @@ panel_row_b_scalar (const guint16 *restrict x, const SeqPacked * W, guint p,
     for (guint j = 0; j < SEQ_PANEL; j++)
       acc[j] = init[j];
   for (guint k = 0; k < W->K; k++) {
-    float xk = seq_kernel_bf16_to_f32 (x[k]);
+    float xk = seq_bf16_to_f32 (x[k]);
     guint kb = k / SEQ_BF16_KBLOCK, k2 = (k % SEQ_BF16_KBLOCK) / 2;
     for (guint q = 0; q < 4; q++) {
       const guint16 *t = w + (((gsize) p * nkb + kb) * 4 + q) * 512 +
           k2 * 32 + k % 2;
       for (guint j = 0; j < 16; j++)
-        acc[q * 16 + j] = fmaf (xk, seq_kernel_bf16_to_f32 (t[2 * j]),
+        acc[q * 16 + j] = fmaf (xk, seq_bf16_to_f32 (t[2 * j]),
             acc[q * 16 + j]);
     }
   }
@@ -381,7 +302,7 @@ seq_kernel_lstm_step_b_scalar (const guint16 *X, gsize ldx,
       }
       gate_math_scalar (g, c, h);
       for (guint j = 0; j < SEQ_GATE_UNITS; j++)
-        Hb[m * ldb + p * SEQ_GATE_UNITS + j] = seq_kernel_f32_to_bf16 (h[j]);
+        Hb[m * ldb + p * SEQ_GATE_UNITS + j] = seq_f32_to_bf16 (h[j]);
     }
   }
 }

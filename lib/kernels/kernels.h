@@ -36,7 +36,7 @@
  *       = bf16 (W[kb * 32 + 2 * k2 + e][p * 64 + q * 16 + j])   (0 beyond K)
  *
  * The activations (the A operand) are bf16 rows of Kp elements (zeros past
- * K), made from the f32 values by round-to-nearest-even (seq_kernel_f32_to_bf16).
+ * K), made from the f32 values by round-to-nearest-even (seq_f32_to_bf16).
  * Determinism: AMX sums each tile's 32 products with its own internal order
  * and rounding, which is not an fmaf chain; so the AMX kernels are bitwise
  * reproducible for any thread count, batch composition and chunking (every
@@ -47,6 +47,7 @@
 #pragma once
 
 #include <glib.h>
+#include "seqenc-private.h"
 
 G_BEGIN_DECLS
 
@@ -86,22 +87,6 @@ gboolean seq_packed_init (SeqPacked * p, const float *dense, guint K,
 void seq_packed_clear (SeqPacked * p);
 /* Bytes of the packed data (for fingerprints). */
 gsize seq_packed_n_bytes (const SeqPacked * p);
-
-/* f32 -> bf16, round to nearest even, NaN kept (quiet) NaN. */
-static inline guint16
-seq_bf16_round (float f)
-{
-  union { float f; guint32 u; } v = { f };
-  if ((v.u & 0x7fffffffu) > 0x7f800000u)
-    return (guint16) ((v.u >> 16) | 0x40);
-  return (guint16) ((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
-}
-
-/* f32 -> bf16 / f16, round to nearest even (NaN kept NaN). */
-guint16 seq_kernel_f32_to_bf16 (float f);
-guint16 seq_kernel_f32_to_f16 (float f);
-float seq_kernel_bf16_to_f32 (guint16 b);
-float seq_kernel_f16_to_f32 (guint16 h);
 
 /* One ISA's kernels. Rows m in [0, M); panels p in [p0, p1). */
 typedef struct {

@@ -5,7 +5,7 @@
  * and every accumulator runs its own sequential fmadd chain over k. */
 #include "kernels.h"
 #include "gate_avx512.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <immintrin.h>
 

@@ -58,7 +58,7 @@ rows_to_bf16 (const float *src, gsize lds, guint n_rows, guint n0, guint n1,
 {
   for (guint r = 0; r < n_rows; r++)
     for (guint n = n0; n < n1; n++)
-      dst[r * ldd + n] = seq_bf16_round (src[r * lds + n]);
+      dst[r * ldd + n] = seq_f32_to_bf16 (src[r * lds + n]);
 }
 
 /* One chunk: layer after layer, the input projection of all T steps as one
