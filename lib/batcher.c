@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — cross-stream batching of LSTM steps (see batcher.h).
  *
  * One worker thread per batcher. Requests (one per stream at most, embedded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — private: little-endian fields of the versioned state blobs
  * (lstm.c, posenc.c, fbank.c). Unaligned-safe. */
 #pragma once

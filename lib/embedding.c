@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — token embedding: ids -> rows of a [vocab, dim] table.
  *
  * The table is always held as f32 rows (converted once at creation from F16

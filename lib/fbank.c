@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — streaming Kaldi-compatible log-mel filterbank (see fbank.h).
  *
  * The FFT is our own (a radix-2 complex FFT of N/2 points and the real

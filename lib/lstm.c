@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — stacked LSTM with PyTorch nn.LSTM semantics (see lstm.h).
  *
  * The model keeps every weight matrix packed once at creation for the

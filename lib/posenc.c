@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — running sinusoidal positional encoding (see posenc.h). */
 #include "seqenc/posenc.h"
 #include "seqenc-private.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — private helpers shared by the library's files, not exported:
  * aligned kernel rows, checked sizes, CRC-32, and the one set of f16/bf16
  * conversions (weights, kernels and tests all use these).

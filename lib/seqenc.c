@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — shared helpers: seeded generator, aligned allocation. */
 #include "seqenc-private.h"
 

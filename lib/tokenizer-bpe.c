@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — GPT-2 byte-level BPE: encoder.json + vocab.bpe, the GPT-2
  * pre-tokenizer as a streaming scanner, and tiktoken's merge rule.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — tokenizer internals shared by lib/tokenizer*.c (not installed). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — BERT WordPiece: vocab.txt, BertNormalizer, BertPreTokenizer and
  * greedy longest-match-first WordPiece, one character at a time.
  *

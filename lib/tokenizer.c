@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — streaming tokenizers: model, per-stream state, bytes and chars
  * modes, UTF-8 decoding and the byte-string table shared by the vocabulary
  * modes (tokenizer-wordpiece.c, tokenizer-bpe.c). */

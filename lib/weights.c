@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — safetensors weight files (see include/seqenc/weights.h for the
  * byte layout and the checks).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Demo: the README's text through the whole encoder on built-in models
 # (bytes tokenizer, seeded embedding table, running positional encoding,
 # seeded 2-layer LSTM of 256), hidden states to a .npy of shape (T, 256).

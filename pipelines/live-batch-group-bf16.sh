@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Eight live 16 kHz sources into one batch-group of speech-sized LSTMs (in 80,
 # hidden 512, 3 layers) whose matrix products take bf16 operands
 # (matmul-precision=bf16: AMX tiles where the CPU has them, AVX512-BF16 dot

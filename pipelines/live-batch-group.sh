@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Four live 16 kHz sources, each through seqfbank and a seqlstm of the same
 # batch-group: one shared model (in 80, hidden 256, 2 layers), one batched
 # step for all four streams per frame, each stream its own hidden states.

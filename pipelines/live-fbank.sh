@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A live source through the speech path: 5 s of audiotestsrc noise at
 # 16 kHz in 10 ms buffers, paced by the clock (is-live=true), through
 # seqfbank ! seqposenc ! seqlstm into a .npy. The pipeline runs in real

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # seqlstm on a PyTorch-exported safetensors file (tests/data/lstm_two_calls:
 # an nn.LSTM(40, 50) saved with the prefix "lstm.", found automatically),
 # states checkpointed to a file every 100 frames and at EOS.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Text to hidden states with GPT-2's tokenizer: the README read in 777-byte
 # buffers (splits fall inside words and UTF-8 sequences; the ids do not
 # change), GPT-2 byte-level BPE (the vocabulary from tests/fetch-vocab.sh),

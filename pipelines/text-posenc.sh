@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # README's seqposenc example: byte tokens, a 64-wide seeded embedding scaled
 # by sqrt(64) and the running positional encoding added, to a .npy.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Text to hidden states with BERT's tokenizer: the tokenizer test corpus
 # (many languages, code, emoji, control characters, invalid UTF-8) in
 # 333-byte buffers, bert-base-uncased WordPiece (vocab.txt from

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A WAV file through the speech path: 22.05 kHz espeak-ng speech
 # (tests/data/fbank_speech.wav, made by tests/gen_fbank_golden.py
 # --speech-wav), resampled to 16 kHz (seqfbank asks for 16 kHz first in

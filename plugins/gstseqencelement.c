@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — registration of every element (one line each). */
 #include "gstseqencelements.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqfbank: audio to Kaldi-compatible log-mel frames.
  *
  * SECTION:element-seqfbank

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — GstSeqFrameFilter: base class of the frames-in, frames-out
  * elements (seqembed, seqposenc, seqlstm).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqlstm: stacked LSTM over tensor frames. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqnpysink: tensors to one NumPy .npy file. */
 #pragma once
 

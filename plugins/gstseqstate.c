@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — the state-location file. See gstseqstate.h. */
 #include "gstseqstate.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — the state-location file shared by every stateful element.
  *
  * A state file holds one state blob of the library (versioned and

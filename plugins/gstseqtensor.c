@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — the tensor wire format shared by every element.
  * See gstseqtensor.h for the caps and the flexible header layout. */
 #include "gstseqtensor.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqtokenizer: UTF-8 text to int32 token ids. */
 #pragma once
 

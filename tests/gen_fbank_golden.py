@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Golden log-mel features for tests/test_fbank.c, from the reference
 torchaudio.compliance.kaldi.fbank (Debian python3-torchaudio 0.13).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Golden fixtures for tests/test_lstm.c, computed with PyTorch nn.LSTM.
 
 Each tests/data/lstm_<case>.safetensors holds

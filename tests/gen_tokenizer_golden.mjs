@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Writes the tokenizer golden data from the real reference tokenizers:
 //   tests/data/tok_corpus.bin            the corpus: records separated by 0x1e
 //   tests/data/tok_golden_gpt2.txt       npm tiktoken "gpt2", encode_ordinary

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the safetensors reader's fixtures into tests/data (run from anywhere):
 
   weights_valid.safetensors   F32, F16, BF16 tensors holding edge values

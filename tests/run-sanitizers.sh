@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the whole project in fresh build folders and runs `meson test` in each:
 #
 #   asan-ubsan  -Db_sanitize=address,undefined -Db_lundef=false, UBSan errors

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's test command: installs what is needed, builds seqenc in
 # build/ and runs the whole test suite. The last line is the summary
 # "N passed, N failed" over every CUnit test case and pipeline.

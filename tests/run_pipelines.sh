@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs every pipelines/*.sh to EOS: each must exit 0 within its time limit and
 # leave at least one non-empty output file in its OUT_DIR.
 set -u

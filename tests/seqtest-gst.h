@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — helpers for element tests with GstHarness. */
 #pragma once
 

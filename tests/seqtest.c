@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — CUnit runner and small helpers. */
 #include "seqtest.h"
 

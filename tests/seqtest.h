@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — a thin layer over CUnit shared by every test program. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what seqenc needs on Debian 12. Idempotent. Three levels:
 #   (default)             build and run the Demo and every README example
 #                         that needs no vocabulary: compiler, meson, GLib,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc soak: many streams through seqposenc and seqlstm (one batch-group),
  * repeated NULL -> PLAYING -> NULL cycles with a flushing seek in every
  * cycle, resident memory measured after every cycle.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Sums the results of a meson test run (testlog.json) over CUnit test cases
 (each program's "Run Summary") and run_pipelines.sh lines ("N passed, N failed").
 A program that failed without such a summary (crash, timeout) counts as one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — cross-stream LSTM batcher: bitwise identity with running
  * alone, batches formed by max-batch and by max-delay, joining and leaving,
  * shutdown with requests pending. No assertion depends on wall-clock time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — seqtokenizer through GstHarness. */
 #include "seqtest-gst.h"
 

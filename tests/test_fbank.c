@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — SeqFbank: torchaudio parity, streaming, chunking
  * invariance, snip-edges framing, bad input, dither, state blobs. */
 #include "seqtest.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — stacked LSTM: parity with PyTorch nn.LSTM (fixtures from
  * tests/gen_lstm_fixtures.py), bitwise invariances (T chunking, threads,
  * batch composition, kernels), state reset/save/restore, bad weights. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — running positional encoding against a closed form. */
 #include "seqtest.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Resume after SIGKILL (ARCHITECTURE.md invariant 4): a pipeline checkpoints
 # its LSTM state every 50 frames and is killed with SIGKILL mid-stream; a new
 # process restores the checkpoint and runs on the input from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — streaming tokenizers (SeqTokenizer).
  *
  * Golden ids come from tests/gen_tokenizer_golden.mjs (npm tiktoken "gpt2",

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The text and speech pipelines under valgrind memcheck: no invalid access
 # and no definitely lost block (GLib/GStreamer's one-time global allocations
 # are "still reachable" or "possibly lost", which memcheck reports without

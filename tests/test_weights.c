@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — safetensors reader and half-precision conversions.
  *
  * Golden values come from tests/gen_weights_fixtures.py (PyTorch's own

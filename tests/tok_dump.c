@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — prints the ids of each record of a file, for comparisons
  * with the reference tokenizers (tests/check_tokenizer_codepoints.sh).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — cross-stream batching of LSTM steps.
  *
  * Thread safety: every function may be called from any thread. A

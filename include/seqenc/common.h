@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — small pieces shared by every component.
  *
  * Thread safety: everything here is reentrant; a SeqRng is owned by its caller.

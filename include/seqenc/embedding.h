@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — token embedding: ids -> rows of a [vocab, dim] table.
  *
  * Thread safety: a SeqEmbedding is immutable after creation and may be shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — streaming Kaldi-compatible log-mel filterbank.
  *
  * Thread safety: a SeqFbank holds one stream's state (the sample tail and the

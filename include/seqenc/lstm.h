@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — stacked LSTM with PyTorch nn.LSTM semantics.
  *
  * Thread safety: a SeqLstmModel is immutable after creation and may be shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — running sinusoidal positional encoding.
  *
  * Thread safety: a SeqPosEnc holds one stream's position; one thread at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — stateful streaming sequence encoders.
  *
  * One include for the whole library. Each component's header opens with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — streaming tokenizers: UTF-8 text -> token ids.
  *
  * Thread safety: a SeqTokenizer (mode + vocabulary) is immutable after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — safetensors weight files.
  *
  * Thread safety: a SeqWeights is immutable after seq_weights_open() returns and

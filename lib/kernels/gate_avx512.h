@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — the LSTM gate math in AVX-512F, lane for lane the scalar code of
  * kernels.c (constants and operation order: gatemath.h), and the f32 ->
  * bf16 rounding of the bf16-matmul kernels. Included by the

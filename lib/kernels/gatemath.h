@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — constants of the LSTM gate math, shared by the scalar reference
  * and the SIMD kernels so that all of them run the same IEEE operations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — scalar reference kernels, weight packing, precision conversions
  * and run-time CPU dispatch. See kernels.h for the layout and the
  * determinism contract that the SIMD files (kernels_avx2.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — private kernel layer (not installed).
  *
  * Weight layout ("packed"): a matrix used as Y = X W with W of K rows (the

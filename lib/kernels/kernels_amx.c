@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — AMX-BF16 kernels of the bf16-matmul mode (compiled with
  * -mamx-tile -mamx-bf16 -mavx512f, chosen at run time when the CPU has AMX
  * and Linux grants the tile state; kernels.c asks for it). For f32, bf16 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — AVX2 + FMA kernels (compiled with -mavx2 -mfma -mf16c,
  * -ffp-contract=off; chosen at run time). Same operations, in the same
  * order, as the scalar reference in kernels.c: a 64-column panel is handled

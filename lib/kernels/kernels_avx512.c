@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — AVX-512F kernels (compiled with -mavx512f -mfma -mf16c,
  * -ffp-contract=off; chosen at run time). Same operations, in the same
  * order, as the scalar reference in kernels.c: one 64-column panel is 4 zmm

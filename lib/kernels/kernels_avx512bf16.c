@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — AVX512-BF16 kernels of the bf16-matmul mode, for CPUs with
  * AVX512_BF16 but no AMX (AMD Zen 4 and later, Intel Cooper Lake). Compiled
  * with -mavx512f -mavx512bf16, chosen at run time. For f32, bf16 and f16

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — stacked LSTM driver over one chunk of steps. Work is split over
  * independent outputs only (groups of gate-column panels x blocks of rows),
  * statically by thread index; each output element is computed by one kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — a small fork/join thread pool with bounded spinning.
  *
  * Why not OpenMP here: libgomp fixes its waiting policy once per process from

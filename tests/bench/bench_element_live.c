@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — live capacity through the element path (issue 6).
  *
  *   bench_element_live [streams] [seconds] [hidden] [layers] [precision]

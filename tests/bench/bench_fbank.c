@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — real-time factor of the log-mel filterbank (the library
  * path seqfbank runs), one thread, on raw 16-bit mono audio.
  *

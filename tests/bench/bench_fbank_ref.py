@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reference side of the fbank benchmark (run_fbank_bench.sh).
 
   bench_fbank_ref.py make WAV OUT.s16 SECONDS

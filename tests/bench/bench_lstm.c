@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — frames/s of the library's LSTM path (seq_lstm_forward,
  * what seqlstm runs) on a weight file, for the points of issue 6:
  *   b1_t1    1 stream, one frame per call, state fed back (live stepping)

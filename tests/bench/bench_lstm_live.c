@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — live capacity of the LSTM batcher (library level of a
  * seqlstm batch-group): N concurrent live streams, each a thread that gets
  * one frame every 1/rate s (100 frames/s = a 10 ms speech hop) at its own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // ONNX Runtime side of the LSTM benchmark (run by run_lstm_bench.sh):
 // frames/s of the ONNX LSTM exported by bench_lstm_ref.py (same weights as
 // the safetensors file the C benchmark loads), through the onnxruntime-node

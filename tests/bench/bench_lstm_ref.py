@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Reference side of the LSTM benchmark (run by run_lstm_bench.sh).
 
   bench_lstm_ref.py make DIR      writes DIR/{speech,text}.safetensors (nn.LSTM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — streaming tokenizer throughput (one thread).
  *
  * usage: bench_tokenizer MODE VOCAB MERGES TEXT [ROUNDS] [CHUNK]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Reference side of the tokenizer benchmark: npm tiktoken ("gpt2",
 // encode_ordinary) and npm tokenizers (BertWordPiece pipeline), one thread,
 // best of ROUNDS encodes of the whole text. Prints lines in the format of

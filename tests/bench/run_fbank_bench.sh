@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fbank benchmark: real-time factor (audio seconds per wall second, one
 # core) of seqenc's log-mel filterbank (the library path seqfbank runs) and
 # of torchaudio.compliance.kaldi.fbank, on the same audio in the same run,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # LSTM benchmark: seqenc (library path of seqlstm) vs ONNX Runtime vs PyTorch
 # nn.LSTM, same weights, same machine, one run. The machine is shared and
 # noisy, so the implementations are measured in alternating rounds and each

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Tokenizer benchmark: seqenc bpe / wordpiece vs npm tiktoken (gpt2) and npm
 # tokenizers (Hugging Face's Rust core, BertWordPiece) on the same real text
 # (the King James Bible from Debian's bible-kjv, 4.4 MB), one thread each, in

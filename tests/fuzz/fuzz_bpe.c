@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the GPT-2 BPE vocabulary parsers (encoder.json and
  * vocab.bpe, seq_bpe_new_from_data) on arbitrary bytes, then encoding with
  * what they built.

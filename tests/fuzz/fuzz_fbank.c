@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the streaming filterbank on arbitrary samples and
  * parameters, checking chunking invariance.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the fbank state blob loader (seq_fbank_state_restore).
  *
  * Input: byte 0 selector (bit 0: start from a genuine blob saved after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the LSTM state blob loader (seq_lstm_state_restore) on
  * arbitrary bytes.
  *

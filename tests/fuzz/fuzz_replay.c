@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Replays fuzz inputs through a libFuzzer harness without libFuzzer, so that
  * `meson test` (suite "fuzz", any compiler, and under the sanitizers in
  * tests/run-sanitizers.sh) runs every seed and every regression input.

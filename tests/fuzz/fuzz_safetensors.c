@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the safetensors reader on arbitrary bytes.
  *
  * Every input must give either a valid SeqWeights whose tensors can all be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the flexible tensor header (NNStreamer
  * GstTensorMetaInfo) parser and the buffer view built on it, on arbitrary
  * bytes.

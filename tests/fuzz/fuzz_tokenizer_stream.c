@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the streaming tokenizer on arbitrary bytes, checking
  * chunking invariance as it goes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer harness: the BERT vocab.txt parser (seq_wordpiece_new_from_data)
  * on arbitrary bytes, then WordPiece encoding with the vocabulary it built.
  *

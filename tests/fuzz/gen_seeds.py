@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes the seed corpora in tests/fuzz/corpus/<target>/ (small, committed).
 
 Seeds are valid inputs and near-misses; the fuzzer mutates them. Run with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Builds the libFuzzer harnesses in tests/fuzz/ with clang
 # (-fsanitize=fuzzer,address,undefined, outside meson) and runs each for a
 # bounded time, printing executions and crashes per target.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // Reference token ids from the real reference tokenizers.
 //   node encode.mjs bpe|bpe-hf|wordpiece|wordpiece-cased VOCAB_DIR INPUT
 // INPUT holds records separated by the byte 0x1e; each record is decoded as
