@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — caps negotiation between real elements in parsed pipelines:
  * every width-fixing property links with static D:1, static D:7 and flexible
  * input; a width mismatch is reported by the element that knows, naming both

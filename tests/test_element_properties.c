@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — property values: an absurd value is an error at start
  * naming the property and its valid range (not a GObject warning that leaves
  * the default in force), and a property that takes effect only at READY is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — every element's mid-stream error path, run hundreds of times
  * in a loop: the element that meets the bad data posts exactly one ERROR,
  * no other seqenc element posts one (e.g. a tail drained at EOS after the

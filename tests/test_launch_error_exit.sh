@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # gst-launch-1.0 exits after every element's mid-stream error, run after run,
 # when the pipeline's sink does not wait for preroll (async=false), as the
 # README advises for pipelines that may fail early. Each run is bounded by
