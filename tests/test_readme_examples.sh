@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every gst-launch-1.0 example of README.md runs exactly as written, from the
 # checkout's root, inside `meson devenv -C build` (which is how the README
 # says to run them). Examples that need a device (microphone, display) are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — what this machine can do, measured at the start of a
  * benchmark run so that every point is reported as a share of a bound of
  * the machine it ran on, never of a number carried over from another CPU:
