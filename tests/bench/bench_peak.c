@@ -191,7 +191,7 @@ main (int argc, char **argv)
   gsize l2 = l2_bytes ();
   gchar *model = cpu_model ();
   const gchar *kernels = "unknown";
-  SeqLstmParams lp = seq_lstm_params_default ();
+  SeqLstmRandomParams lp = seq_lstm_random_params_default ();
   SeqLstmModel *m;
 
   if (threads < 1)
@@ -199,7 +199,7 @@ main (int argc, char **argv)
   lp.input_size = 8;
   lp.hidden_size = 16;
   lp.num_layers = 1;
-  m = seq_lstm_model_new_random (&lp, NULL);
+  m = seq_lstm_model_new_random (&lp, NULL, NULL);
   if (m) {
     SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 1, 1);
     if (ws) {
