@@ -31,8 +31,8 @@
  *
  * Speed: weights are packed once at model creation (transposed, 64-column
  * panels, gates interleaved per 16 hidden units) and optionally stored as
- * bf16/f16 (SeqLstmModelParams.weights_precision), which halves the memory traffic of
- * the memory-bound single-stream case. One forward call runs one GEMM for
+ * bf16/f16 (SeqLstmModelParams.weights_precision), which halves the memory
+ * traffic of the memory-bound single-stream case. One forward call runs one GEMM for
  * the input projection of all its steps (fused into the step for T = 1) and
  * one fused GEMV/GEMM + gate-math pass per step and layer. Several streams
  * in one call (B > 1) share every weight load: that is what the batcher
@@ -133,7 +133,7 @@ typedef struct _SeqLstmModel SeqLstmModel;
 
 /* One constructor per weight source. @params: NULL = the defaults. Sizes are
  * inferred from the tensor shapes and cross-checked (file, weights) or taken
- * from @shape (random). FALSE/NULL and @error (SEQ_LSTM_ERROR, or
+ * from @shape (random). NULL and @error (SEQ_LSTM_ERROR, or
  * SEQ_WEIGHTS_ERROR for an unreadable file) on failure. */
 SEQ_API SeqLstmModel *seq_lstm_model_new_from_file (const gchar * path,
     const SeqLstmModelParams * params, GError ** error);
