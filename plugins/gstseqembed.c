@@ -27,8 +27,8 @@
 
 #include <seqenc/embedding.h>
 
-GST_DEBUG_CATEGORY_STATIC (seq_embed_debug);
-#define GST_CAT_DEFAULT seq_embed_debug
+GST_DEBUG_CATEGORY_STATIC (gst_seq_embed_debug);
+#define GST_CAT_DEFAULT gst_seq_embed_debug
 
 #define DEFAULT_MODEL NULL
 #define DEFAULT_TENSOR NULL
@@ -69,9 +69,9 @@ GST_ELEMENT_REGISTER_DEFINE (seqembed, "seqembed", GST_RANK_NONE,
     GST_TYPE_SEQ_EMBED);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_I32));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_I32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 
 static guint
 table_dim (GstSeqEmbed * self)
@@ -278,7 +278,7 @@ gst_seq_embed_class_init (GstSeqEmbedClass * klass)
   GParamFlags model = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
-  GST_DEBUG_CATEGORY_INIT (seq_embed_debug, "seqembed", 0,
+  GST_DEBUG_CATEGORY_INIT (gst_seq_embed_debug, "seqembed", 0,
       "seqenc token embedding");
 
   gobject_class->set_property = gst_seq_embed_set_property;
@@ -338,8 +338,8 @@ gst_seq_embed_class_init (GstSeqEmbedClass * klass)
       "Maps int32 token ids to rows of an embedding table",
       "seqenc developers");
 
-  filter_class->in_type = SEQ_TENSOR_TYPE_INT32;
-  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->in_type = GST_SEQ_TENSOR_TYPE_INT32;
+  filter_class->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_embed_open);
   filter_class->prop_ranges = embed_ranges;
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_embed_close);

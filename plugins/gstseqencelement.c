@@ -3,7 +3,7 @@
 #include "gstseqencelements.h"
 
 gboolean
-seqenc_elements_register (GstPlugin * plugin)
+gst_seqenc_elements_register (GstPlugin * plugin)
 {
   gboolean ok = TRUE;
 

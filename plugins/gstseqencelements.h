@@ -15,6 +15,6 @@ GST_ELEMENT_REGISTER_DECLARE (seqtokenizer);
 
 /* Registers every element of the plugin into @plugin (NULL: statically, as
  * the tests do). */
-gboolean seqenc_elements_register (GstPlugin * plugin);
+gboolean gst_seqenc_elements_register (GstPlugin * plugin);
 
 G_END_DECLS

@@ -98,7 +98,7 @@ GST_DEBUG_CATEGORY_STATIC (seq_fbank_debug);
 #define DEFAULT_ENERGY_FLOOR 0.0
 #define DEFAULT_SNIP_EDGES TRUE
 #define DEFAULT_REMOVE_DC_OFFSET TRUE
-#define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
 #define DEFAULT_STATE_LOCATION NULL
 #define DEFAULT_CHECKPOINT_INTERVAL 0
 
@@ -149,7 +149,7 @@ struct _GstSeqFbank
   gint rate;
   guint shift;                  /* samples per frame shift */
   guint dim;
-  SeqTensorCaps out;            /* negotiated output */
+  GstSeqTensorCaps out;            /* negotiated output */
   GstSegment segment;
   GstClockTime base;            /* time of sample 0 of the stream */
   gboolean need_base;
@@ -177,7 +177,7 @@ GST_ELEMENT_REGISTER_DEFINE (seqfbank, "seqfbank", GST_RANK_NONE,
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SINK_CAPS));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 
 GType
 gst_seq_fbank_window_get_type (void)
@@ -296,7 +296,7 @@ push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
 
   self->next_frame += n;
   self->since_checkpoint += n;
-  if (self->out.format == SEQ_TENSOR_FORMAT_FLEXIBLE) {
+  if (self->out.format == GST_SEQ_TENSOR_FORMAT_FLEXIBLE) {
     GstClockTime t0 = frame_pts (self, k), t1 = frame_pts (self, k + n);
     GST_BUFFER_PTS (buf) = t0;
     GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
@@ -331,11 +331,11 @@ new_output (GstSeqFbank * self, guint n, GstMapInfo * map, float **out)
 {
   guint8 *data = NULL;
   GstBuffer *buf;
-  SeqTensorCaps c = self->out;
+  GstSeqTensorCaps c = self->out;
 
   /* static output is split into one-frame buffers afterwards */
   c.frames = n;
-  buf = seq_tensor_buffer_new (&c, n, map, &data);
+  buf = gst_seq_tensor_buffer_new (&c, n, map, &data);
   *out = (float *) data;
   return buf;
 }
@@ -502,7 +502,7 @@ gst_seq_fbank_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GST_OBJECT_UNLOCK (self);
 
   /* (no reset while nothing was fed since the last one or a restore) */
-  if (GST_BUFFER_IS_DISCONT (buffer) && (reset_on & SEQ_RESET_ON_DISCONT)
+  if (GST_BUFFER_IS_DISCONT (buffer) && (reset_on & GST_SEQ_RESET_ON_DISCONT)
       && self->processed) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the stream and resetting");
     ret = drain (self);
@@ -584,16 +584,16 @@ params_equal (const SeqFbankParams * a, const SeqFbankParams * b)
 
 /* Picks flexible unless downstream only takes static (then T = 1). */
 static GstCaps *
-choose_output (GstSeqFbank * self, SeqTensorCaps * c)
+choose_output (GstSeqFbank * self, GstSeqTensorCaps * c)
 {
   GstCaps *peer = gst_pad_peer_query_caps (self->srcpad, NULL);
   GstCaps *chosen = NULL;
 
   for (int i = 0; i < 2 && chosen == NULL; i++) {
     GstCaps *cand;
-    c->format = i == 0 ? SEQ_TENSOR_FORMAT_FLEXIBLE : SEQ_TENSOR_FORMAT_STATIC;
+    c->format = i == 0 ? GST_SEQ_TENSOR_FORMAT_FLEXIBLE : GST_SEQ_TENSOR_FORMAT_STATIC;
     c->frames = i == 0 ? 0 : 1;
-    cand = seq_tensor_caps_build (c);
+    cand = gst_seq_tensor_caps_build (c);
     if (peer == NULL || gst_caps_can_intersect (peer, cand))
       chosen = cand;
     else
@@ -610,7 +610,7 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   GstAudioInfo info;
   SeqFbankParams p;
   SeqFbank *fb = NULL;
-  SeqTensorCaps c = { 0, };
+  GstSeqTensorCaps c = { 0, };
   GstCaps *outcaps = NULL;
   GError *err = NULL;
   gboolean is_f32;
@@ -635,7 +635,7 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   if (fb == NULL)
     goto bad_settings;
 
-  c.type = SEQ_TENSOR_TYPE_FLOAT32;
+  c.type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   c.dim = seq_fbank_dim (fb);
   /* framerate = rate / shift, reduced */
   a = (guint64) GST_AUDIO_INFO_RATE (&info);
@@ -755,12 +755,12 @@ gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-      if (seq_event_wants_reset (event, reset_on) && self->processed)
+      if (gst_seq_event_wants_reset (event, reset_on) && self->processed)
         stream_reset (self);
       break;
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (seq_event_wants_reset (event, reset_on) && self->processed) {
+      if (gst_seq_event_wants_reset (event, reset_on) && self->processed) {
         GST_DEBUG_OBJECT (self, "%s: ending the stream and resetting",
             GST_EVENT_TYPE_NAME (event));
         drain (self);
@@ -1155,7 +1155,7 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
   g_object_class_install_property (gobject_class, PROP_RESET_ON,
       g_param_spec_flags ("reset-on", "Reset on",
           "Events that end the stream and restart at frame 0",
-          SEQ_TYPE_RESET_ON, DEFAULT_RESET_ON,
+          GST_TYPE_SEQ_RESET_ON, DEFAULT_RESET_ON,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 

@@ -6,10 +6,10 @@
 
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (seq_frame_filter_debug);
-#define GST_CAT_DEFAULT seq_frame_filter_debug
+GST_DEBUG_CATEGORY_STATIC (gst_seq_frame_filter_debug);
+#define GST_CAT_DEFAULT gst_seq_frame_filter_debug
 
-#define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
 #define DEFAULT_STATE_LOCATION NULL
 #define DEFAULT_CHECKPOINT_INTERVAL 0
 
@@ -23,13 +23,13 @@ enum
 
 typedef struct
 {
-  guint reset_on;               /* SeqResetOn flags, under the object lock */
+  guint reset_on;               /* GstSeqResetOn flags, under the object lock */
   gchar *state_location;        /* under the object lock */
   guint64 checkpoint_interval;  /* frames; 0 = at EOS and stop only */
 
   /* streaming thread only */
-  SeqTensorCaps in_caps;
-  SeqTensorCaps out_caps;
+  GstSeqTensorCaps in_caps;
+  GstSeqTensorCaps out_caps;
   gboolean have_caps;
   gboolean configured;          /* setup() ran for in_caps.dim */
   guint in_dim, out_dim;        /* widths in force, 0 until known */
@@ -39,7 +39,7 @@ typedef struct
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstSeqFrameFilter, gst_seq_frame_filter,
     GST_TYPE_BASE_TRANSFORM, G_ADD_PRIVATE (GstSeqFrameFilter)
-    GST_DEBUG_CATEGORY_INIT (seq_frame_filter_debug, "seqframefilter", 0,
+    GST_DEBUG_CATEGORY_INIT (gst_seq_frame_filter_debug, "seqframefilter", 0,
         "seqenc frame filter base"));
 
 #define PRIV(self) \
@@ -188,14 +188,14 @@ transform_structure (GstSeqFrameFilter * self, GstPadDirection direction,
     GstStructure * s)
 {
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
-  SeqTensorType type = direction == GST_PAD_SINK ? klass->out_type :
+  GstSeqTensorType type = direction == GST_PAD_SINK ? klass->out_type :
       klass->in_type;
   const gchar *dims = gst_structure_get_string (s, "dimensions");
   guint d = 0;
   gchar *rest = NULL;
   gint mapped;
 
-  gst_structure_set (s, "types", G_TYPE_STRING, seq_tensor_type_name (type),
+  gst_structure_set (s, "types", G_TYPE_STRING, gst_seq_tensor_type_name (type),
       NULL);
   gst_structure_remove_field (s, "type");
   gst_structure_remove_field (s, "dimension");
@@ -326,10 +326,10 @@ gst_seq_frame_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   GstSeqFrameFilter *self = GST_SEQ_FRAME_FILTER (trans);
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
   GstSeqFrameFilterPrivate *priv = PRIV (self);
-  SeqTensorCaps in, out;
+  GstSeqTensorCaps in, out;
   gchar *why = NULL;
 
-  if (!seq_tensor_caps_parse (incaps, &in, &why))
+  if (!gst_seq_tensor_caps_parse (incaps, &in, &why))
     goto bad_caps;
   /* the input width first: an impossible one was let through transform_caps
    * without dimensions so that it is reported here, by name */
@@ -337,16 +337,16 @@ gst_seq_frame_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     post_width_error (self, in.dim);
     return FALSE;
   }
-  if (!seq_tensor_caps_parse (outcaps, &out, &why))
+  if (!gst_seq_tensor_caps_parse (outcaps, &out, &why))
     goto bad_caps;
-  if (in.type == SEQ_TENSOR_TYPE_UNKNOWN)
+  if (in.type == GST_SEQ_TENSOR_TYPE_UNKNOWN)
     in.type = klass->in_type;
-  if (out.type == SEQ_TENSOR_TYPE_UNKNOWN)
+  if (out.type == GST_SEQ_TENSOR_TYPE_UNKNOWN)
     out.type = klass->out_type;
   if (in.type != klass->in_type || out.type != klass->out_type) {
     why = g_strdup_printf ("expected %s in and %s out",
-        seq_tensor_type_name (klass->in_type),
-        seq_tensor_type_name (klass->out_type));
+        gst_seq_tensor_type_name (klass->in_type),
+        gst_seq_tensor_type_name (klass->out_type));
     goto bad_caps;
   }
   if (in.format != out.format || in.frames != out.frames) {
@@ -388,8 +388,8 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
   GstSeqFrameFilter *self = GST_SEQ_FRAME_FILTER (trans);
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
   GstSeqFrameFilterPrivate *priv = PRIV (self);
-  SeqTensorView view;
-  SeqTensorCaps oc;
+  GstSeqTensorView view;
+  GstSeqTensorCaps oc;
   GstMapInfo omap;
   guint8 *odata;
   gchar *why = NULL;
@@ -397,32 +397,32 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
 
   if (!priv->have_caps)
     goto not_negotiated;
-  if (!seq_tensor_view_map (&view, inbuf, &priv->in_caps, &why))
+  if (!gst_seq_tensor_view_map (&view, inbuf, &priv->in_caps, &why))
     goto bad_buffer;
 
   if (!priv->configured || view.dim != priv->in_dim) {
     if (priv->configured) {
-      seq_tensor_view_unmap (&view);
+      gst_seq_tensor_view_unmap (&view);
       why = g_strdup_printf ("frame width changed from %u to %u mid-stream",
           priv->in_dim, view.dim);
       goto bad_buffer;
     }
     if (!configure (self, view.dim)) {
-      seq_tensor_view_unmap (&view);
+      gst_seq_tensor_view_unmap (&view);
       return GST_FLOW_NOT_NEGOTIATED;
     }
   }
 
   if (GST_BUFFER_IS_DISCONT (inbuf)
-      && (get_reset_on (self) & SEQ_RESET_ON_DISCONT))
+      && (get_reset_on (self) & GST_SEQ_RESET_ON_DISCONT))
     gst_seq_frame_filter_reset (self);
 
   oc = priv->out_caps;
   oc.dim = priv->out_dim;
   oc.type = klass->out_type;
-  *outbuf = seq_tensor_buffer_new (&oc, view.frames, &omap, &odata);
+  *outbuf = gst_seq_tensor_buffer_new (&oc, view.frames, &omap, &odata);
   if (*outbuf == NULL) {
-    seq_tensor_view_unmap (&view);
+    gst_seq_tensor_view_unmap (&view);
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, (NULL),
         ("could not allocate an output buffer of %u frames", view.frames));
     return GST_FLOW_ERROR;
@@ -431,7 +431,7 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
   priv->frames_since_reset += view.frames;
   priv->frames_since_checkpoint += view.frames;
   gst_buffer_unmap (*outbuf, &omap);
-  seq_tensor_view_unmap (&view);
+  gst_seq_tensor_view_unmap (&view);
 
   gst_buffer_copy_into (*outbuf, inbuf,
       GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
@@ -477,7 +477,7 @@ gst_seq_frame_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstSeqFrameFilter *self = GST_SEQ_FRAME_FILTER (trans);
 
-  if (seq_event_wants_reset (event, get_reset_on (self)))
+  if (gst_seq_event_wants_reset (event, get_reset_on (self)))
     gst_seq_frame_filter_reset (self);
   else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
     save_state (self);
@@ -549,7 +549,7 @@ gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_RESET_ON,
       g_param_spec_flags ("reset-on", "Reset on",
-          "Events that reset the stream state", SEQ_TYPE_RESET_ON,
+          "Events that reset the stream state", GST_TYPE_SEQ_RESET_ON,
           DEFAULT_RESET_ON,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -593,10 +593,10 @@ gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
 
-  klass->in_type = SEQ_TENSOR_TYPE_FLOAT32;
-  klass->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  klass->in_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  klass->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
 
-  gst_type_mark_as_plugin_api (SEQ_TYPE_RESET_ON, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_RESET_ON, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_FRAME_FILTER, 0);
 }
 

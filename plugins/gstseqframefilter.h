@@ -33,8 +33,8 @@ struct _GstSeqFrameFilterClass
   GstBaseTransformClass parent_class;
 
   /* set in class_init */
-  SeqTensorType in_type;
-  SeqTensorType out_type;
+  GstSeqTensorType in_type;
+  GstSeqTensorType out_type;
   /* valid ranges of integer properties whose specs admit any value,
    * checked at NULL→READY before open (see gstseqstate.h); may be NULL */
   const GstSeqPropRange *prop_ranges;

@@ -147,9 +147,9 @@ GST_ELEMENT_REGISTER_DEFINE (seqlstm, "seqlstm", GST_RANK_NONE,
     GST_TYPE_SEQ_LSTM);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 
 GType
 gst_seq_lstm_matmul_get_type (void)
@@ -941,8 +941,8 @@ gst_seq_lstm_class_init (GstSeqLstmClass * klass)
   GST_BASE_TRANSFORM_CLASS (klass)->query =
       GST_DEBUG_FUNCPTR (gst_seq_lstm_query);
 
-  filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
-  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->in_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_lstm_open);
   filter_class->prop_ranges = lstm_ranges;
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_lstm_close);

@@ -31,8 +31,8 @@
 #include <stdio.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (seq_npysink_debug);
-#define GST_CAT_DEFAULT seq_npysink_debug
+GST_DEBUG_CATEGORY_STATIC (gst_seq_npysink_debug);
+#define GST_CAT_DEFAULT gst_seq_npysink_debug
 
 #define DEFAULT_LOCATION NULL
 /* Bytes before the data: magic, version, header length, the header dict
@@ -54,9 +54,9 @@ struct _GstSeqNpySink
 
   FILE *file;
   gchar *path;                  /* the file being written */
-  SeqTensorCaps caps;
+  GstSeqTensorCaps caps;
   gboolean have_caps;
-  SeqTensorType type;           /* fixed by the first buffer */
+  GstSeqTensorType type;           /* fixed by the first buffer */
   guint dim;                    /* fixed by the first buffer (or caps) */
   guint64 frames;               /* written so far */
 };
@@ -66,7 +66,7 @@ GST_ELEMENT_REGISTER_DEFINE (seqnpysink, "seqnpysink", GST_RANK_NONE,
     GST_TYPE_SEQ_NPY_SINK);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_ANY));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_ANY));
 
 static gboolean
 write_header (GstSeqNpySink * self)
@@ -74,7 +74,7 @@ write_header (GstSeqNpySink * self)
   gchar dict[NPY_PREAMBLE];
   guint8 pre[NPY_PREAMBLE];
   gint n;
-  const gchar *descr = self->type == SEQ_TENSOR_TYPE_INT32 ? "<i4" : "<f4";
+  const gchar *descr = self->type == GST_SEQ_TENSOR_TYPE_INT32 ? "<i4" : "<f4";
 
   n = g_snprintf (dict, sizeof (dict),
       "{'descr': '%s', 'fortran_order': False, 'shape': (%" G_GUINT64_FORMAT
@@ -118,7 +118,7 @@ gst_seq_npy_sink_start (GstBaseSink * sink)
   }
   self->frames = 0;
   self->dim = 0;
-  self->type = SEQ_TENSOR_TYPE_FLOAT32;
+  self->type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   self->have_caps = FALSE;
   if (!write_header (self)) {
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
@@ -162,22 +162,22 @@ static gboolean
 gst_seq_npy_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
   GstSeqNpySink *self = GST_SEQ_NPY_SINK (sink);
-  SeqTensorCaps info;
+  GstSeqTensorCaps info;
   gchar *why = NULL;
 
-  if (!seq_tensor_caps_parse (caps, &info, &why)) {
+  if (!gst_seq_tensor_caps_parse (caps, &info, &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("unsupported caps %" GST_PTR_FORMAT ": %s", caps, why));
     g_free (why);
     return FALSE;
   }
   if (self->frames > 0 && ((info.dim != 0 && info.dim != self->dim)
-          || (info.type != SEQ_TENSOR_TYPE_UNKNOWN
+          || (info.type != GST_SEQ_TENSOR_TYPE_UNKNOWN
               && info.type != self->type))) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("caps %" GST_PTR_FORMAT " change the width or type of the array "
             "being written (%u values of %s)", caps, self->dim,
-            seq_tensor_type_name (self->type)));
+            gst_seq_tensor_type_name (self->type)));
     return FALSE;
   }
   self->caps = info;
@@ -185,7 +185,7 @@ gst_seq_npy_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   if (self->frames == 0) {
     if (info.dim)
       self->dim = info.dim;
-    if (info.type != SEQ_TENSOR_TYPE_UNKNOWN)
+    if (info.type != GST_SEQ_TENSOR_TYPE_UNKNOWN)
       self->type = info.type;
   }
   return TRUE;
@@ -195,7 +195,7 @@ static GstFlowReturn
 gst_seq_npy_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
   GstSeqNpySink *self = GST_SEQ_NPY_SINK (sink);
-  SeqTensorView view;
+  GstSeqTensorView view;
   gchar *why = NULL;
   gsize bytes;
 
@@ -204,27 +204,27 @@ gst_seq_npy_sink_render (GstBaseSink * sink, GstBuffer * buf)
         ("received a buffer before caps"));
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (!seq_tensor_view_map (&view, buf, &self->caps, &why))
+  if (!gst_seq_tensor_view_map (&view, buf, &self->caps, &why))
     goto bad_buffer;
   if (self->frames > 0 && (view.dim != self->dim || view.type != self->type)) {
     why = g_strdup_printf ("buffer of %u values of %s per frame after %u of "
         "%s: one file holds one array", view.dim,
-        seq_tensor_type_name (view.type), self->dim,
-        seq_tensor_type_name (self->type));
-    seq_tensor_view_unmap (&view);
+        gst_seq_tensor_type_name (view.type), self->dim,
+        gst_seq_tensor_type_name (self->type));
+    gst_seq_tensor_view_unmap (&view);
     goto bad_buffer;
   }
   self->dim = view.dim;
   self->type = view.type;
-  bytes = (gsize) view.frames * view.dim * seq_tensor_type_size (view.type);
+  bytes = (gsize) view.frames * view.dim * gst_seq_tensor_type_size (view.type);
   if (bytes > 0 && fwrite (view.data, 1, bytes, self->file) != bytes) {
-    seq_tensor_view_unmap (&view);
+    gst_seq_tensor_view_unmap (&view);
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
         ("Could not write to file \"%s\".", self->path), GST_ERROR_SYSTEM);
     return GST_FLOW_ERROR;
   }
   self->frames += view.frames;
-  seq_tensor_view_unmap (&view);
+  gst_seq_tensor_view_unmap (&view);
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -311,7 +311,7 @@ gst_seq_npy_sink_class_init (GstSeqNpySinkClass * klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
 
-  GST_DEBUG_CATEGORY_INIT (seq_npysink_debug, "seqnpysink", 0,
+  GST_DEBUG_CATEGORY_INIT (gst_seq_npysink_debug, "seqnpysink", 0,
       "seqenc .npy writer");
 
   gobject_class->set_property = gst_seq_npy_sink_set_property;

@@ -69,9 +69,9 @@ GST_ELEMENT_REGISTER_DEFINE (seqposenc, "seqposenc", GST_RANK_NONE,
     GST_TYPE_SEQ_POSENC);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 
 GType
 gst_seq_posenc_mode_get_type (void)
@@ -352,8 +352,8 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
       "Adds or appends a running sinusoidal positional encoding to tensor "
       "frames", "seqenc developers");
 
-  filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
-  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->in_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_out_dim);
   filter_class->prop_ranges = posenc_ranges;
   filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_in_dim);

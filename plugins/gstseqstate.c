@@ -2,8 +2,8 @@
 /* seqenc plugin — the state-location file. See gstseqstate.h. */
 #include "gstseqstate.h"
 
-GST_DEBUG_CATEGORY_STATIC (seq_state_debug);
-#define GST_CAT_DEFAULT seq_state_debug
+GST_DEBUG_CATEGORY_STATIC (gst_seq_state_debug);
+#define GST_CAT_DEFAULT gst_seq_state_debug
 
 static void
 init_debug (void)
@@ -11,7 +11,7 @@ init_debug (void)
   static gsize done = 0;
 
   if (g_once_init_enter (&done)) {
-    GST_DEBUG_CATEGORY_INIT (seq_state_debug, "seqstate", 0,
+    GST_DEBUG_CATEGORY_INIT (gst_seq_state_debug, "seqstate", 0,
         "seqenc state files");
     g_once_init_leave (&done, 1);
   }

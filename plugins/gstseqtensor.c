@@ -6,12 +6,12 @@
 #include <string.h>
 
 const gchar *
-seq_tensor_type_name (SeqTensorType type)
+gst_seq_tensor_type_name (GstSeqTensorType type)
 {
   switch (type) {
-    case SEQ_TENSOR_TYPE_INT32:
+    case GST_SEQ_TENSOR_TYPE_INT32:
       return "int32";
-    case SEQ_TENSOR_TYPE_FLOAT32:
+    case GST_SEQ_TENSOR_TYPE_FLOAT32:
       return "float32";
     default:
       return NULL;
@@ -19,30 +19,30 @@ seq_tensor_type_name (SeqTensorType type)
 }
 
 gsize
-seq_tensor_type_size (SeqTensorType type)
+gst_seq_tensor_type_size (GstSeqTensorType type)
 {
   switch (type) {
-    case SEQ_TENSOR_TYPE_INT32:
-    case SEQ_TENSOR_TYPE_FLOAT32:
+    case GST_SEQ_TENSOR_TYPE_INT32:
+    case GST_SEQ_TENSOR_TYPE_FLOAT32:
       return 4;
     default:
       return 0;
   }
 }
 
-static SeqTensorType
+static GstSeqTensorType
 type_from_name (const gchar * s)
 {
   if (g_strcmp0 (s, "float32") == 0)
-    return SEQ_TENSOR_TYPE_FLOAT32;
+    return GST_SEQ_TENSOR_TYPE_FLOAT32;
   if (g_strcmp0 (s, "int32") == 0)
-    return SEQ_TENSOR_TYPE_INT32;
-  return SEQ_TENSOR_TYPE_UNKNOWN;
+    return GST_SEQ_TENSOR_TYPE_INT32;
+  return GST_SEQ_TENSOR_TYPE_UNKNOWN;
 }
 
 /* "D", "D:T" or "D:T:1:1..." -> D, T (T = 1 when absent). FALSE when any
  * part is not a positive integer, a dim beyond the second is not 1, or there
- * are more than SEQ_TENSOR_RANK_LIMIT parts. */
+ * are more than GST_SEQ_TENSOR_RANK_LIMIT parts. */
 static gboolean
 parse_dims (const gchar * s, guint * dim, guint * frames)
 {
@@ -54,7 +54,7 @@ parse_dims (const gchar * s, guint * dim, guint * frames)
     return FALSE;
   parts = g_strsplit (s, ":", -1);
   n = g_strv_length (parts);
-  if (n == 0 || n > SEQ_TENSOR_RANK_LIMIT)
+  if (n == 0 || n > GST_SEQ_TENSOR_RANK_LIMIT)
     ok = FALSE;
   for (i = 0; ok && i < n; i++) {
     guint64 v;
@@ -77,7 +77,7 @@ parse_dims (const gchar * s, guint * dim, guint * frames)
 }
 
 gboolean
-seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
+gst_seq_tensor_caps_parse (const GstCaps * caps, GstSeqTensorCaps * info,
     gchar ** why)
 {
   const GstStructure *s;
@@ -85,7 +85,7 @@ seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
   gint num = 1;
 
   memset (info, 0, sizeof (*info));
-  info->type = SEQ_TENSOR_TYPE_UNKNOWN;
+  info->type = GST_SEQ_TENSOR_TYPE_UNKNOWN;
   info->rate_d = 1;
 
   if (caps == NULL || gst_caps_get_size (caps) != 1) {
@@ -102,9 +102,9 @@ seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
   }
   fmt = gst_structure_get_string (s, "format");
   if (fmt == NULL || g_str_equal (fmt, "static"))
-    info->format = SEQ_TENSOR_FORMAT_STATIC;
+    info->format = GST_SEQ_TENSOR_FORMAT_STATIC;
   else if (g_str_equal (fmt, "flexible"))
-    info->format = SEQ_TENSOR_FORMAT_FLEXIBLE;
+    info->format = GST_SEQ_TENSOR_FORMAT_FLEXIBLE;
   else {
     if (why)
       *why = g_strdup_printf ("tensor format '%s' is not supported "
@@ -122,7 +122,7 @@ seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
     types = gst_structure_get_string (s, "type");
   if (types != NULL) {
     info->type = type_from_name (types);
-    if (info->type == SEQ_TENSOR_TYPE_UNKNOWN) {
+    if (info->type == GST_SEQ_TENSOR_TYPE_UNKNOWN) {
       if (why)
         *why = g_strdup_printf ("tensor type '%s' is not supported "
             "(float32 or int32)", types);
@@ -142,10 +142,10 @@ seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
       return FALSE;
     }
     info->dim = d;
-    info->frames = info->format == SEQ_TENSOR_FORMAT_STATIC ? t : 0;
+    info->frames = info->format == GST_SEQ_TENSOR_FORMAT_STATIC ? t : 0;
   }
-  if (info->format == SEQ_TENSOR_FORMAT_STATIC
-      && (info->dim == 0 || info->type == SEQ_TENSOR_TYPE_UNKNOWN)) {
+  if (info->format == GST_SEQ_TENSOR_FORMAT_STATIC
+      && (info->dim == 0 || info->type == GST_SEQ_TENSOR_TYPE_UNKNOWN)) {
     if (why)
       *why = g_strdup ("static tensor caps need types and dimensions");
     return FALSE;
@@ -162,21 +162,21 @@ seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
 }
 
 GstCaps *
-seq_tensor_caps_build (const SeqTensorCaps * info)
+gst_seq_tensor_caps_build (const GstSeqTensorCaps * info)
 {
   GstCaps *caps;
-  const gchar *type = seq_tensor_type_name (info->type);
+  const gchar *type = gst_seq_tensor_type_name (info->type);
 
   caps = gst_caps_new_simple ("other/tensors",
       "format", G_TYPE_STRING,
-      info->format == SEQ_TENSOR_FORMAT_FLEXIBLE ? "flexible" : "static",
+      info->format == GST_SEQ_TENSOR_FORMAT_FLEXIBLE ? "flexible" : "static",
       "num_tensors", G_TYPE_INT, 1,
       "framerate", GST_TYPE_FRACTION, info->rate_n,
       info->rate_d > 0 ? info->rate_d : 1, NULL);
   if (type != NULL)
     gst_caps_set_simple (caps, "types", G_TYPE_STRING, type, NULL);
   if (info->dim > 0) {
-    gchar *dims = info->format == SEQ_TENSOR_FORMAT_STATIC ?
+    gchar *dims = info->format == GST_SEQ_TENSOR_FORMAT_STATIC ?
         g_strdup_printf ("%u:%u", info->dim, MAX (info->frames, 1)) :
         g_strdup_printf ("%u", info->dim);
     gst_caps_set_simple (caps, "dimensions", G_TYPE_STRING, dims, NULL);
@@ -192,57 +192,57 @@ rd32 (const guint8 * p)
 }
 
 void
-seq_tensor_header_write (guint8 * hdr, SeqTensorType type, guint dim,
+gst_seq_tensor_header_write (guint8 * hdr, GstSeqTensorType type, guint dim,
     guint frames)
 {
-  memset (hdr, 0, SEQ_TENSOR_HEADER_SIZE);
-  GST_WRITE_UINT32_LE (hdr + 0, SEQ_TENSOR_MAGIC);
-  GST_WRITE_UINT32_LE (hdr + 4, SEQ_TENSOR_VERSION);
+  memset (hdr, 0, GST_SEQ_TENSOR_HEADER_SIZE);
+  GST_WRITE_UINT32_LE (hdr + 0, GST_SEQ_TENSOR_MAGIC);
+  GST_WRITE_UINT32_LE (hdr + 4, GST_SEQ_TENSOR_VERSION);
   GST_WRITE_UINT32_LE (hdr + 8, (guint32) type);
   GST_WRITE_UINT32_LE (hdr + 12, dim);
   GST_WRITE_UINT32_LE (hdr + 16, frames);
   /* dims [2..15] stay 0: rank 2. A buffer of 0 frames has rank 1 then,
    * which the parser reads back as 0 frames of width dim. */
-  GST_WRITE_UINT32_LE (hdr + 12 + 4 * SEQ_TENSOR_RANK_LIMIT,
-      SEQ_TENSOR_FORMAT_STATIC);
-  GST_WRITE_UINT32_LE (hdr + 16 + 4 * SEQ_TENSOR_RANK_LIMIT, 4u);
+  GST_WRITE_UINT32_LE (hdr + 12 + 4 * GST_SEQ_TENSOR_RANK_LIMIT,
+      GST_SEQ_TENSOR_FORMAT_STATIC);
+  GST_WRITE_UINT32_LE (hdr + 16 + 4 * GST_SEQ_TENSOR_RANK_LIMIT, 4u);
 }
 
 gboolean
-seq_tensor_header_parse (const guint8 * hdr, gsize size, SeqTensorType * type,
+gst_seq_tensor_header_parse (const guint8 * hdr, gsize size, GstSeqTensorType * type,
     guint * dim, guint * frames, gchar ** why)
 {
-  guint32 magic, t, fmt, d[SEQ_TENSOR_RANK_LIMIT];
+  guint32 magic, t, fmt, d[GST_SEQ_TENSOR_RANK_LIMIT];
   guint rank = 0, i;
 
-  if (size < SEQ_TENSOR_HEADER_SIZE) {
+  if (size < GST_SEQ_TENSOR_HEADER_SIZE) {
     if (why)
       *why = g_strdup_printf ("flexible tensor memory of %" G_GSIZE_FORMAT
           " bytes is shorter than its %d-byte header", size,
-          SEQ_TENSOR_HEADER_SIZE);
+          GST_SEQ_TENSOR_HEADER_SIZE);
     return FALSE;
   }
   magic = rd32 (hdr);
-  if (magic != SEQ_TENSOR_MAGIC) {
+  if (magic != GST_SEQ_TENSOR_MAGIC) {
     if (why)
       *why = g_strdup_printf ("flexible tensor header has magic 0x%08x, "
-          "expected 0x%08x", magic, SEQ_TENSOR_MAGIC);
+          "expected 0x%08x", magic, GST_SEQ_TENSOR_MAGIC);
     return FALSE;
   }
   /* The version word's high bits identify the header generation; NNStreamer
    * writes 0xde001000 and checks only the magic, as we do. */
   t = rd32 (hdr + 8);
-  if (t != SEQ_TENSOR_TYPE_INT32 && t != SEQ_TENSOR_TYPE_FLOAT32) {
+  if (t != GST_SEQ_TENSOR_TYPE_INT32 && t != GST_SEQ_TENSOR_TYPE_FLOAT32) {
     if (why)
       *why = g_strdup_printf ("flexible tensor type %u is not supported "
           "(int32=0 or float32=7)", t);
     return FALSE;
   }
-  for (i = 0; i < SEQ_TENSOR_RANK_LIMIT; i++)
+  for (i = 0; i < GST_SEQ_TENSOR_RANK_LIMIT; i++)
     d[i] = rd32 (hdr + 12 + 4 * i);
-  while (rank < SEQ_TENSOR_RANK_LIMIT && d[rank] != 0)
+  while (rank < GST_SEQ_TENSOR_RANK_LIMIT && d[rank] != 0)
     rank++;
-  for (i = rank; i < SEQ_TENSOR_RANK_LIMIT; i++) {
+  for (i = rank; i < GST_SEQ_TENSOR_RANK_LIMIT; i++) {
     if (d[i] != 0) {
       if (why)
         *why = g_strdup ("flexible tensor header has a dimension after the "
@@ -263,25 +263,25 @@ seq_tensor_header_parse (const guint8 * hdr, gsize size, SeqTensorType * type,
       *why = g_strdup ("flexible tensor header has no or absurd dimensions");
     return FALSE;
   }
-  fmt = rd32 (hdr + 12 + 4 * SEQ_TENSOR_RANK_LIMIT);
+  fmt = rd32 (hdr + 12 + 4 * GST_SEQ_TENSOR_RANK_LIMIT);
   if (fmt == 2) {
     if (why)
       *why = g_strdup ("sparse tensors are not supported");
     return FALSE;
   }
-  *type = (SeqTensorType) t;
+  *type = (GstSeqTensorType) t;
   *dim = d[0];
-  *frames = rank > 1 ? d[1] : (size > SEQ_TENSOR_HEADER_SIZE ? 1 : 0);
+  *frames = rank > 1 ? d[1] : (size > GST_SEQ_TENSOR_HEADER_SIZE ? 1 : 0);
   return TRUE;
 }
 
 gboolean
-seq_tensor_view_map (SeqTensorView * view, GstBuffer * buf,
-    const SeqTensorCaps * caps, gchar ** why)
+gst_seq_tensor_view_map (GstSeqTensorView * view, GstBuffer * buf,
+    const GstSeqTensorCaps * caps, gchar ** why)
 {
   gsize esize, payload, need;
   guint dim = caps->dim, frames = caps->frames;
-  SeqTensorType type = caps->type;
+  GstSeqTensorType type = caps->type;
   const guint8 *data;
 
   memset (view, 0, sizeof (*view));
@@ -293,16 +293,16 @@ seq_tensor_view_map (SeqTensorView * view, GstBuffer * buf,
   data = view->map.data;
   payload = view->map.size;
 
-  if (caps->format == SEQ_TENSOR_FORMAT_FLEXIBLE) {
-    SeqTensorType htype;
+  if (caps->format == GST_SEQ_TENSOR_FORMAT_FLEXIBLE) {
+    GstSeqTensorType htype;
     guint hdim, hframes;
-    if (!seq_tensor_header_parse (data, payload, &htype, &hdim, &hframes, why))
+    if (!gst_seq_tensor_header_parse (data, payload, &htype, &hdim, &hframes, why))
       goto fail;
-    if (type != SEQ_TENSOR_TYPE_UNKNOWN && htype != type) {
+    if (type != GST_SEQ_TENSOR_TYPE_UNKNOWN && htype != type) {
       if (why)
         *why = g_strdup_printf ("flexible header type %s differs from caps "
-            "type %s", seq_tensor_type_name (htype),
-            seq_tensor_type_name (type));
+            "type %s", gst_seq_tensor_type_name (htype),
+            gst_seq_tensor_type_name (type));
       goto fail;
     }
     if (dim != 0 && hdim != dim) {
@@ -314,10 +314,10 @@ seq_tensor_view_map (SeqTensorView * view, GstBuffer * buf,
     type = htype;
     dim = hdim;
     frames = hframes;
-    data += SEQ_TENSOR_HEADER_SIZE;
-    payload -= SEQ_TENSOR_HEADER_SIZE;
+    data += GST_SEQ_TENSOR_HEADER_SIZE;
+    payload -= GST_SEQ_TENSOR_HEADER_SIZE;
   }
-  esize = seq_tensor_type_size (type);
+  esize = gst_seq_tensor_type_size (type);
   if (esize == 0 || !g_size_checked_mul (&need, (gsize) dim, frames) ||
       !g_size_checked_mul (&need, need, esize) || need != payload) {
     if (why)
@@ -340,7 +340,7 @@ fail:
 }
 
 void
-seq_tensor_view_unmap (SeqTensorView * view)
+gst_seq_tensor_view_unmap (GstSeqTensorView * view)
 {
   if (view->buffer != NULL)
     gst_buffer_unmap (view->buffer, &view->map);
@@ -348,12 +348,12 @@ seq_tensor_view_unmap (SeqTensorView * view)
 }
 
 GstBuffer *
-seq_tensor_buffer_new (const SeqTensorCaps * caps, guint frames,
+gst_seq_tensor_buffer_new (const GstSeqTensorCaps * caps, guint frames,
     GstMapInfo * map, guint8 ** data)
 {
-  gsize esize = seq_tensor_type_size (caps->type);
-  gsize bytes, hdr = caps->format == SEQ_TENSOR_FORMAT_FLEXIBLE ?
-      SEQ_TENSOR_HEADER_SIZE : 0;
+  gsize esize = gst_seq_tensor_type_size (caps->type);
+  gsize bytes, hdr = caps->format == GST_SEQ_TENSOR_FORMAT_FLEXIBLE ?
+      GST_SEQ_TENSOR_HEADER_SIZE : 0;
   GstBuffer *buf;
 
   g_return_val_if_fail (esize > 0 && caps->dim > 0, NULL);
@@ -369,54 +369,54 @@ seq_tensor_buffer_new (const SeqTensorCaps * caps, guint frames,
     return NULL;
   }
   if (hdr > 0)
-    seq_tensor_header_write (map->data, caps->type, caps->dim, frames);
+    gst_seq_tensor_header_write (map->data, caps->type, caps->dim, frames);
   *data = map->data + hdr;
   return buf;
 }
 
 GstEvent *
-seq_reset_event_new (void)
+gst_seq_reset_event_new (void)
 {
   return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
-      gst_structure_new_empty (SEQ_RESET_EVENT_NAME));
+      gst_structure_new_empty (GST_SEQ_RESET_EVENT_NAME));
 }
 
 gboolean
-seq_event_is_reset (GstEvent * event)
+gst_seq_event_is_reset (GstEvent * event)
 {
   return GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
-      && gst_event_has_name (event, SEQ_RESET_EVENT_NAME);
+      && gst_event_has_name (event, GST_SEQ_RESET_EVENT_NAME);
 }
 
 gboolean
-seq_event_wants_reset (GstEvent * event, guint flags)
+gst_seq_event_wants_reset (GstEvent * event, guint flags)
 {
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_STOP:
-      return (flags & SEQ_RESET_ON_FLUSH) != 0;
+      return (flags & GST_SEQ_RESET_ON_FLUSH) != 0;
     case GST_EVENT_STREAM_START:
-      return (flags & SEQ_RESET_ON_STREAM_START) != 0;
+      return (flags & GST_SEQ_RESET_ON_STREAM_START) != 0;
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      return (flags & SEQ_RESET_ON_EVENT) != 0 && seq_event_is_reset (event);
+      return (flags & GST_SEQ_RESET_ON_EVENT) != 0 && gst_seq_event_is_reset (event);
     default:
       return FALSE;
   }
 }
 
 GType
-seq_reset_on_get_type (void)
+gst_seq_reset_on_get_type (void)
 {
   static GType type = 0;
   static const GFlagsValue values[] = {
-    {SEQ_RESET_ON_FLUSH, "Reset on FLUSH_STOP", "flush"},
-    {SEQ_RESET_ON_STREAM_START, "Reset on a new STREAM_START", "stream-start"},
-    {SEQ_RESET_ON_EVENT, "Reset on the seqenc-reset custom event", "event"},
-    {SEQ_RESET_ON_DISCONT, "Reset on a DISCONT buffer", "discont"},
+    {GST_SEQ_RESET_ON_FLUSH, "Reset on FLUSH_STOP", "flush"},
+    {GST_SEQ_RESET_ON_STREAM_START, "Reset on a new STREAM_START", "stream-start"},
+    {GST_SEQ_RESET_ON_EVENT, "Reset on the seqenc-reset custom event", "event"},
+    {GST_SEQ_RESET_ON_DISCONT, "Reset on a DISCONT buffer", "discont"},
     {0, NULL, NULL}
   };
 
   if (g_once_init_enter (&type)) {
-    GType t = g_flags_register_static ("SeqResetOn", values);
+    GType t = g_flags_register_static ("GstSeqResetOn", values);
     g_once_init_leave (&type, t);
   }
   return type;

@@ -26,52 +26,52 @@
 
 G_BEGIN_DECLS
 
-#define SEQ_TENSOR_HEADER_SIZE 128
-#define SEQ_TENSOR_MAGIC 0xfeedccedu
-#define SEQ_TENSOR_VERSION 0xde001000u
-#define SEQ_TENSOR_RANK_LIMIT 16
+#define GST_SEQ_TENSOR_HEADER_SIZE 128
+#define GST_SEQ_TENSOR_MAGIC 0xfeedccedu
+#define GST_SEQ_TENSOR_VERSION 0xde001000u
+#define GST_SEQ_TENSOR_RANK_LIMIT 16
 
 /* Caps of every tensor pad: the template caps of our elements. */
-#define SEQ_TENSOR_CAPS_ANY \
+#define GST_SEQ_TENSOR_CAPS_ANY \
   "other/tensors, format = (string) { static, flexible }, num_tensors = (int) 1, " \
   "framerate = (fraction) [ 0/1, 2147483647/1 ]"
-#define SEQ_TENSOR_CAPS_F32 \
+#define GST_SEQ_TENSOR_CAPS_F32 \
   "other/tensors, format = (string) { static, flexible }, num_tensors = (int) 1, " \
   "types = (string) float32, framerate = (fraction) [ 0/1, 2147483647/1 ]"
-#define SEQ_TENSOR_CAPS_I32 \
+#define GST_SEQ_TENSOR_CAPS_I32 \
   "other/tensors, format = (string) { static, flexible }, num_tensors = (int) 1, " \
   "types = (string) int32, framerate = (fraction) [ 0/1, 2147483647/1 ]"
 
 typedef enum {
-  SEQ_TENSOR_FORMAT_STATIC = 0,
-  SEQ_TENSOR_FORMAT_FLEXIBLE = 1,
-} SeqTensorFormat;
+  GST_SEQ_TENSOR_FORMAT_STATIC = 0,
+  GST_SEQ_TENSOR_FORMAT_FLEXIBLE = 1,
+} GstSeqTensorFormat;
 
 /* NNStreamer tensor type codes (only the two we carry are named). */
 typedef enum {
-  SEQ_TENSOR_TYPE_INT32 = 0,
-  SEQ_TENSOR_TYPE_FLOAT32 = 7,
-  SEQ_TENSOR_TYPE_UNKNOWN = -1,
-} SeqTensorType;
+  GST_SEQ_TENSOR_TYPE_INT32 = 0,
+  GST_SEQ_TENSOR_TYPE_FLOAT32 = 7,
+  GST_SEQ_TENSOR_TYPE_UNKNOWN = -1,
+} GstSeqTensorType;
 
 /* What a fixed tensor caps says. */
 typedef struct {
-  SeqTensorFormat format;
-  SeqTensorType type;           /* UNKNOWN when absent (flexible only) */
+  GstSeqTensorFormat format;
+  GstSeqTensorType type;           /* UNKNOWN when absent (flexible only) */
   guint dim;                    /* D, values per frame; 0 = not in caps (flexible) */
   guint frames;                 /* T per buffer for static; 0 for flexible */
   gint rate_n, rate_d;          /* frames per second; 0/1 = untimed */
-} SeqTensorCaps;
+} GstSeqTensorCaps;
 
 /* Parses fixed caps. FALSE (with a reason in @why, may be NULL) when they are
  * not tensor caps we can carry. */
-gboolean seq_tensor_caps_parse (const GstCaps * caps, SeqTensorCaps * info,
+gboolean gst_seq_tensor_caps_parse (const GstCaps * caps, GstSeqTensorCaps * info,
     gchar ** why);
 /* Builds fixed caps from @info (dims "D:T" for static, "D" for flexible). */
-GstCaps *seq_tensor_caps_build (const SeqTensorCaps * info);
+GstCaps *gst_seq_tensor_caps_build (const GstSeqTensorCaps * info);
 /* "float32" / "int32" / NULL */
-const gchar *seq_tensor_type_name (SeqTensorType type);
-gsize seq_tensor_type_size (SeqTensorType type);
+const gchar *gst_seq_tensor_type_name (GstSeqTensorType type);
+gsize gst_seq_tensor_type_size (GstSeqTensorType type);
 
 /* A mapped input buffer: a view of its frames. */
 typedef struct {
@@ -80,29 +80,29 @@ typedef struct {
   const guint8 *data;           /* first value */
   guint dim;                    /* D */
   guint frames;                 /* T (may be 0) */
-  SeqTensorType type;
-} SeqTensorView;
+  GstSeqTensorType type;
+} GstSeqTensorView;
 
 /* Maps @buf according to @caps (static: size must be D*T*elsize; flexible:
  * header checked: magic, type, rank, dims, size). FALSE with a human reason
  * in @why (to be posted as STREAM FORMAT error) on any mismatch; nothing to
  * unmap then. */
-gboolean seq_tensor_view_map (SeqTensorView * view, GstBuffer * buf,
-    const SeqTensorCaps * caps, gchar ** why);
-void seq_tensor_view_unmap (SeqTensorView * view);
+gboolean gst_seq_tensor_view_map (GstSeqTensorView * view, GstBuffer * buf,
+    const GstSeqTensorCaps * caps, gchar ** why);
+void gst_seq_tensor_view_unmap (GstSeqTensorView * view);
 
 /* Allocates an output buffer for @frames frames of width caps->dim in the
  * format of @caps (writing the flexible header when flexible), and maps it
  * writable; *@data points at the first value. Unmap with gst_buffer_unmap. */
-GstBuffer *seq_tensor_buffer_new (const SeqTensorCaps * caps, guint frames,
+GstBuffer *gst_seq_tensor_buffer_new (const GstSeqTensorCaps * caps, guint frames,
     GstMapInfo * map, guint8 ** data);
 
-/* Writes / parses one flexible header (@hdr is SEQ_TENSOR_HEADER_SIZE bytes).
+/* Writes / parses one flexible header (@hdr is GST_SEQ_TENSOR_HEADER_SIZE bytes).
  * Parse returns FALSE with @why on bad magic, version, type, rank or dims. */
-void seq_tensor_header_write (guint8 * hdr, SeqTensorType type, guint dim,
+void gst_seq_tensor_header_write (guint8 * hdr, GstSeqTensorType type, guint dim,
     guint frames);
-gboolean seq_tensor_header_parse (const guint8 * hdr, gsize size,
-    SeqTensorType * type, guint * dim, guint * frames, gchar ** why);
+gboolean gst_seq_tensor_header_parse (const guint8 * hdr, gsize size,
+    GstSeqTensorType * type, guint * dim, guint * frames, gchar ** why);
 
 /* The name of the element that feeds @sinkpad, looking through capsfilters,
  * queues and identity elements ("capsfilter0" alone says little), or
@@ -111,24 +111,24 @@ gchar *gst_seq_tensor_upstream_name (GstPad * sinkpad);
 
 /* The custom downstream event that resets stream state: a serialized custom
  * downstream event whose structure is named "seqenc-reset". */
-#define SEQ_RESET_EVENT_NAME "seqenc-reset"
-GstEvent *seq_reset_event_new (void);
-gboolean seq_event_is_reset (GstEvent * event);
+#define GST_SEQ_RESET_EVENT_NAME "seqenc-reset"
+GstEvent *gst_seq_reset_event_new (void);
+gboolean gst_seq_event_is_reset (GstEvent * event);
 
 /* reset-on flags shared by every stateful element. */
 typedef enum {
-  SEQ_RESET_ON_FLUSH = (1 << 0),        /* FLUSH_STOP */
-  SEQ_RESET_ON_STREAM_START = (1 << 1), /* a new STREAM_START */
-  SEQ_RESET_ON_EVENT = (1 << 2),        /* the seqenc-reset custom event */
-  SEQ_RESET_ON_DISCONT = (1 << 3),      /* a buffer flagged DISCONT */
-} SeqResetOn;
-#define SEQ_RESET_ON_DEFAULT (SEQ_RESET_ON_FLUSH | SEQ_RESET_ON_STREAM_START | \
-    SEQ_RESET_ON_EVENT | SEQ_RESET_ON_DISCONT)
-GType seq_reset_on_get_type (void);
-#define SEQ_TYPE_RESET_ON (seq_reset_on_get_type ())
+  GST_SEQ_RESET_ON_FLUSH = (1 << 0),        /* FLUSH_STOP */
+  GST_SEQ_RESET_ON_STREAM_START = (1 << 1), /* a new STREAM_START */
+  GST_SEQ_RESET_ON_EVENT = (1 << 2),        /* the seqenc-reset custom event */
+  GST_SEQ_RESET_ON_DISCONT = (1 << 3),      /* a buffer flagged DISCONT */
+} GstSeqResetOn;
+#define GST_SEQ_RESET_ON_DEFAULT (GST_SEQ_RESET_ON_FLUSH | GST_SEQ_RESET_ON_STREAM_START | \
+    GST_SEQ_RESET_ON_EVENT | GST_SEQ_RESET_ON_DISCONT)
+GType gst_seq_reset_on_get_type (void);
+#define GST_TYPE_SEQ_RESET_ON (gst_seq_reset_on_get_type ())
 
 /* Decides whether @event asks for a reset under @flags (the caller still
  * forwards the event). */
-gboolean seq_event_wants_reset (GstEvent * event, guint flags);
+gboolean gst_seq_event_wants_reset (GstEvent * event, guint flags);
 
 G_END_DECLS

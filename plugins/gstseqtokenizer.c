@@ -63,7 +63,7 @@ GST_DEBUG_CATEGORY_STATIC (seq_tokenizer_debug);
 #define DEFAULT_VOCAB NULL
 #define DEFAULT_MERGES NULL
 #define DEFAULT_LOWERCASE TRUE
-#define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
 #define DEFAULT_STATE_LOCATION NULL
 #define DEFAULT_CHECKPOINT_INTERVAL 0
 
@@ -313,19 +313,19 @@ restore_state (GstSeqTokenizer * self)
 static gboolean
 gst_seq_tokenizer_ensure_caps (GstSeqTokenizer * self)
 {
-  SeqTensorCaps info = { 0, };
+  GstSeqTensorCaps info = { 0, };
   GstCaps *caps;
   gboolean ok;
 
   if (self->caps_sent && !gst_pad_check_reconfigure (self->srcpad))
     return TRUE;
-  info.format = SEQ_TENSOR_FORMAT_FLEXIBLE;
-  info.type = SEQ_TENSOR_TYPE_INT32;
+  info.format = GST_SEQ_TENSOR_FORMAT_FLEXIBLE;
+  info.type = GST_SEQ_TENSOR_TYPE_INT32;
   info.dim = 1;
   info.frames = 0;
   info.rate_n = 0;
   info.rate_d = 1;
-  caps = seq_tensor_caps_build (&info);
+  caps = gst_seq_tensor_caps_build (&info);
   ok = gst_pad_set_caps (self->srcpad, caps);
   gst_caps_unref (caps);
   if (!ok) {
@@ -382,7 +382,7 @@ trim_marks (GstSeqTokenizer * self)
 static GstFlowReturn
 push_ids (GstSeqTokenizer * self)
 {
-  SeqTensorCaps info = { 0, };
+  GstSeqTensorCaps info = { 0, };
   GstBuffer *buf;
   GstMapInfo map;
   guint8 *data;
@@ -395,10 +395,10 @@ push_ids (GstSeqTokenizer * self)
     return GST_FLOW_NOT_NEGOTIATED;
   gst_seq_tokenizer_ensure_segment (self);
 
-  info.format = SEQ_TENSOR_FORMAT_FLEXIBLE;
-  info.type = SEQ_TENSOR_TYPE_INT32;
+  info.format = GST_SEQ_TENSOR_FORMAT_FLEXIBLE;
+  info.type = GST_SEQ_TENSOR_TYPE_INT32;
   info.dim = 1;
-  buf = seq_tensor_buffer_new (&info, n, &map, &data);
+  buf = gst_seq_tensor_buffer_new (&info, n, &map, &data);
   if (buf == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
         ("cannot allocate a buffer of %u token ids", n));
@@ -459,7 +459,7 @@ gst_seq_tokenizer_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GST_OBJECT_UNLOCK (self);
 
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-      && (reset_on & SEQ_RESET_ON_DISCONT)) {
+      && (reset_on & GST_SEQ_RESET_ON_DISCONT)) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the held text, restarting");
     ret = gst_seq_tokenizer_drain (self, FALSE);
     if (ret != GST_FLOW_OK)
@@ -551,7 +551,7 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
       return TRUE;
     }
     case GST_EVENT_FLUSH_STOP:
-      if ((reset_on & SEQ_RESET_ON_FLUSH) && self->processed)
+      if ((reset_on & GST_SEQ_RESET_ON_FLUSH) && self->processed)
         gst_seq_tokenizer_forget (self);
       self->segment_sent = FALSE;
       return gst_pad_push_event (self->srcpad, event);
@@ -571,7 +571,7 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (seq_event_wants_reset (event, reset_on)) {
+      if (gst_seq_event_wants_reset (event, reset_on)) {
         GST_DEBUG_OBJECT (self, "%s: ending the held text, restarting",
             GST_EVENT_TYPE_NAME (event));
         gst_seq_tokenizer_drain (self, FALSE);
@@ -812,7 +812,7 @@ gst_seq_tokenizer_class_init (GstSeqTokenizerClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_RESET_ON,
       g_param_spec_flags ("reset-on", "Reset on",
-          "Stream events that restart the tokenizer", SEQ_TYPE_RESET_ON,
+          "Stream events that restart the tokenizer", GST_TYPE_SEQ_RESET_ON,
           DEFAULT_RESET_ON, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 

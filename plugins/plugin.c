@@ -5,7 +5,7 @@
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
-  return seqenc_elements_register (plugin);
+  return gst_seqenc_elements_register (plugin);
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, seqenc,

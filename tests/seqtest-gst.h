@@ -15,7 +15,7 @@ static inline void
 seq_test_gst_init (void)
 {
   gst_init (NULL, NULL);
-  seqenc_elements_register (NULL);
+  gst_seqenc_elements_register (NULL);
 }
 
 /* Tensor caps as a string, e.g. seq_test_caps ("static", "float32", 8, 4, 100). */
@@ -34,17 +34,17 @@ seq_test_caps (const char *format, const char *type, guint dim, guint frames,
 /* A buffer of @frames x @dim values (4 bytes each), flexible header first
  * when @flexible. */
 static inline GstBuffer *
-seq_test_tensor_buffer (gboolean flexible, SeqTensorType type, guint dim,
+seq_test_tensor_buffer (gboolean flexible, GstSeqTensorType type, guint dim,
     guint frames, const void *values)
 {
-  gsize hdr = flexible ? SEQ_TENSOR_HEADER_SIZE : 0;
+  gsize hdr = flexible ? GST_SEQ_TENSOR_HEADER_SIZE : 0;
   gsize bytes = (gsize) dim * frames * 4;
   GstBuffer *buf = gst_buffer_new_allocate (NULL, hdr + bytes, NULL);
   GstMapInfo map;
 
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
   if (flexible)
-    seq_tensor_header_write (map.data, type, dim, frames);
+    gst_seq_tensor_header_write (map.data, type, dim, frames);
   memcpy (map.data + hdr, values, bytes);
   gst_buffer_unmap (buf, &map);
   return buf;
@@ -56,7 +56,7 @@ static inline gpointer
 seq_test_buffer_values (GstBuffer * buf, gboolean flexible, gsize * n_values)
 {
   GstMapInfo map;
-  gsize hdr = flexible ? SEQ_TENSOR_HEADER_SIZE : 0;
+  gsize hdr = flexible ? GST_SEQ_TENSOR_HEADER_SIZE : 0;
   gpointer out;
 
   gst_buffer_map (buf, &map, GST_MAP_READ);

@@ -106,7 +106,7 @@ main (int argc, char **argv)
   guint c;
 
   gst_init (&argc, &argv);
-  seqenc_elements_register (NULL);
+  gst_seqenc_elements_register (NULL);
 
   for (guint s = 0; s < streams; s++)
     g_string_append_printf (desc, "fakesrc num-buffers=%" G_GUINT64_FORMAT

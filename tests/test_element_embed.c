@@ -20,7 +20,7 @@ element_embed_rows_equal_library_table (void)
   gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
       "num_tensors=1,types=int32,dimensions=(string)1,framerate=0/1");
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_INT32, 1, 5, ids)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_INT32, 1, 5, ids)), GST_FLOW_OK);
   out = gst_harness_try_pull (h);
   CU_ASSERT_PTR_NOT_NULL_FATAL (out);
   got = seq_test_buffer_values (out, TRUE, &n);
@@ -46,7 +46,7 @@ element_embed_out_of_range_id_is_stream_error (void)
   gst_harness_set_src_caps_str (h, "other/tensors,format=static,"
       "num_tensors=1,types=int32,dimensions=(string)1:3,framerate=0/1");
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
-              SEQ_TENSOR_TYPE_INT32, 1, 3, ids)), GST_FLOW_ERROR);
+              GST_SEQ_TENSOR_TYPE_INT32, 1, 3, ids)), GST_FLOW_ERROR);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
   gst_message_parse_error (msg, &err, NULL);
@@ -68,7 +68,7 @@ element_embed_rejects_float_input (void)
   gst_harness_set_src_caps_str (h, "other/tensors,format=static,"
       "num_tensors=1,types=float32,dimensions=(string)1:2,framerate=0/1");
   CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
-              SEQ_TENSOR_TYPE_FLOAT32, 1, 2, v)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 1, 2, v)), GST_FLOW_OK);
   gst_harness_teardown (h);
 }
 

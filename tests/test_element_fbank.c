@@ -66,12 +66,12 @@ pull_all (GstHarness * h, GArray * acc, gboolean flexible, guint dim)
     CU_ASSERT_EQUAL (n % dim, 0);
     if (flexible) {
       GstMapInfo map;
-      SeqTensorType type;
+      GstSeqTensorType type;
       guint hd, hf;
       gst_buffer_map (b, &map, GST_MAP_READ);
-      CU_ASSERT (seq_tensor_header_parse (map.data, map.size, &type, &hd,
+      CU_ASSERT (gst_seq_tensor_header_parse (map.data, map.size, &type, &hd,
               &hf, NULL));
-      CU_ASSERT_EQUAL (type, SEQ_TENSOR_TYPE_FLOAT32);
+      CU_ASSERT_EQUAL (type, GST_SEQ_TENSOR_TYPE_FLOAT32);
       CU_ASSERT_EQUAL (hd, dim);
       CU_ASSERT_EQUAL (hf, n / dim);
       gst_buffer_unmap (b, &map);
@@ -442,7 +442,7 @@ element_fbank_flush_discont_and_reset_event_restart_the_stream (void)
     CU_ASSERT (memcmp (a->data, fresh, a->len * 4) == 0);
   g_array_free (a, TRUE);
 
-  a = second_half_frames (NULL, seq_reset_event_new (), FALSE, x, n, dim);
+  a = second_half_frames (NULL, gst_seq_reset_event_new (), FALSE, x, n, dim);
   CU_ASSERT_EQUAL (a->len, n_fresh * dim);
   if (a->len == n_fresh * dim)
     CU_ASSERT (memcmp (a->data, fresh, a->len * 4) == 0);

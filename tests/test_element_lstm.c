@@ -86,7 +86,7 @@ run (GstHarness * h, gboolean flexible, const float *in, guint frames,
     gsize nv;
 
     CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, seq_test_tensor_buffer
-            (flexible, SEQ_TENSOR_TYPE_FLOAT32, I, n, in + (gsize) t * I)),
+            (flexible, GST_SEQ_TENSOR_TYPE_FLOAT32, I, n, in + (gsize) t * I)),
         GST_FLOW_OK);
     out = gst_harness_try_pull (h);
     CU_ASSERT_PTR_NOT_NULL_FATAL (out);
@@ -251,7 +251,7 @@ element_lstm_rejects_width_mismatch (void)
   float in[I] = { 0 };
 
   CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
-              SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
   gst_harness_teardown (h);
 }
 
@@ -344,7 +344,7 @@ element_lstm_state_location_resumes_bitwise (void)
    * buffer that must not wipe the restored state */
   h = lstm_harness (props, "flexible", 0);
   {
-    GstBuffer *buf = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, I,
+    GstBuffer *buf = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32, I,
         T - 4, in + 4 * I), *out;
     gsize nv;
     float *v;
@@ -372,7 +372,7 @@ element_lstm_state_location_resumes_bitwise (void)
     gst_element_set_bus (e, bus);
     gst_harness_set_src_caps_str (h, caps);
     CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-                SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     CU_ASSERT_PTR_NOT_NULL (msg);
     if (msg)
@@ -408,7 +408,7 @@ element_lstm_nan_propagates_until_reset (void)
     CU_ASSERT (isnan (got[width + j])); /* frame 1 and on */
     CU_ASSERT (isnan (got[2 * width + j]));
   }
-  CU_ASSERT (gst_harness_push_event (h, seq_reset_event_new ()));
+  CU_ASSERT (gst_harness_push_event (h, gst_seq_reset_event_new ()));
   in[I + 2] = 0.5f;
   again = run (h, TRUE, in, 3, 3, width);
   for (guint j = 0; j < 3 * width; j++)
@@ -475,7 +475,7 @@ failing_member_thread (gpointer data)
 
   in[I + 1] = NAN;              /* its frame 1 poisons its own rows only */
   g_free (run (h, TRUE, in, 3, 1, H));
-  bad = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, I, 2, in);
+  bad = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32, I, 2, in);
   gst_buffer_memset (bad, 0, 0x00, 4);  /* no magic */
   *(GstFlowReturn *) data = gst_harness_push (h, bad);
   gst_harness_teardown (h);
@@ -533,7 +533,7 @@ element_lstm_batch_group_refuses_another_model (void)
     g_free (caps);
   }
   CU_ASSERT_NOT_EQUAL (gst_harness_push (other, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   CU_ASSERT_PTR_NOT_NULL (msg);
   if (msg)

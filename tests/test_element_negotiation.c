@@ -70,8 +70,8 @@ run_pipeline (const gchar * caps, const gchar * middle, gboolean flexible,
       else
         ((float *) values)[i] = (float) ((b * 131 + i) % 17) / 17.0f - 0.5f;
     }
-    buf = seq_test_tensor_buffer (flexible, ids ? SEQ_TENSOR_TYPE_INT32 :
-        SEQ_TENSOR_TYPE_FLOAT32, dim, frames, values);
+    buf = seq_test_tensor_buffer (flexible, ids ? GST_SEQ_TENSOR_TYPE_INT32 :
+        GST_SEQ_TENSOR_TYPE_FLOAT32, dim, frames, values);
     GST_BUFFER_PTS (buf) = b * GST_MSECOND * 10 * frames;
     g_signal_emit_by_name (src, "push-buffer", buf, &fr);
     gst_buffer_unref (buf);
@@ -103,8 +103,8 @@ run_pipeline (const gchar * caps, const gchar * middle, gboolean flexible,
   while (TRUE) {
     GstBuffer *buf;
     GstCaps *scaps;
-    SeqTensorCaps info;
-    SeqTensorView view;
+    GstSeqTensorCaps info;
+    GstSeqTensorView view;
 
     sample = NULL;
     g_signal_emit_by_name (sink, "try-pull-sample", (GstClockTime) 0,
@@ -113,11 +113,11 @@ run_pipeline (const gchar * caps, const gchar * middle, gboolean flexible,
       break;
     buf = gst_sample_get_buffer (sample);
     scaps = gst_sample_get_caps (sample);
-    if (seq_tensor_caps_parse (scaps, &info, NULL)
-        && seq_tensor_view_map (&view, buf, &info, NULL)) {
+    if (gst_seq_tensor_caps_parse (scaps, &info, NULL)
+        && gst_seq_tensor_view_map (&view, buf, &info, NULL)) {
       r->frames += view.frames;
       r->dim = view.dim;
-      seq_tensor_view_unmap (&view);
+      gst_seq_tensor_view_unmap (&view);
     }
     gst_sample_unref (sample);
   }

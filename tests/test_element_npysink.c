@@ -24,7 +24,7 @@ write_npy (gboolean flexible, guint dim, guint frames, guint nbuf,
     for (guint i = 0; i < dim * frames; i++)
       v[i] = (float) (b * dim * frames + i);
     CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (flexible,
-                SEQ_TENSOR_TYPE_FLOAT32, dim, frames, v)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, dim, frames, v)), GST_FLOW_OK);
   }
   CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
   gst_harness_teardown (h);
@@ -81,9 +81,9 @@ element_npysink_width_change_is_error (void)
   gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
       "num_tensors=1,types=float32,framerate=0/1");
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, 4, 2, v)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 4, 2, v)), GST_FLOW_OK);
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, 2, 4, v)), GST_FLOW_ERROR);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 2, 4, v)), GST_FLOW_ERROR);
   gst_harness_teardown (h);
   g_unlink (path);
   g_free (path);

@@ -33,7 +33,7 @@ static float *
 push_pull (GstHarness * h, gboolean flexible, const float *in, guint frames,
     gboolean discont, gsize * n)
 {
-  GstBuffer *buf = seq_test_tensor_buffer (flexible, SEQ_TENSOR_TYPE_FLOAT32,
+  GstBuffer *buf = seq_test_tensor_buffer (flexible, GST_SEQ_TENSOR_TYPE_FLOAT32,
       D, frames, in);
   GstBuffer *out;
   float *v;
@@ -108,7 +108,7 @@ element_posenc_rejects_int32_caps (void)
 
   gst_harness_set_src_caps_str (h, caps);
   CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
-              SEQ_TENSOR_TYPE_INT32, 1, 4, ids)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_INT32, 1, 4, ids)), GST_FLOW_OK);
   g_free (caps);
   gst_harness_teardown (h);
 }
@@ -138,7 +138,7 @@ element_posenc_resets_on_flush_event_and_discont (void)
 
   /* seqenc-reset */
   g_free (push_pull (h, TRUE, in, 3, FALSE, &n));
-  CU_ASSERT (gst_harness_push_event (h, seq_reset_event_new ()));
+  CU_ASSERT (gst_harness_push_event (h, gst_seq_reset_event_new ()));
   again = push_pull (h, TRUE, in, 3, FALSE, &n);
   CU_ASSERT (memcmp (first, again, sizeof (float) * 3 * D) == 0);
   g_free (again);
@@ -168,7 +168,7 @@ element_posenc_bad_flexible_header_is_stream_error (void)
   GstElement *e = gst_harness_find_element (h, "seqposenc");
   GstBus *bus = gst_bus_new ();
   float in[D] = { 0 };
-  GstBuffer *buf = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, D, 1,
+  GstBuffer *buf = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32, D, 1,
       in);
   GstMessage *msg;
   GError *err = NULL;
@@ -184,7 +184,7 @@ element_posenc_bad_flexible_header_is_stream_error (void)
   gst_message_unref (msg);
 
   /* truncated: header says 2 frames, 1 present */
-  buf = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, D, 1, in);
+  buf = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32, D, 1, in);
   {
     GstMapInfo map;
     gst_buffer_map (buf, &map, GST_MAP_WRITE);
@@ -208,7 +208,7 @@ element_posenc_keeps_timestamps (void)
 {
   GstHarness *h = posenc_harness (NULL, "static", 2);
   float in[2 * D] = { 0 };
-  GstBuffer *buf = seq_test_tensor_buffer (FALSE, SEQ_TENSOR_TYPE_FLOAT32, D,
+  GstBuffer *buf = seq_test_tensor_buffer (FALSE, GST_SEQ_TENSOR_TYPE_FLOAT32, D,
       2, in), *out;
 
   GST_BUFFER_PTS (buf) = 5 * GST_SECOND;
@@ -237,12 +237,12 @@ element_posenc_width_change_midstream_is_stream_error (void)
   gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
       "num_tensors=1,types=float32,framerate=0/1");
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, 8, 2, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 8, 2, in)), GST_FLOW_OK);
   out = gst_harness_try_pull (h);
   CU_ASSERT_PTR_NOT_NULL (out);
   gst_clear_buffer (&out);
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, 4, 4, in)), GST_FLOW_ERROR);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 4, 4, in)), GST_FLOW_ERROR);
   gst_harness_teardown (h);
 }
 
@@ -256,10 +256,10 @@ element_posenc_zero_frame_buffer_passes_and_keeps_position (void)
 
   a = push_pull (h, TRUE, in, 2, FALSE, &n);
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, D, 0, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, D, 0, in)), GST_FLOW_OK);
   out = gst_harness_try_pull (h);
   CU_ASSERT_PTR_NOT_NULL_FATAL (out);
-  CU_ASSERT_EQUAL (gst_buffer_get_size (out), SEQ_TENSOR_HEADER_SIZE);
+  CU_ASSERT_EQUAL (gst_buffer_get_size (out), GST_SEQ_TENSOR_HEADER_SIZE);
   gst_buffer_unref (out);
   /* the position went on by 2, not 0 or 3 */
   b = push_pull (h, TRUE, in, 2, FALSE, &n);
@@ -302,10 +302,10 @@ tensor_caps_parse_refuses_bad_fields (void)
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
     GstCaps *caps = gst_caps_from_string (bad[i]);
-    SeqTensorCaps info;
+    GstSeqTensorCaps info;
     gchar *why = NULL;
     CU_ASSERT_PTR_NOT_NULL_FATAL (caps);
-    CU_ASSERT_FALSE (seq_tensor_caps_parse (caps, &info, &why));
+    CU_ASSERT_FALSE (gst_seq_tensor_caps_parse (caps, &info, &why));
     CU_ASSERT_PTR_NOT_NULL (why);
     g_free (why);
     gst_caps_unref (caps);

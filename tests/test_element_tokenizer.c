@@ -58,16 +58,16 @@ pull_ids (GstHarness * h, GArray * ids, GArray * pts)
 
   while ((b = gst_harness_try_pull (h)) != NULL) {
     GstMapInfo map;
-    SeqTensorType type;
+    GstSeqTensorType type;
     guint dim, frames;
 
     gst_buffer_map (b, &map, GST_MAP_READ);
-    CU_ASSERT_FATAL (seq_tensor_header_parse (map.data, map.size, &type, &dim,
+    CU_ASSERT_FATAL (gst_seq_tensor_header_parse (map.data, map.size, &type, &dim,
             &frames, NULL));
-    CU_ASSERT_EQUAL (type, SEQ_TENSOR_TYPE_INT32);
+    CU_ASSERT_EQUAL (type, GST_SEQ_TENSOR_TYPE_INT32);
     CU_ASSERT_EQUAL (dim, 1);
-    CU_ASSERT_EQUAL (map.size, SEQ_TENSOR_HEADER_SIZE + 4 * (gsize) frames);
-    g_array_append_vals (ids, map.data + SEQ_TENSOR_HEADER_SIZE, frames);
+    CU_ASSERT_EQUAL (map.size, GST_SEQ_TENSOR_HEADER_SIZE + 4 * (gsize) frames);
+    g_array_append_vals (ids, map.data + GST_SEQ_TENSOR_HEADER_SIZE, frames);
     if (pts) {
       GstClockTime t = GST_BUFFER_PTS (b);
       g_array_append_val (pts, t);
@@ -91,7 +91,7 @@ element_tokenizer_bytes_emits_flexible_int32_ids (void)
   GstHarness *h = seq_test_harness ("seqtokenizer");
   GArray *ids = ids_new ();
   GstCaps *caps;
-  SeqTensorCaps info;
+  GstSeqTensorCaps info;
   GstBuffer *b;
 
   gst_harness_set_src_caps_str (h, TEXT_CAPS);
@@ -103,9 +103,9 @@ element_tokenizer_bytes_emits_flexible_int32_ids (void)
   CU_ASSERT_EQUAL (GST_BUFFER_OFFSET_END (b), 3);
   gst_buffer_unref (b);
   caps = gst_pad_get_current_caps (h->sinkpad);
-  CU_ASSERT_FATAL (caps != NULL && seq_tensor_caps_parse (caps, &info, NULL));
-  CU_ASSERT_EQUAL (info.format, SEQ_TENSOR_FORMAT_FLEXIBLE);
-  CU_ASSERT_EQUAL (info.type, SEQ_TENSOR_TYPE_INT32);
+  CU_ASSERT_FATAL (caps != NULL && gst_seq_tensor_caps_parse (caps, &info, NULL));
+  CU_ASSERT_EQUAL (info.format, GST_SEQ_TENSOR_FORMAT_FLEXIBLE);
+  CU_ASSERT_EQUAL (info.type, GST_SEQ_TENSOR_TYPE_INT32);
   CU_ASSERT_EQUAL (info.dim, 1);
   CU_ASSERT_EQUAL (info.rate_n, 0);
   gst_caps_unref (caps);
@@ -232,7 +232,7 @@ check_split_sequence (const char *launch, int how, gboolean expect_reset)
       CU_ASSERT (gst_harness_push_event (h, time_segment_event ()));
       break;
     case 1:                    /* seqenc-reset */
-      CU_ASSERT (gst_harness_push_event (h, seq_reset_event_new ()));
+      CU_ASSERT (gst_harness_push_event (h, gst_seq_reset_event_new ()));
       break;
     case 2:                    /* DISCONT */
       GST_BUFFER_FLAG_SET (second, GST_BUFFER_FLAG_DISCONT);

@@ -255,18 +255,18 @@ error_path_fbank_nan_sample_posts_one_error (void)
 static void
 error_path_npysink_width_change_posts_one_error (void)
 {
-  guint8 data[2 * (SEQ_TENSOR_HEADER_SIZE + 128)] = { 0, };
+  guint8 data[2 * (GST_SEQ_TENSOR_HEADER_SIZE + 128)] = { 0, };
   gchar *in, *npy, *launch;
 
-  seq_tensor_header_write (data, SEQ_TENSOR_TYPE_FLOAT32, 8, 4);
-  seq_tensor_header_write (data + SEQ_TENSOR_HEADER_SIZE + 128,
-      SEQ_TENSOR_TYPE_FLOAT32, 16, 2);
+  gst_seq_tensor_header_write (data, GST_SEQ_TENSOR_TYPE_FLOAT32, 8, 4);
+  gst_seq_tensor_header_write (data + GST_SEQ_TENSOR_HEADER_SIZE + 128,
+      GST_SEQ_TENSOR_TYPE_FLOAT32, 16, 2);
   in = write_file ("widths.flex", data, sizeof (data));
   npy = g_build_filename (workdir, "widths.npy", NULL);
   launch = g_strdup_printf ("filesrc location=%s blocksize=%d ! "
       "other/tensors,format=flexible,num_tensors=1,framerate=0/1 ! "
       "seqnpysink name=target location=%s", in,
-      SEQ_TENSOR_HEADER_SIZE + 128, npy);
+      GST_SEQ_TENSOR_HEADER_SIZE + 128, npy);
   loop_expecting_one_error (launch, GST_STREAM_ERROR);
   g_free (launch);
   g_free (npy);

@@ -132,7 +132,7 @@ main (int argc, char **argv)
     matmul = "bf16";
   }
   gst_init (&argc, &argv);
-  seqenc_elements_register (NULL);
+  gst_seqenc_elements_register (NULL);
 
   for (guint s = 0; s < streams; s++)
     g_string_append_printf (desc, "audiotestsrc is-live=true wave=pink-noise "

@@ -22,11 +22,11 @@ int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   static gboolean init = FALSE;
-  SeqTensorType type;
+  GstSeqTensorType type;
   guint dim = 0, frames = 0;
   gchar *why = NULL;
-  SeqTensorCaps caps = { 0 };
-  SeqTensorView view;
+  GstSeqTensorCaps caps = { 0 };
+  GstSeqTensorView view;
   GstBuffer *buf;
   guint8 sel;
 
@@ -44,10 +44,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   /* the raw parser, on a private copy of exactly @size bytes */
   {
     guint8 *copy = g_memdup2 (data, size);
-    if (seq_tensor_header_parse (copy, size, &type, &dim, &frames, &why)) {
+    if (gst_seq_tensor_header_parse (copy, size, &type, &dim, &frames, &why)) {
       if (why != NULL)
         __builtin_trap ();
-      if (type != SEQ_TENSOR_TYPE_INT32 && type != SEQ_TENSOR_TYPE_FLOAT32)
+      if (type != GST_SEQ_TENSOR_TYPE_INT32 && type != GST_SEQ_TENSOR_TYPE_FLOAT32)
         __builtin_trap ();
     } else {
       if (why == NULL)
@@ -59,16 +59,16 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   }
 
   /* the view an element maps its input through */
-  caps.format = (sel & 1) ? SEQ_TENSOR_FORMAT_FLEXIBLE : SEQ_TENSOR_FORMAT_STATIC;
+  caps.format = (sel & 1) ? GST_SEQ_TENSOR_FORMAT_FLEXIBLE : GST_SEQ_TENSOR_FORMAT_STATIC;
   switch ((sel >> 1) & 3) {
-    case 0: caps.type = SEQ_TENSOR_TYPE_UNKNOWN; break;
-    case 1: caps.type = SEQ_TENSOR_TYPE_INT32; break;
-    default: caps.type = SEQ_TENSOR_TYPE_FLOAT32; break;
+    case 0: caps.type = GST_SEQ_TENSOR_TYPE_UNKNOWN; break;
+    case 1: caps.type = GST_SEQ_TENSOR_TYPE_INT32; break;
+    default: caps.type = GST_SEQ_TENSOR_TYPE_FLOAT32; break;
   }
-  if (caps.format == SEQ_TENSOR_FORMAT_STATIC && caps.type == SEQ_TENSOR_TYPE_UNKNOWN)
-    caps.type = SEQ_TENSOR_TYPE_FLOAT32;  /* static caps always carry a type */
+  if (caps.format == GST_SEQ_TENSOR_FORMAT_STATIC && caps.type == GST_SEQ_TENSOR_TYPE_UNKNOWN)
+    caps.type = GST_SEQ_TENSOR_TYPE_FLOAT32;  /* static caps always carry a type */
   caps.dim = (sel >> 3) & 7;              /* 0 = width not in caps */
-  if (caps.format == SEQ_TENSOR_FORMAT_STATIC) {
+  if (caps.format == GST_SEQ_TENSOR_FORMAT_STATIC) {
     if (caps.dim == 0)
       caps.dim = 1;
     caps.frames = (sel >> 6) + 1;
@@ -77,8 +77,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   caps.rate_d = 1;
 
   buf = gst_buffer_new_memdup (data, size);
-  if (seq_tensor_view_map (&view, buf, &caps, &why)) {
-    gsize esize = seq_tensor_type_size (view.type);
+  if (gst_seq_tensor_view_map (&view, buf, &caps, &why)) {
+    gsize esize = gst_seq_tensor_type_size (view.type);
     const guint8 *end = view.map.data + view.map.size;
     volatile guint8 sink = 0;
     if (why != NULL)
@@ -89,7 +89,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     for (const guint8 * p = view.data; p < end; p++)
       sink ^= *p;
     (void) sink;
-    seq_tensor_view_unmap (&view);
+    gst_seq_tensor_view_unmap (&view);
   } else {
     if (why == NULL)
       __builtin_trap ();

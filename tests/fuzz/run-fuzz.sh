@@ -72,7 +72,7 @@ extra_cflags () {
 key_source () {
   case "$1" in
     safetensors) f="$SRC/lib/weights.c"; fn=seq_weights_new_from_bytes ;;
-    tensor_header) f="$SRC/plugins/gstseqtensor.c"; fn=seq_tensor_header_parse ;;
+    tensor_header) f="$SRC/plugins/gstseqtensor.c"; fn=gst_seq_tensor_header_parse ;;
     lstm_state) f="$SRC/lib/lstm.c"; fn=seq_lstm_state_restore ;;
     vocab_txt) f="$SRC/lib/tokenizer-wordpiece.c"; fn=seq_wordpiece_new_from_data ;;
     bpe) f="$SRC/lib/tokenizer-bpe.c"; fn=seq_bpe_new_from_data ;;
