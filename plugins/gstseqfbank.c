@@ -98,9 +98,6 @@ GST_DEBUG_CATEGORY_STATIC (seq_fbank_debug);
 #define DEFAULT_ENERGY_FLOOR 0.0
 #define DEFAULT_SNIP_EDGES TRUE
 #define DEFAULT_REMOVE_DC_OFFSET TRUE
-#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
-#define DEFAULT_STATE_LOCATION NULL
-#define DEFAULT_CHECKPOINT_INTERVAL 0
 
 /* Samples converted per step when the input must be copied (unaligned or
  * big-endian memory). */
@@ -123,9 +120,7 @@ enum
   PROP_ENERGY_FLOOR,
   PROP_SNIP_EDGES,
   PROP_REMOVE_DC_OFFSET,
-  PROP_RESET_ON,
-  PROP_STATE_LOCATION,
-  PROP_CHECKPOINT_INTERVAL,
+  PROP_RESET_ON,                /* and the keeper's next two */
 };
 
 struct _GstSeqFbank
@@ -136,9 +131,7 @@ struct _GstSeqFbank
 
   /* Properties, under the object lock (sample_rate unused). */
   SeqFbankParams props;
-  guint reset_on;
-  gchar *state_location;
-  guint64 checkpoint_interval;  /* frames; 0 = at EOS and stop only */
+  GstSeqStateKeeper keeper;     /* reset-on, state-location, checkpoints */
   GstClockTime latency;         /* lookahead, once negotiated */
 
   /* Streaming thread */
@@ -157,7 +150,6 @@ struct _GstSeqFbank
   guint64 next_frame;           /* index of the next frame output */
   gboolean processed;           /* samples fed since the last reset/restore */
   gboolean dirty;               /* state changed since the last save */
-  guint64 since_checkpoint;     /* frames output since the last save */
   guint8 carry[4];              /* a partial sample */
   guint carry_len;
 };
@@ -232,29 +224,17 @@ frame_pts (GstSeqFbank * self, guint64 k)
   return self->base > d ? self->base - d : 0;
 }
 
-/* Saves the stream state atomically (temporary file, fsync, rename) to
- * state-location, when set and the state changed. */
-static gboolean
-save_state (GstSeqFbank * self)
+/* The keeper's save callback: the state as of now, when it changed since
+ * the last save. */
+static GBytes *
+save_blob (gpointer data)
 {
-  gchar *loc;
-  GBytes *blob;
-  gboolean ok;
+  GstSeqFbank *self = data;
 
   if (self->fb == NULL || !self->dirty)
-    return TRUE;
-  loc = gst_seq_state_dup_location (GST_ELEMENT (self), &self->state_location);
-  if (loc == NULL)
-    return TRUE;
-  blob = seq_fbank_state_save (self->fb);
-  ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
-  if (ok) {
-    self->dirty = FALSE;
-    self->since_checkpoint = 0;
-  }
-  g_bytes_unref (blob);
-  g_free (loc);
-  return ok;
+    return NULL;
+  self->dirty = FALSE;          /* a failed save posts an error anyway */
+  return seq_fbank_state_save (self->fb);
 }
 
 static gboolean
@@ -272,22 +252,6 @@ restore_blob (gpointer data, GBytes * blob, GError ** error)
   return TRUE;
 }
 
-/* Restores the stream state from state-location when the file exists. */
-static gboolean
-restore_state (GstSeqFbank * self)
-{
-  gchar *loc;
-  gboolean ok;
-
-  loc = gst_seq_state_dup_location (GST_ELEMENT (self), &self->state_location);
-  if (loc == NULL)
-    return TRUE;
-  ok = gst_seq_state_file_restore (GST_ELEMENT (self), loc, restore_blob,
-      self);
-  g_free (loc);
-  return ok;
-}
-
 static GstFlowReturn
 push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
 {
@@ -295,7 +259,6 @@ push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
   GstFlowReturn ret;
 
   self->next_frame += n;
-  self->since_checkpoint += n;
   if (self->out.format == GST_SEQ_TENSOR_FORMAT_FLEXIBLE) {
     GstClockTime t0 = frame_pts (self, k), t1 = frame_pts (self, k + n);
     GST_BUFFER_PTS (buf) = t0;
@@ -450,15 +413,11 @@ process (GstSeqFbank * self, const guint8 * data, gsize n)
   self->dirty = TRUE;
   if (buf != NULL) {
     GstFlowReturn ret;
-    guint64 interval;
 
     gst_buffer_unmap (buf, &map);
     ret = push_frames (self, buf, (guint) pending);
-    GST_OBJECT_LOCK (self);
-    interval = self->checkpoint_interval;
-    GST_OBJECT_UNLOCK (self);
-    if (ret == GST_FLOW_OK && interval > 0
-        && self->since_checkpoint >= interval && !save_state (self))
+    if (ret == GST_FLOW_OK
+        && !gst_seq_state_keeper_tick (&self->keeper, pending))
       ret = GST_FLOW_ERROR;
     return ret;
   }
@@ -489,7 +448,6 @@ gst_seq_fbank_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
   GstSeqFbank *self = GST_SEQ_FBANK (parent);
   GstFlowReturn ret = GST_FLOW_OK;
-  guint reset_on;
   GstMapInfo map;
   const guint8 *data;
   gsize size;
@@ -497,12 +455,9 @@ gst_seq_fbank_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   if (self->fb == NULL)
     goto not_negotiated;
 
-  GST_OBJECT_LOCK (self);
-  reset_on = self->reset_on;
-  GST_OBJECT_UNLOCK (self);
-
   /* (no reset while nothing was fed since the last one or a restore) */
-  if (GST_BUFFER_IS_DISCONT (buffer) && (reset_on & GST_SEQ_RESET_ON_DISCONT)
+  if (GST_BUFFER_IS_DISCONT (buffer)
+      && gst_seq_state_keeper_resets_on_discont (&self->keeper)
       && self->processed) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the stream and resetting");
     ret = drain (self);
@@ -670,8 +625,7 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   self->out = c;
   stream_reset (self);
   self->dirty = FALSE;
-  self->since_checkpoint = 0;
-  if (!restore_state (self)) {
+  if (!gst_seq_state_keeper_restore (&self->keeper)) {
     seq_fbank_free (self->fb);
     self->fb = NULL;
     gst_caps_unref (outcaps);
@@ -722,11 +676,7 @@ static gboolean
 gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstSeqFbank *self = GST_SEQ_FBANK (parent);
-  guint reset_on;
-
-  GST_OBJECT_LOCK (self);
-  reset_on = self->reset_on;
-  GST_OBJECT_UNLOCK (self);
+  guint reset_on = gst_seq_state_keeper_get_reset_on (&self->keeper);
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:
@@ -750,7 +700,7 @@ gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_EOS:
       /* the state as of the last sample, so that a restart continues the
        * stream; then the frames EOS implies */
-      save_state (self);
+      gst_seq_state_keeper_save (&self->keeper);
       drain (self);
       break;
     case GST_EVENT_FLUSH_STOP:
@@ -838,7 +788,7 @@ gst_seq_fbank_change_state (GstElement * element, GstStateChange transition)
     return ret;
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    save_state (self);
+    gst_seq_state_keeper_save (&self->keeper);
     seq_fbank_free (self->fb);
     self->fb = NULL;
     stream_reset (self);
@@ -858,14 +808,10 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
   GstSeqFbank *self = GST_SEQ_FBANK (object);
   SeqFbankParams *p = &self->props;
 
-  GST_OBJECT_LOCK (self);
-  if (prop_id != PROP_RESET_ON && prop_id != PROP_CHECKPOINT_INTERVAL
-      && GST_STATE (self) > GST_STATE_READY) {
-    GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "'%s' can only be changed in NULL or READY; "
-        "ignored", pspec->name);
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec)
+      || gst_seq_state_keeper_set_property (&self->keeper, prop_id, value))
     return;
-  }
+  GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_NUM_MEL_BINS:
       p->num_mel_bins = g_value_get_uint (value);
@@ -909,16 +855,6 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
     case PROP_REMOVE_DC_OFFSET:
       p->remove_dc_offset = g_value_get_boolean (value);
       break;
-    case PROP_RESET_ON:
-      self->reset_on = g_value_get_flags (value);
-      break;
-    case PROP_STATE_LOCATION:
-      g_free (self->state_location);
-      self->state_location = g_value_dup_string (value);
-      break;
-    case PROP_CHECKPOINT_INTERVAL:
-      self->checkpoint_interval = g_value_get_uint64 (value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -933,6 +869,8 @@ gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
   GstSeqFbank *self = GST_SEQ_FBANK (object);
   const SeqFbankParams *p = &self->props;
 
+  if (gst_seq_state_keeper_get_property (&self->keeper, prop_id, value))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_NUM_MEL_BINS:
@@ -977,15 +915,6 @@ gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_REMOVE_DC_OFFSET:
       g_value_set_boolean (value, p->remove_dc_offset);
       break;
-    case PROP_RESET_ON:
-      g_value_set_flags (value, self->reset_on);
-      break;
-    case PROP_STATE_LOCATION:
-      g_value_set_string (value, self->state_location);
-      break;
-    case PROP_CHECKPOINT_INTERVAL:
-      g_value_set_uint64 (value, self->checkpoint_interval);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -999,7 +928,7 @@ gst_seq_fbank_finalize (GObject * object)
   GstSeqFbank *self = GST_SEQ_FBANK (object);
 
   seq_fbank_free (self->fb);
-  g_free (self->state_location);
+  gst_seq_state_keeper_clear (&self->keeper);
   G_OBJECT_CLASS (gst_seq_fbank_parent_class)->finalize (object);
 }
 
@@ -1147,46 +1076,16 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
   g_object_class_install_property (gobject_class, PROP_REMOVE_DC_OFFSET,
       g_param_spec_boolean ("remove-dc-offset", "Remove DC offset",
           "Subtract each frame's mean", DEFAULT_REMOVE_DC_OFFSET, shape));
-  /**
-   * GstSeqFbank:reset-on:
-   *
-   * Which stream events end the stream and restart at frame 0.
-   */
-  g_object_class_install_property (gobject_class, PROP_RESET_ON,
-      g_param_spec_flags ("reset-on", "Reset on",
-          "Events that end the stream and restart at frame 0",
-          GST_TYPE_SEQ_RESET_ON, DEFAULT_RESET_ON,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstSeqFbank:state-location:
-   *
-   * File holding the stream state (the samples not yet framed, the counters
-   * and the dither generator). When it exists at caps time the stream
-   * continues from it: the next sample fed is stream sample n (the count
-   * saved) and frames continue at the saved index. Saved atomically
-   * (temporary file, fsync, rename) at EOS (before the end-of-stream frames,
-   * so that a restart continues the stream), at stop and every
-   * checkpoint-interval frames. A state saved under other settings or rate
-   * is refused (STREAM WRONG_TYPE error).
-   */
-  g_object_class_install_property (gobject_class, PROP_STATE_LOCATION,
-      g_param_spec_string ("state-location", "State location",
-          "File the stream state is restored from and saved to",
-          DEFAULT_STATE_LOCATION, shape));
-  /**
-   * GstSeqFbank:checkpoint-interval:
-   *
-   * Save the state every this many output frames (0: at EOS and stop
-   * only). A crash loses at most this many frames of state.
-   */
-  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
-      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
-          "Frames between state saves (0: at EOS and stop only)", 0,
-          G_MAXUINT64, DEFAULT_CHECKPOINT_INTERVAL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+  /* reset-on: which stream events end the stream and restart at frame 0.
+   * state-location: the samples not yet framed, the counters and the
+   * dither generator. When it exists at caps time the stream continues from
+   * it: the next sample fed is stream sample n (the count saved) and frames
+   * continue at the saved index. Saved at EOS (before the end-of-stream
+   * frames, so that a restart continues the stream), at stop and every
+   * checkpoint-interval frames; a state saved under other settings or rate
+   * is refused (STREAM WRONG_TYPE). See gstseqstate.h. */
+  gst_seq_state_keeper_install_properties (gobject_class, PROP_RESET_ON,
+      "frames");
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1220,8 +1119,8 @@ gst_seq_fbank_init (GstSeqFbank * self)
 
   self->props = seq_fbank_params_default ();
   self->props.num_mel_bins = DEFAULT_NUM_MEL_BINS;
-  self->reset_on = DEFAULT_RESET_ON;
-  self->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
+  gst_seq_state_keeper_init (&self->keeper, GST_ELEMENT (self),
+      PROP_RESET_ON, save_blob, restore_blob, self);
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   stream_reset (self);
 }

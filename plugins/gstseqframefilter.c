@@ -9,23 +9,15 @@
 GST_DEBUG_CATEGORY_STATIC (gst_seq_frame_filter_debug);
 #define GST_CAT_DEFAULT gst_seq_frame_filter_debug
 
-#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
-#define DEFAULT_STATE_LOCATION NULL
-#define DEFAULT_CHECKPOINT_INTERVAL 0
-
 enum
 {
   PROP_0,
-  PROP_RESET_ON,
-  PROP_STATE_LOCATION,
-  PROP_CHECKPOINT_INTERVAL,
+  PROP_RESET_ON,                /* and the keeper's next two */
 };
 
 typedef struct
 {
-  guint reset_on;               /* GstSeqResetOn flags, under the object lock */
-  gchar *state_location;        /* under the object lock */
-  guint64 checkpoint_interval;  /* frames; 0 = at EOS and stop only */
+  GstSeqStateKeeper keeper;     /* reset-on, state-location, checkpoints */
 
   /* streaming thread only */
   GstSeqTensorCaps in_caps;
@@ -34,7 +26,6 @@ typedef struct
   gboolean configured;          /* setup() ran for in_caps.dim */
   guint in_dim, out_dim;        /* widths in force, 0 until known */
   guint64 frames_since_reset;
-  guint64 frames_since_checkpoint;
 } GstSeqFrameFilterPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstSeqFrameFilter, gst_seq_frame_filter,
@@ -53,27 +44,9 @@ gst_seq_frame_filter_set_property (GObject * object, guint prop_id,
 
   if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
     return;
-  switch (prop_id) {
-    case PROP_RESET_ON:
-      GST_OBJECT_LOCK (self);
-      PRIV (self)->reset_on = g_value_get_flags (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_STATE_LOCATION:
-      GST_OBJECT_LOCK (self);
-      g_free (PRIV (self)->state_location);
-      PRIV (self)->state_location = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_CHECKPOINT_INTERVAL:
-      GST_OBJECT_LOCK (self);
-      PRIV (self)->checkpoint_interval = g_value_get_uint64 (value);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  if (!gst_seq_state_keeper_set_property (&PRIV (self)->keeper, prop_id,
+          value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -82,88 +55,31 @@ gst_seq_frame_filter_get_property (GObject * object, guint prop_id,
 {
   GstSeqFrameFilter *self = GST_SEQ_FRAME_FILTER (object);
 
-  switch (prop_id) {
-    case PROP_RESET_ON:
-      GST_OBJECT_LOCK (self);
-      g_value_set_flags (value, PRIV (self)->reset_on);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_STATE_LOCATION:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, PRIV (self)->state_location);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_CHECKPOINT_INTERVAL:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint64 (value, PRIV (self)->checkpoint_interval);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  if (!gst_seq_state_keeper_get_property (&PRIV (self)->keeper, prop_id,
+          value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
-static guint
-get_reset_on (GstSeqFrameFilter * self)
+/* The keeper's save callback: the subclass's blob, once configured. */
+static GBytes *
+save_blob (gpointer data)
 {
-  guint flags;
-
-  GST_OBJECT_LOCK (self);
-  flags = PRIV (self)->reset_on;
-  GST_OBJECT_UNLOCK (self);
-  return flags;
-}
-
-/* Saves the state atomically to state-location, if set and supported. */
-static gboolean
-save_state (GstSeqFrameFilter * self)
-{
+  GstSeqFrameFilter *self = data;
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
-  GstSeqFrameFilterPrivate *priv = PRIV (self);
-  gchar *loc;
-  GBytes *blob;
-  gboolean ok;
 
-  if (!priv->configured || klass->save_state == NULL)
-    return TRUE;
-  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
-      &priv->state_location);
-  if (loc == NULL)
-    return TRUE;
-  blob = klass->save_state (self);
-  ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
-  if (ok)
-    priv->frames_since_checkpoint = 0;
-  g_bytes_unref (blob);
-  g_free (loc);
-  return ok;
+  if (!PRIV (self)->configured || klass->save_state == NULL)
+    return NULL;
+  return klass->save_state (self);
 }
 
 static gboolean
 restore_blob (gpointer self, GBytes * blob, GError ** error)
 {
-  return GST_SEQ_FRAME_FILTER_GET_CLASS (self)->restore_state (self, blob,
-      error);
-}
+  GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
 
-/* Restores the state from state-location when the file exists. */
-static gboolean
-restore_state (GstSeqFrameFilter * self)
-{
-  gchar *loc;
-  gboolean ok;
-
-  if (GST_SEQ_FRAME_FILTER_GET_CLASS (self)->restore_state == NULL)
+  if (klass->restore_state == NULL)
     return TRUE;
-  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
-      &PRIV (self)->state_location);
-  if (loc == NULL)
-    return TRUE;
-  ok = gst_seq_state_file_restore (GST_ELEMENT (self), loc, restore_blob,
-      self);
-  g_free (loc);
-  return ok;
+  return klass->restore_state (self, blob, error);
 }
 
 void
@@ -307,8 +223,7 @@ configure (GstSeqFrameFilter * self, guint in_dim)
   priv->out_dim = (guint) out;
   priv->configured = TRUE;
   priv->frames_since_reset = 0;
-  priv->frames_since_checkpoint = 0;
-  if (!restore_state (self)) {
+  if (!gst_seq_state_keeper_restore (&priv->keeper)) {
     if (klass->teardown)
       klass->teardown (self);
     priv->configured = FALSE;
@@ -394,6 +309,7 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
   guint8 *odata;
   gchar *why = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
+  guint frames;
 
   if (!priv->have_caps)
     goto not_negotiated;
@@ -414,7 +330,7 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
   }
 
   if (GST_BUFFER_IS_DISCONT (inbuf)
-      && (get_reset_on (self) & GST_SEQ_RESET_ON_DISCONT))
+      && gst_seq_state_keeper_resets_on_discont (&priv->keeper))
     gst_seq_frame_filter_reset (self);
 
   oc = priv->out_caps;
@@ -427,23 +343,17 @@ gst_seq_frame_filter_prepare_output_buffer (GstBaseTransform * trans,
         ("could not allocate an output buffer of %u frames", view.frames));
     return GST_FLOW_ERROR;
   }
-  ret = klass->process (self, view.data, odata, view.frames);
-  priv->frames_since_reset += view.frames;
-  priv->frames_since_checkpoint += view.frames;
+  frames = view.frames;
+  ret = klass->process (self, view.data, odata, frames);
+  priv->frames_since_reset += frames;
   gst_buffer_unmap (*outbuf, &omap);
   gst_seq_tensor_view_unmap (&view);
 
   gst_buffer_copy_into (*outbuf, inbuf,
       GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
-  if (ret == GST_FLOW_OK) {
-    guint64 interval;
-    GST_OBJECT_LOCK (self);
-    interval = priv->checkpoint_interval;
-    GST_OBJECT_UNLOCK (self);
-    if (interval > 0 && priv->frames_since_checkpoint >= interval
-        && !save_state (self))
-      ret = GST_FLOW_ERROR;
-  }
+  if (ret == GST_FLOW_OK
+      && !gst_seq_state_keeper_tick (&priv->keeper, frames))
+    ret = GST_FLOW_ERROR;
   if (ret != GST_FLOW_OK)
     gst_clear_buffer (outbuf);
   return ret;
@@ -477,10 +387,10 @@ gst_seq_frame_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstSeqFrameFilter *self = GST_SEQ_FRAME_FILTER (trans);
 
-  if (gst_seq_event_wants_reset (event, get_reset_on (self)))
+  if (gst_seq_state_keeper_wants_reset (&PRIV (self)->keeper, event))
     gst_seq_frame_filter_reset (self);
   else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
-    save_state (self);
+    gst_seq_state_keeper_save (&PRIV (self)->keeper);
   return GST_BASE_TRANSFORM_CLASS (gst_seq_frame_filter_parent_class)->sink_event
       (trans, event);
 }
@@ -492,7 +402,7 @@ gst_seq_frame_filter_stop (GstBaseTransform * trans)
   GstSeqFrameFilterClass *klass = GST_SEQ_FRAME_FILTER_GET_CLASS (self);
   GstSeqFrameFilterPrivate *priv = PRIV (self);
 
-  save_state (self);
+  gst_seq_state_keeper_save (&priv->keeper);
   if (priv->configured && klass->teardown)
     klass->teardown (self);
   priv->configured = FALSE;
@@ -540,45 +450,10 @@ gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
   gobject_class->get_property = gst_seq_frame_filter_get_property;
   gobject_class->finalize = gst_seq_frame_filter_finalize;
 
-  /**
-   * GstSeqFrameFilter:reset-on:
-   *
-   * Which stream events reset the element's state to t = 0: FLUSH_STOP,
-   * a new STREAM_START, the `seqenc-reset` custom downstream event, and
-   * buffers flagged DISCONT.
-   */
-  g_object_class_install_property (gobject_class, PROP_RESET_ON,
-      g_param_spec_flags ("reset-on", "Reset on",
-          "Events that reset the stream state", GST_TYPE_SEQ_RESET_ON,
-          DEFAULT_RESET_ON,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstSeqFrameFilter:state-location:
-   *
-   * File holding the stream state (elements that have one: seqposenc,
-   * seqlstm). Restored from it when the stream starts, if it exists; saved
-   * atomically (temporary file, fsync, rename) at EOS, at stop and every
-   * checkpoint-interval frames. A state written for another model or other
-   * parameters is refused with an error.
-   */
-  g_object_class_install_property (gobject_class, PROP_STATE_LOCATION,
-      g_param_spec_string ("state-location", "State location",
-          "File the stream state is restored from and saved to",
-          DEFAULT_STATE_LOCATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-  /**
-   * GstSeqFrameFilter:checkpoint-interval:
-   *
-   * Save the state to state-location every this many frames (0: only at
-   * EOS and stop). A crash loses at most this many frames of state.
-   */
-  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
-      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
-          "Frames between state saves (0: at EOS and stop only)", 0,
-          G_MAXUINT64, DEFAULT_CHECKPOINT_INTERVAL, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /* reset-on, state-location (elements with save_state/restore_state:
+   * seqposenc, seqlstm...), checkpoint-interval: see gstseqstate.h */
+  gst_seq_state_keeper_install_properties (gobject_class, PROP_RESET_ON,
+      "frames");
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_seq_frame_filter_change_state);
@@ -603,13 +478,13 @@ gst_seq_frame_filter_class_init (GstSeqFrameFilterClass * klass)
 static void
 gst_seq_frame_filter_init (GstSeqFrameFilter * self)
 {
-  PRIV (self)->reset_on = DEFAULT_RESET_ON;
-  PRIV (self)->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
+  gst_seq_state_keeper_init (&PRIV (self)->keeper, GST_ELEMENT (self),
+      PROP_RESET_ON, save_blob, restore_blob, self);
 }
 
 static void
 gst_seq_frame_filter_finalize (GObject * object)
 {
-  g_free (PRIV (GST_SEQ_FRAME_FILTER (object))->state_location);
+  gst_seq_state_keeper_clear (&PRIV (GST_SEQ_FRAME_FILTER (object))->keeper);
   G_OBJECT_CLASS (gst_seq_frame_filter_parent_class)->finalize (object);
 }

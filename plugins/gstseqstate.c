@@ -2,6 +2,8 @@
 /* seqenc plugin — the state-location file. See gstseqstate.h. */
 #include "gstseqstate.h"
 
+#include <string.h>
+
 GST_DEBUG_CATEGORY_STATIC (gst_seq_state_debug);
 #define GST_CAT_DEFAULT gst_seq_state_debug
 
@@ -88,17 +90,182 @@ gst_seq_state_file_restore (GstElement * element, const gchar * location,
   return ok;
 }
 
-gchar *
-gst_seq_state_dup_location (GstElement * element, gchar * const *location)
+/* ---- GstSeqStateKeeper ---- */
+
+#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
+
+void
+gst_seq_state_keeper_install_properties (GObjectClass * klass,
+    guint first_prop_id, const gchar * unit)
+{
+  gchar *blurb = g_strdup_printf ("Save the state every this many %s "
+      "(0: at EOS and stop only)", unit);
+
+  /* reset-on: which stream events reset the element's state to t = 0:
+   * FLUSH_STOP, a new STREAM_START, the seqenc-reset custom downstream
+   * event, buffers flagged DISCONT. */
+  g_object_class_install_property (klass, first_prop_id,
+      g_param_spec_flags ("reset-on", "Reset on",
+          "Events that reset the stream state", GST_TYPE_SEQ_RESET_ON,
+          DEFAULT_RESET_ON, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /* state-location: restored from it when the stream starts, if it exists;
+   * saved atomically at EOS, at stop and every checkpoint-interval units;
+   * a state of another model or other settings is refused. */
+  g_object_class_install_property (klass, first_prop_id + 1,
+      g_param_spec_string ("state-location", "State location",
+          "File the stream state is restored from and saved to", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /* checkpoint-interval: a crash loses at most this many units of state. */
+  g_object_class_install_property (klass, first_prop_id + 2,
+      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
+          g_intern_string (blurb), 0, G_MAXUINT64, 0, G_PARAM_READWRITE |
+          G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_free (blurb);
+}
+
+void
+gst_seq_state_keeper_init (GstSeqStateKeeper * keeper, GstElement * element,
+    guint first_prop_id, GstSeqStateSaveFunc save,
+    GstSeqStateRestoreFunc restore, gpointer user_data)
+{
+  memset (keeper, 0, sizeof (*keeper));
+  keeper->element = element;
+  keeper->first_prop_id = first_prop_id;
+  keeper->save = save;
+  keeper->restore = restore;
+  keeper->user_data = user_data;
+  keeper->reset_on = DEFAULT_RESET_ON;
+}
+
+void
+gst_seq_state_keeper_clear (GstSeqStateKeeper * keeper)
+{
+  g_clear_pointer (&keeper->location, g_free);
+}
+
+gboolean
+gst_seq_state_keeper_set_property (GstSeqStateKeeper * k, guint prop_id,
+    const GValue * value)
+{
+  if (prop_id < k->first_prop_id || prop_id > k->first_prop_id + 2)
+    return FALSE;
+  GST_OBJECT_LOCK (k->element);
+  if (prop_id == k->first_prop_id)
+    k->reset_on = g_value_get_flags (value);
+  else if (prop_id == k->first_prop_id + 1) {
+    g_free (k->location);
+    k->location = g_value_dup_string (value);
+  } else
+    k->interval = g_value_get_uint64 (value);
+  GST_OBJECT_UNLOCK (k->element);
+  return TRUE;
+}
+
+gboolean
+gst_seq_state_keeper_get_property (GstSeqStateKeeper * k, guint prop_id,
+    GValue * value)
+{
+  if (prop_id < k->first_prop_id || prop_id > k->first_prop_id + 2)
+    return FALSE;
+  GST_OBJECT_LOCK (k->element);
+  if (prop_id == k->first_prop_id)
+    g_value_set_flags (value, k->reset_on);
+  else if (prop_id == k->first_prop_id + 1)
+    g_value_set_string (value, k->location);
+  else
+    g_value_set_uint64 (value, k->interval);
+  GST_OBJECT_UNLOCK (k->element);
+  return TRUE;
+}
+
+guint
+gst_seq_state_keeper_get_reset_on (GstSeqStateKeeper * k)
+{
+  guint flags;
+
+  GST_OBJECT_LOCK (k->element);
+  flags = k->reset_on;
+  GST_OBJECT_UNLOCK (k->element);
+  return flags;
+}
+
+gboolean
+gst_seq_state_keeper_wants_reset (GstSeqStateKeeper * k, GstEvent * event)
+{
+  return gst_seq_event_wants_reset (event,
+      gst_seq_state_keeper_get_reset_on (k));
+}
+
+gboolean
+gst_seq_state_keeper_resets_on_discont (GstSeqStateKeeper * k)
+{
+  return (gst_seq_state_keeper_get_reset_on (k) & GST_SEQ_RESET_ON_DISCONT)
+      != 0;
+}
+
+/* state-location copied under the object lock; NULL when unset or empty */
+static gchar *
+dup_location (GstSeqStateKeeper * k)
 {
   gchar *loc;
 
-  GST_OBJECT_LOCK (element);
-  loc = g_strdup (*location);
-  GST_OBJECT_UNLOCK (element);
-  if (loc != NULL && *loc == '\0')
-    g_clear_pointer (&loc, g_free);
+  GST_OBJECT_LOCK (k->element);
+  loc = k->location && *k->location ? g_strdup (k->location) : NULL;
+  GST_OBJECT_UNLOCK (k->element);
   return loc;
+}
+
+gboolean
+gst_seq_state_keeper_restore (GstSeqStateKeeper * k)
+{
+  gchar *loc;
+  gboolean ok = TRUE;
+
+  k->since_checkpoint = 0;
+  if (k->restore == NULL || (loc = dup_location (k)) == NULL)
+    return TRUE;
+  ok = gst_seq_state_file_restore (k->element, loc, k->restore, k->user_data);
+  g_free (loc);
+  return ok;
+}
+
+gboolean
+gst_seq_state_keeper_save (GstSeqStateKeeper * k)
+{
+  gchar *loc;
+  GBytes *blob;
+  gboolean ok;
+
+  if (k->save == NULL || (loc = dup_location (k)) == NULL)
+    return TRUE;
+  blob = k->save (k->user_data);
+  if (blob == NULL) {
+    g_free (loc);
+    return TRUE;
+  }
+  ok = gst_seq_state_file_save (k->element, loc, blob);
+  if (ok)
+    k->since_checkpoint = 0;
+  g_bytes_unref (blob);
+  g_free (loc);
+  return ok;
+}
+
+gboolean
+gst_seq_state_keeper_tick (GstSeqStateKeeper * k, guint64 n)
+{
+  guint64 interval;
+
+  k->since_checkpoint += n;
+  GST_OBJECT_LOCK (k->element);
+  interval = k->interval;
+  GST_OBJECT_UNLOCK (k->element);
+  if (interval == 0 || k->since_checkpoint < interval)
+    return TRUE;
+  return gst_seq_state_keeper_save (k);
 }
 
 gboolean

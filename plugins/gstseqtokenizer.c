@@ -63,9 +63,6 @@ GST_DEBUG_CATEGORY_STATIC (seq_tokenizer_debug);
 #define DEFAULT_VOCAB NULL
 #define DEFAULT_MERGES NULL
 #define DEFAULT_LOWERCASE TRUE
-#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
-#define DEFAULT_STATE_LOCATION NULL
-#define DEFAULT_CHECKPOINT_INTERVAL 0
 
 enum
 {
@@ -74,9 +71,7 @@ enum
   PROP_VOCAB,
   PROP_MERGES,
   PROP_LOWERCASE,
-  PROP_RESET_ON,
-  PROP_STATE_LOCATION,
-  PROP_CHECKPOINT_INTERVAL,
+  PROP_RESET_ON,                /* and the keeper's next two: the last */
 };
 
 /* Where an input buffer starts in the stream, and its PTS. */
@@ -97,9 +92,7 @@ struct _GstSeqTokenizer
   gchar *vocab;
   gchar *merges;
   gboolean lowercase;
-  guint reset_on;
-  gchar *state_location;
-  guint64 checkpoint_interval;
+  GstSeqStateKeeper keeper;     /* reset-on, state-location, checkpoints */
   gboolean model_dirty;         /* a model property changed in READY */
 
   /* READY and up */
@@ -115,7 +108,7 @@ struct _GstSeqTokenizer
   gboolean segment_sent;
   gboolean processed;           /* text fed since the last reset */
   gboolean dirty;               /* state changed since the last save */
-  guint64 since_checkpoint;     /* tokens pushed since the last save */
+  guint64 unticked;             /* tokens pushed, not yet counted by keeper */
 };
 
 G_DEFINE_TYPE (GstSeqTokenizer, gst_seq_tokenizer, GST_TYPE_ELEMENT);
@@ -254,30 +247,17 @@ gst_seq_tokenizer_forget (GstSeqTokenizer * self)
   self->processed = FALSE;
 }
 
-/* Saves the stream state atomically to state-location, when set and the
- * state changed. */
-static gboolean
-save_state (GstSeqTokenizer * self)
+/* The keeper's save callback: the state as of now, when it changed since
+ * the last save. */
+static GBytes *
+save_blob (gpointer data)
 {
-  gchar *loc;
-  GBytes *blob;
-  gboolean ok;
+  GstSeqTokenizer *self = data;
 
   if (self->state == NULL || !self->dirty)
-    return TRUE;
-  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
-      &self->state_location);
-  if (loc == NULL)
-    return TRUE;
-  blob = seq_tokenizer_state_save (self->state);
-  ok = gst_seq_state_file_save (GST_ELEMENT (self), loc, blob);
-  if (ok) {
-    self->dirty = FALSE;
-    self->since_checkpoint = 0;
-  }
-  g_bytes_unref (blob);
-  g_free (loc);
-  return ok;
+    return NULL;
+  self->dirty = FALSE;          /* a failed save posts an error anyway */
+  return seq_tokenizer_state_save (self->state);
 }
 
 static gboolean
@@ -294,21 +274,6 @@ restore_blob (gpointer data, GBytes * blob, GError ** error)
   return TRUE;
 }
 
-static gboolean
-restore_state (GstSeqTokenizer * self)
-{
-  gchar *loc;
-  gboolean ok;
-
-  loc = gst_seq_state_dup_location (GST_ELEMENT (self),
-      &self->state_location);
-  if (loc == NULL)
-    return TRUE;
-  ok = gst_seq_state_file_restore (GST_ELEMENT (self), loc, restore_blob,
-      self);
-  g_free (loc);
-  return ok;
-}
 
 static gboolean
 gst_seq_tokenizer_ensure_caps (GstSeqTokenizer * self)
@@ -414,7 +379,7 @@ push_ids (GstSeqTokenizer * self)
   if (self->tokens_out == 0)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   self->tokens_out += n;
-  self->since_checkpoint += n;
+  self->unticked += n;
   g_array_set_size (self->ids, 0);
   g_array_set_size (self->offsets, 0);
 
@@ -447,19 +412,14 @@ gst_seq_tokenizer_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstMapInfo map;
   GstFlowReturn ret = GST_FLOW_OK;
   InputMark mark;
-  guint reset_on;
 
   if (self->state == NULL) {
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
   }
 
-  GST_OBJECT_LOCK (self);
-  reset_on = self->reset_on;
-  GST_OBJECT_UNLOCK (self);
-
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-      && (reset_on & GST_SEQ_RESET_ON_DISCONT)) {
+      && gst_seq_state_keeper_resets_on_discont (&self->keeper)) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the held text, restarting");
     ret = gst_seq_tokenizer_drain (self, FALSE);
     if (ret != GST_FLOW_OK)
@@ -485,15 +445,10 @@ gst_seq_tokenizer_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   ret = push_ids (self);
   trim_marks (self);
-  if (ret == GST_FLOW_OK) {
-    guint64 interval;
-    GST_OBJECT_LOCK (self);
-    interval = self->checkpoint_interval;
-    GST_OBJECT_UNLOCK (self);
-    if (interval > 0 && self->since_checkpoint >= interval
-        && !save_state (self))
-      ret = GST_FLOW_ERROR;
-  }
+  if (ret == GST_FLOW_OK
+      && !gst_seq_state_keeper_tick (&self->keeper, self->unticked))
+    ret = GST_FLOW_ERROR;
+  self->unticked = 0;
 
 done:
   gst_buffer_unref (buf);
@@ -505,11 +460,7 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
 {
   GstSeqTokenizer *self = GST_SEQ_TOKENIZER (parent);
-  guint reset_on;
-
-  GST_OBJECT_LOCK (self);
-  reset_on = self->reset_on;
-  GST_OBJECT_UNLOCK (self);
+  guint reset_on = gst_seq_state_keeper_get_reset_on (&self->keeper);
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS:{
@@ -558,7 +509,7 @@ gst_seq_tokenizer_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_EOS:
       /* the state as of the last byte, so that a restart continues the
        * word; then what EOS implies */
-      save_state (self);
+      gst_seq_state_keeper_save (&self->keeper);
       /* after a fatal downstream flow nothing more is pushed: the held
        * tail (perhaps half a UTF-8 character, U+FFFD once finished)
        * would only make downstream post a second, misleading error */
@@ -611,8 +562,8 @@ gst_seq_tokenizer_change_state (GstElement * element,
       self->segment_sent = FALSE;
       self->processed = FALSE;
       self->dirty = FALSE;
-      self->since_checkpoint = 0;
-      if (!restore_state (self))
+      self->unticked = 0;
+      if (!gst_seq_state_keeper_restore (&self->keeper))
         return GST_STATE_CHANGE_FAILURE;
       break;
     default:
@@ -626,7 +577,7 @@ gst_seq_tokenizer_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
-      save_state (self);
+      gst_seq_state_keeper_save (&self->keeper);
       g_clear_pointer (&self->state, seq_tokenizer_state_free);
       g_clear_pointer (&self->ids, g_array_unref);
       g_clear_pointer (&self->offsets, g_array_unref);
@@ -663,6 +614,12 @@ gst_seq_tokenizer_set_property (GObject * object, guint prop_id,
 {
   GstSeqTokenizer *self = GST_SEQ_TOKENIZER (object);
 
+  if (prop_id >= PROP_RESET_ON) {
+    if (!gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec)
+        && !gst_seq_state_keeper_set_property (&self->keeper, prop_id, value))
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
@@ -685,16 +642,6 @@ gst_seq_tokenizer_set_property (GObject * object, guint prop_id,
       if (model_property_settable (self, pspec))
         self->lowercase = g_value_get_boolean (value);
       break;
-    case PROP_RESET_ON:
-      self->reset_on = g_value_get_flags (value);
-      break;
-    case PROP_STATE_LOCATION:
-      g_free (self->state_location);
-      self->state_location = g_value_dup_string (value);
-      break;
-    case PROP_CHECKPOINT_INTERVAL:
-      self->checkpoint_interval = g_value_get_uint64 (value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -708,6 +655,8 @@ gst_seq_tokenizer_get_property (GObject * object, guint prop_id,
 {
   GstSeqTokenizer *self = GST_SEQ_TOKENIZER (object);
 
+  if (gst_seq_state_keeper_get_property (&self->keeper, prop_id, value))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
@@ -721,15 +670,6 @@ gst_seq_tokenizer_get_property (GObject * object, guint prop_id,
       break;
     case PROP_LOWERCASE:
       g_value_set_boolean (value, self->lowercase);
-      break;
-    case PROP_RESET_ON:
-      g_value_set_flags (value, self->reset_on);
-      break;
-    case PROP_STATE_LOCATION:
-      g_value_set_string (value, self->state_location);
-      break;
-    case PROP_CHECKPOINT_INTERVAL:
-      g_value_set_uint64 (value, self->checkpoint_interval);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -750,7 +690,7 @@ gst_seq_tokenizer_finalize (GObject * object)
   g_clear_pointer (&self->tok, seq_tokenizer_unref);
   g_free (self->vocab);
   g_free (self->merges);
-  g_free (self->state_location);
+  gst_seq_state_keeper_clear (&self->keeper);
   G_OBJECT_CLASS (gst_seq_tokenizer_parent_class)->finalize (object);
 }
 
@@ -805,37 +745,12 @@ gst_seq_tokenizer_class_init (GstSeqTokenizerClass * klass)
       g_param_spec_boolean ("lowercase", "Lowercase",
           "wordpiece: lowercase and strip accents (uncased models)",
           DEFAULT_LOWERCASE, model));
-  /**
-   * GstSeqTokenizer:reset-on:
-   *
-   * Which stream events end the held text and restart the tokenizer.
-   */
-  g_object_class_install_property (gobject_class, PROP_RESET_ON,
-      g_param_spec_flags ("reset-on", "Reset on",
-          "Stream events that restart the tokenizer", GST_TYPE_SEQ_RESET_ON,
-          DEFAULT_RESET_ON, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstSeqTokenizer:state-location:
-   *
-   * File the stream state (held text, stream offset) is restored from at
-   * start and saved to at EOS, at stop and every checkpoint-interval tokens.
-   */
-  g_object_class_install_property (gobject_class, PROP_STATE_LOCATION,
-      g_param_spec_string ("state-location", "State location",
-          "File the stream state is restored from and saved to",
-          DEFAULT_STATE_LOCATION, model));
-  /**
-   * GstSeqTokenizer:checkpoint-interval:
-   *
-   * Save the state every this many tokens (0: at EOS and stop only).
-   */
-  g_object_class_install_property (gobject_class, PROP_CHECKPOINT_INTERVAL,
-      g_param_spec_uint64 ("checkpoint-interval", "Checkpoint interval",
-          "Tokens between state saves (0: at EOS and stop only)", 0,
-          G_MAXUINT64, DEFAULT_CHECKPOINT_INTERVAL, G_PARAM_READWRITE |
-          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /* reset-on: which stream events end the held text and restart the
+   * tokenizer. state-location: the held text and the stream offset,
+   * restored at start and saved at EOS, at stop and every
+   * checkpoint-interval tokens. See gstseqstate.h. */
+  gst_seq_state_keeper_install_properties (gobject_class, PROP_RESET_ON,
+      "tokens");
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -869,7 +784,6 @@ gst_seq_tokenizer_init (GstSeqTokenizer * self)
   self->vocab = g_strdup (DEFAULT_VOCAB);
   self->merges = g_strdup (DEFAULT_MERGES);
   self->lowercase = DEFAULT_LOWERCASE;
-  self->reset_on = DEFAULT_RESET_ON;
-  self->state_location = g_strdup (DEFAULT_STATE_LOCATION);
-  self->checkpoint_interval = DEFAULT_CHECKPOINT_INTERVAL;
+  gst_seq_state_keeper_init (&self->keeper, GST_ELEMENT (self),
+      PROP_RESET_ON, save_blob, restore_blob, self);
 }
