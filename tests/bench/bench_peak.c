@@ -30,52 +30,65 @@ typedef struct {
   float sink;
 } Probe;
 
+/* 12 independent chains in named variables (an array of vectors is kept in
+ * memory by the compiler, and the probe then measures store forwarding) */
+#define CHAINS_DO(OP) OP (0) OP (1) OP (2) OP (3) OP (4) OP (5) OP (6) \
+  OP (7) OP (8) OP (9) OP (10) OP (11)
+
 __attribute__((target ("avx512f")))
 static double
 fma512 (double seconds, float *sink)
 {
-  __m512 acc[CHAINS], a = _mm512_set1_ps (0.999999f), b =
-      _mm512_set1_ps (1e-7f);
+  const __m512 a = _mm512_set1_ps (0.999999f), b = _mm512_set1_ps (1e-7f);
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
   guint64 iters = 0;
+#define DECL(i) __m512 x##i = _mm512_set1_ps ((float) i);
+#define STEP(i) x##i = _mm512_fmadd_ps (x##i, a, b);
+#define SUM(i) s = _mm512_add_ps (s, x##i);
+  CHAINS_DO (DECL)
+  __m512 s = _mm512_setzero_ps ();
 
-  for (int i = 0; i < CHAINS; i++)
-    acc[i] = _mm512_set1_ps ((float) i);
   while (g_get_monotonic_time () < end) {
-    for (int k = 0; k < 1000; k++)
-      for (int i = 0; i < CHAINS; i++)
-        acc[i] = _mm512_fmadd_ps (acc[i], a, b);
+    for (int k = 0; k < 1000; k++) {
+      CHAINS_DO (STEP)
+    }
     iters += 1000;
   }
-  for (int i = 1; i < CHAINS; i++)
-    acc[0] = _mm512_add_ps (acc[0], acc[i]);
-  *sink = _mm512_reduce_add_ps (acc[0]);
+  CHAINS_DO (SUM)
+  *sink = _mm512_reduce_add_ps (s);
   return (double) iters * CHAINS * 16 * 2;
+#undef DECL
+#undef STEP
+#undef SUM
 }
 
 __attribute__((target ("avx2,fma")))
 static double
 fma256 (double seconds, float *sink)
 {
-  __m256 acc[CHAINS], a = _mm256_set1_ps (0.999999f), b =
-      _mm256_set1_ps (1e-7f);
+  const __m256 a = _mm256_set1_ps (0.999999f), b = _mm256_set1_ps (1e-7f);
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
   guint64 iters = 0;
   float out[8];
+#define DECL(i) __m256 x##i = _mm256_set1_ps ((float) i);
+#define STEP(i) x##i = _mm256_fmadd_ps (x##i, a, b);
+#define SUM(i) s = _mm256_add_ps (s, x##i);
+  CHAINS_DO (DECL)
+  __m256 s = _mm256_setzero_ps ();
 
-  for (int i = 0; i < CHAINS; i++)
-    acc[i] = _mm256_set1_ps ((float) i);
   while (g_get_monotonic_time () < end) {
-    for (int k = 0; k < 1000; k++)
-      for (int i = 0; i < CHAINS; i++)
-        acc[i] = _mm256_fmadd_ps (acc[i], a, b);
+    for (int k = 0; k < 1000; k++) {
+      CHAINS_DO (STEP)
+    }
     iters += 1000;
   }
-  for (int i = 1; i < CHAINS; i++)
-    acc[0] = _mm256_add_ps (acc[0], acc[i]);
-  _mm256_storeu_ps (out, acc[0]);
+  CHAINS_DO (SUM)
+  _mm256_storeu_ps (out, s);
   *sink = out[0];
   return (double) iters * CHAINS * 8 * 2;
+#undef DECL
+#undef STEP
+#undef SUM
 }
 
 __attribute__((target ("avx2")))
