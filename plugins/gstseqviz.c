@@ -38,12 +38,13 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 -e filesrc location=tests/data/fbank_speech.wav ! \
- *     wavparse ! audioconvert ! audioresample ! seqfbank ! seqposenc ! \
- *     seqlstm ! seqviz width=300 ! videoconvert ! pngenc ! \
- *     multifilesink location=speech.png
+ *     wavparse ! audioconvert ! audioresample ! \
+ *     seqfbank num-mel-bins=80 ! seqposenc ! seqlstm ! \
+ *     seqviz width=300 frames-per-image=100 ! videoconvert ! pngenc ! \
+ *     multifilesink location=speech-hidden.png
  * ]|
- * (pipelines/viz-speech-png.sh: the file keeps the last image.) Live, from
- * the microphone:
+ * (pipelines/viz-speech-png.sh: each image is written over the last, the
+ * file keeps the whole utterance.) Live, from the microphone:
  * |[
  * gst-launch-1.0 autoaudiosrc ! audioconvert ! audioresample ! seqfbank ! \
  *     seqlstm ! seqviz ! videoconvert ! autovideosink
