@@ -3,7 +3,8 @@
 # appsink) pulls the hidden states (flexible other/tensors, 128-byte
 # NNStreamer header per buffer) into numpy and writes hidden.npz with
 # `frames` (292, 256) float32 and `pts` (ns per frame). Needs python3-gi,
-# gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0 (tests/setup-deps.sh).
+# gir1.2-gstreamer-1.0, gir1.2-gst-plugins-base-1.0
+# (SEQENC_SETUP_TESTS=1 bash tests/setup-deps.sh).
 set -euo pipefail
 root=${SEQENC_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 out=${OUT_DIR:-.}
