@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — scrolling heatmap of frames (see heatmap.h). */
 #include "seqenc/heatmap.h"
 #include "seqenc/common.h"
@@ -131,7 +132,7 @@ check_scaling (const SeqHeatmapParams * p, GError ** error)
 }
 
 gboolean
-seq_heatmap_params_check (const SeqHeatmapParams * p, GError ** error)
+seq_heatmap_params_validate (const SeqHeatmapParams * p, GError ** error)
 {
   guint history;
 
@@ -171,7 +172,7 @@ seq_heatmap_new (const SeqHeatmapParams * params, GError ** error)
   SeqHeatmap *hm;
   guint k;
 
-  if (!seq_heatmap_params_check (params, error))
+  if (!seq_heatmap_params_validate (params, error))
     return NULL;
   hm = g_new0 (SeqHeatmap, 1);
   hm->p = *params;
@@ -242,7 +243,7 @@ seq_heatmap_frames (const SeqHeatmap * hm)
 }
 
 void
-seq_heatmap_push (SeqHeatmap * hm, const float *frames, gsize n_frames)
+seq_heatmap_feed (SeqHeatmap * hm, const float *frames, gsize n_frames)
 {
   gsize dim = hm->p.dim;
 

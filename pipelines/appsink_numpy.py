@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """seqenc from Python: tensors out of a GStreamer pipeline into numpy.
 
     /usr/bin/python3 pipelines/appsink_numpy.py -o hidden.npz \\

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The speech example read from Python: pipelines/appsink_numpy.py (PyGObject
 # appsink) pulls the hidden states (flexible other/tensors, 128-byte
 # NNStreamer header per buffer) into numpy and writes hidden.npz with

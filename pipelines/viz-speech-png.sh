@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The speech example (pipelines/wav-fbank.sh: espeak-ng speech, 80 log-mel
 # bins every 10 ms, running positional encoding, seeded 2-layer LSTM of 256)
 # drawn by seqviz: one column per frame, one row per hidden unit, viridis.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqviz: hidden-state frames as a scrolling heatmap video.
  *
  * SECTION:element-seqviz
@@ -72,8 +73,8 @@ GST_DEBUG_CATEGORY_STATIC (seq_viz_debug);
 #define DEFAULT_FRAMES_PER_IMAGE 1
 #define DEFAULT_FPS_N 0
 #define DEFAULT_FPS_D 1
-#define DEFAULT_RESET_ON (SEQ_RESET_ON_FLUSH | SEQ_RESET_ON_STREAM_START | \
-    SEQ_RESET_ON_EVENT)
+#define DEFAULT_RESET_ON (GST_SEQ_RESET_ON_FLUSH | \
+    GST_SEQ_RESET_ON_STREAM_START | GST_SEQ_RESET_ON_EVENT)
 
 #define MAX_ROW_HEIGHT 64
 #define MAX_FRAMES_PER_IMAGE 100000
@@ -125,7 +126,7 @@ struct _GstSeqViz
   SeqHeatmapParams params;      /* copied from the properties at start */
   guint per_image;              /* frames-per-image at start */
   gint prop_fps_n, prop_fps_d;  /* framerate at start */
-  SeqTensorCaps in_caps;
+  GstSeqTensorCaps in_caps;
   gboolean have_in_caps;
   SeqHeatmap *hm;               /* for frames of params.dim values */
   gint rate_n, rate_d;          /* tensor frames per second used (0/1: none) */
@@ -136,7 +137,7 @@ struct _GstSeqViz
   gboolean segment_pending;     /* the segment is still to be pushed */
   GList *held_events;           /* sticky events waiting for our caps */
   GstClockTime next_pts;        /* timed input: PTS of the next frame */
-  GstClockTime untimed_t0;      /* untimed input with framerate: time of frame 0 */
+  GstClockTime untimed_t0;      /* untimed input at `framerate`: frame 0's time */
   guint64 frames_in;            /* frames since the last reset */
   GstClockTime group_pts;       /* PTS of the first frame of the image */
   guint pending;                /* frames in the image being gathered */
@@ -149,7 +150,7 @@ GST_ELEMENT_REGISTER_DEFINE (seqviz, "seqviz", GST_RANK_NONE,
     GST_TYPE_SEQ_VIZ);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_ANY));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_ANY));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("video/x-raw, format = (string) RGB, "
@@ -209,7 +210,7 @@ check_settings (GstSeqViz * self)
     return FALSE;
   p = params_from_props (self);
   p.dim = 1;
-  if (!seq_heatmap_params_check (&p, &err)) {
+  if (!seq_heatmap_params_validate (&p, &err)) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
         ("Invalid seqviz settings: %s.", err->message), (NULL));
     g_clear_error (&err);
@@ -490,7 +491,7 @@ gst_seq_viz_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstSeqViz *self = GST_SEQ_VIZ (parent);
   GstFlowReturn ret = GST_FLOW_OK;
-  SeqTensorView view;
+  GstSeqTensorView view;
   gchar *why = NULL;
   guint reset_on, i;
   GstClockTime pts = GST_BUFFER_PTS (buf);
@@ -505,16 +506,16 @@ gst_seq_viz_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   reset_on = self->reset_on;
   GST_OBJECT_UNLOCK (self);
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-      && (reset_on & SEQ_RESET_ON_DISCONT) && self->frames_in > 0) {
+      && (reset_on & GST_SEQ_RESET_ON_DISCONT) && self->frames_in > 0) {
     GST_DEBUG_OBJECT (self, "DISCONT: a new picture");
     gst_seq_viz_reset (self);
   }
 
-  if (!seq_tensor_view_map (&view, buf, &self->in_caps, &why))
+  if (!gst_seq_tensor_view_map (&view, buf, &self->in_caps, &why))
     goto bad_buffer;
-  if (view.type != SEQ_TENSOR_TYPE_FLOAT32) {
+  if (view.type != GST_SEQ_TENSOR_TYPE_FLOAT32) {
     why = g_strdup_printf ("%s tensors cannot be drawn: seqviz takes float32",
-        seq_tensor_type_name (view.type));
+        gst_seq_tensor_type_name (view.type));
     goto bad_view;
   }
   if (view.frames == 0)
@@ -534,7 +535,7 @@ gst_seq_viz_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
     if (self->pending == 0)
       self->group_pts = frame_pts (self, pts, i);
-    seq_heatmap_push (self->hm, (const float *) view.data + (gsize) i *
+    seq_heatmap_feed (self->hm, (const float *) view.data + (gsize) i *
         view.dim, take);
     self->pending += take;
     i += take;
@@ -549,13 +550,13 @@ gst_seq_viz_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   self->frames_in += view.frames;
 
 done:
-  seq_tensor_view_unmap (&view);
+  gst_seq_tensor_view_unmap (&view);
   gst_buffer_unref (buf);
   return ret;
 
   /* ERRORS */
 bad_view:
-  seq_tensor_view_unmap (&view);
+  gst_seq_tensor_view_unmap (&view);
 bad_buffer:
   {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL), ("%s", why));
@@ -568,19 +569,19 @@ bad_buffer:
 static gboolean
 gst_seq_viz_set_in_caps (GstSeqViz * self, GstCaps * caps)
 {
-  SeqTensorCaps info;
+  GstSeqTensorCaps info;
   gchar *why = NULL;
 
-  if (!seq_tensor_caps_parse (caps, &info, &why)) {
+  if (!gst_seq_tensor_caps_parse (caps, &info, &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("unsupported caps %" GST_PTR_FORMAT ": %s", caps, why));
     g_free (why);
     return FALSE;
   }
-  if (info.type == SEQ_TENSOR_TYPE_INT32) {
+  if (info.type == GST_SEQ_TENSOR_TYPE_INT32) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("%s tensors cannot be drawn: seqviz takes float32",
-            seq_tensor_type_name (info.type)));
+            gst_seq_tensor_type_name (info.type)));
     return FALSE;
   }
   self->in_caps = info;
@@ -605,7 +606,7 @@ gst_seq_viz_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   reset_on = self->reset_on;
   GST_OBJECT_UNLOCK (self);
 
-  if (seq_event_wants_reset (event, reset_on)) {
+  if (gst_seq_event_wants_reset (event, reset_on)) {
     GST_DEBUG_OBJECT (self, "%s: a new picture", GST_EVENT_TYPE_NAME (event));
     gst_seq_viz_reset (self);
   }
@@ -991,7 +992,7 @@ gst_seq_viz_class_init (GstSeqVizClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_RESET_ON,
       g_param_spec_flags ("reset-on", "Reset on",
-          "Stream events that clear the picture", SEQ_TYPE_RESET_ON,
+          "Stream events that clear the picture", GST_TYPE_SEQ_RESET_ON,
           DEFAULT_RESET_ON, playing));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqviz: hidden-state frames as a scrolling heatmap video. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Checks that a seqviz PNG is a picture and not a blank or flat image.
 
 Run: /usr/bin/python3 tests/check_viz_png.py PNG WIDTH HEIGHT FILLED

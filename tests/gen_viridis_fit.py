@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The viridis colour map of lib/heatmap.c, fitted here, and the golden data
 of tests/test_heatmap.c, from the references (matplotlib's viridis, numpy's
 percentile).

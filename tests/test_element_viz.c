@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — seqviz through GstHarness: caps, image count, timestamps,
  * the picture (bitwise the library's rendering, not blank), scaling,
  * resets, bad input. */
@@ -35,7 +36,7 @@ static GstBuffer *
 frames_buffer (gboolean flexible, guint dim, guint frames, const float *v,
     GstClockTime pts)
 {
-  GstBuffer *b = seq_test_tensor_buffer (flexible, SEQ_TENSOR_TYPE_FLOAT32,
+  GstBuffer *b = seq_test_tensor_buffer (flexible, GST_SEQ_TENSOR_TYPE_FLOAT32,
       dim, frames, v);
   GST_BUFFER_PTS (b) = pts;
   return b;
@@ -285,7 +286,7 @@ element_viz_image_is_the_library_rendering_and_not_blank (void)
   p.window = 7;
   hm = seq_heatmap_new (&p, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (hm);
-  seq_heatmap_push (hm, v, n);
+  seq_heatmap_feed (hm, v, n);
   seq_heatmap_render_rgb (hm, want, (gsize) width * 3);
 
   for (guint i = 0; i < n / 5; i++)
@@ -437,7 +438,7 @@ element_viz_resets_clear_the_picture (void)
     count_outputs (h);
     switch (how) {
       case RESET_EVENT:
-        CU_ASSERT (gst_harness_push_event (h, seq_reset_event_new ()));
+        CU_ASSERT (gst_harness_push_event (h, gst_seq_reset_event_new ()));
         break;
       case FLUSH:
         CU_ASSERT (gst_harness_push_event (h, gst_event_new_flush_start ()));
@@ -524,7 +525,7 @@ element_viz_bad_buffers_are_stream_errors (void)
         bad = frames_buffer (TRUE, 2, 4, v, 10 * MS);
         break;
       case 1:
-        bad = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_INT32, 4, 2, v);
+        bad = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_INT32, 4, 2, v);
         break;
       case 2:
         bad = frames_buffer (FALSE, 4, 3, v, 0);

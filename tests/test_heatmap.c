@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — heatmap: the computed viridis against matplotlib's, the
  * value-to-colour mapping, scrolling, fixed and percentile scaling (against
  * numpy.percentile), NaN/Inf, parameter checks. Golden data:
@@ -123,7 +124,7 @@ heatmap_fixed_scale_colours_are_matplotlib_levels (void)
 
   for (int k = 0; k < 256; k++) {
     float v = -1.0f + 2.0f * (k + 0.5f) / 256.0f;
-    seq_heatmap_push (hm, &v, 1);
+    seq_heatmap_feed (hm, &v, 1);
   }
   seq_heatmap_render_rgb (hm, img, sizeof (img));
   for (int k = 0; k < 256; k++)
@@ -141,7 +142,7 @@ heatmap_fixed_scale_clamps_and_colours_nan_and_inf (void)
   SeqHeatmap *hm = fixed_heatmap (1, 8, -1.0f, 1.0f);
   guint8 img[8 * 3];
 
-  seq_heatmap_push (hm, v, 8);
+  seq_heatmap_feed (hm, v, 8);
   seq_heatmap_render_rgb (hm, img, sizeof (img));
   CU_ASSERT (is_level_colour (img + 0, 0));
   CU_ASSERT (is_level_colour (img + 3, 255));
@@ -181,7 +182,7 @@ heatmap_scrolls_left_newest_at_right_edge (void)
 
   for (guint f = 0; f < 6; f++) {
     float frame[2] = { 40.0f * f + 0.5f, 255.0f - 40.0f * f + 0.5f };
-    seq_heatmap_push (hm, frame, 1);
+    seq_heatmap_feed (hm, frame, 1);
     memset (img, 0xAB, sizeof (img));
     seq_heatmap_render_rgb (hm, img, stride);
     CU_ASSERT_EQUAL (seq_heatmap_frames (hm), f + 1);
@@ -226,9 +227,9 @@ heatmap_push_chunking_gives_the_same_picture (void)
   split = seq_heatmap_new (&p, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (one);
   CU_ASSERT_PTR_NOT_NULL_FATAL (split);
-  seq_heatmap_push (one, x, n);
+  seq_heatmap_feed (one, x, n);
   for (guint i = 0, step = 1; i < n; i += step, step = step % 4 + 1)
-    seq_heatmap_push (split, x + i * dim, MIN (step, n - i));
+    seq_heatmap_feed (split, x + i * dim, MIN (step, n - i));
   CU_ASSERT_EQUAL (seq_heatmap_frames (one), n);
   CU_ASSERT_EQUAL (seq_heatmap_frames (split), n);
   seq_heatmap_render_rgb (one, a, width * 3);
@@ -274,7 +275,7 @@ heatmap_percentile_scale_matches_numpy (void)
       p.percentile_high = ph[j];
       hm = seq_heatmap_new (&p, NULL);
       CU_ASSERT_PTR_NOT_NULL_FATAL (hm);
-      seq_heatmap_push (hm, v, frames);
+      seq_heatmap_feed (hm, v, frames);
       seq_heatmap_get_scale (hm, &lo, &hi);
       if (fabsf (lo - el[j]) > PERCENTILE_REL_TOL * MAX (1.0f, fabsf (el[j]))
           || fabsf (hi - eh[j]) > PERCENTILE_REL_TOL * MAX (1.0f,
@@ -352,7 +353,7 @@ heatmap_percentile_selection_agrees_with_sorting (void)
         hp.percentile_low = 0.0;
       hm = seq_heatmap_new (&hp, NULL);
       CU_ASSERT_PTR_NOT_NULL_FATAL (hm);
-      seq_heatmap_push (hm, v, n);
+      seq_heatmap_feed (hm, v, n);
       seq_heatmap_get_scale (hm, &lo, &hi);
       if (p == 100.0 ? (lo != s[0] || hi != s[n - 1]) : lo != want)
         bad++;
@@ -388,7 +389,7 @@ heatmap_percentile_window_and_reset (void)
     frame[0] = 1000.0f * (f == 0);
     frame[1] = (float) f;
     frame[2] = f == 3 ? NAN : -(float) f;
-    seq_heatmap_push (hm, frame, 1);
+    seq_heatmap_feed (hm, frame, 1);
   }
   /* frames 2 and 3: {0, 2, -2, 0, 3, NaN} */
   seq_heatmap_get_scale (hm, &lo, &hi);
@@ -397,8 +398,8 @@ heatmap_percentile_window_and_reset (void)
 
   /* all NaN in the window: no finite value, lo = hi = 0 */
   frame[0] = frame[1] = frame[2] = NAN;
-  seq_heatmap_push (hm, frame, 1);
-  seq_heatmap_push (hm, frame, 1);
+  seq_heatmap_feed (hm, frame, 1);
+  seq_heatmap_feed (hm, frame, 1);
   seq_heatmap_get_scale (hm, &lo, &hi);
   CU_ASSERT (lo == 0.0f && hi == 0.0f);
   seq_heatmap_render_rgb (hm, img, 5 * 3);
@@ -430,7 +431,7 @@ heatmap_constant_input_is_mid_colour (void)
   p.width = 4;
   hm = seq_heatmap_new (&p, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (hm);
-  seq_heatmap_push (hm, v, 4);
+  seq_heatmap_feed (hm, v, 4);
   seq_heatmap_render_rgb (hm, img, 4 * 3);
   for (guint i = 0; i < sizeof (img); i += 3)
     CU_ASSERT (is_level_colour (img + i, 128));
@@ -453,7 +454,7 @@ heatmap_percentile_scale_spreads_a_ramp (void)
   p.width = 100;
   hm = seq_heatmap_new (&p, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (hm);
-  seq_heatmap_push (hm, v, 100);
+  seq_heatmap_feed (hm, v, 100);
   seq_heatmap_render_rgb (hm, img, sizeof (img));
   CU_ASSERT (is_level_colour (img, 0));
   CU_ASSERT (is_level_colour (img + 3 * 99, 255));

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The Python client (pipelines/appsink_numpy.py, PyGObject appsink) reads
 # the same arrays as seqnpysink writes for the same pipeline, bitwise:
 # flexible and static float32 hidden states of the speech example, static

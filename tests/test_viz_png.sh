@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # pipelines/viz-speech-png.sh leaves a picture, not a blank image: 300 x 256,
 # the 292 frames of the utterance drawn at the right, the 8 columns left of
 # them black, the drawn part varied (tests/check_viz_png.py).

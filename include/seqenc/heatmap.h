@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — a scrolling heatmap of frames (hidden states) for display.
  *
  * Thread safety: a SeqHeatmap is one display's state; one thread at a time.
@@ -40,11 +41,12 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_HEATMAP_ERROR (seq_heatmap_error_quark ())
-GQuark seq_heatmap_error_quark (void);
+SEQ_API GQuark seq_heatmap_error_quark (void);
 
 typedef enum {
   SEQ_HEATMAP_ERROR_CONFIG,     /* invalid parameters */
@@ -83,44 +85,48 @@ typedef struct {
 
 typedef struct _SeqHeatmap SeqHeatmap;
 
-SeqHeatmapParams seq_heatmap_params_default (void);
+SEQ_API SeqHeatmapParams seq_heatmap_params_default (void);
 /* FALSE with SEQ_HEATMAP_ERROR_CONFIG naming the parameter when @params are
  * out of range (dim 0, min >= max, a non-finite bound, percentiles out of
  * order or range, an image side above SEQ_HEATMAP_MAX_SIDE, a history above
  * SEQ_HEATMAP_MAX_VALUES). */
-gboolean seq_heatmap_params_check (const SeqHeatmapParams * params,
+SEQ_API gboolean seq_heatmap_params_validate (const SeqHeatmapParams *
+    params, GError ** error);
+/* NULL with the error of seq_heatmap_params_validate. */
+SEQ_API SeqHeatmap *seq_heatmap_new (const SeqHeatmapParams * params,
     GError ** error);
-/* NULL with the error of seq_heatmap_params_check. */
-SeqHeatmap *seq_heatmap_new (const SeqHeatmapParams * params, GError ** error);
-void seq_heatmap_free (SeqHeatmap * hm);
+SEQ_API void seq_heatmap_free (SeqHeatmap * hm);
 
 /* Changes the scaling fields of the parameters (scaling, min, max,
  * percentile_low, percentile_high; the others are ignored) for the next
- * render; FALSE with the error of seq_heatmap_params_check, nothing changed. */
-gboolean seq_heatmap_set_scaling (SeqHeatmap * hm,
+ * render; FALSE with the error of seq_heatmap_params_validate, nothing
+ * changed. */
+SEQ_API gboolean seq_heatmap_set_scaling (SeqHeatmap * hm,
     const SeqHeatmapParams * params, GError ** error);
 
 /* Image size in pixels: width, and dim * row_height. */
-guint seq_heatmap_image_width (const SeqHeatmap * hm);
-guint seq_heatmap_image_height (const SeqHeatmap * hm);
+SEQ_API guint seq_heatmap_image_width (const SeqHeatmap * hm);
+SEQ_API guint seq_heatmap_image_height (const SeqHeatmap * hm);
 
 /* Forgets every frame (the picture is empty again). */
-void seq_heatmap_reset (SeqHeatmap * hm);
+SEQ_API void seq_heatmap_reset (SeqHeatmap * hm);
 /* Appends @n_frames frames @frames [n][dim] (any values, NaN and Inf
  * included). */
-void seq_heatmap_push (SeqHeatmap * hm, const float *frames, gsize n_frames);
+SEQ_API void seq_heatmap_feed (SeqHeatmap * hm, const float *frames,
+    gsize n_frames);
 /* Frames pushed since creation or the last reset. */
-guint64 seq_heatmap_frames (const SeqHeatmap * hm);
+SEQ_API guint64 seq_heatmap_frames (const SeqHeatmap * hm);
 
 /* The scale the next render uses. */
-void seq_heatmap_get_scale (SeqHeatmap * hm, float *lo, float *hi);
+SEQ_API void seq_heatmap_get_scale (SeqHeatmap * hm, float *lo, float *hi);
 
 /* Draws the picture into @pixels: image_height rows of image_width RGB
  * pixels (3 bytes each, R first), rows @stride bytes apart (>= 3 * width). */
-void seq_heatmap_render_rgb (SeqHeatmap * hm, guint8 * pixels, gsize stride);
+SEQ_API void seq_heatmap_render_rgb (SeqHeatmap * hm, guint8 * pixels,
+    gsize stride);
 
 /* The computed viridis map at @t in [0, 1] (clamped; NaN gives 0), as
  * channels in [0, 1]. */
-void seq_heatmap_viridis (double t, double rgb[3]);
+SEQ_API void seq_heatmap_viridis (double t, double rgb[3]);
 
 G_END_DECLS
