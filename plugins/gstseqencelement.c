@@ -13,6 +13,7 @@ gst_seqenc_elements_register (GstPlugin * plugin)
   ok &= GST_ELEMENT_REGISTER (seqfbank, plugin);
   ok &= GST_ELEMENT_REGISTER (seqembed, plugin);
   ok &= GST_ELEMENT_REGISTER (seqtokenizer, plugin);
+  ok &= GST_ELEMENT_REGISTER (seqviz, plugin);
 
   return ok;
 }

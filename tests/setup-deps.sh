@@ -12,6 +12,7 @@
 #                         tests/run-tests.sh sets it.
 #   SEQENC_SETUP_EXTRA=1  also what the references, benchmarks, fuzzers and
 #                         recipes need: python3-torch, torchaudio, clang,
+#                         matplotlib (tests/gen_viridis_fit.py),
 #                         OpenBLAS, the recorded speech of the fbank goldens
 #                         (linphone-common, asterisk-core-sounds-en-wav), the
 #                         tokenizer benchmark's text (bible-kjv). Implies TESTS.
@@ -37,7 +38,7 @@ if [ "$tests" = 1 ]; then
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 if [ "$extra" = 1 ]; then
-  pkgs+=(python3-torch python3-torchaudio clang libclang-rt-14-dev
+  pkgs+=(python3-torch python3-torchaudio python3-matplotlib clang libclang-rt-14-dev
     libopenblas0-pthread bible-kjv linphone-common asterisk-core-sounds-en-wav)
 fi
 

@@ -230,6 +230,19 @@ error_path_lstm_truncated_buffer_posts_one_error (void)
   g_free (in);
 }
 
+/* seqviz: the same truncated buffer after three good ones (images out) */
+static void
+error_path_viz_truncated_buffer_posts_one_error (void)
+{
+  gchar *in = truncated_static_frames ();
+  gchar *launch = g_strdup_printf ("filesrc location=%s blocksize=128 ! "
+      STATIC_8x4 " ! seqviz name=target width=16 ! fakesink", in);
+
+  loop_expecting_one_error (launch, GST_STREAM_ERROR);
+  g_free (launch);
+  g_free (in);
+}
+
 /* 16 kHz float samples with a NaN in the fourth buffer */
 static void
 error_path_fbank_nan_sample_posts_one_error (void)
@@ -316,6 +329,8 @@ main (int argc, char **argv)
         error_path_posenc_truncated_buffer_posts_one_error},
     {"error_path_lstm_truncated_buffer_posts_one_error",
         error_path_lstm_truncated_buffer_posts_one_error},
+    {"error_path_viz_truncated_buffer_posts_one_error",
+        error_path_viz_truncated_buffer_posts_one_error},
     {"error_path_fbank_nan_sample_posts_one_error",
         error_path_fbank_nan_sample_posts_one_error},
     {"error_path_npysink_width_change_posts_one_error",

@@ -44,6 +44,8 @@ check posenc "expected 4 x 8 values" filesrc location="$work/frames.f32" blocksi
   "$static" ! seqposenc ! fakesink async=false
 check lstm "expected 4 x 8 values" filesrc location="$work/frames.f32" blocksize=128 ! \
   "$static" ! seqlstm hidden-size=8 ! fakesink async=false
+check viz "expected 4 x 8 values" filesrc location="$work/frames.f32" blocksize=128 ! \
+  "$static" ! seqviz width=16 ! fakesink async=false
 check fbank "NaN\|infinite\|not finite\|non-finite" filesrc location="$work/nan.f32" blocksize=640 ! \
   audio/x-raw,format=F32LE,rate=16000,channels=1,layout=interleaved ! seqfbank ! fakesink async=false
 check tokenizer "Could not save the stream state" filesrc location="$work/snow.txt" blocksize=4 ! \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The text and speech pipelines under valgrind memcheck: no invalid access
+# The text, speech and seqviz pipelines under valgrind memcheck: no invalid access
 # and no definitely lost block (GLib/GStreamer's one-time global allocations
 # are "still reachable" or "possibly lost", which memcheck reports without
 # failing). The element instances are created, run to EOS and freed by
@@ -28,5 +28,9 @@ check text filesrc location="$work/in.txt" blocksize=500 ! text/x-raw,format=utf
 check speech audiotestsrc num-buffers=50 samplesperbuffer=160 ! \
   audio/x-raw,format=S16LE,rate=16000,channels=1 ! seqfbank ! seqposenc ! \
   seqlstm hidden-size=32 batch-group=vg ! seqnpysink location="$work/s.npy"
+check viz audiotestsrc num-buffers=30 samplesperbuffer=160 ! \
+  audio/x-raw,format=S16LE,rate=16000,channels=1 ! seqfbank ! \
+  seqlstm hidden-size=16 ! seqviz width=20 frames-per-image=3 ! \
+  videoconvert ! fakesink
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -54,5 +54,6 @@
 #include <seqenc/embedding.h>
 #include <seqenc/tokenizer.h>
 #include <seqenc/fbank.h>
+#include <seqenc/heatmap.h>
 
 #define SEQENC_VERSION_STRING "0.1.0"
