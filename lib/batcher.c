@@ -9,16 +9,24 @@
  * the requests that are complete. Unfinished requests keep their place at
  * the head.
  *
+ * When to step. A step runs when max_batch requests wait, when the oldest
+ * has waited max_delay, or as soon as every stream that has joined is
+ * waiting: a stream has at most one request in flight (forward is
+ * synchronous), so then nothing more can arrive before the deadline and
+ * waiting for it would only idle the cores. Under load the batch therefore
+ * grows to the number of live streams by itself.
+ *
  * Wake-ups are what a live stream pays for per frame, so there are as few
  * as possible: the worker waits on work_cond under the batcher mutex and is
  * signalled only when a request changes what it waits for (the queue was
- * empty: it sleeps without a deadline; or the queue reached max_batch); any
- * other arrival is seen when its deadline, the oldest request's, passes.
- * A caller sleeps on its own stream's GCond and GMutex, and the worker wakes
- * the completed streams after releasing the batcher mutex (and signals each
- * after releasing that stream's), so that a woken caller does not have to
- * wait for (and be woken again by) a mutex the worker holds. Leaving waits
- * until the worker is done signalling.
+ * empty: it sleeps without a deadline; the queue reached max_batch; every
+ * member is now waiting); any other arrival is seen when its deadline, the
+ * oldest request's, passes. The callers of a step are woken together: the
+ * worker marks their requests done under done_lock and broadcasts done_cond
+ * once (one call per step, not a lock, flag and signal per stream in the
+ * worker's thread), so the wake-ups proceed on the callers' own threads
+ * while the worker goes on. After a request is marked done the worker never
+ * touches its stream again, so a caller may leave and free it at once.
  */
 #include "seqenc/batcher.h"
 #include "seqenc-private.h"
@@ -36,15 +44,13 @@ typedef struct {
   guint n_steps;
   guint pos;                    /* frames done */
   gint64 t_enqueue;             /* monotonic us */
-  gboolean done;                /* under the stream's done_lock */
+  gboolean done;                /* under the batcher's done_lock */
   gboolean failed;
 } Request;
 
 struct _SeqLstmBatcherStream {
   SeqLstmBatcher *batcher;
   SeqLstmState *state;
-  GMutex done_lock;             /* guards req.done; the caller sleeps on */
-  GCond done_cond;              /* done_cond until the worker sets it */
   Request req;
   gboolean in_flight;
 };
@@ -58,9 +64,9 @@ struct _SeqLstmBatcher {
   GMutex lock;
   GCond work_cond;
   gboolean worker_idle;         /* waiting without deadline (empty queue) */
-  gboolean waking;              /* worker is waking streams without the lock */
-  guint leaving;                /* streams waiting in leave for !waking */
-  GCond waking_done;
+  guint n_members;              /* streams joined and not left */
+  GMutex done_lock;             /* guards every req.done */
+  GCond done_cond;              /* callers sleep on it until theirs is done */
   GThread *thread;
   gboolean shutdown;
   GQueue queue;                 /* of Request (links embedded) */
@@ -114,33 +120,16 @@ run_batch (SeqLstmBatcher * b, guint n_take, guint T)
   }
 }
 
-/* Wakes the caller of @s, whose request is finished (removed from the
- * queue). Called without the batcher mutex, with b->waking set: the caller
- * may return as soon as done is set, but cannot leave (free @s) until the
- * worker clears b->waking, so signalling after the unlock is safe, and a
- * woken caller does not find the lock still held. */
-static void
-wake_stream (SeqLstmBatcherStream * s)
-{
-  g_mutex_lock (&s->done_lock);
-  s->req.done = TRUE;
-  g_mutex_unlock (&s->done_lock);
-  g_cond_signal (&s->done_cond);
-}
-
-/* Wakes @n streams of b->wake without the batcher mutex (held on entry and
- * on return). */
+/* Marks the requests of @n streams of b->wake done and wakes their callers
+ * with one broadcast. Called with the batcher mutex held. */
 static void
 wake_streams (SeqLstmBatcher * b, guint n)
 {
-  b->waking = TRUE;
-  g_mutex_unlock (&b->lock);
+  g_mutex_lock (&b->done_lock);
   for (guint i = 0; i < n; i++)
-    wake_stream (b->wake[i]);
-  g_mutex_lock (&b->lock);
-  b->waking = FALSE;
-  if (b->leaving > 0)
-    g_cond_broadcast (&b->waking_done);
+    b->wake[i]->req.done = TRUE;
+  g_mutex_unlock (&b->done_lock);
+  g_cond_broadcast (&b->done_cond);
 }
 
 static gpointer
@@ -159,7 +148,7 @@ worker_main (gpointer data)
       b->worker_idle = FALSE;
       continue;
     }
-    if (n < b->p.max_batch) {
+    if (n < b->p.max_batch && n < b->n_members) {
       Request *oldest = b->queue.head->data;
       gint64 deadline = oldest->t_enqueue + (gint64) b->p.max_delay_us;
       if (g_get_monotonic_time () < deadline) {
@@ -229,7 +218,8 @@ batcher_free (SeqLstmBatcher * b)
   g_free (b->wake);
   g_mutex_clear (&b->lock);
   g_cond_clear (&b->work_cond);
-  g_cond_clear (&b->waking_done);
+  g_mutex_clear (&b->done_lock);
+  g_cond_clear (&b->done_cond);
   seq_lstm_model_unref (b->model);
   g_free (b);
 }
@@ -266,7 +256,8 @@ seq_lstm_batcher_new (SeqLstmModel * model,
   b->W = seq_lstm_model_output_width (model, p.output);
   g_mutex_init (&b->lock);
   g_cond_init (&b->work_cond);
-  g_cond_init (&b->waking_done);
+  g_mutex_init (&b->done_lock);
+  g_cond_init (&b->done_cond);
   g_queue_init (&b->queue);
   b->ws = seq_lstm_workspace_new (model, p.max_batch, p.max_steps,
       p.n_threads);
@@ -356,9 +347,10 @@ seq_lstm_batcher_join (SeqLstmBatcher * batcher, SeqLstmState * state)
   s = g_new0 (SeqLstmBatcherStream, 1);
   s->batcher = seq_lstm_batcher_ref (batcher);
   s->state = state;
-  g_mutex_init (&s->done_lock);
-  g_cond_init (&s->done_cond);
   s->req.link.data = &s->req;
+  g_mutex_lock (&batcher->lock);
+  batcher->n_members++;
+  g_mutex_unlock (&batcher->lock);
   return s;
 }
 
@@ -370,16 +362,13 @@ seq_lstm_batcher_leave (SeqLstmBatcherStream * stream)
   if (stream == NULL)
     return;
   g_return_if_fail (!stream->in_flight);
-  /* the worker may still be about to signal our done_cond */
   b = stream->batcher;
   g_mutex_lock (&b->lock);
-  b->leaving++;
-  while (b->waking)
-    g_cond_wait (&b->waking_done, &b->lock);
-  b->leaving--;
+  b->n_members--;
+  /* the others may all be waiting now */
+  if (b->queue.length > 0 && b->queue.length >= b->n_members)
+    g_cond_signal (&b->work_cond);
   g_mutex_unlock (&b->lock);
-  g_cond_clear (&stream->done_cond);
-  g_mutex_clear (&stream->done_lock);
   seq_lstm_batcher_unref (stream->batcher);
   g_free (stream);
 }
@@ -418,16 +407,17 @@ seq_lstm_batcher_forward (SeqLstmBatcherStream * stream, const float *input,
   stream->req.t_enqueue = g_get_monotonic_time ();
   g_queue_push_tail_link (&b->queue, &stream->req.link);
   /* wake the worker only when this changes what it waits for: an empty
-   * queue (no deadline) or a full batch; otherwise the oldest request's
-   * deadline, which this one does not move, wakes it */
-  if (b->worker_idle || b->queue.length == b->p.max_batch)
+   * queue (no deadline), a full batch, or every member waiting; otherwise
+   * the oldest request's deadline, which this one does not move, wakes it */
+  if (b->worker_idle || b->queue.length == b->p.max_batch
+      || b->queue.length == b->n_members)
     g_cond_signal (&b->work_cond);
   g_mutex_unlock (&b->lock);
 
-  g_mutex_lock (&stream->done_lock);
+  g_mutex_lock (&b->done_lock);
   while (!stream->req.done)
-    g_cond_wait (&stream->done_cond, &stream->done_lock);
-  g_mutex_unlock (&stream->done_lock);
+    g_cond_wait (&b->done_cond, &b->done_lock);
+  g_mutex_unlock (&b->done_lock);
   ok = !stream->req.failed;
   stream->in_flight = FALSE;
 

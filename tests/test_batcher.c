@@ -159,23 +159,28 @@ test_full_batch_runs_without_waiting_for_max_delay (void)
   SeqLstmModel *m = make_model ();
   SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
   SeqLstmBatcher *b;
-  SeqLstmState *st[4];
+  SeqLstmState *st[4], *idle_st;
+  SeqLstmBatcherStream *idle;
   OneShot o[4];
   GThread *th[4];
   guint64 calls;
   guint maxseen;
 
-  /* a delay far longer than the test timeout: only a full batch can run */
+  /* a delay far longer than the test timeout, and a fifth member that never
+   * submits (so not every member is waiting): only a full batch can run */
   bp.max_batch = 4;
   bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
   b = seq_lstm_batcher_new (m, &bp, NULL);
+  idle_st = seq_lstm_state_new (m);
+  idle = seq_lstm_batcher_join (b, idle_st);
   for (guint i = 0; i < 4; i++) {
     st[i] = seq_lstm_state_new (m);
     o[i].s = seq_lstm_batcher_join (b, st[i]);
     o[i].err = NULL;
     fill (o[i].x, I_SIZE, 50 + i);
-    th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
   }
+  for (guint i = 0; i < 4; i++)
+    th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
   for (guint i = 0; i < 4; i++) {
     g_thread_join (th[i]);
     CU_ASSERT_TRUE (o[i].ok);
@@ -185,6 +190,68 @@ test_full_batch_runs_without_waiting_for_max_delay (void)
   seq_lstm_batcher_get_stats (b, &calls, NULL, &maxseen);
   CU_ASSERT_EQUAL (calls, 1);
   CU_ASSERT_EQUAL (maxseen, 4);
+  seq_lstm_batcher_leave (idle);
+  seq_lstm_state_free (idle_st);
+  seq_lstm_batcher_unref (b);
+  seq_lstm_model_unref (m);
+}
+
+/* A stream has one request in flight at most: once every member waits,
+ * nothing can arrive before the deadline, so the step runs at once (the
+ * batch is all of them, below max-batch); and when a member that was not
+ * waiting leaves, the others run. */
+static void
+test_steps_when_every_member_waits (void)
+{
+  SeqLstmModel *m = make_model ();
+  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  SeqLstmBatcher *b;
+  SeqLstmState *st[3], *late_st;
+  SeqLstmBatcherStream *late;
+  OneShot o[3];
+  GThread *th[3];
+  guint64 calls;
+  guint maxseen;
+
+  bp.max_batch = 16;
+  bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
+  b = seq_lstm_batcher_new (m, &bp, NULL);
+  for (guint i = 0; i < 3; i++) {
+    st[i] = seq_lstm_state_new (m);
+    o[i].s = seq_lstm_batcher_join (b, st[i]);
+    o[i].err = NULL;
+    fill (o[i].x, I_SIZE, 70 + i);
+  }
+  for (guint i = 0; i < 3; i++)
+    th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
+  for (guint i = 0; i < 3; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_TRUE (o[i].ok);
+  }
+  seq_lstm_batcher_get_stats (b, &calls, NULL, &maxseen);
+  CU_ASSERT_EQUAL (calls, 1);
+  CU_ASSERT_EQUAL (maxseen, 3);
+
+  /* a fourth member joins and never submits: the three wait for it ... */
+  late_st = seq_lstm_state_new (m);
+  late = seq_lstm_batcher_join (b, late_st);
+  for (guint i = 0; i < 3; i++)
+    th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
+  g_usleep (20000);
+  seq_lstm_batcher_get_stats (b, &calls, NULL, NULL);
+  CU_ASSERT_EQUAL (calls, 1);
+  /* ... until it leaves */
+  seq_lstm_batcher_leave (late);
+  for (guint i = 0; i < 3; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_TRUE (o[i].ok);
+    seq_lstm_batcher_leave (o[i].s);
+    CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st[i]), 2);
+    seq_lstm_state_free (st[i]);
+  }
+  seq_lstm_batcher_get_stats (b, &calls, NULL, NULL);
+  CU_ASSERT_EQUAL (calls, 2);
+  seq_lstm_state_free (late_st);
   seq_lstm_batcher_unref (b);
   seq_lstm_model_unref (m);
 }
@@ -221,7 +288,8 @@ test_shutdown_fails_pending_requests_cleanly (void)
   SeqLstmModel *m = make_model ();
   SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
   SeqLstmBatcher *b;
-  SeqLstmState *st[2];
+  SeqLstmState *st[2], *idle_st;
+  SeqLstmBatcherStream *idle;
   OneShot o[2];
   GThread *th[2];
   GError *err = NULL;
@@ -229,6 +297,9 @@ test_shutdown_fails_pending_requests_cleanly (void)
   bp.max_batch = 8;
   bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
   b = seq_lstm_batcher_new (m, &bp, NULL);
+  /* a member that never submits, so that the two cannot run either */
+  idle_st = seq_lstm_state_new (m);
+  idle = seq_lstm_batcher_join (b, idle_st);
   for (guint i = 0; i < 2; i++) {
     st[i] = seq_lstm_state_new (m);
     o[i].s = seq_lstm_batcher_join (b, st[i]);
@@ -259,6 +330,8 @@ test_shutdown_fails_pending_requests_cleanly (void)
     seq_lstm_batcher_leave (o[i].s);
     seq_lstm_state_free (st[i]);
   }
+  seq_lstm_batcher_leave (idle);
+  seq_lstm_state_free (idle_st);
   seq_lstm_batcher_unref (b);
   seq_lstm_model_unref (m);
 }
@@ -304,6 +377,8 @@ main (void)
         test_batched_output_bitwise_equals_alone},
     {"batcher_full_batch_runs_without_waiting_for_max_delay",
         test_full_batch_runs_without_waiting_for_max_delay},
+    {"batcher_steps_when_every_member_waits",
+        test_steps_when_every_member_waits},
     {"batcher_partial_batch_runs_after_max_delay",
         test_partial_batch_runs_after_max_delay},
     {"batcher_shutdown_fails_pending_requests_cleanly",
