@@ -54,5 +54,7 @@
 #include <seqenc/embedding.h>
 #include <seqenc/tokenizer.h>
 #include <seqenc/fbank.h>
+#include <seqenc/head.h>
+#include <seqenc/ctc.h>
 
 #define SEQENC_VERSION_STRING "0.1.0"
