@@ -154,10 +154,14 @@ seq_head_new_from_weights (const SeqWeights * weights, const gchar * prefix,
   }
   if (tw->rank != 2 || tw->shape[0] <= 0 || tw->shape[1] <= 0
       || tw->shape[0] > SEQ_HEAD_MAX_SIZE || tw->shape[1] > SEQ_HEAD_MAX_SIZE) {
+    GString *shape = g_string_new (NULL);
+    for (guint i = 0; i < tw->rank; i++)
+      g_string_append_printf (shape, "%s%" G_GINT64_FORMAT, i ? ", " : "",
+          tw->shape[i]);
     WERR ("\"%s\" must be a non-empty [out, in] matrix of at most %u x %u "
-        "(rank %u, shape [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "])",
-        wname, SEQ_HEAD_MAX_SIZE, SEQ_HEAD_MAX_SIZE, tw->rank,
-        tw->rank > 0 ? tw->shape[0] : 0, tw->rank > 1 ? tw->shape[1] : 0);
+        "(it has rank %u, shape [%s])", wname, SEQ_HEAD_MAX_SIZE,
+        SEQ_HEAD_MAX_SIZE, tw->rank, shape->str);
+    g_string_free (shape, TRUE);
     goto done;
   }
   out_size = (guint) tw->shape[0];
