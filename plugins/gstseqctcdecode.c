@@ -366,7 +366,8 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint64 first, interval;
   GstClockTime pts;
   gsize n = 0;
-  guint reset_on;
+  guint reset_on, dim, frames;
+  gboolean ok;
 
   if (!self->have_caps || self->ctc == NULL)
     goto not_negotiated;
@@ -386,7 +387,9 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   if (!seq_tensor_view_map (&view, buf, &self->in, &why))
     goto bad_buffer;
-  if (view.dim != self->n_labels) {
+  dim = view.dim;
+  frames = view.frames;
+  if (dim != self->n_labels) {
     seq_tensor_view_unmap (&view);
     goto wrong_width;
   }
@@ -410,20 +413,19 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       && seq_ctc_get_pending (self->ctc, &open))
     self->open_time = frame_time (self, open.start);
 
-  if (view.frames > self->tokens_size) {
-    self->tokens = g_renew (SeqCtcToken, self->tokens, view.frames);
-    self->tokens_size = view.frames;
+  if (frames > self->tokens_size) {
+    self->tokens = g_renew (SeqCtcToken, self->tokens, frames);
+    self->tokens_size = frames;
   }
-  if (!seq_ctc_feed (self->ctc, (const float *) view.data, view.frames,
-          self->tokens, &n, &err)) {
-    seq_tensor_view_unmap (&view);
-    goto bad_posteriors;
-  }
+  ok = seq_ctc_feed (self->ctc, (const float *) view.data, frames,
+      self->tokens, &n, &err);
   seq_tensor_view_unmap (&view);
-  if (view.frames > 0) {
+  if (!ok)
+    goto bad_posteriors;
+  if (frames > 0) {
     self->processed = TRUE;
     self->dirty = TRUE;
-    self->since_checkpoint += view.frames;
+    self->since_checkpoint += frames;
   }
 
   for (gsize i = 0; i < n && ret == GST_FLOW_OK; i++)
@@ -459,9 +461,9 @@ bad_buffer:
 wrong_width:
   {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Frames of %u posteriors do not fit the %u labels.", view.dim,
+        ("Frames of %u posteriors do not fit the %u labels.", dim,
             self->n_labels), ("each frame must hold one value per label "
-            "(the blank included); got %u values per frame", view.dim));
+            "(the blank included); got %u values per frame", dim));
     gst_buffer_unref (buf);
     return GST_FLOW_ERROR;
   }
