@@ -693,6 +693,12 @@ gst_seq_ctc_decode_open (GstSeqCtcDecode * self)
     goto failed;
   }
 
+  if (blank < -1) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+        ("blank=%d is out of range: valid values are -1 (the model's, else "
+            "0) and the label ids.", blank), (NULL));
+    goto failed;
+  }
   p.n_labels = g_strv_length (labels);
   p.blank = blank >= 0 ? (guint) blank : model_blank >= 0 ?
       (guint) model_blank : 0;
@@ -787,6 +793,8 @@ gst_seq_ctc_decode_set_property (GObject * object, guint prop_id,
 {
   GstSeqCtcDecode *self = GST_SEQ_CTC_DECODE (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -925,11 +933,13 @@ gst_seq_ctc_decode_class_init (GstSeqCtcDecodeClass * klass)
    * GstSeqCtcDecode:blank:
    *
    * Class id of the CTC blank; -1: the model's `"blank"` metadata, else 0.
+   * An id that is not one of the labels' (or below -1) is a LIBRARY
+   * SETTINGS error at start.
    */
   g_object_class_install_property (gobject_class, PROP_BLANK,
       g_param_spec_int ("blank", "Blank",
-          "Class id of the blank (-1: the model's, else 0)", -1,
-          SEQ_CTC_MAX_LABELS - 1, DEFAULT_BLANK, ready));
+          "Class id of the blank (-1: the model's, else 0)", G_MININT,
+          G_MAXINT, DEFAULT_BLANK, ready));
   /**
    * GstSeqCtcDecode:input:
    *

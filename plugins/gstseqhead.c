@@ -17,7 +17,9 @@
  * whose name ends in "weight") or, when `model` is empty, is built in:
  * seeded nn.Linear-style U(-1/sqrt(H), 1/sqrt(H)) weights with `out-size`
  * outputs and H = the negotiated frame width. Frames of another width than
- * the file's H are a CORE NEGOTIATION error that names both widths.
+ * the file's H are a CORE NEGOTIATION error that names both widths and
+ * the element that sends them. `out-size` outside 1 to 2^20 is a LIBRARY
+ * SETTINGS error at start.
  *
  * It has no stream state: FLUSH, STREAM_START, `seqenc-reset`, DISCONT and
  * EOS pass through, and `state-location` has nothing to save. READY→NULL
@@ -100,35 +102,43 @@ gst_seq_head_activation_get_type (void)
   return type;
 }
 
-/* K: the file's, or out-size for the built-in head. */
-static guint
-get_out_size (GstSeqHead * self)
+/* The file's H (0 for the built-in head: any width) and K. */
+static void
+get_sizes (GstSeqHead * self, guint * in_size, guint * out_size)
 {
-  guint k;
-
   GST_OBJECT_LOCK (self);
-  k = self->head != NULL && self->from_file ?
-      seq_head_out_size (self->head) : self->out_size;
+  if (self->head != NULL && self->from_file) {
+    *in_size = seq_head_in_size (self->head);
+    *out_size = seq_head_out_size (self->head);
+  } else {
+    *in_size = 0;
+    *out_size = self->out_size;
+  }
   GST_OBJECT_UNLOCK (self);
-  return k;
 }
 
-/* Any input width maps to K and is accepted in negotiation: a width the
- * file's head does not take is refused in setup, with an error that names
- * both widths (a failed caps intersection would only say "not
- * negotiated"). */
+/* A width the file's head does not take is impossible (-1): the base class
+ * then reports it naming both widths and both elements. */
 static gint
 gst_seq_head_out_dim (GstSeqFrameFilter * filter, guint in_dim)
 {
-  return (gint) get_out_size (GST_SEQ_HEAD (filter));
+  guint h, k;
+
+  get_sizes (GST_SEQ_HEAD (filter), &h, &k);
+  if (in_dim != 0 && h != 0 && in_dim != h)
+    return -1;
+  return (gint) k;
 }
 
 static gint
 gst_seq_head_in_dim (GstSeqFrameFilter * filter, guint out_dim)
 {
-  if (out_dim != 0 && out_dim != get_out_size (GST_SEQ_HEAD (filter)))
+  guint h, k;
+
+  get_sizes (GST_SEQ_HEAD (filter), &h, &k);
+  if (out_dim != 0 && out_dim != k)
     return -1;
-  return 0;
+  return (gint) h;
 }
 
 static gboolean
@@ -283,12 +293,20 @@ gst_seq_head_process (GstSeqFrameFilter * filter, const guint8 * in,
   return GST_FLOW_OK;
 }
 
+/* Valid ranges (the specs admit any value so that these are errors). */
+static const GstSeqPropRange head_ranges[] = {
+  {"out-size", 1, SEQ_HEAD_MAX_SIZE},
+  {NULL, 0, 0}
+};
+
 static void
 gst_seq_head_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstSeqHead *self = GST_SEQ_HEAD (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -413,7 +431,7 @@ gst_seq_head_class_init (GstSeqHeadClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_OUT_SIZE,
       g_param_spec_uint ("out-size", "Output size",
-          "Outputs of the built-in head", 1, SEQ_HEAD_MAX_SIZE,
+          "Outputs of the built-in head (1 to 1048576)", 0, G_MAXUINT,
           DEFAULT_OUT_SIZE, model));
   /**
    * GstSeqHead:seed:
@@ -433,6 +451,7 @@ gst_seq_head_class_init (GstSeqHeadClass * klass)
 
   filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->prop_ranges = head_ranges;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_head_open);
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_head_close);
   filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_head_out_dim);

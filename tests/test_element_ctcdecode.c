@@ -658,6 +658,8 @@ element_ctcdecode_bad_settings_are_errors_at_ready (void)
   check_error (ready_error ("labels", labels, "blank", "11", NULL),
       GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, "11 labels",
       "0 to 10");
+  check_error (ready_error ("labels", labels, "blank", "-2", NULL),
+      GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, "blank=-2", NULL);
   check_error (ready_error ("labels", "/nonexistent/labels.txt", NULL),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "nonexistent", NULL);
   check_error (ready_error ("model", "/nonexistent/m.safetensors", NULL),

@@ -215,7 +215,7 @@ element_head_width_mismatch_names_both_widths (void)
             GST_CORE_ERROR_NEGOTIATION));
     g_printerr ("\n  (expected) %s | %s", err->message, dbg);
     CU_ASSERT (strstr (err->message, "40") && strstr (err->message, "37"));
-    CU_ASSERT (strstr (dbg, "head.weight") != NULL);
+    CU_ASSERT (strstr (err->message, "seqhead") != NULL);
     g_clear_error (&err);
     g_free (dbg);
     gst_message_unref (msg);
@@ -286,6 +286,9 @@ element_head_bad_models_are_errors_at_ready (void)
   check_error (ready_error ("model", amb, "model-prefix", "nope.", NULL),
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, "nope.weight");
 
+  check_error (ready_error ("out-size", "0", NULL), GST_LIBRARY_ERROR,
+      GST_LIBRARY_ERROR_SETTINGS, "out-size=0 is out of range");
+
   /* the prefix resolves the ambiguity */
   e = gst_element_factory_make ("seqhead", NULL);
   g_object_set (e, "model", amb, "model-prefix", "head.", NULL);
@@ -295,6 +298,47 @@ element_head_bad_models_are_errors_at_ready (void)
   gst_object_unref (e);
   g_free (amb);
   g_free (lstm);
+}
+
+/* model, model-prefix, out-size and seed take effect at READY: refused
+ * while playing; activation may change (from the next buffer on). */
+static void
+element_head_ready_only_properties_refused_while_playing (void)
+{
+  gchar *caps = seq_test_caps ("static", "float32", 4, 1, 100);
+  GstHarness *h = head_harness ("out-size=3", caps);
+  GstElement *e = gst_harness_find_element (h, "seqhead");
+  float in[4] = { 1, 2, 3, 4 }, *v;
+  guint k;
+  gchar *model;
+  gint act;
+  GstBuffer *out;
+  gsize n;
+
+  CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
+              SEQ_TENSOR_TYPE_FLOAT32, 4, 1, in)), GST_FLOW_OK);
+  out = gst_harness_try_pull (h);
+  gst_clear_buffer (&out);
+  g_object_set (e, "out-size", 7, "model", "x.safetensors", NULL);
+  g_object_get (e, "out-size", &k, "model", &model, NULL);
+  CU_ASSERT_EQUAL (k, 3);
+  CU_ASSERT_PTR_NULL (model);
+  g_free (model);
+  gst_util_set_object_arg (G_OBJECT (e), "activation", "softmax");
+  g_object_get (e, "activation", &act, NULL);
+  CU_ASSERT_EQUAL (act, SEQ_HEAD_ACTIVATION_SOFTMAX);
+  CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
+              SEQ_TENSOR_TYPE_FLOAT32, 4, 1, in)), GST_FLOW_OK);
+  out = gst_harness_try_pull (h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (out);
+  v = seq_test_buffer_values (out, FALSE, &n);
+  CU_ASSERT_EQUAL (n, 3);
+  CU_ASSERT (fabsf (v[0] + v[1] + v[2] - 1.0f) < 1e-6f);
+  g_free (v);
+  gst_buffer_unref (out);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+  g_free (caps);
 }
 
 int
@@ -311,6 +355,8 @@ main (void)
         element_head_width_mismatch_names_both_widths},
     {"element_head_bad_models_are_errors_at_ready",
         element_head_bad_models_are_errors_at_ready},
+    {"element_head_ready_only_properties_refused_while_playing",
+        element_head_ready_only_properties_refused_while_playing},
     {NULL, NULL}
   };
 
