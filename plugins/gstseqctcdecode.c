@@ -135,6 +135,7 @@ struct _GstSeqCtcDecode
   gboolean processed;           /* frames decoded since the last reset/restore */
   gboolean dirty;               /* state changed since the last save */
   guint64 since_checkpoint;
+  gboolean failed;              /* an error was posted: send nothing more */
 };
 
 G_DEFINE_TYPE (GstSeqCtcDecode, gst_seq_ctc_decode, GST_TYPE_ELEMENT);
@@ -334,6 +335,14 @@ drain (GstSeqCtcDecode * self, gboolean save)
 
   if (self->ctc == NULL)
     return GST_FLOW_OK;
+  /* after an error (ours, or a fatal flow from downstream) the stream is
+   * over: nothing more is sent */
+  if (self->failed
+      || gst_pad_get_last_flow_return (self->srcpad) < GST_FLOW_EOS) {
+    GST_DEBUG_OBJECT (self, "not draining after a failure");
+    stream_reset (self);
+    return GST_FLOW_OK;
+  }
   if (seq_ctc_finish (self->ctc, &tok)) {
     ret = send_token (self, &tok, token_start (self, &tok,
             self->anchor_frame));
@@ -436,8 +445,10 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     self->open_time = frame_time (self, open.start);
 
   if (ret == GST_FLOW_OK && interval > 0 && self->since_checkpoint >= interval
-      && !save_state (self))
+      && !save_state (self)) {
+    self->failed = TRUE;
     ret = GST_FLOW_ERROR;
+  }
 
 done:
   gst_buffer_unref (buf);
@@ -446,6 +457,7 @@ done:
   /* ERRORS */
 not_negotiated:
   {
+    self->failed = TRUE;
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("tensor buffer before caps"));
     gst_buffer_unref (buf);
@@ -453,6 +465,7 @@ not_negotiated:
   }
 bad_buffer:
   {
+    self->failed = TRUE;
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL), ("%s", why));
     g_free (why);
     gst_buffer_unref (buf);
@@ -460,6 +473,7 @@ bad_buffer:
   }
 wrong_width:
   {
+    self->failed = TRUE;
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Frames of %u posteriors do not fit the %u labels.", dim,
             self->n_labels), ("each frame must hold one value per label "
@@ -469,6 +483,7 @@ wrong_width:
   }
 bad_posteriors:
   {
+    self->failed = TRUE;
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Posteriors are not finite numbers."), ("%s", err->message));
     g_clear_error (&err);
@@ -578,6 +593,7 @@ gst_seq_ctc_decode_sink_event (GstPad * pad, GstObject * parent,
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      self->failed = FALSE;
       if (seq_event_wants_reset (event, reset_on) && self->processed) {
         GST_DEBUG_OBJECT (self, "FLUSH_STOP: dropping the open token");
         stream_reset (self);
@@ -749,6 +765,7 @@ gst_seq_ctc_decode_change_state (GstElement * element,
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
       self->need_restore = TRUE;
+      self->failed = FALSE;
       self->dirty = FALSE;
       self->since_checkpoint = 0;
       stream_reset (self);

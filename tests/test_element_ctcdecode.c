@@ -707,13 +707,25 @@ element_ctcdecode_wrong_width_and_nan_are_errors (void)
   /* NaN posteriors: stream error naming the frame and class; nothing of
    * that buffer is decoded */
   h = ctc_harness (props, TRUE, 11, 0);
+  {
+    /* a token of class 3 is open when the bad buffer comes */
+    float three[2 * 11];
+    for (guint i = 0; i < G_N_ELEMENTS (three); i++)
+      three[i] = i % 11 == 3 ? -0.1f : -4.0f;
+    CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+                SEQ_TENSOR_TYPE_FLOAT32, 11, 2, three)), GST_FLOW_OK);
+  }
   frames[2 * 11 + 5] = NAN;
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
               SEQ_TENSOR_TYPE_FLOAT32, 11, 4, frames)), GST_FLOW_ERROR);
   check_error (seq_test_pop_error (h), GST_STREAM_ERROR,
       GST_STREAM_ERROR_FORMAT, "frame 2", "class 5");
   {
-    GPtrArray *outs = pull_all (h);
+    GPtrArray *outs;
+    /* the EOS that follows the failure sends nothing, not even the open
+     * token */
+    gst_harness_push_event (h, gst_event_new_eos ());
+    outs = pull_all (h);
     CU_ASSERT_EQUAL (outs->len, 0);
     g_ptr_array_unref (outs);
   }
