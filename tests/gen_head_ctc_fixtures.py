@@ -30,6 +30,12 @@ float64, then f32).
 Metadata: "blank", "input" ("log-probs" or "probs"), and "labels" (a JSON
 array of K strings) so that the same files test the metadata reader.
 
+Contract (tests/data/head_ctc_contract.safetensors): a file shaped as the
+digits model (nn.LSTM(20, 24, 2) under "lstm.", nn.Linear(24, 11) under
+"head.", "labels" and "blank" metadata), input frames test.input [T, 20] and
+the greedy tokens of torch's LSTM -> Linear -> log_softmax chain
+(test.tokens, test.mean), for seqlstm ! seqhead ! seqctcdecode end to end.
+
 safetensors is written by hand (8-byte LE header length, JSON header, raw
 little-endian data) since the safetensors package is not installed.
 
@@ -178,6 +184,52 @@ def ctc_case(outdir, name, post, blank, log_probs, labels):
     return len(tokens)
 
 
+def contract_case(outdir):
+    """A model file shaped as models/digits/digits.safetensors (see
+    /work/notes' digits contract): nn.LSTM under "lstm.", nn.Linear under
+    "head.", "labels" and "blank" metadata; with input frames and the torch
+    chain's greedy tokens, so that seqlstm ! seqhead ! seqctcdecode reading
+    one file can be checked end to end. The seed is chosen so that every
+    frame's best class leads the second by more than CONTRACT_MARGIN (the
+    LSTM's 1e-5 parity bound cannot flip an argmax)."""
+    CONTRACT_MARGIN = 1e-3
+    digits = ["<blank>"] + [str(d) for d in range(10)]
+    for seed in range(100, 200):
+        torch.manual_seed(seed)
+        lstm = torch.nn.LSTM(20, 24, 2)
+        head = torch.nn.Linear(24, 11)
+        with torch.no_grad():
+            head.weight *= 8.0      # a trained head's confidence
+            # segments of 3-12 frames around random vectors, as phones
+            segs, n = [], 0
+            while n < 300:
+                ln = int(torch.randint(3, 13, (1,)))
+                segs.append(torch.randn(1, 20).repeat(ln, 1) * 3.0
+                            + torch.randn(ln, 20) * 0.3)
+                n += ln
+            x = torch.cat(segs)[:300].unsqueeze(1)
+            h, _ = lstm(x)
+            logp = torch.log_softmax(head(h[:, 0]), -1)
+        top = torch.topk(logp, 2, dim=-1).values
+        if (top[:, 0] - top[:, 1]).min().item() > CONTRACT_MARGIN:
+            break
+    else:
+        raise RuntimeError("no seed gives clear argmax margins")
+    tokens, means = greedy_ctc(logp, 0, True)
+    tensors = {"lstm." + k: (v, "F32") for k, v in lstm.state_dict().items()}
+    tensors.update({"head." + k: (v, "F32")
+                    for k, v in head.state_dict().items()})
+    tensors["test.input"] = (x[:, 0], "F32")
+    tensors["test.tokens"] = (torch.tensor(tokens, dtype=torch.float32)
+                              .reshape(-1, 3), "F32")
+    tensors["test.mean"] = (torch.tensor(means, dtype=torch.float32), "F32")
+    write_safetensors(os.path.join(outdir, "head_ctc_contract.safetensors"),
+                      tensors, {"labels": json.dumps(digits), "blank": "0",
+                                "seqenc.recipe": "tests/gen_head_ctc_fixtures.py",
+                                "seed": str(seed)})
+    return len(tokens)
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "data")
@@ -206,7 +258,9 @@ def main():
     q = torch.log_softmax(torch.randn(200, 5, generator=g), -1)
     q = torch.round(q * 2.0) / 2.0
     n3 = ctc_case(outdir, "ties", q, 0, True, ["_", "x", "y", "z", "é"])
-    print("head: 4 cases + ambiguous; ctc tokens: %d, %d, %d" % (n1, n2, n3))
+    n4 = contract_case(outdir)
+    print("head: 4 cases + ambiguous; ctc tokens: %d, %d, %d; contract "
+          "chain tokens: %d" % (n1, n2, n3, n4))
 
 
 if __name__ == "__main__":

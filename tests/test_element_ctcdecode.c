@@ -601,6 +601,94 @@ element_ctcdecode_latency_is_one_frame (void)
   fixture_clear (&f);
 }
 
+/* The digits contract's chain on one model file: seqlstm, seqhead and
+ * seqctcdecode each take their part of tests/data/head_ctc_contract (LSTM
+ * under "lstm.", head under "head.", labels and blank in the metadata) and
+ * give torch's tokens. Mean posteriors: seqlstm is within 1e-5 of torch per
+ * hidden value (test_lstm.c); through the head (|W| row sums <= 24 * 8 /
+ * sqrt(24) ~ 39) a logit moves by at most 3.9e-4, a log-softmax value by
+ * twice that, a posterior by a factor exp(7.8e-4): 1e-3 relative. */
+#define CHAIN_MEAN_REL_TOL 1e-3
+
+static void
+element_ctcdecode_contract_chain_from_one_model_file_matches_torch (void)
+{
+  gchar *path = seq_test_data_path ("head_ctc_contract.safetensors");
+  gchar *launch = g_strdup_printf ("seqlstm model=\"%s\" ! seqhead "
+      "model=\"%s\" activation=log-softmax ! seqctcdecode model=\"%s\"",
+      path, path, path);
+  SeqWeights *w = seq_weights_open (path, NULL);
+  const SeqTensorInfo *ti, *tt;
+  float *x, *ref, *mean;
+  guint T, N, I = 20;
+  GstHarness *h;
+  GPtrArray *outs, *msgs;
+  gchar **labels;
+  double worst = 0.0;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (w);
+  ti = seq_weights_find (w, "test.input");
+  tt = seq_weights_find (w, "test.tokens");
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ti);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (tt);
+  T = (guint) ti->shape[0];
+  N = (guint) tt->shape[0];
+  x = g_new (float, ti->n_elements);
+  ref = g_new (float, tt->n_elements);
+  mean = g_new (float, N);
+  seq_tensor_to_f32 (ti, x, ti->n_elements, NULL);
+  seq_tensor_to_f32 (tt, ref, tt->n_elements, NULL);
+  seq_tensor_to_f32 (seq_weights_find (w, "test.mean"), mean, N, NULL);
+  labels = seq_ctc_labels_from_weights (w, NULL, NULL);
+  CU_ASSERT (N >= 20);
+
+  h = seq_test_harness (launch);
+  {
+    gchar *caps = seq_test_caps ("flexible", "float32", I, 0, RATE);
+    gst_harness_set_src_caps_str (h, caps);
+    g_free (caps);
+  }
+  for (guint t = 0; t < T; t += 7) {
+    guint n = MIN (7, T - t);
+    GstBuffer *b = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, I,
+        n, x + (gsize) t * I);
+    GST_BUFFER_PTS (b) = t * FRAME;
+    CU_ASSERT_EQUAL (gst_harness_push (h, b), GST_FLOW_OK);
+  }
+  gst_harness_push_event (h, gst_event_new_eos ());
+  outs = pull_all (h);
+  msgs = pop_token_messages (h);
+  CU_ASSERT_EQUAL_FATAL (outs->len, N + 1);
+  CU_ASSERT_EQUAL_FATAL (msgs->len, N);
+  for (guint i = 0; i < N; i++) {
+    const Out *o = g_ptr_array_index (outs, i);
+    gchar *want = g_strdup_printf ("%s%s", i ? " " : "",
+        labels[(guint) ref[3 * i]]);
+    gdouble m;
+    CU_ASSERT_STRING_EQUAL (o->text, want);
+    CU_ASSERT_EQUAL (o->offset, (guint64) ref[3 * i + 1]);
+    CU_ASSERT_EQUAL (o->offset_end, (guint64) ref[3 * i + 2] + 1);
+    CU_ASSERT_EQUAL (o->pts, (guint64) ref[3 * i + 1] * FRAME);
+    gst_structure_get_double (gst_message_get_structure (g_ptr_array_index
+            (msgs, i)), "mean-posterior", &m);
+    CU_ASSERT (fabs (m - mean[i]) <= CHAIN_MEAN_REL_TOL * mean[i]);
+    worst = MAX (worst, fabs (m - mean[i]) / mean[i]);
+    g_free (want);
+  }
+  g_printerr ("\n  %u tokens as torch's; mean posterior max rel diff %.3g",
+      N, worst);
+  g_ptr_array_unref (msgs);
+  g_ptr_array_unref (outs);
+  gst_harness_teardown (h);
+  g_strfreev (labels);
+  g_free (x);
+  g_free (ref);
+  g_free (mean);
+  seq_weights_unref (w);
+  g_free (launch);
+  g_free (path);
+}
+
 /* A seqctcdecode with properties (name, value string pairs) driven NULL ->
  * READY (which must fail): the error posted, or NULL. */
 static GstMessage *
@@ -752,6 +840,8 @@ main (void)
         element_ctcdecode_eos_newline_only_after_tokens},
     {"element_ctcdecode_state_location_resumes_mid_token",
         element_ctcdecode_state_location_resumes_mid_token},
+    {"element_ctcdecode_contract_chain_from_one_model_file_matches_torch",
+        element_ctcdecode_contract_chain_from_one_model_file_matches_torch},
     {"element_ctcdecode_latency_is_one_frame",
         element_ctcdecode_latency_is_one_frame},
     {"element_ctcdecode_bad_settings_are_errors_at_ready",
