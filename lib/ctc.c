@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — streaming greedy CTC decoding (see ctc.h). */
 #include "seqenc/ctc.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 #include "blob.h"
 
 #include <json-glib/json-glib.h>
@@ -32,30 +33,39 @@ seq_ctc_params_default (void)
   return p;
 }
 
+gboolean
+seq_ctc_params_validate (const SeqCtcParams * params, GError ** error)
+{
+  g_return_val_if_fail (params != NULL, FALSE);
+  if (params->n_labels == 0 || params->n_labels > SEQ_CTC_MAX_LABELS) {
+    g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG,
+        "number of labels %u is outside [1, %u]", params->n_labels,
+        SEQ_CTC_MAX_LABELS);
+    return FALSE;
+  }
+  if (params->blank >= params->n_labels) {
+    g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG,
+        "blank id %u is out of range: there are %u labels (ids 0 to %u)",
+        params->blank, params->n_labels, params->n_labels - 1);
+    return FALSE;
+  }
+  if (params->input != SEQ_CTC_INPUT_LOG_PROBS
+      && params->input != SEQ_CTC_INPUT_PROBS) {
+    g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG,
+        "unknown input kind %d", params->input);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 SeqCtc *
 seq_ctc_new (const SeqCtcParams * params, GError ** error)
 {
   SeqCtc *ctc;
 
   g_return_val_if_fail (params != NULL, NULL);
-  if (params->n_labels == 0 || params->n_labels > SEQ_CTC_MAX_LABELS) {
-    g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG,
-        "number of labels %u is outside [1, %u]", params->n_labels,
-        SEQ_CTC_MAX_LABELS);
+  if (!seq_ctc_params_validate (params, error))
     return NULL;
-  }
-  if (params->blank >= params->n_labels) {
-    g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG,
-        "blank id %u is out of range: there are %u labels (ids 0 to %u)",
-        params->blank, params->n_labels, params->n_labels - 1);
-    return NULL;
-  }
-  if (params->input != SEQ_CTC_INPUT_LOG_PROBS
-      && params->input != SEQ_CTC_INPUT_PROBS) {
-    g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG,
-        "unknown input kind %d", params->input);
-    return NULL;
-  }
   ctc = g_new0 (SeqCtc, 1);
   ctc->params = *params;
   seq_ctc_reset (ctc);

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — linear output head (see head.h). Built with -ffp-contract=off
  * (lib/meson.build). */
 #include "seqenc/head.h"
-#include "seqenc/common.h"
+#include "seqenc-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -33,11 +34,9 @@ seq_head_params_default (void)
   return p;
 }
 
-/* A head of K x H with zeroed weight and bias, or NULL (allocation). */
-static SeqHead *
-head_alloc (guint in_size, guint out_size, GError ** error)
+static gboolean
+check_sizes (guint in_size, guint out_size, GError ** error)
 {
-  SeqHead *h;
   gsize n;
 
   if (in_size == 0 || in_size > SEQ_HEAD_MAX_SIZE || out_size == 0
@@ -46,8 +45,27 @@ head_alloc (guint in_size, guint out_size, GError ** error)
     g_set_error (error, SEQ_HEAD_ERROR, SEQ_HEAD_ERROR_CONFIG,
         "head of %u outputs x %u inputs is outside [1, %u] x [1, %u]",
         out_size, in_size, SEQ_HEAD_MAX_SIZE, SEQ_HEAD_MAX_SIZE);
-    return NULL;
+    return FALSE;
   }
+  return TRUE;
+}
+
+gboolean
+seq_head_params_validate (const SeqHeadParams * params, GError ** error)
+{
+  g_return_val_if_fail (params != NULL, FALSE);
+  return check_sizes (params->in_size, params->out_size, error);
+}
+
+/* A head of K x H with zeroed weight and bias, or NULL (allocation). */
+static SeqHead *
+head_alloc (guint in_size, guint out_size, GError ** error)
+{
+  SeqHead *h;
+  gsize n = (gsize) in_size * out_size;
+
+  if (!check_sizes (in_size, out_size, error))
+    return NULL;
   h = g_new0 (SeqHead, 1);
   h->ref_count = 1;
   h->in_size = in_size;

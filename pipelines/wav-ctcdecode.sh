@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # seqctcdecode's example (its SECTION block): the chain of wav-head.sh, then
 # greedy CTC decoding with the digit labels of tests/data (blank 0) to a text
 # file, one line per stream. The seeded LSTM and head are untrained, so the

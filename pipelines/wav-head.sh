@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # seqhead's example (its SECTION block): speech to 80-bin fbank, a seeded
 # 64-unit LSTM and a seeded 11-way linear head with log-softmax, to a .npy
 # of per-frame log-probabilities. (The trained digits model replaces the

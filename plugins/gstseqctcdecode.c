@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqctcdecode: streaming greedy CTC decoding to text.
  *
  * SECTION:element-seqctcdecode
@@ -77,7 +78,7 @@ GST_DEBUG_CATEGORY_STATIC (seq_ctc_decode_debug);
 #define DEFAULT_INPUT SEQ_CTC_INPUT_LOG_PROBS
 #define DEFAULT_SEPARATOR " "
 #define DEFAULT_NEWLINE_AT_EOS TRUE
-#define DEFAULT_RESET_ON SEQ_RESET_ON_DEFAULT
+#define DEFAULT_RESET_ON GST_SEQ_RESET_ON_DEFAULT
 #define DEFAULT_STATE_LOCATION NULL
 #define DEFAULT_CHECKPOINT_INTERVAL 0
 
@@ -123,7 +124,7 @@ struct _GstSeqCtcDecode
   /* streaming thread */
   gboolean have_caps;
   gboolean need_restore;        /* first caps since READY→PAUSED */
-  SeqTensorCaps in;
+  GstSeqTensorCaps in;
   GstSegment segment;
   SeqCtcToken *tokens;          /* room for tokens_size tokens */
   gsize tokens_size;
@@ -145,7 +146,7 @@ GST_ELEMENT_REGISTER_DEFINE (seqctcdecode, "seqctcdecode", GST_RANK_NONE,
 #define SRC_CAPS "text/x-raw, format = (string) utf8"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
 
@@ -368,7 +369,7 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstSeqCtcDecode *self = GST_SEQ_CTC_DECODE (parent);
   GstFlowReturn ret = GST_FLOW_OK;
-  SeqTensorView view;
+  GstSeqTensorView view;
   SeqCtcToken open;
   GError *err = NULL;
   gchar *why = NULL;
@@ -386,7 +387,7 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   interval = self->checkpoint_interval;
   GST_OBJECT_UNLOCK (self);
 
-  if (GST_BUFFER_IS_DISCONT (buf) && (reset_on & SEQ_RESET_ON_DISCONT)
+  if (GST_BUFFER_IS_DISCONT (buf) && (reset_on & GST_SEQ_RESET_ON_DISCONT)
       && self->processed) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the stream and resetting");
     ret = drain (self, FALSE);
@@ -394,12 +395,12 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       goto done;
   }
 
-  if (!seq_tensor_view_map (&view, buf, &self->in, &why))
+  if (!gst_seq_tensor_view_map (&view, buf, &self->in, &why))
     goto bad_buffer;
   dim = view.dim;
   frames = view.frames;
   if (dim != self->n_labels) {
-    seq_tensor_view_unmap (&view);
+    gst_seq_tensor_view_unmap (&view);
     goto wrong_width;
   }
 
@@ -428,7 +429,7 @@ gst_seq_ctc_decode_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   ok = seq_ctc_feed (self->ctc, (const float *) view.data, frames,
       self->tokens, &n, &err);
-  seq_tensor_view_unmap (&view);
+  gst_seq_tensor_view_unmap (&view);
   if (!ok)
     goto bad_posteriors;
   if (frames > 0) {
@@ -495,17 +496,17 @@ bad_posteriors:
 static gboolean
 gst_seq_ctc_decode_set_caps (GstSeqCtcDecode * self, GstCaps * caps)
 {
-  SeqTensorCaps in;
+  GstSeqTensorCaps in;
   gchar *why = NULL;
   GstCaps *out;
 
   if (self->ctc == NULL)
     goto no_labels;
-  if (!seq_tensor_caps_parse (caps, &in, &why))
+  if (!gst_seq_tensor_caps_parse (caps, &in, &why))
     goto bad_caps;
-  if (in.type == SEQ_TENSOR_TYPE_UNKNOWN)
-    in.type = SEQ_TENSOR_TYPE_FLOAT32;
-  if (in.type != SEQ_TENSOR_TYPE_FLOAT32) {
+  if (in.type == GST_SEQ_TENSOR_TYPE_UNKNOWN)
+    in.type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  if (in.type != GST_SEQ_TENSOR_TYPE_FLOAT32) {
     why = g_strdup ("float32 posteriors expected");
     goto bad_caps;
   }
@@ -594,14 +595,14 @@ gst_seq_ctc_decode_sink_event (GstPad * pad, GstObject * parent,
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
       self->failed = FALSE;
-      if (seq_event_wants_reset (event, reset_on) && self->processed) {
+      if (gst_seq_event_wants_reset (event, reset_on) && self->processed) {
         GST_DEBUG_OBJECT (self, "FLUSH_STOP: dropping the open token");
         stream_reset (self);
       }
       break;
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (seq_event_wants_reset (event, reset_on) && self->processed) {
+      if (gst_seq_event_wants_reset (event, reset_on) && self->processed) {
         GST_DEBUG_OBJECT (self, "%s: ending the stream and resetting",
             GST_EVENT_TYPE_NAME (event));
         drain (self, FALSE);
@@ -996,7 +997,7 @@ gst_seq_ctc_decode_class_init (GstSeqCtcDecodeClass * klass)
   g_object_class_install_property (gobject_class, PROP_RESET_ON,
       g_param_spec_flags ("reset-on", "Reset on",
           "Events that end the stream and restart at frame 0",
-          SEQ_TYPE_RESET_ON, DEFAULT_RESET_ON, playing));
+          GST_TYPE_SEQ_RESET_ON, DEFAULT_RESET_ON, playing));
   /**
    * GstSeqCtcDecode:state-location:
    *

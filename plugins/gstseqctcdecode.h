@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqctcdecode: streaming greedy CTC decoding to text. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqhead: linear output head over tensor frames.
  *
  * SECTION:element-seqhead
@@ -80,9 +81,9 @@ GST_ELEMENT_REGISTER_DEFINE (seqhead, "seqhead", GST_RANK_NONE,
     GST_TYPE_SEQ_HEAD);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 
 GType
 gst_seq_head_activation_get_type (void)
@@ -449,8 +450,8 @@ gst_seq_head_class_init (GstSeqHeadClass * klass)
       "Linear layer (PyTorch nn.Linear) with softmax, log-softmax or sigmoid "
       "over tensor frames", "seqenc developers");
 
-  filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
-  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->in_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->prop_ranges = head_ranges;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_head_open);
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_head_close);

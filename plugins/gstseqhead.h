@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — seqhead: linear output head over tensor frames. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Golden fixtures for tests/test_head.c and tests/test_ctc.c, from PyTorch.
 
 Head (tests/data/head_<case>.safetensors): an nn.Linear(H, K) state_dict

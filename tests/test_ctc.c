@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — streaming greedy CTC decoder: parity with a PyTorch greedy
  * reference (labels, frame indices, mean posteriors; fixtures from
  * tests/gen_head_ctc_fixtures.py), any chunking, save/restore mid-token,
@@ -415,6 +416,7 @@ ctc_rejects_bad_params (void)
   g_clear_error (&err);
   p.n_labels = 11;
   p.blank = 11;
+  CU_ASSERT_FALSE (seq_ctc_params_validate (&p, NULL));
   CU_ASSERT_PTR_NULL (seq_ctc_new (&p, &err));
   CU_ASSERT (g_error_matches (err, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG));
   if (err) {
@@ -423,11 +425,25 @@ ctc_rejects_bad_params (void)
   }
   g_clear_error (&err);
   p.blank = 10;
+  CU_ASSERT_TRUE (seq_ctc_params_validate (&p, NULL));
   p.input = 7;
   CU_ASSERT_PTR_NULL (seq_ctc_new (&p, &err));
   CU_ASSERT (g_error_matches (err, SEQ_CTC_ERROR, SEQ_CTC_ERROR_CONFIG));
   g_clear_error (&err);
   seq_ctc_free (NULL);
+}
+
+/* CRC-32 (zlib's) of @n bytes: the blob's checksum, recomputed here. */
+static guint32
+crc32_ieee (const guint8 * p, gsize n)
+{
+  guint32 crc = 0xffffffffu;
+  for (gsize i = 0; i < n; i++) {
+    crc ^= p[i];
+    for (int k = 0; k < 8; k++)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
 }
 
 /* @blob with byte @at set to @v and, when @fix_crc, the checksum fixed. */
@@ -439,7 +455,7 @@ patched (GBytes * blob, gsize at, guint8 v, gboolean fix_crc)
 
   b[at] = v;
   if (fix_crc) {
-    guint32 crc = GUINT32_TO_LE (seq_crc32 (b, 56));
+    guint32 crc = GUINT32_TO_LE (crc32_ieee (b, 56));
     memcpy (b + 56, &crc, 4);
   }
   return g_bytes_new_take (b, n);

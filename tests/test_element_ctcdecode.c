@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — seqctcdecode through GstHarness: tokens, their texts and
  * timestamps against the PyTorch greedy reference of
  * tests/gen_head_ctc_fixtures.py, the seqenc-token bus message, resets, EOS,
@@ -100,7 +101,7 @@ push_frames (GstHarness * h, const Fixture * f, gboolean flexible, guint from,
 
   for (guint t = from; t < to && ret == GST_FLOW_OK; t += chunk) {
     guint n = MIN (chunk, to - t);
-    GstBuffer *b = seq_test_tensor_buffer (flexible, SEQ_TENSOR_TYPE_FLOAT32,
+    GstBuffer *b = seq_test_tensor_buffer (flexible, GST_SEQ_TENSOR_TYPE_FLOAT32,
         f->K, n, f->post + (gsize) t * f->K);
     GST_BUFFER_PTS (b) = base + (t - from) * FRAME;
     GST_BUFFER_DURATION (b) = n * FRAME;
@@ -326,14 +327,14 @@ element_ctcdecode_reset_event_and_discont_end_the_stream (void)
 
     push_frames (h, &f, TRUE, 0, cut, 4, 0);
     if (how == 0) {
-      CU_ASSERT (gst_harness_push_event (h, seq_reset_event_new ()));
+      CU_ASSERT (gst_harness_push_event (h, gst_seq_reset_event_new ()));
     } else if (how == 1) {
       CU_ASSERT (gst_harness_push_event (h,
               gst_event_new_stream_start ("second")));
     }
     if (how == 2) {
       /* the same frames again, the first buffer flagged DISCONT */
-      GstBuffer *b = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32,
+      GstBuffer *b = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32,
           f.K, cut, f.post);
       GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
       GST_BUFFER_PTS (b) = 0;
@@ -452,7 +453,7 @@ element_ctcdecode_eos_newline_only_after_tokens (void)
     for (guint k = 0; k < 11; k++)
       blank_frames[t * 11 + k] = k == 0 ? -0.01f : -5.0f;
   h = fixture_harness (&f, NULL, TRUE, 0);
-  gst_harness_push (h, seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32,
+  gst_harness_push (h, seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32,
           11, 3, blank_frames));
   gst_harness_push_event (h, gst_event_new_eos ());
   outs = pull_all (h);
@@ -650,7 +651,7 @@ element_ctcdecode_contract_chain_from_one_model_file_matches_torch (void)
   }
   for (guint t = 0; t < T; t += 7) {
     guint n = MIN (7, T - t);
-    GstBuffer *b = seq_test_tensor_buffer (TRUE, SEQ_TENSOR_TYPE_FLOAT32, I,
+    GstBuffer *b = seq_test_tensor_buffer (TRUE, GST_SEQ_TENSOR_TYPE_FLOAT32, I,
         n, x + (gsize) t * I);
     GST_BUFFER_PTS (b) = t * FRAME;
     CU_ASSERT_EQUAL (gst_harness_push (h, b), GST_FLOW_OK);
@@ -772,7 +773,7 @@ element_ctcdecode_wrong_width_and_nan_are_errors (void)
   /* static caps of 7 values per frame: refused at caps time */
   h = ctc_harness (props, FALSE, 7, 4);
   CU_ASSERT_NOT_EQUAL (gst_harness_push (h,
-          seq_test_tensor_buffer (FALSE, SEQ_TENSOR_TYPE_FLOAT32, 7, 4,
+          seq_test_tensor_buffer (FALSE, GST_SEQ_TENSOR_TYPE_FLOAT32, 7, 4,
               frames)), GST_FLOW_OK);
   check_error (seq_test_pop_error (h), GST_CORE_ERROR,
       GST_CORE_ERROR_NEGOTIATION, "7 posteriors", "11 labels");
@@ -787,7 +788,7 @@ element_ctcdecode_wrong_width_and_nan_are_errors (void)
   gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
       "num_tensors=1,types=float32,framerate=100/1");
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, 7, 4, frames)), GST_FLOW_ERROR);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 7, 4, frames)), GST_FLOW_ERROR);
   check_error (seq_test_pop_error (h), GST_STREAM_ERROR,
       GST_STREAM_ERROR_FORMAT, "7 posteriors", "11 labels");
   gst_harness_teardown (h);
@@ -801,11 +802,11 @@ element_ctcdecode_wrong_width_and_nan_are_errors (void)
     for (guint i = 0; i < G_N_ELEMENTS (three); i++)
       three[i] = i % 11 == 3 ? -0.1f : -4.0f;
     CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-                SEQ_TENSOR_TYPE_FLOAT32, 11, 2, three)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, 11, 2, three)), GST_FLOW_OK);
   }
   frames[2 * 11 + 5] = NAN;
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, 11, 4, frames)), GST_FLOW_ERROR);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 11, 4, frames)), GST_FLOW_ERROR);
   check_error (seq_test_pop_error (h), GST_STREAM_ERROR,
       GST_STREAM_ERROR_FORMAT, "frame 2", "class 5");
   {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — seqhead through GstHarness: the library's output (and so
  * PyTorch's, see test_head.c) for any buffer split, caps, the built-in head,
  * and the errors: width mismatch, missing or ambiguous model. */
@@ -64,7 +65,7 @@ run (GstHarness * h, gboolean flexible, const float *in, guint T, guint D,
     gsize nv;
     float *v;
     CU_ASSERT_EQUAL_FATAL (gst_harness_push (h,
-            seq_test_tensor_buffer (flexible, SEQ_TENSOR_TYPE_FLOAT32, D, n,
+            seq_test_tensor_buffer (flexible, GST_SEQ_TENSOR_TYPE_FLOAT32, D, n,
                 in + (gsize) t * D)), GST_FLOW_OK);
     out = gst_harness_try_pull (h);
     CU_ASSERT_PTR_NOT_NULL_FATAL (out);
@@ -163,7 +164,7 @@ element_head_keeps_timestamps_and_passes_nan (void)
   gchar *caps = seq_test_caps ("static", "float32", 4, 2, 100);
   GstHarness *h = head_harness ("out-size=3 activation=log-softmax", caps);
   float in[2 * 4] = { 0.5f, NAN, 1, 2, 3, 4, 5, 6 };
-  GstBuffer *buf = seq_test_tensor_buffer (FALSE, SEQ_TENSOR_TYPE_FLOAT32, 4,
+  GstBuffer *buf = seq_test_tensor_buffer (FALSE, GST_SEQ_TENSOR_TYPE_FLOAT32, 4,
       2, in), *out;
   float *v;
   gsize n;
@@ -207,7 +208,7 @@ element_head_width_mismatch_names_both_widths (void)
     gchar *dbg = NULL;
 
     CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (flexible,
-                SEQ_TENSOR_TYPE_FLOAT32, 40, 2, in)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, 40, 2, in)), GST_FLOW_OK);
     msg = seq_test_pop_error (h);
     CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
     gst_message_parse_error (msg, &err, &dbg);
@@ -316,7 +317,7 @@ element_head_ready_only_properties_refused_while_playing (void)
   gsize n;
 
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
-              SEQ_TENSOR_TYPE_FLOAT32, 4, 1, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 4, 1, in)), GST_FLOW_OK);
   out = gst_harness_try_pull (h);
   gst_clear_buffer (&out);
   g_object_set (e, "out-size", 7, "model", "x.safetensors", NULL);
@@ -328,7 +329,7 @@ element_head_ready_only_properties_refused_while_playing (void)
   g_object_get (e, "activation", &act, NULL);
   CU_ASSERT_EQUAL (act, SEQ_HEAD_ACTIVATION_SOFTMAX);
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (FALSE,
-              SEQ_TENSOR_TYPE_FLOAT32, 4, 1, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, 4, 1, in)), GST_FLOW_OK);
   out = gst_harness_try_pull (h);
   CU_ASSERT_PTR_NOT_NULL_FATAL (out);
   v = seq_test_buffer_values (out, FALSE, &n);

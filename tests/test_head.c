@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — linear head: parity with PyTorch nn.Linear + softmax /
  * log_softmax / sigmoid (fixtures from tests/gen_head_ctc_fixtures.py),
  * bitwise chunking invariance, prefix detection, bad weights, NaN. */
@@ -310,7 +311,9 @@ head_builtin_is_seeded_and_in_linear_bounds (void)
   seq_head_unref (b);
   seq_head_unref (c);
 
+  CU_ASSERT_TRUE (seq_head_params_validate (&p, NULL));
   p.in_size = 0;
+  CU_ASSERT_FALSE (seq_head_params_validate (&p, NULL));
   CU_ASSERT_PTR_NULL (seq_head_new_random (&p, &err));
   CU_ASSERT (g_error_matches (err, SEQ_HEAD_ERROR, SEQ_HEAD_ERROR_CONFIG));
   g_clear_error (&err);

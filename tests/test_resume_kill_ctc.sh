@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Resume after SIGKILL for seqctcdecode (ARCHITECTURE.md invariant 4): a
 # decoder checkpoints its state every 50 frames and is killed with SIGKILL
 # mid-stream; a new process restores the checkpoint (often inside a token)

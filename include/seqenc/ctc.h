@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — streaming greedy CTC decoding.
  *
  * Thread safety: a SeqCtc holds one stream's decoding state; one thread at a
@@ -28,12 +29,13 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 #include <seqenc/weights.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_CTC_ERROR (seq_ctc_error_quark ())
-GQuark seq_ctc_error_quark (void);
+SEQ_API GQuark seq_ctc_error_quark (void);
 
 typedef enum {
   SEQ_CTC_ERROR_CONFIG,         /* invalid parameters */
@@ -68,33 +70,39 @@ typedef struct _SeqCtc SeqCtc;
 /* Largest n_labels accepted. */
 #define SEQ_CTC_MAX_LABELS (1u << 24)
 
-SeqCtcParams seq_ctc_params_default (void);
-SeqCtc *seq_ctc_new (const SeqCtcParams * params, GError ** error);
-void seq_ctc_free (SeqCtc * ctc);
-const SeqCtcParams *seq_ctc_get_params (const SeqCtc * ctc);
+SEQ_API SeqCtcParams seq_ctc_params_default (void);
+/* FALSE and SEQ_CTC_ERROR_CONFIG when n_labels is 0 or above
+ * SEQ_CTC_MAX_LABELS, the blank is not a label id, or the input kind is
+ * unknown. seq_ctc_new runs it. */
+SEQ_API gboolean seq_ctc_params_validate (const SeqCtcParams * params,
+    GError ** error);
+SEQ_API SeqCtc *seq_ctc_new (const SeqCtcParams * params, GError ** error);
+SEQ_API void seq_ctc_free (SeqCtc * ctc);
+SEQ_API const SeqCtcParams *seq_ctc_get_params (const SeqCtc * ctc);
 
 /* Back to frame 0 with no open token. */
-void seq_ctc_reset (SeqCtc * ctc);
+SEQ_API void seq_ctc_reset (SeqCtc * ctc);
 /* Frames fed since creation or the last reset (the index of the next). */
-guint64 seq_ctc_get_frames (const SeqCtc * ctc);
+SEQ_API guint64 seq_ctc_get_frames (const SeqCtc * ctc);
 /* The token still open (the label of the last frame, not yet returned), if
  * any: its start and the mean posterior so far, end = last frame. */
-gboolean seq_ctc_get_pending (const SeqCtc * ctc, SeqCtcToken * token);
+SEQ_API gboolean seq_ctc_get_pending (const SeqCtc * ctc, SeqCtcToken * token);
 
 /* Decodes @n_frames frames @frames [n_frames][n_labels]. The tokens that
  * become final are written to @tokens, which must have room for @n_frames
  * tokens (each frame ends at most one), and counted in *@n_tokens. FALSE
  * with @error on non-finite input (nothing consumed, *@n_tokens = 0).
  * Allocates nothing. */
-gboolean seq_ctc_feed (SeqCtc * ctc, const float *frames, gsize n_frames,
+SEQ_API gboolean seq_ctc_feed (SeqCtc * ctc, const float *frames, gsize n_frames,
     SeqCtcToken * tokens, gsize * n_tokens, GError ** error);
 
 /* End of input: returns the open token in @token (TRUE) or FALSE when there
- * is none. The state keeps its frame count and the last label, with the
- * token marked as returned: feeding more frames continues the same stream
- * (more frames of that label extend no new token), which is what a state
- * saved after finish resumes. seq_ctc_reset() starts a new stream. */
-gboolean seq_ctc_finish (SeqCtc * ctc, SeqCtcToken * token);
+ * is none. Unlike the other components' finish, it does not reset: the
+ * state keeps its frame count and the last label, with the token marked as
+ * returned, so that a state saved after finish (at EOS) resumes the same
+ * stream without returning that token twice (more frames of its label
+ * extend no new token). seq_ctc_reset() starts a new stream. */
+SEQ_API gboolean seq_ctc_finish (SeqCtc * ctc, SeqCtcToken * token);
 
 /* State blob, little-endian:
  *   0   4  magic "SQCT"        4   4  version (1)
@@ -110,8 +118,8 @@ gboolean seq_ctc_finish (SeqCtc * ctc, SeqCtcToken * token);
  * corrupted, of another version, written with other parameters, or
  * inconsistent (a label >= n_labels, a start after the last frame). */
 #define SEQ_CTC_STATE_SIZE 60
-GBytes *seq_ctc_state_save (const SeqCtc * ctc);
-gboolean seq_ctc_state_restore (SeqCtc * ctc, GBytes * blob,
+SEQ_API GBytes *seq_ctc_state_save (const SeqCtc * ctc);
+SEQ_API gboolean seq_ctc_state_restore (SeqCtc * ctc, GBytes * blob,
     GError ** error);
 
 /* Labels (index = class id) as a NULL-terminated UTF-8 string vector
@@ -124,8 +132,8 @@ gboolean seq_ctc_state_restore (SeqCtc * ctc, GBytes * blob,
  *    decimal id) or -1 when there is none.
  * Errors (SEQ_CTC_ERROR_LABELS, or the GFileError of a file that cannot be
  * read) name the file, the line or the entry. */
-gchar **seq_ctc_labels_load_file (const gchar * path, GError ** error);
-gchar **seq_ctc_labels_from_weights (const SeqWeights * weights,
+SEQ_API gchar **seq_ctc_labels_load_file (const gchar * path, GError ** error);
+SEQ_API gchar **seq_ctc_labels_from_weights (const SeqWeights * weights,
     gint64 * blank, GError ** error);
 
 G_END_DECLS

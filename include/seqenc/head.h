@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — linear output head: y = W h + b, then an activation.
  *
  * Thread safety: a SeqHead is immutable after creation and may be shared (by
@@ -37,12 +38,13 @@
 #pragma once
 
 #include <glib.h>
+#include <seqenc/export.h>
 #include <seqenc/weights.h>
 
 G_BEGIN_DECLS
 
 #define SEQ_HEAD_ERROR (seq_head_error_quark ())
-GQuark seq_head_error_quark (void);
+SEQ_API GQuark seq_head_error_quark (void);
 
 typedef enum {
   SEQ_HEAD_ERROR_WEIGHTS,       /* tensors missing, ambiguous or misshapen */
@@ -70,33 +72,37 @@ typedef struct {
 
 typedef struct _SeqHead SeqHead;
 
-SeqHeadParams seq_head_params_default (void);
+SEQ_API SeqHeadParams seq_head_params_default (void);
 
+/* FALSE and SEQ_HEAD_ERROR_CONFIG when a size is 0 or above
+ * SEQ_HEAD_MAX_SIZE. seq_head_new_random runs it. */
+SEQ_API gboolean seq_head_params_validate (const SeqHeadParams * params,
+    GError ** error);
 /* Built-in head: deterministic seeded weights. */
-SeqHead *seq_head_new_random (const SeqHeadParams * params, GError ** error);
+SEQ_API SeqHead *seq_head_new_random (const SeqHeadParams * params, GError ** error);
 /* From tensors of a weight file. @prefix: NULL or "" = auto-detect (see
  * above); otherwise the exact prefix, e.g. "head.". */
-SeqHead *seq_head_new_from_weights (const SeqWeights * weights,
+SEQ_API SeqHead *seq_head_new_from_weights (const SeqWeights * weights,
     const gchar * prefix, GError ** error);
-SeqHead *seq_head_new_from_file (const gchar * path, const gchar * prefix,
+SEQ_API SeqHead *seq_head_new_from_file (const gchar * path, const gchar * prefix,
     GError ** error);
-SeqHead *seq_head_ref (SeqHead * head);
+SEQ_API SeqHead *seq_head_ref (SeqHead * head);
 /* seq_head_unref (NULL) is a no-op. */
-void seq_head_unref (SeqHead * head);
+SEQ_API void seq_head_unref (SeqHead * head);
 
-guint seq_head_in_size (const SeqHead * head);
-guint seq_head_out_size (const SeqHead * head);
-gboolean seq_head_has_bias (const SeqHead * head);
+SEQ_API guint seq_head_in_size (const SeqHead * head);
+SEQ_API guint seq_head_out_size (const SeqHead * head);
+SEQ_API gboolean seq_head_has_bias (const SeqHead * head);
 /* The tensor-name prefix the weights were read with ("" for the built-in
  * head or unprefixed names). */
-const gchar *seq_head_get_prefix (const SeqHead * head);
+SEQ_API const gchar *seq_head_get_prefix (const SeqHead * head);
 
 /* "none", "softmax", "log-softmax", "sigmoid" (NULL when out of range). */
-const gchar *seq_head_activation_name (SeqHeadActivation activation);
+SEQ_API const gchar *seq_head_activation_name (SeqHeadActivation activation);
 
 /* @n_frames frames: @in [n_frames][in_size] f32 -> @out [n_frames][out_size]
  * f32 with @activation. @in and @out must not overlap. Allocates nothing. */
-void seq_head_forward (const SeqHead * head, SeqHeadActivation activation,
+SEQ_API void seq_head_forward (const SeqHead * head, SeqHeadActivation activation,
     const float *in, float *out, gsize n_frames);
 
 G_END_DECLS
