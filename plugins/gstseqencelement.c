@@ -14,6 +14,8 @@ gst_seqenc_elements_register (GstPlugin * plugin)
   ok &= GST_ELEMENT_REGISTER (seqembed, plugin);
   ok &= GST_ELEMENT_REGISTER (seqtokenizer, plugin);
   ok &= GST_ELEMENT_REGISTER (seqviz, plugin);
+  ok &= GST_ELEMENT_REGISTER (seqhead, plugin);
+  ok &= GST_ELEMENT_REGISTER (seqctcdecode, plugin);
 
   return ok;
 }

@@ -13,6 +13,8 @@ GST_ELEMENT_REGISTER_DECLARE (seqfbank);
 GST_ELEMENT_REGISTER_DECLARE (seqembed);
 GST_ELEMENT_REGISTER_DECLARE (seqtokenizer);
 GST_ELEMENT_REGISTER_DECLARE (seqviz);
+GST_ELEMENT_REGISTER_DECLARE (seqhead);
+GST_ELEMENT_REGISTER_DECLARE (seqctcdecode);
 
 /* Registers every element of the plugin into @plugin (NULL: statically, as
  * the tests do). */

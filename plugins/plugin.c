@@ -10,5 +10,5 @@ plugin_init (GstPlugin * plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, seqenc,
     "Stateful streaming sequence encoders: tokenizers, log-mel filterbank, "
-    "positional encoding, stacked LSTM",
+    "positional encoding, stacked LSTM, linear head, greedy CTC decoding",
     plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

@@ -319,6 +319,31 @@ error_path_lstm_checkpoint_failure_posts_one_error (void)
   g_free (in);
 }
 
+/* log-posteriors of 11 classes, 4 frames per static buffer, a NaN in the
+ * third buffer while a token is open */
+static void
+error_path_ctcdecode_nan_posterior_posts_one_error (void)
+{
+  gsize n = 11 * 4 * 5;
+  float *v = g_new (float, n);
+  gchar *in, *labels, *launch;
+
+  for (gsize i = 0; i < n; i++)
+    v[i] = (i / 11) % 3 == i % 11 ? -0.1f : -4.0f;
+  v[11 * 9 + 2] = NAN;
+  in = write_file ("nan.logp", v, n * sizeof (float));
+  labels = seq_test_data_path ("ctc_digits_labels.txt");
+  launch = g_strdup_printf ("filesrc location=%s blocksize=176 ! "
+      "other/tensors,format=static,num_tensors=1,types=(string)float32,"
+      "dimensions=(string)11:4,framerate=100/1 ! seqctcdecode name=target "
+      "labels=%s ! fakesink", in, labels);
+  loop_expecting_one_error (launch, GST_STREAM_ERROR);
+  g_free (launch);
+  g_free (labels);
+  g_free (in);
+  g_free (v);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -339,6 +364,8 @@ main (int argc, char **argv)
         error_path_tokenizer_checkpoint_failure_posts_one_error},
     {"error_path_lstm_checkpoint_failure_posts_one_error",
         error_path_lstm_checkpoint_failure_posts_one_error},
+    {"error_path_ctcdecode_nan_posterior_posts_one_error",
+        error_path_ctcdecode_nan_posterior_posts_one_error},
     {NULL, NULL}
   };
   int status;

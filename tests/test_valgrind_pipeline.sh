@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The text, speech and seqviz pipelines under valgrind memcheck: no invalid access
+# The text, speech, seqviz and CTC pipelines under valgrind memcheck: no
+# invalid access
 # and no definitely lost block (GLib/GStreamer's one-time global allocations
 # are "still reachable" or "possibly lost", which memcheck reports without
 # failing). The element instances are created, run to EOS and freed by
@@ -32,5 +33,13 @@ check viz audiotestsrc num-buffers=30 samplesperbuffer=160 ! \
   audio/x-raw,format=S16LE,rate=16000,channels=1 ! seqfbank ! \
   seqlstm hidden-size=16 ! seqviz width=20 frames-per-image=3 ! \
   videoconvert ! fakesink
+# the digits chain on one model file (seqhead, seqctcdecode with a
+# checkpointed state, labels from the metadata)
+model="$root/tests/data/head_ctc_contract.safetensors"
+check ctc audiotestsrc num-buffers=50 samplesperbuffer=160 wave=pink-noise ! \
+  audio/x-raw,format=S16LE,rate=16000,channels=1 ! seqfbank num-mel-bins=20 ! \
+  seqlstm model="$model" ! seqhead model="$model" activation=log-softmax ! \
+  seqctcdecode model="$model" state-location="$work/ctc.state" \
+    checkpoint-interval=10 ! filesink location="$work/ctc.txt"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

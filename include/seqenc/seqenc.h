@@ -27,11 +27,14 @@
  *            out, the undecided tail is held (tokenizer: bytes -> ids;
  *            fbank: samples -> frames). Any split gives the same output.
  *   finish   end of stream: outputs everything still held, then resets
- *            (tokenizer, fbank).
+ *            (tokenizer, fbank). The CTC decoder's returns its open token
+ *            and keeps the frame count instead of resetting, so that a
+ *            state saved at EOS resumes without that token twice (ctc).
  *   process  frames in, as many frames out, nothing held; a running state
  *            such as a position advances (posenc).
  *   forward  a model advances per-stream states by n steps: frames in,
- *            hidden states out (lstm, and the batcher across streams).
+ *            hidden states out (lstm, and the batcher across streams); a
+ *            stateless model maps n frames (head).
  *
  * Where a component splits a shared model from a per-stream state object
  * (SeqLstmState, SeqTokenizerState) the stream verbs are those of the state:
@@ -55,5 +58,7 @@
 #include <seqenc/tokenizer.h>
 #include <seqenc/fbank.h>
 #include <seqenc/heatmap.h>
+#include <seqenc/head.h>
+#include <seqenc/ctc.h>
 
 #define SEQENC_VERSION_STRING "0.1.0"

@@ -148,6 +148,22 @@ def seeds_text():
             put("tokenizer_stream", "%s_%d" % (name, mode), bytes([mode, 0x5a]) + s)
 
 
+def seeds_ctc_state():
+    # fuzz_ctc_state.c: selector, frames to decode, blob or XOR mask.
+    # A genuine blob: 5 labels, blank 1, log-probs, 7 frames fed, label 2
+    # open since frame 6 with posterior sum 0.95 (seqenc/ctc.h layout).
+    blob = struct.pack("<IIIIIIQQdII", 0x54435153, 1, 5, 1, 0, 2, 7, 6, 0.95,
+                       0, 0)
+    blob += struct.pack("<I", zlib.crc32(blob) & 0xffffffff)
+    put("ctc_state", "genuine_raw", bytes([0, 0]) + blob)
+    put("ctc_state", "genuine_raw_recrc", bytes([2, 0]) + blob)
+    put("ctc_state", "xor_zero", bytes([1, 9]) + bytes(len(blob)))
+    put("ctc_state", "xor_finished", bytes([5, 8]) + bytes(len(blob)))
+    put("ctc_state", "xor_label_recrc", bytes([3, 7]) + bytes(20) + b"\x07")
+    put("ctc_state", "xor_version_recrc", bytes([3, 4]) + bytes(4) + b"\x03")
+    put("ctc_state", "truncated", bytes([0, 0]) + blob[:30])
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
@@ -156,6 +172,7 @@ def main():
     seeds_lstm_state()
     seeds_fbank()
     seeds_text()
+    seeds_ctc_state()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 #   tests/fuzz/run-fuzz.sh [seconds-per-target] [target...]
 #
 # seconds default 60. Targets: safetensors tensor_header lstm_state vocab_txt
-# bpe tokenizer_stream fbank fbank_state (a target whose library source does not exist yet is
+# bpe tokenizer_stream fbank fbank_state ctc_state (a target whose library source does not exist yet is
 # skipped). Environment: FUZZ_BUILD_DIR (default ${TMPDIR:-/tmp}/seqenc-fuzz),
 # FUZZ_JOBS (parallel fuzzing jobs per target, default 1), CC (default clang).
 # Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/<date>/; the committed seed
@@ -45,6 +45,7 @@ lib_sources () {
       ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' |
         tr '\n' ' ' ;;
     fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
+    ctc_state) echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/ctc.c" ;;
     vocab_txt|bpe|tokenizer_stream)
       echo "$SRC/lib/seqenc.c"
       ls "$SRC"/lib/tokenizer*.c "$SRC"/lib/vocab*.c "$SRC"/lib/bpe*.c 2>/dev/null | tr '\n' ' ' ;;
@@ -79,11 +80,12 @@ key_source () {
     tokenizer_stream) f="$SRC/lib/tokenizer.c"; fn=seq_tokenizer_state_feed ;;
     fbank) f="$SRC/lib/fbank.c"; fn=seq_fbank_feed_f32 ;;
     fbank_state) f="$SRC/lib/fbank.c"; fn=seq_fbank_state_restore ;;
+    ctc_state) f="$SRC/lib/ctc.c"; fn=seq_ctc_state_restore ;;
   esac
   if [ -f "$f" ] && grep -q "^$fn (" "$f"; then echo "$f"; fi
 }
 
-TARGETS=${*:-"safetensors tensor_header lstm_state vocab_txt bpe tokenizer_stream fbank fbank_state"}
+TARGETS=${*:-"safetensors tensor_header lstm_state vocab_txt bpe tokenizer_stream fbank fbank_state ctc_state"}
 status=0
 summary=""
 
