@@ -5,11 +5,12 @@
 # settings, and through gst-launch ... ! seqfbank <same settings> !
 # seqnpysink: the f32 frames must be the same bytes. Also checks that
 # pipelines/digits.sh runs seqfbank with exactly those settings.
-# env: FBANK_DUMP (the built tests/fbank_dump), SEQENC_SOURCE_ROOT,
+# usage: test_fbank_dump.sh FBANK_DUMP (the built tests/fbank_dump)
+# env: SEQENC_SOURCE_ROOT,
 #      DIGITS_MODEL (default models/digits/digits.safetensors)
 set -euo pipefail
 root=${SEQENC_SOURCE_ROOT:?}
-dump=${FBANK_DUMP:?}
+dump=${1:-${FBANK_DUMP:?usage: test_fbank_dump.sh FBANK_DUMP}}
 model=${DIGITS_MODEL:-$root/models/digits/digits.safetensors}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/seqenc-fbank-dump-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

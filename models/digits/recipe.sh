@@ -15,7 +15,7 @@ work=${WORK:-$root/build/digits}
 DATA_SEED=${DATA_SEED:-12}
 TRAIN_UTTS=${TRAIN_UTTS:-5000}
 EVAL_UTTS=${EVAL_UTTS:-300}
-EPOCHS=${EPOCHS:-9}
+EPOCHS=${EPOCHS:-18}
 py=/usr/bin/python3   # Debian's python3-torch
 
 for tool in espeak-ng sox; do
@@ -39,7 +39,7 @@ echo "recipe: data done in $(( $(date +%s) - start )) s"
 
 $py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
   --out "$work/ckpt.pt" --epochs "$EPOCHS" --dev 200 --hidden 128 \
-  --layers 2 --batch 32 --lr 3e-3 --seed "$DATA_SEED" | tee "$here/train.log"
+  --layers 2 --batch 32 --lr 1.5e-3 --seed "$DATA_SEED" | tee "$here/train.log"
 echo "recipe: training done at $(( $(date +%s) - start )) s"
 
 $py "$here/export.py" "$work/ckpt.pt" "$here/digits.safetensors" \
