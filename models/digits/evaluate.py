@@ -160,19 +160,57 @@ def eval_torch(model_path, meta, tensors, metas, wav_dir, fbank_dump):
     return hyps, lat, first
 
 
-def eval_gst(model_path, metas, wav_dir):
-    """pipelines/digits.sh on every file (its output file: one line)."""
-    hyps = []
-    script = os.path.join(ROOT, "pipelines", "digits.sh")
-    with tempfile.TemporaryDirectory() as d:
-        for m in metas:
-            env = dict(os.environ, WAV=os.path.join(wav_dir, m["file"]),
-                       OUT_DIR=d, MODEL=model_path)
-            subprocess.run(["bash", script], env=env, check=True,
-                           capture_output=True)
-            txt = open(os.path.join(d, "digits.txt")).read()
-            hyps.append(txt.split())
-    return hyps
+def eval_gst(model_path, meta, metas, wav_dir):
+    """The pipeline of pipelines/digits.sh (its seqfbank settings from the
+    model's metadata; appsink instead of filesink, to read each token's
+    timestamps), one pipeline per file in this process. Returns the
+    hypotheses and the emission latencies: a token leaves once the frame
+    after its last one is computed, i.e. at stream time PTS + duration +
+    window / rate."""
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import Gst
+    Gst.init(None)
+    props = " ".join("%s=%s" % (k[len("seqfbank."):], v)
+                     for k, v in sorted(meta.items())
+                     if k.startswith("seqfbank.") and k != "seqfbank.rate")
+    rate = float(meta["seqfbank.rate"])
+    win = int(rate * float(meta["seqfbank.frame-length"]) * 0.001) / rate
+    hyps, lat = [], []
+    for m in metas:
+        line = ("filesrc name=src ! wavparse ! audioconvert ! audioresample ! "
+                "audio/x-raw,rate=%d,channels=1 ! seqfbank %s ! "
+                "seqlstm model=\"%s\" ! seqhead model=\"%s\" "
+                "activation=log-softmax ! seqctcdecode model=\"%s\" ! "
+                "appsink name=sink sync=false"
+                % (int(rate), props, model_path, model_path, model_path))
+        p = Gst.parse_launch(line)
+        p.get_by_name("src").set_property("location",
+                                          os.path.join(wav_dir, m["file"]))
+        sink = p.get_by_name("sink")
+        p.set_state(Gst.State.PLAYING)
+        toks = []
+        while True:
+            smp = sink.emit("try-pull-sample", 10 * Gst.SECOND)
+            if smp is None:
+                break
+            b = smp.get_buffer()
+            txt = b.extract_dup(0, b.get_size()).decode().strip()
+            if txt:
+                toks.append((txt, b.pts / Gst.SECOND,
+                             (b.pts + b.duration) / Gst.SECOND))
+        msg = p.get_bus().timed_pop_filtered(
+            10 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        p.set_state(Gst.State.NULL)
+        if msg is None or msg.type == Gst.MessageType.ERROR:
+            raise RuntimeError("pipeline failed on %s: %s" % (
+                m["file"], msg.parse_error() if msg else "timeout"))
+        h = [t[0] for t in toks]
+        hyps.append(h)
+        if "ends" in m and h == m["digits"].split():
+            for (_, t0, t1), end in zip(toks, m["ends"]):
+                lat.append(t1 + win - end)
+    return hyps, lat
 
 
 def eval_pocketsphinx(metas, wav_dir):
@@ -216,6 +254,30 @@ def suite(a, tensors, meta):
     print(out, end="")
 
 
+def markdown(res):
+    rows = ["| system | set | digit error rate | errors / digits | "
+            "utterances wrong | emission latency p50 / p99 | time (s) |",
+            "|---|---|---|---|---|---|---|"]
+    names = {"torch": "seqenc model, PyTorch on fbank_dump features",
+             "gst": "seqenc model, gst-launch pipelines/digits.sh",
+             "pocketsphinx": "PocketSphinx en-us + JSGF digits grammar"}
+    for sys_ in ["torch", "gst", "pocketsphinx"]:
+        for name, r in res["sets"].items():
+            if sys_ not in r:
+                continue
+            x = r[sys_]
+            lat = x.get("latency_final")
+            lat_s = ("%.0f / %.0f ms (n=%d)" % (lat["p50_ms"], lat["p99_ms"],
+                                                 lat["n"]) if lat else "")
+            rows.append("| %s | %s | **%.2f %%** | %d / %d | %d / %d | %s | %s |"
+                        % (names[sys_], {"clean": "clean",
+                                         "snr10": "10 dB SNR"}[name],
+                           100 * x["der"], x["errors"], x["digits"],
+                           x["utt_errors"], x["utterances"], lat_s,
+                           x["seconds"]))
+    return "\n".join(rows) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -225,6 +287,7 @@ def main():
     ap.add_argument("--pocketsphinx", action="store_true")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--json")
+    ap.add_argument("--markdown", help="write the results table here")
     ap.add_argument("--suite", metavar="DIR",
                     help="only the suite's fixed set (tests/digits_suite_set.sh"
                     " DIR): write the reference hypotheses and the bound "
@@ -257,7 +320,9 @@ def main():
         r["torch"]["seconds"] = round(time.time() - t0, 1)
         if a.gst:
             t0 = time.time()
-            r["gst"] = score(metas, eval_gst(a.model, metas, wav_dir))
+            hyps, lat = eval_gst(a.model, meta, metas, wav_dir)
+            r["gst"] = score(metas, hyps)
+            r["gst"]["latency_final"] = percentiles(lat)
             r["gst"]["seconds"] = round(time.time() - t0, 1)
         if a.pocketsphinx:
             t0 = time.time()
@@ -266,6 +331,8 @@ def main():
         res["sets"][name] = r
         print(name, json.dumps(r), file=sys.stderr, flush=True)
     out = json.dumps(res, indent=1)
+    if a.markdown:
+        open(a.markdown, "w").write(markdown(res))
     if a.json:
         open(a.json, "w").write(out + "\n")
     print(out)
