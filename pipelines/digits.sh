@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Spoken digits to text with the shipped model (models/digits/, trained on
 # espeak-ng speech by models/digits/recipe.sh): the WAV named by $WAV (any
 # rate, mono or not: converted to 16 kHz mono), or with no WAV an example

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Prints the "seqfbank.*" settings in a model file's safetensors metadata as
 PROPERTY=VALUE words (stdlib only; used by the digits tests).
 usage: digits_settings.py MODEL [--no-rate]"""

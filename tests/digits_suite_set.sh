@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The small fixed evaluation set of the spoken-digit model (used by
 # tests/test_digits_model.sh and by models/digits/evaluate.py --suite, which
 # computes the bound the test asserts): 12 digit strings spoken by espeak-ng

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc tests — the filterbank features of many audio files in one process,
  * computed exactly as the seqfbank element computes them (the training
  * front end of models/digits/; tests/test_fbank_dump.sh checks it against
@@ -18,7 +19,7 @@
  * object is reset before it (dither re-seeded, frame 0 next), S16 samples go
  * in as they are (seq_fbank_feed_s16, which is what seqfbank does for S16LE;
  * F32 input would give the same frames), and at end of file the frames EOS
- * implies come from seq_fbank_flush (none with snip-edges=true). The buffer
+ * implies come from seq_fbank_finish (none with snip-edges=true). The buffer
  * split does not matter (the library is chunking invariant, which its own
  * tests check).
  */
@@ -273,12 +274,12 @@ main (int argc, char **argv)
     }
     got = seq_fbank_feed_s16 (fb, samples, n, frames, nf);
     /* end of stream: what seqfbank's drain outputs at EOS */
-    nf = seq_fbank_flush_pending (fb);
+    nf = seq_fbank_finish_pending (fb);
     if (got + nf > cap) {
       cap = got + nf;
       frames = g_realloc_n (frames, cap, (gsize) dim * sizeof (float));
     }
-    got += seq_fbank_flush (fb, frames + got * dim, nf);
+    got += seq_fbank_finish (fb, frames + got * dim, nf);
     if (G_BYTE_ORDER != G_LITTLE_ENDIAN) {
       guint32 *w = (guint32 *) frames;
       for (gsize i = 0; i < got * dim; i++)

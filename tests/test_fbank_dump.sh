@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The digits recipe's training front end is seqfbank's, bitwise: one WAV
 # (tests/data/fbank_speech.wav, espeak-ng speech, resampled to 16 kHz by
 # audioresample) through tests/fbank_dump with the shipped model's seqfbank.*

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Evaluates the shipped spoken-digit model (models/digits/digits.safetensors)
 on the held-out espeak-ng voices of make_data.py, clean and at 10 dB SNR.
 

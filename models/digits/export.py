@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Writes models/digits/digits.safetensors from a train.py checkpoint, per
 the contract between the recipe and the seqhead/seqctcdecode elements:
 

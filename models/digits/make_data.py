@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Builds the spoken-digit data set of the digits recipe (models/digits/).
 
 Speech comes from espeak-ng only (its English accents x voice variants, rates,

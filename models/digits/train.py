@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Trains the streaming spoken-digit model of models/digits/ (CTC over the
 digits 0-9 plus blank) on seqenc's own features.
 
@@ -130,6 +131,10 @@ def main():
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--dev", type=int, default=300,
                     help="last N training utterances kept for monitoring")
+    ap.add_argument("--init", metavar="CKPT",
+                    help="start from this checkpoint (a second stage: its "
+                    "weights; the normalization statistics are recomputed "
+                    "from the same data, hence equal)")
     ap.add_argument("--threads", type=int,
                     default=int(os.environ.get("DIGITS_THREADS", "1")))
     a = ap.parse_args()
@@ -167,6 +172,13 @@ def main():
         for name, p in model.lstm.named_parameters():
             if name.startswith("bias_ih"):
                 p[a.hidden:2 * a.hidden] = 1.0
+    first_epoch = 0
+    if a.init:
+        ck = torch.load(a.init)
+        model.load_state_dict(ck["model"])
+        assert np.array_equal(ck["mean"], mean) and np.array_equal(ck["std"], std)
+        first_epoch = ck["epochs_done"]
+        log("initialized from %s (%d epochs done)" % (a.init, first_epoch))
     nparams = sum(p.numel() for p in model.parameters())
     log("model: LSTM %d x %d + Linear(%d), %d parameters, %d threads"
         % (a.layers, a.hidden, len(LABELS), nparams, a.threads))
@@ -183,7 +195,7 @@ def main():
         return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p)))
 
     def batches(ep):
-        if ep == 0:
+        if ep == 0 and not a.init:
             # SortaGrad (Deep Speech 2): the first epoch from short to long
             # utterances gets CTC off the all-blank plateau much sooner
             order = sorted(train_idx, key=lambda i: (len(Y[i]), len(X[i])))
@@ -216,7 +228,8 @@ def main():
         tot = n = 0
         for b in batches(ep):
             # SpecAugment from the second epoch on
-            xs = [spec_augment(X[i].clone(), g) if ep > 0 else X[i] for i in b]
+            xs = [spec_augment(X[i].clone(), g) if ep > 0 or a.init else X[i]
+                  for i in b]
             lens = torch.tensor([len(x) for x in xs])
             x = torch.nn.utils.rnn.pad_sequence(xs)          # [T, B, dim]
             tgt = torch.tensor([t for i in b for t in Y[i]])
@@ -233,15 +246,17 @@ def main():
             n += 1
             step += 1
             if step % 50 == 0:
-                log("epoch %d step %d loss %.4f lr %.5f" % (ep + 1, step,
+                log("epoch %d step %d loss %.4f lr %.5f" % (first_epoch + ep + 1, step,
                                                            tot / n, lr_at(step)))
         der = evaluate(dev_idx)
         log("epoch %d done in %.0fs: train loss %.4f, dev (training voices) "
-            "digit error %.2f%%" % (ep + 1, time.time() - t0, tot / n, 100 * der))
+            "digit error %.2f%%" % (first_epoch + ep + 1, time.time() - t0,
+                                    tot / n, 100 * der))
         torch.save({"model": model.state_dict(), "mean": mean, "std": std,
                     "fbank": FBANK, "labels": LABELS, "blank": BLANK,
                     "hidden": a.hidden, "layers": a.layers, "dim": dim,
-                    "epochs_done": ep + 1, "args": vars(a)}, a.out)
+                    "epochs_done": first_epoch + ep + 1, "args": vars(a)},
+                   a.out)
     log("done: %d steps" % step)
 
 
