@@ -15,7 +15,9 @@
 #                         matplotlib (tests/gen_viridis_fit.py),
 #                         OpenBLAS, the recorded speech of the fbank goldens
 #                         (linphone-common, asterisk-core-sounds-en-wav), the
-#                         tokenizer benchmark's text (bible-kjv). Implies TESTS.
+#                         tokenizer benchmark's text (bible-kjv), the digits
+#                         recipe's augmentation (sox) and its PocketSphinx
+#                         comparison (models/digits/EVAL.md). Implies TESTS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sudo_cmd=""
@@ -39,7 +41,9 @@ if [ "$tests" = 1 ]; then
 fi
 if [ "$extra" = 1 ]; then
   pkgs+=(python3-torch python3-torchaudio python3-matplotlib clang libclang-rt-14-dev
-    libopenblas0-pthread bible-kjv linphone-common asterisk-core-sounds-en-wav)
+    libopenblas0-pthread bible-kjv linphone-common asterisk-core-sounds-en-wav
+    sox libsox-fmt-all pocketsphinx pocketsphinx-en-us
+    gstreamer1.0-pocketsphinx)
 fi
 
 missing=()

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Spoken digits to text with the shipped model (models/digits/, trained on
+# espeak-ng speech by models/digits/recipe.sh): the WAV named by $WAV (any
+# rate, mono or not: converted to 16 kHz mono), or with no WAV an example
+# synthesized here by espeak-ng ("four one seven"); the recognized digits go
+# to $OUT_DIR/digits.txt as one line, e.g. "4 1 7".
+# seqfbank's settings are the ones the model was trained with (its
+# "seqfbank.*" metadata): 80 mel bins, 25 ms windows every 20 ms, and the
+# seeded dither (1.0, seed 1) that keeps digital silence off log(0) exactly
+# as in training. Normalization is folded into the LSTM's first layer;
+# seqhead gives log-probabilities, seqctcdecode emits each digit as soon as
+# it is final. MODEL overrides the model file.
+set -euo pipefail
+root=${SEQENC_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+out=${OUT_DIR:-.}
+model=${MODEL:-$root/models/digits/digits.safetensors}
+wav=${WAV:-}
+if [ -z "$wav" ]; then
+  wav="$out/example.wav"
+  espeak-ng -v en-us -s 150 -w "$wav" "four one seven"
+fi
+exec gst-launch-1.0 -q -e \
+  filesrc location="$wav" ! wavparse ! audioconvert ! audioresample ! \
+  audio/x-raw,rate=16000,channels=1 ! \
+  seqfbank num-mel-bins=80 frame-length=25 frame-shift=20 dither=1 \
+    dither-seed=1 ! \
+  seqlstm model="$model" ! seqhead model="$model" activation=log-softmax ! \
+  seqctcdecode model="$model" ! filesink location="$out/digits.txt"
