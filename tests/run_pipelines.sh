@@ -4,6 +4,8 @@
 # leave at least one non-empty output file in its OUT_DIR.
 set -u
 dir=${1:?usage: run_pipelines.sh PIPELINES_DIR}
+# no microphone or display here: live scripts use their synthetic stand-in
+export SEQENC_NO_DEVICES=${SEQENC_NO_DEVICES:-1}
 export SEQENC_SOURCE_ROOT=${SEQENC_SOURCE_ROOT:-$(cd "$dir/.." && pwd)}
 passed=0 failed=0
 for p in "$dir"/*.sh; do
