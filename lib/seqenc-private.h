@@ -29,7 +29,8 @@ gboolean seq_size_mul (gsize a, gsize b, gsize * out);
  * xor the byte, then multiply by the prime). Start from the offset basis
  * and chain calls to hash pieces one after another. The 32-bit form is the
  * checksum of fbank state blobs and, with a mix on top, the hash of the
- * tokenizer's tables; the 64-bit form is fbank's parameter fingerprint.
+ * tokenizer's tables; the 64-bit form is fbank's parameter fingerprint,
+ * its wide variant the LSTM model's.
  * The bits are part of the state-blob format: do not change them.
  */
 #define SEQ_FNV32_OFFSET 0x811c9dc5u    /* 2166136261 */
@@ -57,6 +58,25 @@ seq_fnv1a64 (guint64 h, const void *data, gsize n)
     h *= SEQ_FNV64_PRIME;
   }
   return h;
+}
+
+/* The 64-bit form over large buffers (model weights): 8 bytes at a time,
+ * each word read in host order, multiplied and folded (h ^= h >> 29), the
+ * tail byte by byte as above. Not FNV-1a's bits: the LSTM model
+ * fingerprint (its state blobs) is made with it. */
+static inline guint64
+seq_fnv64_wide (guint64 h, const void *data, gsize n)
+{
+  const guint8 *p = data;
+  gsize i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    guint64 w;
+    memcpy (&w, p + i, 8);
+    h = (h ^ w) * SEQ_FNV64_PRIME;
+    h ^= h >> 29;
+  }
+  return seq_fnv1a64 (h, p + i, n - i);
 }
 
 /* ---- f16 / bf16 <-> f32 -------------------------------------------------
