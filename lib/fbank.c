@@ -942,32 +942,10 @@ seq_fbank_get_mel_filter (const SeqFbank * fb, guint bin, float *out)
 #define FBANK_HEADER 56u
 
 static guint64
-fnv64 (guint64 h, const void *data, gsize n)
-{
-  const guint8 *p = data;
-  for (gsize i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= G_GUINT64_CONSTANT (0x100000001b3);
-  }
-  return h;
-}
-
-static guint32
-fnv32 (const guint8 * p, gsize n)
-{
-  guint32 h = 0x811c9dc5u;
-  for (gsize i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= 0x01000193u;
-  }
-  return h;
-}
-
-static guint64
 fnv_u64 (guint64 h, guint64 v)
 {
   v = GUINT64_TO_LE (v);
-  return fnv64 (h, &v, sizeof v);
+  return seq_fnv1a64 (h, &v, sizeof v);
 }
 
 static guint64
@@ -981,7 +959,7 @@ fnv_f64 (guint64 h, double d)
 static guint64
 params_fingerprint (const SeqFbankParams * p)
 {
-  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  guint64 h = SEQ_FNV64_OFFSET;
   h = fnv_f64 (h, p->sample_rate);
   h = fnv_f64 (h, p->frame_length_ms);
   h = fnv_f64 (h, p->frame_shift_ms);
@@ -1032,7 +1010,7 @@ seq_fbank_state_save (const SeqFbank * fb)
     memcpy (&bits, &src[i], 4);
     put_u32 (blob + FBANK_HEADER + 4 * i, bits);
   }
-  put_u32 (blob + size - 4, fnv32 (blob, size - 4));
+  put_u32 (blob + size - 4, seq_fnv1a32 (SEQ_FNV32_OFFSET, blob, size - 4));
   return g_bytes_new_take (blob, size);
 }
 
@@ -1060,7 +1038,8 @@ seq_fbank_state_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
   }
   held = get_u32 (p + 44);
   if (size != FBANK_HEADER + 4 * held + 4
-      || get_u32 (p + size - 4) != fnv32 (p, size - 4)) {
+      || get_u32 (p + size - 4) != seq_fnv1a32 (SEQ_FNV32_OFFSET, p,
+          size - 4)) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
         "fbank state blob is truncated or corrupt");
     return FALSE;

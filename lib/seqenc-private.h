@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — private helpers shared by the library's files, not exported:
- * aligned kernel rows, checked sizes, CRC-32, and the one set of f16/bf16
- * conversions (weights, kernels and tests all use these).
+ * aligned kernel rows, checked sizes, CRC-32, FNV-1a, and the one set of
+ * f16/bf16 conversions (weights, kernels and tests all use these).
  */
 #pragma once
 
@@ -22,6 +22,62 @@ guint32 seq_crc32 (const guint8 * data, gsize n);
 
 /* Checked size arithmetic: FALSE on overflow. */
 gboolean seq_size_mul (gsize a, gsize b, gsize * out);
+
+/* ---- FNV-1a ---------------------------------------------------------------
+ *
+ * The one byte-string hash of the library (Fowler-Noll-Vo, variant 1a:
+ * xor the byte, then multiply by the prime). Start from the offset basis
+ * and chain calls to hash pieces one after another. The 32-bit form is the
+ * checksum of fbank state blobs and, with a mix on top, the hash of the
+ * tokenizer's tables; the 64-bit form is fbank's parameter fingerprint,
+ * its wide variant the LSTM model's.
+ * The bits are part of the state-blob format: do not change them.
+ */
+#define SEQ_FNV32_OFFSET 0x811c9dc5u    /* 2166136261 */
+#define SEQ_FNV32_PRIME 0x01000193u     /* 16777619 */
+#define SEQ_FNV64_OFFSET G_GUINT64_CONSTANT (0xcbf29ce484222325)
+#define SEQ_FNV64_PRIME G_GUINT64_CONSTANT (0x100000001b3)
+
+static inline guint32
+seq_fnv1a32 (guint32 h, const void *data, gsize n)
+{
+  const guint8 *p = data;
+  for (gsize i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= SEQ_FNV32_PRIME;
+  }
+  return h;
+}
+
+static inline guint64
+seq_fnv1a64 (guint64 h, const void *data, gsize n)
+{
+  const guint8 *p = data;
+  for (gsize i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= SEQ_FNV64_PRIME;
+  }
+  return h;
+}
+
+/* The 64-bit form over large buffers (model weights): 8 bytes at a time,
+ * each word read in host order, multiplied and folded (h ^= h >> 29), the
+ * tail byte by byte as above. Not FNV-1a's bits: the LSTM model
+ * fingerprint (its state blobs) is made with it. */
+static inline guint64
+seq_fnv64_wide (guint64 h, const void *data, gsize n)
+{
+  const guint8 *p = data;
+  gsize i = 0;
+
+  for (; i + 8 <= n; i += 8) {
+    guint64 w;
+    memcpy (&w, p + i, 8);
+    h = (h ^ w) * SEQ_FNV64_PRIME;
+    h ^= h >> 29;
+  }
+  return seq_fnv1a64 (h, p + i, n - i);
+}
 
 /* ---- f16 / bf16 <-> f32 -------------------------------------------------
  *

@@ -28,7 +28,7 @@
  * marks that are not Mn (which lowercase mode keeps), none of which occurs in
  * real text we know of.
  */
-#include "tokenizer-private.h"
+#include "tokenizer-wordpiece.h"
 
 #include <string.h>
 
@@ -276,14 +276,6 @@ seq_wordpiece_state_word_offset (const SeqWordPieceState * ws)
   return ws->word_off;
 }
 
-static inline void
-emit (GArray * ids, GArray * offsets, gint32 id, guint64 off)
-{
-  g_array_append_val (ids, id);
-  if (offsets)
-    g_array_append_val (offsets, off);
-}
-
 /* Greedy longest-match-first over the word's bytes. */
 static void
 encode_word (const SeqWordPiece * wp, const guint8 * w, gsize n,
@@ -312,10 +304,10 @@ encode_word (const SeqWordPiece * wp, const guint8 * w, gsize n,
       g_array_set_size (ids, before);
       if (offsets)
         g_array_set_size (offsets, before);
-      emit (ids, offsets, wp->unk_id, off);
+      seq_tokenizer_emit (ids, offsets, wp->unk_id, off);
       return;
     }
-    emit (ids, offsets, table->value[found], off);
+    seq_tokenizer_emit (ids, offsets, table->value[found], off);
     start = end;
   }
 }
@@ -326,7 +318,8 @@ end_word (SeqWordPieceState * ws, GArray * ids, GArray * offsets)
   if (ws->word_off < 0)
     return;
   if (ws->overlong)
-    emit (ids, offsets, ws->wp->unk_id, (guint64) ws->word_off);
+    seq_tokenizer_emit (ids, offsets, ws->wp->unk_id,
+        (guint64) ws->word_off);
   else
     encode_word (ws->wp, ws->word, ws->word_len, (guint64) ws->word_off, ids,
         offsets);
@@ -543,3 +536,151 @@ bad:
       "saved wordpiece state is malformed");
   return FALSE;
 }
+
+/* ------------------------------------------------------------------------ */
+/* the tokenizer mode "wordpiece": characters decoded with a carry, each
+ * pushed through the state above */
+
+typedef struct {
+  SeqUtf8Carry carry;
+  SeqWordPieceState *ws;
+} WordPieceMode;
+
+static gpointer
+wordpiece_load_model (const SeqTokenizerParams * params, GError ** error)
+{
+  if (params->max_word_chars > 65536) {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_CONFIG,
+        "max_word_chars %u is above 65536", params->max_word_chars);
+    return NULL;
+  }
+  if (params->vocab == NULL || params->vocab[0] == '\0') {
+    g_set_error (error, SEQ_TOKENIZER_ERROR, SEQ_TOKENIZER_ERROR_CONFIG,
+        "mode wordpiece needs a vocabulary file (vocab.txt)");
+    return NULL;
+  }
+  return seq_wordpiece_load (params->vocab,
+      params->unk_token ? params->unk_token : "[UNK]", params->lowercase,
+      params->max_word_chars, error);
+}
+
+static void
+wordpiece_free_model (gpointer model)
+{
+  seq_wordpiece_free (model);
+}
+
+static guint
+wordpiece_vocab_size (gconstpointer model)
+{
+  return seq_wordpiece_vocab_size (model);
+}
+
+static const gchar *
+wordpiece_id_to_token (gconstpointer model, gint32 id)
+{
+  return seq_wordpiece_id_to_token (model, id);
+}
+
+static gpointer
+wordpiece_mode_state_new (gconstpointer model)
+{
+  WordPieceMode *m = g_new0 (WordPieceMode, 1);
+  m->ws = seq_wordpiece_state_new (model);
+  return m;
+}
+
+static void
+wordpiece_mode_state_free (gpointer ms)
+{
+  WordPieceMode *m = ms;
+  seq_wordpiece_state_free (m->ws);
+  g_free (m);
+}
+
+static void
+wordpiece_mode_state_reset (gpointer ms)
+{
+  WordPieceMode *m = ms;
+  m->carry.n = 0;
+  seq_wordpiece_state_reset (m->ws);
+}
+
+static void
+wordpiece_char (gpointer user_data, gunichar c, guint64 off, GArray * ids,
+    GArray * offsets)
+{
+  seq_wordpiece_state_push (user_data, c, off, ids, offsets);
+}
+
+static void
+wordpiece_feed (gpointer ms, const guint8 * data, gsize len, guint64 off,
+    GArray * ids, GArray * offsets)
+{
+  WordPieceMode *m = ms;
+  seq_utf8_carry_feed (&m->carry, data, len, off, FALSE, wordpiece_char,
+      m->ws, ids, offsets);
+}
+
+static void
+wordpiece_finish (gpointer ms, guint64 end, GArray * ids, GArray * offsets)
+{
+  WordPieceMode *m = ms;
+  seq_utf8_carry_finish (&m->carry, end, wordpiece_char, m->ws, ids, offsets);
+  seq_wordpiece_state_flush (m->ws, ids, offsets);
+}
+
+static guint64
+wordpiece_offset (gconstpointer ms, guint64 fed)
+{
+  const WordPieceMode *m = ms;
+  gint64 w = seq_wordpiece_state_word_offset (m->ws);
+  return w >= 0 ? (guint64) w : fed - m->carry.n;
+}
+
+static void
+wordpiece_save_pending (gconstpointer ms, SeqTokenizerPending * pending)
+{
+  const WordPieceMode *m = ms;
+  memcpy (pending->carry, m->carry.bytes, 4);
+  pending->n_carry = m->carry.n;
+}
+
+static void
+wordpiece_save (gconstpointer ms, GByteArray * out)
+{
+  const WordPieceMode *m = ms;
+  seq_wordpiece_state_save (m->ws, out);
+}
+
+static gboolean
+wordpiece_restore (gpointer ms, const SeqTokenizerPending * pending,
+    const guint8 * p, gsize n, guint64 fed, GError ** error)
+{
+  WordPieceMode *m = ms;
+
+  if (pending->n_held != 0 || !seq_utf8_carry_check (pending->carry,
+          pending->n_carry))
+    return seq_tokenizer_state_malformed (error);
+  if (!seq_wordpiece_state_restore (m->ws, p, n, fed, error))
+    return FALSE;
+  memcpy (m->carry.bytes, pending->carry, 4);
+  m->carry.n = pending->n_carry;
+  return TRUE;
+}
+
+const SeqTokenizerModeClass seq_tokenizer_mode_wordpiece = {
+  .load_model = wordpiece_load_model,
+  .free_model = wordpiece_free_model,
+  .vocab_size = wordpiece_vocab_size,
+  .id_to_token = wordpiece_id_to_token,
+  .state_new = wordpiece_mode_state_new,
+  .state_free = wordpiece_mode_state_free,
+  .state_reset = wordpiece_mode_state_reset,
+  .feed = wordpiece_feed,
+  .finish = wordpiece_finish,
+  .offset = wordpiece_offset,
+  .save_pending = wordpiece_save_pending,
+  .save = wordpiece_save,
+  .restore = wordpiece_restore,
+};

@@ -16,7 +16,7 @@
  * BERT goldens therefore leave the code point sweep record out.
  */
 #include "seqtest.h"
-#include "tokenizer-private.h"
+#include "tokenizer-bpe.h"
 
 #include <seqenc/seqenc.h>
 #include <glib/gstdio.h>

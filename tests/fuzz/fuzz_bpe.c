@@ -6,7 +6,7 @@
  * Input: bytes 0-1 encoder.json length E, bytes 2-3 vocab.bpe length M
  * (little-endian), then E bytes, M bytes, and the text. The vocabulary either
  * loads or fails with SEQ_TOKENIZER_ERROR; encoding gives ids inside it. */
-#include "tokenizer-private.h"
+#include "tokenizer-bpe.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * the vocabulary length L (little-endian), then L bytes of vocab.txt, then
  * text to encode. A vocabulary either loads or fails with
  * SEQ_TOKENIZER_ERROR; encoding gives ids inside the vocabulary. */
-#include "tokenizer-private.h"
+#include "tokenizer-wordpiece.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -47,8 +47,8 @@ lib_sources () {
     fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
     ctc_state) echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/ctc.c" ;;
     vocab_txt|bpe|tokenizer_stream)
-      echo "$SRC/lib/seqenc.c"
-      ls "$SRC"/lib/tokenizer*.c "$SRC"/lib/vocab*.c "$SRC"/lib/bpe*.c 2>/dev/null | tr '\n' ' ' ;;
+      echo "$SRC/lib/seqenc.c $SRC/lib/strtable.c $SRC/lib/utf8.c"
+      ls "$SRC"/lib/tokenizer*.c 2>/dev/null | tr '\n' ' ' ;;
   esac
 }
 
@@ -76,7 +76,7 @@ key_source () {
     tensor_header) f="$SRC/plugins/gstseqtensor.c"; fn=gst_seq_tensor_header_parse ;;
     lstm_state) f="$SRC/lib/lstm.c"; fn=seq_lstm_state_restore ;;
     vocab_txt) f="$SRC/lib/tokenizer-wordpiece.c"; fn=seq_wordpiece_new_from_data ;;
-    bpe) f="$SRC/lib/tokenizer-bpe.c"; fn=seq_bpe_new_from_data ;;
+    bpe) f="$SRC/lib/tokenizer-bpe-vocab.c"; fn=seq_bpe_new_from_data ;;
     tokenizer_stream) f="$SRC/lib/tokenizer.c"; fn=seq_tokenizer_state_feed ;;
     fbank) f="$SRC/lib/fbank.c"; fn=seq_fbank_feed_f32 ;;
     fbank_state) f="$SRC/lib/fbank.c"; fn=seq_fbank_state_restore ;;
