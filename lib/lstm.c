@@ -2,16 +2,16 @@
 /* seqenc — stacked LSTM with PyTorch nn.LSTM semantics (see lstm.h).
  *
  * The model keeps every weight matrix packed once at creation for the
- * kernels (lib/kernels/kernels.h: transposed to [K][N], 64-column panels,
- * gate columns interleaved per 16 hidden units, b_ih + b_hh folded into one
- * bias). A forward call gathers the streams' h and c into the workspace,
+ * kernels (lib/kernels/packed.h: transposed to [K][N], panels of the four
+ * gates of 16 hidden units, b_ih + b_hh folded into one bias) and runs the
+ * recurrent driver of lib/kernels/rnn.h with the LSTM cell. A forward call gathers the streams' h and c into the workspace,
  * runs the chunk driver over chunks of at most max_steps steps and scatters
  * h and c back; it allocates nothing.
  */
 #include "seqenc/lstm.h"
 #include "blob.h"
 #include "seqenc-private.h"
-#include "kernels/kernels.h"
+#include "kernels/rnn.h"
 
 #include <math.h>
 #include <string.h>
@@ -31,7 +31,7 @@ struct _SeqLstmModel {
   SeqLstmMatmulPrecision matmul;
   guint32 precision_code;       /* precision_code (): fingerprint and blob */
   guint64 fingerprint;
-  SeqLstmNet net;               /* packed layers for the kernels */
+  SeqRnnNet net;                /* packed layers for the kernels */
   float *zeros;
 };
 
@@ -49,7 +49,7 @@ struct _SeqLstmWorkspace {
   guint n_threads;
   const SeqKernels *kernels;
   SeqPool *pool;
-  SeqLstmScratch s;
+  SeqRnnScratch s;
 };
 
 G_DEFINE_QUARK (seq-lstm-error-quark, seq_lstm_error);
@@ -192,61 +192,9 @@ typedef struct {
 static void
 model_free (SeqLstmModel * m)
 {
-  if (m->net.layers != NULL) {
-    for (guint l = 0; l < m->L; l++) {
-      SeqLstmLayerK *ly = &m->net.layers[l];
-      seq_packed_clear (&ly->wx);
-      seq_packed_clear (&ly->wh);
-      seq_packed_clear (&ly->wr);
-      seq_aligned_free (ly->bias);
-    }
-    g_free (m->net.layers);
-  }
+  seq_rnn_net_clear (&m->net);
   seq_aligned_free (m->zeros);
   g_free (m);
-}
-
-/* Packs a [4H][K] PyTorch gate matrix as [K][4Hp] with interleaved gates. */
-static gboolean
-pack_gates (SeqPacked * dst, const float *w, guint K, guint H, guint Hp,
-    SeqKDtype dt)
-{
-  gsize Np = (gsize) 4 * Hp;
-  float *dense = seq_aligned_floats ((gsize) K * Np + 1);
-  gboolean ok;
-
-  if (dense == NULL)
-    return FALSE;
-  for (guint u = 0; u < H; u++) {
-    guint p = u / SEQ_GATE_UNITS, j = u % SEQ_GATE_UNITS;
-    for (guint q = 0; q < 4; q++) {
-      gsize col = (gsize) p * SEQ_PANEL + q * SEQ_GATE_UNITS + j;
-      const float *row = w + ((gsize) q * H + u) * K;
-      for (guint k = 0; k < K; k++)
-        dense[(gsize) k * Np + col] = row[k];
-    }
-  }
-  ok = seq_packed_init (dst, dense, K, (guint) Np, dt);
-  seq_aligned_free (dense);
-  return ok;
-}
-
-/* Packs a [P][H] projection as [H][P]. */
-static gboolean
-pack_plain (SeqPacked * dst, const float *w, guint N, guint K, SeqKDtype dt)
-{
-  gsize Np = (gsize) ((N + SEQ_PANEL - 1) / SEQ_PANEL) * SEQ_PANEL;
-  float *dense = seq_aligned_floats ((gsize) K * Np + 1);
-  gboolean ok;
-
-  if (dense == NULL)
-    return FALSE;
-  for (guint n = 0; n < N; n++)
-    for (guint k = 0; k < K; k++)
-      dense[(gsize) k * Np + n] = w[(gsize) n * K + k];
-  ok = seq_packed_init (dst, dense, K, N, dt);
-  seq_aligned_free (dense);
-  return ok;
 }
 
 static guint64
@@ -297,7 +245,9 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
       mp->weights_precision;
   m->precision_code = code;
   m->zeros = seq_aligned_floats (MAX ((gsize) 4 * Hp, ldo));
-  m->net.layers = g_new0 (SeqLstmLayerK, L);
+  m->net.layers = g_new0 (SeqRnnLayer, L);
+  m->net.cell = SEQ_CELL_LSTM;
+  m->net.G = 4;
   m->net.L = L;
   m->net.I = I;
   m->net.H = H;
@@ -320,22 +270,20 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   fp = hash_u32 (fp, code);
 
   for (guint l = 0; l < L; l++) {
-    SeqLstmLayerK *ly = &m->net.layers[l];
+    SeqRnnLayer *ly = &m->net.layers[l];
     guint K_in = l == 0 ? I : O;
 
     ly->K_in = K_in;
     ly->bias = seq_aligned_floats ((gsize) 4 * Hp);
     if (ly->bias == NULL
-        || !pack_gates (&ly->wx, src[l].w_ih, K_in, H, Hp, dt)
-        || !pack_gates (&ly->wh, src[l].w_hh, O, H, Hp, dt)
-        || (P && !pack_plain (&ly->wr, src[l].w_hr, P, H, dt)))
+        || !seq_rnn_pack_gates (&ly->wx, src[l].w_ih, K_in, H, 4, dt)
+        || !seq_rnn_pack_gates (&ly->wh, src[l].w_hh, O, H, 4, dt)
+        || (P && !seq_rnn_pack_plain (&ly->wr, src[l].w_hr, P, H, dt)))
       goto oom;
     if (bias) {
       for (guint u = 0; u < H; u++)
         for (guint q = 0; q < 4; q++) {
-          gsize col = (gsize) (u / SEQ_GATE_UNITS) * SEQ_PANEL +
-              q * SEQ_GATE_UNITS + u % SEQ_GATE_UNITS;
-          ly->bias[col] = src[l].b_ih[q * H + u] + src[l].b_hh[q * H + u];
+          ly->bias[seq_rnn_gate_col (u, q, 4)] = src[l].b_ih[q * H + u] + src[l].b_hh[q * H + u];
         }
     }
     fp = hash_bytes (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
@@ -1061,44 +1009,13 @@ seq_lstm_state_restore (SeqLstmState * state, GBytes * blob, GError ** error)
 
 /* ---- workspace and forward ---------------------------------------------- */
 
-/* Upper bound of one scratch array, elements (the workspace is refused
- * beyond: ~4 GiB of f32). */
-#define SEQ_LSTM_MAX_SCRATCH ((gsize) 1 << 30)
-
-static float *
-scratch_alloc (gsize a, gsize b, gboolean * ok)
-{
-  gsize n;
-  float *p;
-  if (!*ok || !seq_size_mul (a, b, &n) || n > SEQ_LSTM_MAX_SCRATCH) {
-    *ok = FALSE;
-    return NULL;
-  }
-  p = seq_aligned_floats (n);
-  if (p == NULL)
-    *ok = FALSE;
-  return p;
-}
-
-/* a x b bf16, zeroed: the columns past the real ones stay 0 (kernels.h) */
-static guint16 *
-scratch_alloc_b (gsize a, gsize b, gboolean * ok)
-{
-  float *p = scratch_alloc (a, (b + 1) / 2, ok);
-
-  if (p != NULL)
-    memset (p, 0, a * ((b + 1) / 2) * sizeof (float));
-  return (guint16 *) p;
-}
-
 SeqLstmWorkspace *
 seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
     guint max_steps, guint n_threads)
 {
   SeqLstmWorkspace *ws;
-  const SeqLstmNet *net;
-  gboolean ok = TRUE;
-  gsize rows;
+  const SeqRnnNet *net;
+  gboolean ok;
 
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail (max_streams > 0 && max_steps > 0, NULL);
@@ -1112,27 +1029,7 @@ seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
   ws->n_threads = MIN (ws->n_threads, SEQ_LSTM_MAX_THREADS);
   ws->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
 
-  if (!seq_size_mul (max_streams, max_steps, &rows) || rows > G_MAXUINT) {
-    ok = FALSE;
-    rows = 0;
-  }
-  ws->s.max_rows = (guint) rows;
-  ws->s.max_streams = max_streams;
-  /* 16 spare rows: the bf16 kernels read activations in tiles of 16 rows */
-  ws->s.pre = scratch_alloc (rows + 16, (gsize) 4 * net->Hp, &ok);
-  if (net->bf16) {
-    ws->s.xb = scratch_alloc_b (rows + 16, net->ldb, &ok);
-    ws->s.yb[0] = scratch_alloc_b (rows + 16, net->ldb, &ok);
-    ws->s.yb[1] = scratch_alloc_b (rows + 16, net->ldb, &ok);
-    ws->s.hrawb = scratch_alloc_b ((gsize) max_streams + 16, net->ldb, &ok);
-    ws->s.h0b = scratch_alloc_b ((gsize) net->L * (max_streams + 16),
-        net->ldb, &ok);
-  }
-  ws->s.y[0] = scratch_alloc (rows, net->ldo, &ok);
-  ws->s.y[1] = scratch_alloc (rows, net->ldo, &ok);
-  ws->s.hraw = scratch_alloc (max_streams, net->Hp, &ok);
-  ws->s.h0 = scratch_alloc ((gsize) net->L * max_streams, net->ldo, &ok);
-  ws->s.c = scratch_alloc ((gsize) net->L * max_streams, net->Hp, &ok);
+  ok = seq_rnn_scratch_init (&ws->s, net, max_streams, max_steps);
   if (!ok) {
     g_warning ("LSTM workspace for %u streams x %u steps is too large",
         max_streams, max_steps);
@@ -1150,17 +1047,7 @@ seq_lstm_workspace_free (SeqLstmWorkspace * ws)
   if (ws == NULL)
     return;
   seq_pool_free (ws->pool);
-  seq_aligned_free (ws->s.pre);
-  seq_aligned_free (ws->s.y[0]);
-  seq_aligned_free (ws->s.y[1]);
-  seq_aligned_free (ws->s.hraw);
-  seq_aligned_free (ws->s.h0);
-  seq_aligned_free (ws->s.c);
-  seq_aligned_free (ws->s.xb);
-  seq_aligned_free (ws->s.yb[0]);
-  seq_aligned_free (ws->s.yb[1]);
-  seq_aligned_free (ws->s.hrawb);
-  seq_aligned_free (ws->s.h0b);
+  seq_rnn_scratch_clear (&ws->s);
   seq_lstm_model_unref (ws->model);
   g_free (ws);
 }
@@ -1248,7 +1135,7 @@ static void
 state_copy_range (const StateCopy * sc, guint b0, guint b1)
 {
   const SeqLstmModel *m = sc->model;
-  SeqLstmScratch *s = &sc->ws->s;
+  SeqRnnScratch *s = &sc->ws->s;
   const guint L = m->L, O = m->O, H = m->H, Hp = m->net.Hp, B = sc->B;
   const gsize ldo = m->net.ldo;
 
@@ -1297,7 +1184,7 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
     guint n_streams, const float *input, guint n_steps, float *output,
     SeqLstmOutput mode, SeqLstmWorkspace * ws)
 {
-  const SeqLstmNet *net;
+  const SeqRnnNet *net;
   guint L, O, B = n_streams, width;
   gboolean all = mode == SEQ_LSTM_OUTPUT_ALL_LAYERS;
 
@@ -1325,7 +1212,7 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
     chunk = MIN (chunk, ws->max_steps * (ws->max_streams / B));
     for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
       guint T = MIN (chunk, n_steps - t0);
-      seq_lstm_run_chunk (ws->kernels, ws->pool, net, &ws->s, B, T,
+      seq_rnn_run_chunk (ws->kernels, ws->pool, net, &ws->s, B, T,
           input + (gsize) t0 * B * model->I, model->I,
           output + (gsize) t0 * B * width, width, all);
     }

@@ -4,19 +4,21 @@
  * and Linux grants the tile state; kernels.c asks for it). For f32, bf16 and
  * f16 weight storage this kernel set runs the AVX-512 kernels.
  *
- * Tiles: tmm0..3 accumulate the four gate groups (i, f, g, o: 16 rows x 16
- * columns of f32 each) of one 64-column panel for 16 activation rows; tmm4
- * holds 16 activation rows x 32 bf16 (one k-block); tmm5..7 take the weight
- * tiles of the k-block in turn (layout: kernels.h). With more than 16 rows
- * left, blocks of 32 rows x 32 columns (two passes per panel) halve the
- * weight-tile loads. Every output row gets the same sequence of tile
+ * Tiles: tmm0..G-1 accumulate the G gate groups (LSTM i, f, g, o; GRU r, z,
+ * n: 16 rows x 16 columns of f32 each) of one panel for 16 activation rows;
+ * tmm4 holds 16 activation rows x 32 bf16 (one k-block); tmm5..7 take the
+ * weight tiles of the k-block in turn (layout: packed.h). With more than 16
+ * rows left and four groups, blocks of 32 rows x 32 columns (two passes per
+ * panel) halve the weight-tile loads. Every output row gets the same sequence of tile
  * operations whatever its position in the tile, the row count, the panel
  * range or the thread: hence bitwise reproducible across batch
  * compositions, thread counts and chunkings. After the last k-block the
- * tiles go to a 32 x 64 f32 buffer and the gate math of gate_avx512.h (the
- * same as every other kernel set) finishes the step. */
+ * tiles go to a 32 x 64 f32 buffer and the gate math of gates.h (the same
+ * as every other kernel set) finishes the step. */
+#define SEQ_SIMD_WIDTH 16
+#include "simd.h"
 #include "kernels.h"
-#include "gate_avx512.h"
+#include "gates.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -45,15 +47,16 @@ tiles_begin (guint rows)
   _tile_loadconfig (&cfg);
 }
 
-/* tmm0..3 += A (16 rows, stride lda elements) x panel p of W. */
+/* tmm0..G-1 += A (16 rows, stride lda elements) x panel p of W. */
 static inline void
 tiles_acc_panel (const guint16 * A, gsize lda, const SeqPacked * W, guint p)
 {
+  const guint G = W->groups;
   guint nkb = W->Kp / SEQ_BF16_KBLOCK;
-  const guint16 *t = (const guint16 *) W->data + (gsize) p * nkb * 4 * 512;
+  const guint16 *t = (const guint16 *) W->data + (gsize) p * nkb * G * 512;
   const gsize stride = lda * sizeof (guint16);
 
-  for (guint kb = 0; kb < nkb; kb++, t += 4 * 512) {
+  for (guint kb = 0; kb < nkb; kb++, t += G * 512) {
     _tile_loadd (4, A + (gsize) kb * SEQ_BF16_KBLOCK, stride);
     _tile_loadd (5, t, 64);
     _tile_dpbf16ps (0, 4, 5);
@@ -61,22 +64,25 @@ tiles_acc_panel (const guint16 * A, gsize lda, const SeqPacked * W, guint p)
     _tile_dpbf16ps (1, 4, 6);
     _tile_loadd (7, t + 1024, 64);
     _tile_dpbf16ps (2, 4, 7);
-    _tile_loadd (5, t + 1536, 64);
-    _tile_dpbf16ps (3, 4, 5);
+    if (G == 4) {
+      _tile_loadd (5, t + 1536, 64);
+      _tile_dpbf16ps (3, 4, 5);
+    }
   }
 }
 
-/* tmm0..3 = the 16 x 64 f32 block at init (stride ldi floats; 0 = the
+/* tmm0..G-1 = the 16 x 16 G f32 block at init (stride ldi floats; 0 = the
  * same row for all 16: a tile load with stride 0). */
 static inline void
-tiles_init (const float *init, gsize ldi)
+tiles_init (const float *init, gsize ldi, guint G)
 {
   const gsize stride = ldi * sizeof (float);
 
   _tile_loadd (0, init, stride);
   _tile_loadd (1, init + 16, stride);
   _tile_loadd (2, init + 32, stride);
-  _tile_loadd (3, init + 48, stride);
+  if (G == 4)
+    _tile_loadd (3, init + 48, stride);
 }
 
 /* The 2 x 2 block: 32 rows x 32 columns (half @hf of a panel: gates i, f
@@ -129,16 +135,18 @@ tiles_store_2x2 (float *g, guint hf)
 }
 
 static inline void
-tiles_store (float *g)
+tiles_store (float *g, guint G)
 {
   _tile_stored (0, g, 64 * sizeof (float));
   _tile_stored (1, g + 16, 64 * sizeof (float));
   _tile_stored (2, g + 32, 64 * sizeof (float));
-  _tile_stored (3, g + 48, 64 * sizeof (float));
+  if (G == 4)
+    _tile_stored (3, g + 48, 64 * sizeof (float));
 }
 
 /* One block of panel p from row m: g[rows][64] = init + A1 W1 (when A1)
- * + A2 W2. 32 rows (two 2 x 2 passes) while more than 16 are left, else
+ * + A2 W2. 32 rows (two 2 x 2 passes; four groups only) while more than 16
+ * are left, else
  * one 16-row pass with tiles of the rows left (the per-row operations are
  * the same, the tile unit does less); *cfg_rows tracks the tile
  * configuration. Returns the rows consumed (32 or 16; the real ones are
@@ -148,12 +156,13 @@ panel_block (const guint16 * A1, gsize lda1, const SeqPacked * W1,
     const guint16 * A2, gsize lda2, const SeqPacked * W2, guint p, guint m,
     guint M, const float *init, gsize ldi, float *g, guint * cfg_rows)
 {
-  guint n = M - m > 16 ? 32 : 16;
+  const guint G = W2->groups;
+  guint n = M - m > 16 && G == 4 ? 32 : 16;
   guint want = n == 32 ? 16 : MIN (16, M - m);
 
   if (want != *cfg_rows)
     tiles_begin (*cfg_rows = want);
-  init += m * ldi + p * 64;
+  init += m * ldi + p * W2->pw;
   if (n == 32) {
     for (guint hf = 0; hf < 2; hf++) {
       tiles_init_2x2 (init, ldi, hf);
@@ -163,11 +172,11 @@ panel_block (const guint16 * A1, gsize lda1, const SeqPacked * W1,
       tiles_store_2x2 (g, hf);
     }
   } else {
-    tiles_init (init, ldi);
+    tiles_init (init, ldi, G);
     if (A1 != NULL)
       tiles_acc_panel (A1 + m * lda1, lda1, W1, p);
     tiles_acc_panel (A2 + m * lda2, lda2, W2, p);
-    tiles_store (g);
+    tiles_store (g, G);
   }
   return n;
 }
@@ -184,31 +193,53 @@ gemm_b_amx (const guint16 * X, gsize ldx, guint M, const SeqPacked * W,
       n = panel_block (NULL, 0, NULL, X, ldx, W, p, m, M, init, ldi, g,
           &cfg_rows);
       for (guint r = 0; r < MIN (n, M - m); r++)
-        memcpy (Y + (m + r) * ldy + p * 64, g + r * 64, 64 * sizeof (float));
+        memcpy (Y + (m + r) * ldy + p * W->pw, g + r * 64,
+            W->pw * sizeof (float));
     }
   }
   if (cfg_rows != 0)
     _tile_release ();
 }
 
-static void
-lstm_step_b_amx (const guint16 * X, gsize ldx, const SeqPacked * Wx,
-    const guint16 * Hprev, gsize ldh, guint M,
-    const SeqPacked * W, guint p0, guint p1, const float *pre, gsize ldp,
-    float *C, gsize ldc, float *Hout, gsize ldo, guint16 * Hb, gsize ldb)
+/* The fused step (kernels.h). LSTM: one tile chain over x Wx and h Wh;
+ * GRU: x Wx (when fused) and h Wh in two blocks of the same rows. */
+static inline void
+step_b_amx (const SeqStepArgs * a, guint M, guint p0, guint p1,
+    const SeqCellKind cell)
 {
-  float g[32 * 64] __attribute__((aligned (64)));
+  float gx[32 * 64] __attribute__((aligned (64)));
+  float gh[32 * 64] __attribute__((aligned (64)));
+  const guint pw = a->wh->pw;
   guint cfg_rows = 0;
 
   for (guint p = p0; p < p1; p++) {
     for (guint m = 0, n; m < M; m += n) {
-      n = panel_block (X, ldx, Wx, Hprev, ldh, W, p, m, M, pre, ldp, g,
-          &cfg_rows);
+      const float *gxr = a->pre + m * a->ldp + p * pw;
+      gsize ldgx = a->ldp;
+
+      if (cell == SEQ_CELL_LSTM) {
+        n = panel_block (a->xb, a->ldx, a->wx, a->hb, a->ldhb, a->wh, p, m,
+            M, a->pre, a->ldp, gh, &cfg_rows);
+      } else {
+        if (a->xb != NULL) {
+          panel_block (NULL, 0, NULL, a->xb, a->ldx, a->wx, p, m, M, a->pre,
+              a->ldp, gx, &cfg_rows);
+          gxr = gx;
+          ldgx = 64;
+        }
+        n = panel_block (NULL, 0, NULL, a->hb, a->ldhb, a->wh, p, m, M,
+            a->bh, 0, gh, &cfg_rows);
+      }
       for (guint r = 0; r < MIN (n, M - m); r++) {
-        float *h = Hout + (m + r) * ldo + p * 16;
-        gate16_avx512 (g + r * 64, C + (m + r) * ldc + p * 16, h);
-        _mm256_storeu_si256 ((__m256i *) (Hb + (m + r) * ldb + p * 16),
-            seq_cvt_bf16_512 (_mm512_loadu_ps (h)));
+        float *h = a->hout + (m + r) * a->ldo + p * SEQ_GROUP;
+        if (cell == SEQ_CELL_LSTM)
+          seq_lstm_gates_v (gh + r * 64, a->c + (m + r) * a->ldc +
+              p * SEQ_GROUP, h);
+        else
+          seq_gru_gates_v (gxr + r * ldgx, gh + r * 64,
+              a->h + (m + r) * a->ldh + p * SEQ_GROUP, h);
+        _mm256_storeu_si256 ((__m256i *) (a->hout_b + (m + r) * a->ldob +
+                p * SEQ_GROUP), seq_vf_to_bf16 (_mm512_loadu_ps (h)));
       }
     }
   }
@@ -216,10 +247,29 @@ lstm_step_b_amx (const guint16 * X, gsize ldx, const SeqPacked * Wx,
     _tile_release ();
 }
 
+static void
+lstm_step_b_amx (const SeqStepArgs * a, guint M, guint p0, guint p1)
+{
+  step_b_amx (a, M, p0, p1, SEQ_CELL_LSTM);
+}
+
+static void
+gru_step_b_amx (const SeqStepArgs * a, guint M, guint p0, guint p1)
+{
+  step_b_amx (a, M, p0, p1, SEQ_CELL_GRU);
+}
+
 const SeqKernels seq_kernels_amx = {
   .name = "amx",
   .gemm = seq_kernel_gemm_avx512,
-  .lstm_step = seq_kernel_lstm_step_avx512,
+  .gemv = seq_kernel_gemv_avx512,
   .gemm_b = gemm_b_amx,
-  .lstm_step_b = lstm_step_b_amx,
+  .step = {
+        [SEQ_CELL_LSTM] = seq_kernel_lstm_step_avx512,
+        [SEQ_CELL_GRU] = seq_kernel_gru_step_avx512,
+      },
+  .step_b = {
+        [SEQ_CELL_LSTM] = lstm_step_b_amx,
+        [SEQ_CELL_GRU] = gru_step_b_amx,
+      },
 };

@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seqenc — a small fork/join thread pool with bounded spinning.
+/* seqenc — a small fork/join thread pool with bounded spinning (pool.h).
  *
  * Why not OpenMP here: libgomp fixes its waiting policy once per process from
  * the environment (OMP_WAIT_POLICY, GOMP_SPINCOUNT) and, by default, spins
  * ~300k iterations without yielding at every barrier. On a machine whose
  * cores are shared with other work (a GStreamer pipeline, a CI box) a
- * spinning thread holds the core that the thread it waits for needs. Same
- * moment, same kernels, speech model (80/512/3), 2 threads, other processes
- * busy: the OpenMP driver with libgomp's default policy ran 32-60 frames/s
- * for one stream (1.7-2.0k for 64 streams), this pool 1256-1271 (10.5k);
- * OMP_WAIT_POLICY=passive brought OpenMP back to 1.07-1.25k (7.2-11k), but
- * a library cannot set that for its host process. This pool spins for at
- * most spin_us microseconds,
- * calling sched_yield () between checks so that a waiting thread gives its
- * core to whoever is runnable, then sleeps on a futex (GCond). The spin
- * budget is per workspace (seq_lstm_workspace_set_spin_us). Default 50 us:
- * one live speech stream at 100 frames/s through the batcher cost 0.112
- * cores with spin 0, 0.118 with 50, 0.189 with 1000, while 50 keeps most of
- * the gain of spinning for back-to-back steps (speech, 1 stream, T=100:
- * 2.7k frames/s with 50 vs 2.1k with 0 in one run).
+ * spinning thread holds the core that the thread it waits for needs; a
+ * library cannot set the policy for its host process. The README ("Threads")
+ * has the measurements behind this choice and behind the default spin.
+ *
+ * This pool spins for at most spin_us microseconds, calling sched_yield ()
+ * between checks so that a waiting thread gives its core to whoever is
+ * runnable, then sleeps on a futex (GCond). The spin budget is per workspace
+ * (seq_lstm_workspace_set_spin_us); the default keeps most of the gain of
+ * spinning for back-to-back steps at a small CPU cost for live streams.
  *
  * Work split stays what it was: static ranges of independent outputs, one
  * fixed operation order per output, so results do not depend on it.
@@ -29,7 +24,7 @@
  * libgomp themselves (OMP_WAIT_POLICY=passive). Results are bitwise the same
  * (tests/meson.build runs the LSTM tests under both backends).
  */
-#include "kernels.h"
+#include "pool.h"
 
 #include <sched.h>
 #ifdef SEQ_HAVE_OPENMP

@@ -1,28 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seqenc — stacked LSTM driver over one chunk of steps. Work is split over
- * independent outputs only (groups of gate-column panels x blocks of rows),
- * statically by thread index; each output element is computed by one kernel
- * call with the fixed operation order of kernels.h, so the result does not
- * depend on the thread count or on which thread computes what. Threads come
- * from a SeqPool (pool.c) and meet at seq_pool_barrier () where a step needs
- * the previous one complete. */
-#include "kernels.h"
+/* seqenc — the stacked recurrent driver over one chunk of steps (rnn.h),
+ * for every cell of kernels.h. Work is split over independent outputs only
+ * (groups of gate-column panels x blocks of rows), statically by thread
+ * index; each output element is computed by one kernel call with the fixed
+ * operation order of kernels.h, so the result does not depend on the thread
+ * count or on which thread computes what. Threads come from a SeqPool
+ * (pool.c) and meet at seq_pool_barrier () where a step needs the previous
+ * one complete. */
+#include "rnn.h"
+#include "seqenc-private.h"
 
 #include <string.h>
 
 /* Rows per work item (a multiple of every micro-kernel's row block). */
 #define ROWS_PER_ITEM 96
 
-guint
-seq_kernels_max_threads (void)
-{
-  return MAX (1, g_get_num_processors ());
-}
-
 typedef struct {
   const SeqKernels *k;
-  const SeqLstmNet *net;
-  SeqLstmScratch *s;
+  const SeqRnnNet *net;
+  SeqRnnScratch *s;
   guint B, T;
   const float *x;
   gsize ldx;
@@ -66,7 +62,7 @@ rows_to_bf16 (const float *src, gsize lds, guint n_rows, guint n0, guint n1,
  * GEMM (fused into the step when T = 1), then the steps.
  *
  * In the bf16-matmul mode (net->bf16) every matrix product takes bf16
- * operands (k->gemm_b, k->lstm_step_b): the layer inputs and h travel as
+ * operands (k->gemm_b, k->step_b): the layer inputs and h travel as
  * bf16 rows (stride ldb, zeros past the real columns from the workspace's
  * zeroed allocation) beside their f32 values. Layer 0's input and the
  * chunk-start h are converted here, every later h by the step kernel that
@@ -79,16 +75,17 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
 {
   const Chunk *c = data;
   const SeqKernels *k = c->k;
-  const SeqLstmNet *net = c->net;
-  SeqLstmScratch *s = c->s;
+  const SeqRnnNet *net = c->net;
+  SeqRnnScratch *s = c->s;
   const gboolean bf = net->bf16;
   const guint L = net->L, Hp = net->Hp, O = net->O, B = c->B, T = c->T;
-  const gsize ldo = net->ldo, ldg = (gsize) 4 * Hp, ldb = net->ldb;
+  const gsize ldo = net->ldo, ldg = (gsize) net->G * Hp, ldb = net->ldb;
   const gsize h0b_stride = (gsize) (s->max_streams + 16) * ldb;
   const guint rows = T * B;
   const guint n_rb_all = (rows + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
   const guint n_rb_b = (B + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
-  const guint gate_panels = (4 * Hp) / 64;
+  const guint gate_panels = Hp / SEQ_GROUP;
+  const SeqStepFunc step = bf ? k->step_b[net->cell] : k->step[net->cell];
   const guint proj_panels = net->P ? (net->P + 63) / 64 : 0;
   /* panels per item: with few rows, several panels per item give the
    * kernels several weight streams at once (memory-level parallelism) */
@@ -112,12 +109,12 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
   }
 
   for (guint l = 0; l < L; l++) {
-    const SeqLstmLayerK *ly = &net->layers[l];
+    const SeqRnnLayer *ly = &net->layers[l];
     float *y = s->y[l & 1];
     guint16 *yb = bf ? s->yb[l & 1] : NULL;
     float *h0 = s->h0 + (gsize) l * B * ldo;
     const guint16 *h0b = bf ? s->h0b + l * h0b_stride : NULL;
-    float *cst = s->c + (gsize) l * B * Hp;
+    float *cst = s->c != NULL ? s->c + (gsize) l * B * Hp : NULL;
 
     /* input projection of all T steps: pre = X W_ih + b (one GEMM); for
      * T = 1 it is fused into the step instead (same operations, one
@@ -150,20 +147,33 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
       my_range (gate_groups * n_rb_b, tid, nt, &i0, &i1);
       for (guint it = i0; it < i1; it++) {
         guint p0, p1, m0, m1;
-        const float *pre;
-        gsize ldp = T == 1 ? 0 : ldg;
+        SeqStepArgs a = { 0 };
         item_range (it, n_rb_b, B, ppi, gate_panels, &p0, &p1, &m0, &m1);
         /* T = 1: the chain starts at the bias, X W_ih is fused in */
-        pre = T == 1 ? ly->bias : s->pre + ((gsize) t * B + m0) * ldg;
-        if (bf)
-          k->lstm_step_b (T == 1 ? linb + m0 * ldb : NULL, ldb, &ly->wx,
-              hprevb + m0 * ldb, ldb, m1 - m0, &ly->wh, p0, p1, pre, ldp,
-              cst + m0 * Hp, Hp, hout + m0 * ldhout, ldhout,
-              houtb + m0 * ldb, ldb);
-        else
-          k->lstm_step (T == 1 ? lin + m0 * ldin : NULL, ldin, &ly->wx,
-              hprev + m0 * ldo, ldo, m1 - m0, &ly->wh, p0, p1, pre, ldp,
-              cst + m0 * Hp, Hp, hout + m0 * ldhout, ldhout);
+        if (T == 1) {
+          a.x = bf ? NULL : lin + m0 * ldin;
+          a.xb = bf ? linb + m0 * ldb : NULL;
+          a.pre = ly->bias;
+          a.ldp = 0;
+        } else {
+          a.pre = s->pre + ((gsize) t * B + m0) * ldg;
+          a.ldp = ldg;
+        }
+        a.ldx = bf ? ldb : ldin;
+        a.wx = &ly->wx;
+        a.h = hprev + m0 * ldo;
+        a.ldh = ldo;
+        a.hb = bf ? hprevb + m0 * ldb : NULL;
+        a.ldhb = ldb;
+        a.wh = &ly->wh;
+        a.bh = ly->bias_h;
+        a.c = cst != NULL ? cst + m0 * Hp : NULL;
+        a.ldc = Hp;
+        a.hout = hout + m0 * ldhout;
+        a.ldo = ldhout;
+        a.hout_b = bf ? houtb + m0 * ldb : NULL;
+        a.ldob = ldb;
+        step (&a, m1 - m0, p0, p1);
       }
       seq_pool_barrier (pool);
       if (net->P) {
@@ -207,8 +217,8 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
 }
 
 void
-seq_lstm_run_chunk (const SeqKernels * k, SeqPool * pool,
-    const SeqLstmNet * net, SeqLstmScratch * s, guint B, guint T,
+seq_rnn_run_chunk (const SeqKernels * k, SeqPool * pool,
+    const SeqRnnNet * net, SeqRnnScratch * s, guint B, guint T,
     const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers)
 {
   Chunk c = { k, net, s, B, T, x, ldx, out, ldout, all_layers };
@@ -216,4 +226,147 @@ seq_lstm_run_chunk (const SeqKernels * k, SeqPool * pool,
   if (T == 0 || B == 0)
     return;
   seq_pool_run (pool, chunk_body, &c);
+}
+
+/* ---- scratch ------------------------------------------------------------ */
+
+/* Upper bound of one scratch array, elements (the workspace is refused
+ * beyond: ~4 GiB of f32). */
+#define SEQ_RNN_MAX_SCRATCH ((gsize) 1 << 30)
+
+static float *
+scratch_alloc (gsize a, gsize b, gboolean * ok)
+{
+  gsize n;
+  float *p;
+  if (!*ok || !seq_size_mul (a, b, &n) || n > SEQ_RNN_MAX_SCRATCH) {
+    *ok = FALSE;
+    return NULL;
+  }
+  p = seq_aligned_floats (n);
+  if (p == NULL)
+    *ok = FALSE;
+  return p;
+}
+
+/* a x b bf16, zeroed: the columns past the real ones stay 0 */
+static guint16 *
+scratch_alloc_b (gsize a, gsize b, gboolean * ok)
+{
+  float *p = scratch_alloc (a, (b + 1) / 2, ok);
+
+  if (p != NULL)
+    memset (p, 0, a * ((b + 1) / 2) * sizeof (float));
+  return (guint16 *) p;
+}
+
+gboolean
+seq_rnn_scratch_init (SeqRnnScratch * s, const SeqRnnNet * net,
+    guint max_streams, guint max_steps)
+{
+  gboolean ok = TRUE;
+  gsize rows;
+
+  memset (s, 0, sizeof (*s));
+  if (!seq_size_mul (max_streams, max_steps, &rows) || rows > G_MAXUINT) {
+    ok = FALSE;
+    rows = 0;
+  }
+  s->max_rows = (guint) rows;
+  s->max_streams = max_streams;
+  /* 16 spare rows: the bf16 kernels read activations in tiles of 16 rows */
+  s->pre = scratch_alloc (rows + 16, (gsize) net->G * net->Hp, &ok);
+  if (net->bf16) {
+    s->xb = scratch_alloc_b (rows + 16, net->ldb, &ok);
+    s->yb[0] = scratch_alloc_b (rows + 16, net->ldb, &ok);
+    s->yb[1] = scratch_alloc_b (rows + 16, net->ldb, &ok);
+    s->hrawb = scratch_alloc_b ((gsize) max_streams + 16, net->ldb, &ok);
+    s->h0b = scratch_alloc_b ((gsize) net->L * (max_streams + 16), net->ldb,
+        &ok);
+  }
+  s->y[0] = scratch_alloc (rows, net->ldo, &ok);
+  s->y[1] = scratch_alloc (rows, net->ldo, &ok);
+  s->hraw = scratch_alloc (max_streams, net->Hp, &ok);
+  s->h0 = scratch_alloc ((gsize) net->L * max_streams, net->ldo, &ok);
+  if (net->cell == SEQ_CELL_LSTM)
+    s->c = scratch_alloc ((gsize) net->L * max_streams, net->Hp, &ok);
+  return ok;
+}
+
+void
+seq_rnn_scratch_clear (SeqRnnScratch * s)
+{
+  seq_aligned_free (s->pre);
+  seq_aligned_free (s->y[0]);
+  seq_aligned_free (s->y[1]);
+  seq_aligned_free (s->hraw);
+  seq_aligned_free (s->h0);
+  seq_aligned_free (s->c);
+  seq_aligned_free (s->xb);
+  seq_aligned_free (s->yb[0]);
+  seq_aligned_free (s->yb[1]);
+  seq_aligned_free (s->hrawb);
+  seq_aligned_free (s->h0b);
+  memset (s, 0, sizeof (*s));
+}
+
+/* ---- packing ------------------------------------------------------------ */
+
+gboolean
+seq_rnn_pack_gates (SeqPacked * dst, const float *w, guint K, guint H,
+    guint G, SeqKDtype dt)
+{
+  guint Hp = (H + SEQ_GROUP - 1) / SEQ_GROUP * SEQ_GROUP;
+  gsize Np = (gsize) G * Hp;
+  float *dense = seq_aligned_floats ((gsize) K * Np + 1);
+  gboolean ok;
+
+  if (dense == NULL)
+    return FALSE;
+  for (guint u = 0; u < H; u++) {
+    for (guint q = 0; q < G; q++) {
+      gsize col = seq_rnn_gate_col (u, q, G);
+      const float *row = w + ((gsize) q * H + u) * K;
+      for (guint k = 0; k < K; k++)
+        dense[(gsize) k * Np + col] = row[k];
+    }
+  }
+  ok = seq_packed_init (dst, dense, K, (guint) Np, G, dt);
+  seq_aligned_free (dense);
+  return ok;
+}
+
+gboolean
+seq_rnn_pack_plain (SeqPacked * dst, const float *w, guint N, guint K,
+    SeqKDtype dt)
+{
+  gsize Np = (gsize) ((N + SEQ_PANEL - 1) / SEQ_PANEL) * SEQ_PANEL;
+  float *dense = seq_aligned_floats ((gsize) K * Np + 1);
+  gboolean ok;
+
+  if (dense == NULL)
+    return FALSE;
+  for (guint n = 0; n < N; n++)
+    for (guint k = 0; k < K; k++)
+      dense[(gsize) k * Np + n] = w[(gsize) n * K + k];
+  ok = seq_packed_init (dst, dense, K, N, SEQ_PANEL / SEQ_GROUP, dt);
+  seq_aligned_free (dense);
+  return ok;
+}
+
+void
+seq_rnn_net_clear (SeqRnnNet * net)
+{
+  if (net->layers != NULL) {
+    for (guint l = 0; l < net->L; l++) {
+      SeqRnnLayer *ly = &net->layers[l];
+      seq_packed_clear (&ly->wx);
+      seq_packed_clear (&ly->wh);
+      seq_packed_clear (&ly->wr);
+      seq_aligned_free (ly->bias);
+      seq_aligned_free (ly->bias_h);
+    }
+    g_free (net->layers);
+    net->layers = NULL;
+  }
 }

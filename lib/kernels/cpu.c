@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* seqenc — CPU feature detection, Linux's permission for AMX tile data,
+ * and the choice of kernel set at run time (kernels.h). The build machine
+ * is not the user's machine: every SIMD set is compiled in where the
+ * compiler can, and picked here by what this CPU and OS support. */
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* AMX-TILE and AMX-BF16 from CPUID leaf 7, their state enabled by the OS
+ * (XCR0 bits 17, 18), and Linux's permission for the 8 KiB of tile data
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, once per process: without it the first
+ * tile instruction kills the process). */
+static gboolean
+cpu_amx_ready (void)
+{
+  static gsize once = 0;
+  static gboolean ready = FALSE;
+
+  if (g_once_init_enter (&once)) {
+    unsigned int a, b, c, d;
+    gboolean ok = __get_cpuid_count (7, 0, &a, &b, &c, &d)
+        && (d & (1u << 24)) && (d & (1u << 22));
+    if (ok) {
+      unsigned int lo, hi;
+      __get_cpuid (1, &a, &b, &c, &d);
+      ok = (c & bit_OSXSAVE) != 0;
+      if (ok) {
+        __asm__ volatile ("xgetbv":"=a" (lo), "=d" (hi):"c" (0));
+        ok = (lo & (3u << 17)) == (3u << 17);
+      }
+    }
+#ifdef SYS_arch_prctl
+    /* ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 */
+    ok = ok && syscall (SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+    ok = FALSE;
+#endif
+    ready = ok;
+    g_once_init_leave (&once, 1);
+  }
+  return ready;
+}
+
+/* AVX512_BF16: CPUID leaf 7, sub-leaf 1, EAX bit 5 */
+static gboolean
+cpu_has_avx512bf16 (void)
+{
+  unsigned int a, b, c, d;
+
+  return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
+}
+
+/* F16C from CPUID leaf 1 (clang's __builtin_cpu_supports has no "f16c") */
+static gboolean
+cpu_has_f16c (void)
+{
+  unsigned int a, b, c, d;
+
+  return __get_cpuid (1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+#endif
+
+static gboolean
+cpu_has (SeqKernelsIsa isa)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init ();
+  switch (isa) {
+    case SEQ_KERNELS_AVX2:
+      return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
+          && cpu_has_f16c ();
+    case SEQ_KERNELS_AVX512:
+      return __builtin_cpu_supports ("avx512f");
+    case SEQ_KERNELS_AMX:
+      return __builtin_cpu_supports ("avx512f") && cpu_amx_ready ();
+    case SEQ_KERNELS_AVX512BF16:
+      return __builtin_cpu_supports ("avx512f") && cpu_has_avx512bf16 ();
+    default:
+      return isa == SEQ_KERNELS_SCALAR;
+  }
+#else
+  return isa == SEQ_KERNELS_SCALAR;
+#endif
+}
+
+static const SeqKernels *
+kernels_for (SeqKernelsIsa isa)
+{
+  switch (isa) {
+    case SEQ_KERNELS_SCALAR:
+      return &seq_kernels_scalar;
+#ifdef SEQ_HAVE_KERNELS_AVX2
+    case SEQ_KERNELS_AVX2:
+      return cpu_has (isa) ? &seq_kernels_avx2 : NULL;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AVX512
+    case SEQ_KERNELS_AVX512:
+      return cpu_has (isa) ? &seq_kernels_avx512 : NULL;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AMX
+    case SEQ_KERNELS_AMX:
+      return cpu_has (isa) ? &seq_kernels_amx : NULL;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AVX512BF16
+    case SEQ_KERNELS_AVX512BF16:
+      return cpu_has (isa) ? &seq_kernels_avx512bf16 : NULL;
+#endif
+    default:
+      return NULL;
+  }
+}
+
+const SeqKernels *
+seq_kernels_get (SeqKernelsIsa isa)
+{
+  const gchar *env;
+  const SeqKernels *k;
+
+  if (isa != SEQ_KERNELS_AUTO)
+    return kernels_for (isa);
+
+  env = g_getenv ("SEQENC_KERNELS");
+  if (env != NULL) {
+    if (g_str_equal (env, "scalar"))
+      return &seq_kernels_scalar;
+    if (g_str_equal (env, "avx2") && (k = kernels_for (SEQ_KERNELS_AVX2)))
+      return k;
+    if (g_str_equal (env, "avx512") && (k = kernels_for (SEQ_KERNELS_AVX512)))
+      return k;
+    if (g_str_equal (env, "amx") && (k = kernels_for (SEQ_KERNELS_AMX)))
+      return k;
+    if (g_str_equal (env, "avx512bf16")
+        && (k = kernels_for (SEQ_KERNELS_AVX512BF16)))
+      return k;
+  }
+  if ((k = kernels_for (SEQ_KERNELS_AMX)) != NULL)
+    return k;
+  if ((k = kernels_for (SEQ_KERNELS_AVX512BF16)) != NULL)
+    return k;
+  if ((k = kernels_for (SEQ_KERNELS_AVX512)) != NULL)
+    return k;
+  if ((k = kernels_for (SEQ_KERNELS_AVX2)) != NULL)
+    return k;
+  return &seq_kernels_scalar;
+}
+
+guint
+seq_kernels_max_threads (void)
+{
+  return MAX (1, g_get_num_processors ());
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* seqenc — private kernel layer: the stacked recurrent driver (not
+ * installed). One driver for every cell of kernels.h (LSTM, GRU): per
+ * layer, the input projection of all the chunk's steps as one GEMM (fused
+ * into the step for T = 1), then per step the cell's fused step over its
+ * gate panels, split statically over the pool's threads; an optional
+ * projection (LSTM proj_size) after each step. Work is split over
+ * independent outputs only, so the result does not depend on the thread
+ * count or on which thread computes what. */
+#pragma once
+
+#include "kernels.h"
+#include "pool.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint K_in;                   /* input width of this layer (I or O) */
+  SeqPacked wx;                 /* [K_in][G Hp] gate-interleaved */
+  SeqPacked wh;                 /* [O][G Hp] gate-interleaved */
+  SeqPacked wr;                 /* [H][P] plain, only when P > 0 */
+  float *bias;                  /* [G Hp] input-side bias row, packed order
+                                 * (LSTM: b_ih + b_hh; GRU: b_ih), zeros if
+                                 * none */
+  float *bias_h;                /* [G Hp] GRU: b_hh (zeros if none); NULL
+                                 * for the LSTM */
+} SeqRnnLayer;
+/* In bf16 matmul mode (bf16 == TRUE) wx, wh and wr are BF16_VNNI and the
+ * layer inputs travel as bf16 rows too: stride ldb (>= Kp of every matrix). */
+
+typedef struct {
+  SeqCellKind cell;
+  guint G;                      /* gates: seq_cell_n_gates (cell) */
+  guint L, I, H, P, O;          /* layers, input, hidden, proj (0), output */
+  guint Hp;                     /* H rounded up to 16 */
+  gsize ldo;                    /* stride of h rows: O rounded up to 64 */
+  SeqRnnLayer *layers;          /* [L] */
+  const float *zeros;           /* >= max (G Hp, ldo) zeros */
+  gboolean bf16;                /* bf16 matmul mode */
+  gsize ldb;                    /* bf16 row stride: max Kp of I, O, H */
+} SeqRnnNet;
+
+typedef struct {
+  guint max_rows;               /* max_steps * max_streams */
+  guint max_streams;
+  float *pre;                   /* [max_rows + 16][G Hp] */
+  float *y[2];                  /* [max_rows][ldo] */
+  float *hraw;                  /* [max_streams][Hp] (proj only) */
+  float *h0;                    /* [L][max_streams][ldo]: h at chunk start */
+  float *c;                     /* [L][max_streams][Hp] (LSTM only) */
+  /* bf16 matmul mode only (NULL otherwise), rows + 16 for whole tiles: */
+  guint16 *xb;                  /* [max_rows + 16][ldb]: layer-0 input */
+  guint16 *yb[2];               /* [max_rows + 16][ldb]: y as bf16 */
+  guint16 *hrawb;               /* [max_streams + 16][ldb] (proj only) */
+  guint16 *h0b;                 /* [L][max_streams + 16][ldb] */
+} SeqRnnScratch;
+
+/* Column of gate @q of hidden unit @u in the packed order of a cell with @G
+ * gates (packed.h). */
+static inline gsize
+seq_rnn_gate_col (guint u, guint q, guint G)
+{
+  return (gsize) (u / SEQ_GROUP) * SEQ_GROUP * G + q * SEQ_GROUP +
+      u % SEQ_GROUP;
+}
+
+/* Packs a PyTorch gate matrix ([G H][K], gate-major rows) as [K][G Hp]
+ * with interleaved gates; a [N][K] matrix (a projection) as plain [K][N].
+ * FALSE on allocation failure. */
+gboolean seq_rnn_pack_gates (SeqPacked * dst, const float *w, guint K,
+    guint H, guint G, SeqKDtype dt);
+gboolean seq_rnn_pack_plain (SeqPacked * dst, const float *w, guint N,
+    guint K, SeqKDtype dt);
+/* Frees the layers of @net (packed matrices, biases, the array). */
+void seq_rnn_net_clear (SeqRnnNet * net);
+
+/* Allocates @s for @net (zeroed bf16 rows: the columns past the real ones
+ * stay 0). FALSE when too large; seq_rnn_scratch_clear frees either way. */
+gboolean seq_rnn_scratch_init (SeqRnnScratch * s, const SeqRnnNet * net,
+    guint max_streams, guint max_steps);
+void seq_rnn_scratch_clear (SeqRnnScratch * s);
+
+/* Advances B streams by T steps (T * B <= max_rows). @x: [T][B][I] rows of
+ * stride @ldx. @out: [T][B] rows of stride @ldout; layer l written at column
+ * l * O when @all_layers, else only the last layer at column 0. h0 (and c)
+ * are read as the state at t = 0 and hold the state after step T - 1 on
+ * return. */
+void seq_rnn_run_chunk (const SeqKernels * k, SeqPool * pool,
+    const SeqRnnNet * net, SeqRnnScratch * s, guint B, guint T,
+    const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers);
+
+G_END_DECLS
