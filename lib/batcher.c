@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seqenc — cross-stream batching of LSTM steps (see batcher.h).
+/* seqenc — cross-stream batching of recurrent steps (see batcher.h).
  *
  * One worker thread per batcher. Requests (one per stream at most, embedded
  * in the stream, linked into a GQueue without allocating) wait in arrival
  * order. The worker takes up to max_batch of them from the head when enough
  * are waiting or the head's deadline has passed, gathers their next frames
- * into [T][B][I], runs seq_lstm_forward once, scatters the outputs and wakes
+ * into [T][B][I], runs the cell's forward once, scatters the outputs and wakes
  * the requests that are complete. Unfinished requests keep their place at
  * the head.
  *
@@ -48,17 +48,18 @@ typedef struct {
   gboolean failed;
 } Request;
 
-struct _SeqLstmBatcherStream {
-  SeqLstmBatcher *batcher;
-  SeqLstmState *state;
+struct _SeqBatcherStream {
+  SeqBatcher *batcher;
+  gpointer state;
   Request req;
   gboolean in_flight;
 };
 
-struct _SeqLstmBatcher {
+struct _SeqBatcher {
   gint ref_count;
-  SeqLstmModel *model;
-  SeqLstmBatcherParams p;
+  const SeqRecurrentIface *iface;
+  gpointer model;
+  SeqBatcherParams p;
   guint I, W;
 
   GMutex lock;
@@ -72,34 +73,34 @@ struct _SeqLstmBatcher {
   GQueue queue;                 /* of Request (links embedded) */
 
   /* worker-only scratch, sized at creation */
-  SeqLstmWorkspace *ws;
+  gpointer ws;
   float *in;                    /* [max_steps][max_batch][I] */
   float *out;                   /* [max_steps][max_batch][W] */
-  SeqLstmState **states;        /* [max_batch] */
-  SeqLstmBatcherStream **taken; /* [max_batch] */
-  SeqLstmBatcherStream **wake;  /* [max_batch] completed, to be woken */
+  gpointer *states;             /* [max_batch] */
+  SeqBatcherStream **taken; /* [max_batch] */
+  SeqBatcherStream **wake;  /* [max_batch] completed, to be woken */
 
   guint64 n_calls, n_frames;
   guint max_seen;
 };
 
-G_DEFINE_QUARK (seq-lstm-batcher-error-quark, seq_lstm_batcher_error);
+G_DEFINE_QUARK (seq-batcher-error-quark, seq_batcher_error);
 
-SeqLstmBatcherParams
-seq_lstm_batcher_params_default (void)
+SeqBatcherParams
+seq_batcher_params_default (void)
 {
-  SeqLstmBatcherParams p = {
+  SeqBatcherParams p = {
     .max_batch = 64,
     .max_delay_us = 5000,
     .max_steps = 16,
     .n_threads = 0,
-    .output = SEQ_LSTM_OUTPUT_LAST_LAYER,
+    .output = SEQ_RECURRENT_OUTPUT_LAST_LAYER,
   };
   return p;
 }
 
 static void
-run_batch (SeqLstmBatcher * b, guint n_take, guint T)
+run_batch (SeqBatcher * b, guint n_take, guint T)
 {
   const guint I = b->I, W = b->W;
 
@@ -110,7 +111,7 @@ run_batch (SeqLstmBatcher * b, guint n_take, guint T)
       memcpy (b->in + ((gsize) t * n_take + i) * I,
           r->input + (gsize) (r->pos + t) * I, I * sizeof (float));
   }
-  seq_lstm_forward (b->model, b->states, n_take, b->in, T, b->out,
+  b->iface->forward (b->model, b->states, n_take, b->in, T, b->out,
       b->p.output, b->ws);
   for (guint i = 0; i < n_take; i++) {
     Request *r = &b->taken[i]->req;
@@ -123,7 +124,7 @@ run_batch (SeqLstmBatcher * b, guint n_take, guint T)
 /* Marks the requests of @n streams of b->wake done and wakes their callers
  * with one broadcast. Called with the batcher mutex held. */
 static void
-wake_streams (SeqLstmBatcher * b, guint n)
+wake_streams (SeqBatcher * b, guint n)
 {
   g_mutex_lock (&b->done_lock);
   for (guint i = 0; i < n; i++)
@@ -135,7 +136,7 @@ wake_streams (SeqLstmBatcher * b, guint n)
 static gpointer
 worker_main (gpointer data)
 {
-  SeqLstmBatcher *b = data;
+  SeqBatcher *b = data;
 
   g_mutex_lock (&b->lock);
   while (!b->shutdown) {
@@ -163,8 +164,8 @@ worker_main (gpointer data)
     l = b->queue.head;
     for (guint i = 0; i < n_take; i++, l = l->next) {
       Request *r = l->data;
-      b->taken[i] = (SeqLstmBatcherStream *) ((guint8 *) r -
-          G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
+      b->taken[i] = (SeqBatcherStream *) ((guint8 *) r -
+          G_STRUCT_OFFSET (SeqBatcherStream, req));
       T = MIN (T, r->n_steps - r->pos);
     }
 
@@ -179,7 +180,7 @@ worker_main (gpointer data)
     b->max_seen = MAX (b->max_seen, n_take);
     n_wake = 0;
     for (guint i = 0; i < n_take; i++) {
-      SeqLstmBatcherStream *s = b->taken[i];
+      SeqBatcherStream *s = b->taken[i];
       s->req.pos += T;
       if (s->req.pos == s->req.n_steps) {
         g_queue_unlink (&b->queue, &s->req.link);
@@ -198,8 +199,8 @@ worker_main (gpointer data)
       Request *r = l->data;
       g_queue_unlink (&b->queue, l);
       r->failed = TRUE;
-      b->wake[n_wake++] = (SeqLstmBatcherStream *) ((guint8 *) r -
-          G_STRUCT_OFFSET (SeqLstmBatcherStream, req));
+      b->wake[n_wake++] = (SeqBatcherStream *) ((guint8 *) r -
+          G_STRUCT_OFFSET (SeqBatcherStream, req));
     }
     wake_streams (b, n_wake);
   }
@@ -208,9 +209,10 @@ worker_main (gpointer data)
 }
 
 static void
-batcher_free (SeqLstmBatcher * b)
+batcher_free (SeqBatcher * b)
 {
-  seq_lstm_workspace_free (b->ws);
+  if (b->ws != NULL)
+    b->iface->workspace_free (b->ws);
   seq_aligned_free (b->in);
   seq_aligned_free (b->out);
   g_free (b->states);
@@ -220,27 +222,27 @@ batcher_free (SeqLstmBatcher * b)
   g_cond_clear (&b->work_cond);
   g_mutex_clear (&b->done_lock);
   g_cond_clear (&b->done_cond);
-  seq_lstm_model_unref (b->model);
+  b->iface->model_unref (b->model);
   g_free (b);
 }
 
-SeqLstmBatcher *
-seq_lstm_batcher_new (SeqLstmModel * model,
-    const SeqLstmBatcherParams * params, GError ** error)
+SeqBatcher *
+seq_batcher_new (const SeqRecurrentIface * iface, gpointer model,
+    const SeqBatcherParams * params, GError ** error)
 {
-  SeqLstmBatcherParams p;
-  SeqLstmBatcher *b;
+  SeqBatcherParams p;
+  SeqBatcher *b;
   gsize n_in, n_out;
 
-  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (iface != NULL && model != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  p = params ? *params : seq_lstm_batcher_params_default ();
+  p = params ? *params : seq_batcher_params_default ();
   if (p.max_batch == 0 || p.max_batch > MAX_BATCH_LIMIT || p.max_steps == 0
       || p.max_steps > MAX_STEPS_LIMIT || p.max_delay_us > MAX_DELAY_LIMIT_US
       || p.n_threads > 1024) {
-    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
-        SEQ_LSTM_BATCHER_ERROR_CONFIG,
+    g_set_error (error, SEQ_BATCHER_ERROR,
+        SEQ_BATCHER_ERROR_CONFIG,
         "batcher parameters out of range (max-batch %u: 1..%u, max-steps %u: "
         "1..%u, max-delay %" G_GUINT64_FORMAT " us: <= 1 h, threads %u)",
         p.max_batch, MAX_BATCH_LIMIT, p.max_steps, MAX_STEPS_LIMIT,
@@ -248,35 +250,36 @@ seq_lstm_batcher_new (SeqLstmModel * model,
     return NULL;
   }
 
-  b = g_new0 (SeqLstmBatcher, 1);
+  b = g_new0 (SeqBatcher, 1);
   b->ref_count = 1;
-  b->model = seq_lstm_model_ref (model);
+  b->iface = iface;
+  b->model = iface->model_ref (model);
   b->p = p;
-  b->I = seq_lstm_model_input_size (model);
-  b->W = seq_lstm_model_output_width (model, p.output);
+  b->I = iface->input_size (model);
+  b->W = iface->output_width (model, p.output);
   g_mutex_init (&b->lock);
   g_cond_init (&b->work_cond);
   g_mutex_init (&b->done_lock);
   g_cond_init (&b->done_cond);
   g_queue_init (&b->queue);
-  b->ws = seq_lstm_workspace_new (model, p.max_batch, p.max_steps,
+  b->ws = iface->workspace_new (model, p.max_batch, p.max_steps,
       p.n_threads);
-  b->states = g_new0 (SeqLstmState *, p.max_batch);
-  b->taken = g_new0 (SeqLstmBatcherStream *, p.max_batch);
-  b->wake = g_new0 (SeqLstmBatcherStream *, p.max_batch);
+  b->states = g_new0 (gpointer, p.max_batch);
+  b->taken = g_new0 (SeqBatcherStream *, p.max_batch);
+  b->wake = g_new0 (SeqBatcherStream *, p.max_batch);
   n_in = (gsize) p.max_batch * p.max_steps * b->I;
   n_out = (gsize) p.max_batch * p.max_steps * b->W;
   b->in = seq_aligned_floats (n_in);
   b->out = seq_aligned_floats (n_out);
   if (b->ws == NULL || b->in == NULL || b->out == NULL) {
-    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
-        SEQ_LSTM_BATCHER_ERROR_CONFIG,
+    g_set_error (error, SEQ_BATCHER_ERROR,
+        SEQ_BATCHER_ERROR_CONFIG,
         "batcher scratch for %u streams x %u steps is too large",
         p.max_batch, p.max_steps);
     batcher_free (b);
     return NULL;
   }
-  b->thread = g_thread_try_new ("seqlstm-batch", worker_main, b, error);
+  b->thread = g_thread_try_new ("seqenc-batch", worker_main, b, error);
   if (b->thread == NULL) {
     batcher_free (b);
     return NULL;
@@ -284,8 +287,8 @@ seq_lstm_batcher_new (SeqLstmModel * model,
   return b;
 }
 
-SeqLstmBatcher *
-seq_lstm_batcher_ref (SeqLstmBatcher * batcher)
+SeqBatcher *
+seq_batcher_ref (SeqBatcher * batcher)
 {
   g_return_val_if_fail (batcher != NULL, NULL);
   g_atomic_int_inc (&batcher->ref_count);
@@ -293,7 +296,7 @@ seq_lstm_batcher_ref (SeqLstmBatcher * batcher)
 }
 
 void
-seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher)
+seq_batcher_shutdown (SeqBatcher * batcher)
 {
   GThread *t;
 
@@ -309,43 +312,50 @@ seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher)
 }
 
 void
-seq_lstm_batcher_unref (SeqLstmBatcher * batcher)
+seq_batcher_unref (SeqBatcher * batcher)
 {
   if (batcher == NULL)
     return;
   if (g_atomic_int_dec_and_test (&batcher->ref_count)) {
-    seq_lstm_batcher_shutdown (batcher);
+    seq_batcher_shutdown (batcher);
     batcher_free (batcher);
   }
 }
 
-SeqLstmModel *
-seq_lstm_batcher_get_model (SeqLstmBatcher * batcher)
+gpointer
+seq_batcher_get_model (SeqBatcher * batcher)
 {
   g_return_val_if_fail (batcher != NULL, NULL);
   return batcher->model;
 }
 
+const SeqRecurrentIface *
+seq_batcher_get_iface (SeqBatcher * batcher)
+{
+  g_return_val_if_fail (batcher != NULL, NULL);
+  return batcher->iface;
+}
+
 guint
-seq_lstm_batcher_get_output_width (SeqLstmBatcher * batcher)
+seq_batcher_get_output_width (SeqBatcher * batcher)
 {
   g_return_val_if_fail (batcher != NULL, 0);
   return batcher->W;
 }
 
-SeqLstmBatcherStream *
-seq_lstm_batcher_join (SeqLstmBatcher * batcher, SeqLstmState * state)
+SeqBatcherStream *
+seq_batcher_join (SeqBatcher * batcher, gpointer state)
 {
-  SeqLstmBatcherStream *s;
+  SeqBatcherStream *s;
 
   g_return_val_if_fail (batcher != NULL, NULL);
   g_return_val_if_fail (state != NULL, NULL);
-  g_return_val_if_fail (seq_lstm_model_get_fingerprint
-      (seq_lstm_state_get_model (state)) ==
-      seq_lstm_model_get_fingerprint (batcher->model), NULL);
+  g_return_val_if_fail (batcher->iface->fingerprint (batcher->iface->
+          state_get_model (state)) ==
+      batcher->iface->fingerprint (batcher->model), NULL);
 
-  s = g_new0 (SeqLstmBatcherStream, 1);
-  s->batcher = seq_lstm_batcher_ref (batcher);
+  s = g_new0 (SeqBatcherStream, 1);
+  s->batcher = seq_batcher_ref (batcher);
   s->state = state;
   s->req.link.data = &s->req;
   g_mutex_lock (&batcher->lock);
@@ -355,9 +365,9 @@ seq_lstm_batcher_join (SeqLstmBatcher * batcher, SeqLstmState * state)
 }
 
 void
-seq_lstm_batcher_leave (SeqLstmBatcherStream * stream)
+seq_batcher_leave (SeqBatcherStream * stream)
 {
-  SeqLstmBatcher *b;
+  SeqBatcher *b;
 
   if (stream == NULL)
     return;
@@ -369,15 +379,15 @@ seq_lstm_batcher_leave (SeqLstmBatcherStream * stream)
   if (b->queue.length > 0 && b->queue.length >= b->n_members)
     g_cond_signal (&b->work_cond);
   g_mutex_unlock (&b->lock);
-  seq_lstm_batcher_unref (stream->batcher);
+  seq_batcher_unref (stream->batcher);
   g_free (stream);
 }
 
 gboolean
-seq_lstm_batcher_forward (SeqLstmBatcherStream * stream, const float *input,
+seq_batcher_forward (SeqBatcherStream * stream, const float *input,
     guint n_steps, float *output, GError ** error)
 {
-  SeqLstmBatcher *b;
+  SeqBatcher *b;
   gboolean ok;
 
   g_return_val_if_fail (stream != NULL, FALSE);
@@ -393,8 +403,8 @@ seq_lstm_batcher_forward (SeqLstmBatcherStream * stream, const float *input,
   g_mutex_lock (&b->lock);
   if (b->shutdown) {
     g_mutex_unlock (&b->lock);
-    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
-        SEQ_LSTM_BATCHER_ERROR_SHUTDOWN, "LSTM batcher is shut down");
+    g_set_error (error, SEQ_BATCHER_ERROR,
+        SEQ_BATCHER_ERROR_SHUTDOWN, "batcher is shut down");
     return FALSE;
   }
   stream->in_flight = TRUE;
@@ -422,15 +432,15 @@ seq_lstm_batcher_forward (SeqLstmBatcherStream * stream, const float *input,
   stream->in_flight = FALSE;
 
   if (!ok)
-    g_set_error (error, SEQ_LSTM_BATCHER_ERROR,
-        SEQ_LSTM_BATCHER_ERROR_SHUTDOWN,
-        "LSTM batcher shut down before the request ran (%u of %u frames "
+    g_set_error (error, SEQ_BATCHER_ERROR,
+        SEQ_BATCHER_ERROR_SHUTDOWN,
+        "batcher shut down before the request ran (%u of %u frames "
         "done)", stream->req.pos, n_steps);
   return ok;
 }
 
 void
-seq_lstm_batcher_get_stats (SeqLstmBatcher * batcher, guint64 * n_calls,
+seq_batcher_get_stats (SeqBatcher * batcher, guint64 * n_calls,
     guint64 * n_frames, guint * max_streams_seen)
 {
   g_return_if_fail (batcher != NULL);

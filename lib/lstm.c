@@ -1222,3 +1222,82 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
   for (guint b = 0; b < B; b++)
     states[b]->steps += n_steps;
 }
+
+/* ---- the recurrent interface (recurrent.h) ------------------------------ */
+
+static gpointer
+iface_model_ref (gpointer model)
+{
+  return seq_lstm_model_ref (model);
+}
+
+static void
+iface_model_unref (gpointer model)
+{
+  seq_lstm_model_unref (model);
+}
+
+static guint
+iface_input_size (gconstpointer model)
+{
+  return seq_lstm_model_input_size (model);
+}
+
+static guint
+iface_output_width (gconstpointer model, SeqRecurrentOutput mode)
+{
+  return seq_lstm_model_output_width (model, mode);
+}
+
+static guint64
+iface_fingerprint (gconstpointer model)
+{
+  return seq_lstm_model_get_fingerprint (model);
+}
+
+static gconstpointer
+iface_state_get_model (gconstpointer state)
+{
+  return seq_lstm_state_get_model (state);
+}
+
+static gpointer
+iface_workspace_new (gconstpointer model, guint max_streams, guint max_steps,
+    guint n_threads)
+{
+  return seq_lstm_workspace_new (model, max_streams, max_steps, n_threads);
+}
+
+static void
+iface_workspace_free (gpointer ws)
+{
+  seq_lstm_workspace_free (ws);
+}
+
+static void
+iface_forward (gconstpointer model, gpointer const *states, guint n_streams,
+    const float *input, guint n_steps, float *output, SeqRecurrentOutput mode,
+    gpointer ws)
+{
+  seq_lstm_forward (model, (SeqLstmState * const *) states, n_streams, input,
+      n_steps, output, mode, ws);
+}
+
+static const SeqRecurrentIface lstm_iface = {
+  .name = "lstm",
+  .model_ref = iface_model_ref,
+  .model_unref = iface_model_unref,
+  .input_size = iface_input_size,
+  .output_width = iface_output_width,
+  .fingerprint = iface_fingerprint,
+  .state_get_model = iface_state_get_model,
+  .workspace_new = iface_workspace_new,
+  .workspace_free = iface_workspace_free,
+  .forward = iface_forward,
+};
+
+const SeqRecurrentIface *
+seq_lstm_recurrent (void)
+{
+  return &lstm_iface;
+}

@@ -104,7 +104,7 @@ typedef struct
 {
   gchar *name;
   gchar *key;                   /* model and batching settings, must match */
-  SeqLstmBatcher *batcher;      /* holds the model */
+  SeqBatcher *batcher;      /* holds the model */
   guint users;
 } BatchGroup;
 
@@ -139,7 +139,7 @@ struct _GstSeqLstm
   SeqLstmWorkspace *ws;
   SeqLstmOutput cur_output;
   BatchGroup *group;            /* when in a batch-group */
-  SeqLstmBatcherStream *stream;
+  SeqBatcherStream *stream;
 };
 
 G_DEFINE_TYPE (GstSeqLstm, gst_seq_lstm, GST_TYPE_SEQ_FRAME_FILTER);
@@ -321,7 +321,7 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
     g_mutex_lock (&groups_lock);
     g = groups ? g_hash_table_lookup (groups, self->batch_group) : NULL;
     if (g != NULL)
-      model = seq_lstm_model_ref (seq_lstm_batcher_get_model (g->batcher));
+      model = seq_lstm_model_ref (seq_batcher_get_model (g->batcher));
     g_mutex_unlock (&groups_lock);
   }
   GST_OBJECT_UNLOCK (self);
@@ -431,8 +431,8 @@ join_group (GstSeqLstm * self, const gchar * name, guint in_dim)
     return FALSE;
   }
   if (g == NULL) {
-    SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-    SeqLstmBatcher *b;
+    SeqBatcherParams bp = seq_batcher_params_default ();
+    SeqBatcher *b;
     /* first member: its model (the built-in one is built only here, once
      * per group, not by every member) */
     if (self->model == NULL) {
@@ -452,7 +452,7 @@ join_group (GstSeqLstm * self, const gchar * name, guint in_dim)
     bp.n_threads = self->n_threads;
     bp.output = self->output;
     GST_OBJECT_UNLOCK (self);
-    b = seq_lstm_batcher_new (self->model, &bp, &err);
+    b = seq_batcher_new (seq_lstm_recurrent (), self->model, &bp, &err);
     if (b == NULL) {
       g_mutex_unlock (&groups_lock);
       GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
@@ -469,7 +469,7 @@ join_group (GstSeqLstm * self, const gchar * name, guint in_dim)
     GST_INFO_OBJECT (self, "created batch-group %s", name);
   } else {
     SeqLstmModel *shared =
-        seq_lstm_model_ref (seq_lstm_batcher_get_model (g->batcher));
+        seq_lstm_model_ref (seq_batcher_get_model (g->batcher));
     GST_OBJECT_LOCK (self);
     g_clear_pointer (&self->model, seq_lstm_model_unref);
     self->model = shared;
@@ -486,16 +486,16 @@ static void
 leave_group (GstSeqLstm * self)
 {
   BatchGroup *g = self->group;
-  SeqLstmBatcher *last = NULL;
+  SeqBatcher *last = NULL;
 
   if (g == NULL)
     return;
-  g_clear_pointer (&self->stream, seq_lstm_batcher_leave);
+  g_clear_pointer (&self->stream, seq_batcher_leave);
   g_mutex_lock (&groups_lock);
   if (--g->users == 0) {
     guint64 calls = 0, frames = 0;
     guint widest = 0;
-    seq_lstm_batcher_get_stats (g->batcher, &calls, &frames, &widest);
+    seq_batcher_get_stats (g->batcher, &calls, &frames, &widest);
     GST_INFO_OBJECT (self, "batch-group %s done: %" G_GUINT64_FORMAT
         " batched steps, %" G_GUINT64_FORMAT " stream-frames (%.1f per step), "
         "widest %u streams", g->name, calls, frames,
@@ -508,7 +508,7 @@ leave_group (GstSeqLstm * self)
   }
   g_mutex_unlock (&groups_lock);
   /* the last unref joins the worker: outside the lock */
-  g_clear_pointer (&last, seq_lstm_batcher_unref);
+  g_clear_pointer (&last, seq_batcher_unref);
   self->group = NULL;
 }
 
@@ -571,7 +571,7 @@ gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
   if (self->group != NULL) {
     g_free (group);
     self->state = seq_lstm_state_new (self->model);
-    self->stream = seq_lstm_batcher_join (self->group->batcher, self->state);
+    self->stream = seq_batcher_join (self->group->batcher, self->state);
     return TRUE;
   }
   g_free (group);
@@ -614,7 +614,7 @@ gst_seq_lstm_process (GstSeqFrameFilter * filter, const guint8 * in,
   GError *err = NULL;
 
   if (self->stream != NULL) {
-    if (!seq_lstm_batcher_forward (self->stream, (const float *) in, frames,
+    if (!seq_batcher_forward (self->stream, (const float *) in, frames,
             (float *) out, &err)) {
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED, (NULL),
           ("batch-group step failed: %s", err->message));

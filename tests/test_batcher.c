@@ -34,7 +34,7 @@ fill (float *x, gsize n, guint64 seed)
 
 /* One stream's run through the batcher, in chunks of varying size. */
 typedef struct {
-  SeqLstmBatcher *batcher;
+  SeqBatcher *batcher;
   SeqLstmModel *model;
   guint n_frames;
   guint64 seed;
@@ -48,22 +48,22 @@ stream_thread (gpointer data)
 {
   StreamJob *j = data;
   SeqLstmState *st = seq_lstm_state_new (j->model);
-  SeqLstmBatcherStream *s;
+  SeqBatcherStream *s;
   SeqRng r;
   guint t = 0;
 
   g_usleep (j->join_delay_us);
-  s = seq_lstm_batcher_join (j->batcher, st);
+  s = seq_batcher_join (j->batcher, st);
   seq_rng_init (&r, j->seed + 1000);
   j->ok = TRUE;
   while (t < j->n_frames) {
     guint n = 1 + (guint) (seq_rng_next (&r) % 7);
     n = MIN (n, j->n_frames - t);
-    j->ok &= seq_lstm_batcher_forward (s, j->x + (gsize) t * I_SIZE, n,
+    j->ok &= seq_batcher_forward (s, j->x + (gsize) t * I_SIZE, n,
         j->y + (gsize) t * H_SIZE, NULL);
     t += n;
   }
-  seq_lstm_batcher_leave (s);
+  seq_batcher_leave (s);
   seq_lstm_state_free (st);
   return NULL;
 }
@@ -72,8 +72,8 @@ static void
 check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
 {
   SeqLstmModel *m = make_model ();
-  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-  SeqLstmBatcher *b;
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqBatcher *b;
   StreamJob *jobs = g_new0 (StreamJob, n_streams);
   GThread **th = g_new0 (GThread *, n_streams);
   SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 64, 1);
@@ -84,7 +84,7 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
   bp.max_delay_us = delay;
   bp.max_steps = 5;
   bp.n_threads = 2;
-  b = seq_lstm_batcher_new (m, &bp, NULL);
+  b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (b);
 
   for (guint i = 0; i < n_streams; i++) {
@@ -117,12 +117,12 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
     g_free (j->x);
     g_free (j->y);
   }
-  seq_lstm_batcher_get_stats (b, &calls, &frames, &maxseen);
+  seq_batcher_get_stats (b, &calls, &frames, &maxseen);
   CU_ASSERT_EQUAL (frames, total);
   CU_ASSERT (maxseen <= max_batch);
   CU_ASSERT (calls >= (total + (guint64) max_batch * 5 - 1) /
       ((guint64) max_batch * 5));
-  seq_lstm_batcher_unref (b);
+  seq_batcher_unref (b);
   seq_lstm_workspace_free (ws);
   seq_lstm_model_unref (m);
   g_free (jobs);
@@ -138,7 +138,7 @@ test_batched_output_bitwise_equals_alone (void)
 }
 
 typedef struct {
-  SeqLstmBatcherStream *s;
+  SeqBatcherStream *s;
   float x[I_SIZE];
   float y[H_SIZE];
   gboolean ok;
@@ -149,7 +149,7 @@ static gpointer
 one_shot_thread (gpointer data)
 {
   OneShot *o = data;
-  o->ok = seq_lstm_batcher_forward (o->s, o->x, 1, o->y, &o->err);
+  o->ok = seq_batcher_forward (o->s, o->x, 1, o->y, &o->err);
   return NULL;
 }
 
@@ -157,10 +157,10 @@ static void
 test_full_batch_runs_without_waiting_for_max_delay (void)
 {
   SeqLstmModel *m = make_model ();
-  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-  SeqLstmBatcher *b;
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqBatcher *b;
   SeqLstmState *st[4], *idle_st;
-  SeqLstmBatcherStream *idle;
+  SeqBatcherStream *idle;
   OneShot o[4];
   GThread *th[4];
   guint64 calls;
@@ -170,12 +170,12 @@ test_full_batch_runs_without_waiting_for_max_delay (void)
    * submits (so not every member is waiting): only a full batch can run */
   bp.max_batch = 4;
   bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
-  b = seq_lstm_batcher_new (m, &bp, NULL);
+  b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, NULL);
   idle_st = seq_lstm_state_new (m);
-  idle = seq_lstm_batcher_join (b, idle_st);
+  idle = seq_batcher_join (b, idle_st);
   for (guint i = 0; i < 4; i++) {
     st[i] = seq_lstm_state_new (m);
-    o[i].s = seq_lstm_batcher_join (b, st[i]);
+    o[i].s = seq_batcher_join (b, st[i]);
     o[i].err = NULL;
     fill (o[i].x, I_SIZE, 50 + i);
   }
@@ -184,15 +184,15 @@ test_full_batch_runs_without_waiting_for_max_delay (void)
   for (guint i = 0; i < 4; i++) {
     g_thread_join (th[i]);
     CU_ASSERT_TRUE (o[i].ok);
-    seq_lstm_batcher_leave (o[i].s);
+    seq_batcher_leave (o[i].s);
     seq_lstm_state_free (st[i]);
   }
-  seq_lstm_batcher_get_stats (b, &calls, NULL, &maxseen);
+  seq_batcher_get_stats (b, &calls, NULL, &maxseen);
   CU_ASSERT_EQUAL (calls, 1);
   CU_ASSERT_EQUAL (maxseen, 4);
-  seq_lstm_batcher_leave (idle);
+  seq_batcher_leave (idle);
   seq_lstm_state_free (idle_st);
-  seq_lstm_batcher_unref (b);
+  seq_batcher_unref (b);
   seq_lstm_model_unref (m);
 }
 
@@ -204,10 +204,10 @@ static void
 test_steps_when_every_member_waits (void)
 {
   SeqLstmModel *m = make_model ();
-  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-  SeqLstmBatcher *b;
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqBatcher *b;
   SeqLstmState *st[3], *late_st;
-  SeqLstmBatcherStream *late;
+  SeqBatcherStream *late;
   OneShot o[3];
   GThread *th[3];
   guint64 calls;
@@ -215,10 +215,10 @@ test_steps_when_every_member_waits (void)
 
   bp.max_batch = 16;
   bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
-  b = seq_lstm_batcher_new (m, &bp, NULL);
+  b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, NULL);
   for (guint i = 0; i < 3; i++) {
     st[i] = seq_lstm_state_new (m);
-    o[i].s = seq_lstm_batcher_join (b, st[i]);
+    o[i].s = seq_batcher_join (b, st[i]);
     o[i].err = NULL;
     fill (o[i].x, I_SIZE, 70 + i);
   }
@@ -228,31 +228,31 @@ test_steps_when_every_member_waits (void)
     g_thread_join (th[i]);
     CU_ASSERT_TRUE (o[i].ok);
   }
-  seq_lstm_batcher_get_stats (b, &calls, NULL, &maxseen);
+  seq_batcher_get_stats (b, &calls, NULL, &maxseen);
   CU_ASSERT_EQUAL (calls, 1);
   CU_ASSERT_EQUAL (maxseen, 3);
 
   /* a fourth member joins and never submits: the three wait for it ... */
   late_st = seq_lstm_state_new (m);
-  late = seq_lstm_batcher_join (b, late_st);
+  late = seq_batcher_join (b, late_st);
   for (guint i = 0; i < 3; i++)
     th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
   g_usleep (20000);
-  seq_lstm_batcher_get_stats (b, &calls, NULL, NULL);
+  seq_batcher_get_stats (b, &calls, NULL, NULL);
   CU_ASSERT_EQUAL (calls, 1);
   /* ... until it leaves */
-  seq_lstm_batcher_leave (late);
+  seq_batcher_leave (late);
   for (guint i = 0; i < 3; i++) {
     g_thread_join (th[i]);
     CU_ASSERT_TRUE (o[i].ok);
-    seq_lstm_batcher_leave (o[i].s);
+    seq_batcher_leave (o[i].s);
     CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st[i]), 2);
     seq_lstm_state_free (st[i]);
   }
-  seq_lstm_batcher_get_stats (b, &calls, NULL, NULL);
+  seq_batcher_get_stats (b, &calls, NULL, NULL);
   CU_ASSERT_EQUAL (calls, 2);
   seq_lstm_state_free (late_st);
-  seq_lstm_batcher_unref (b);
+  seq_batcher_unref (b);
   seq_lstm_model_unref (m);
 }
 
@@ -260,24 +260,24 @@ static void
 test_partial_batch_runs_after_max_delay (void)
 {
   SeqLstmModel *m = make_model ();
-  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-  SeqLstmBatcher *b;
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqBatcher *b;
   SeqLstmState *st = seq_lstm_state_new (m);
-  SeqLstmBatcherStream *s;
+  SeqBatcherStream *s;
   float x[3 * I_SIZE], y[3 * H_SIZE];
   guint64 calls;
 
   bp.max_batch = 16;
   bp.max_delay_us = 2000;
-  b = seq_lstm_batcher_new (m, &bp, NULL);
-  s = seq_lstm_batcher_join (b, st);
+  b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, NULL);
+  s = seq_batcher_join (b, st);
   fill (x, 3 * I_SIZE, 7);
-  CU_ASSERT_TRUE (seq_lstm_batcher_forward (s, x, 3, y, NULL));
+  CU_ASSERT_TRUE (seq_batcher_forward (s, x, 3, y, NULL));
   CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st), 3);
-  seq_lstm_batcher_get_stats (b, &calls, NULL, NULL);
+  seq_batcher_get_stats (b, &calls, NULL, NULL);
   CU_ASSERT_EQUAL (calls, 1);   /* 3 frames of one stream: one call */
-  seq_lstm_batcher_leave (s);
-  seq_lstm_batcher_unref (b);
+  seq_batcher_leave (s);
+  seq_batcher_unref (b);
   seq_lstm_state_free (st);
   seq_lstm_model_unref (m);
 }
@@ -286,23 +286,23 @@ static void
 test_shutdown_fails_pending_requests_cleanly (void)
 {
   SeqLstmModel *m = make_model ();
-  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-  SeqLstmBatcher *b;
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqBatcher *b;
   SeqLstmState *st[2], *idle_st;
-  SeqLstmBatcherStream *idle;
+  SeqBatcherStream *idle;
   OneShot o[2];
   GThread *th[2];
   GError *err = NULL;
 
   bp.max_batch = 8;
   bp.max_delay_us = G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
-  b = seq_lstm_batcher_new (m, &bp, NULL);
+  b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, NULL);
   /* a member that never submits, so that the two cannot run either */
   idle_st = seq_lstm_state_new (m);
-  idle = seq_lstm_batcher_join (b, idle_st);
+  idle = seq_batcher_join (b, idle_st);
   for (guint i = 0; i < 2; i++) {
     st[i] = seq_lstm_state_new (m);
-    o[i].s = seq_lstm_batcher_join (b, st[i]);
+    o[i].s = seq_batcher_join (b, st[i]);
     o[i].err = NULL;
     fill (o[i].x, I_SIZE, 60 + i);
     th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
@@ -310,29 +310,29 @@ test_shutdown_fails_pending_requests_cleanly (void)
   /* whether or not the requests are queued yet, none can run (2 < 8 and the
    * delay is ~forever): shutdown must fail both and unblock their threads */
   g_usleep (20000);
-  seq_lstm_batcher_shutdown (b);
+  seq_batcher_shutdown (b);
   for (guint i = 0; i < 2; i++) {
     g_thread_join (th[i]);
     CU_ASSERT_FALSE (o[i].ok);
-    CU_ASSERT (g_error_matches (o[i].err, SEQ_LSTM_BATCHER_ERROR,
-            SEQ_LSTM_BATCHER_ERROR_SHUTDOWN));
+    CU_ASSERT (g_error_matches (o[i].err, SEQ_BATCHER_ERROR,
+            SEQ_BATCHER_ERROR_SHUTDOWN));
     g_clear_error (&o[i].err);
     CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st[i]), 0);
   }
   /* later calls fail at once */
-  CU_ASSERT_FALSE (seq_lstm_batcher_forward (o[0].s, o[0].x, 1, o[0].y,
+  CU_ASSERT_FALSE (seq_batcher_forward (o[0].s, o[0].x, 1, o[0].y,
           &err));
-  CU_ASSERT (g_error_matches (err, SEQ_LSTM_BATCHER_ERROR,
-          SEQ_LSTM_BATCHER_ERROR_SHUTDOWN));
+  CU_ASSERT (g_error_matches (err, SEQ_BATCHER_ERROR,
+          SEQ_BATCHER_ERROR_SHUTDOWN));
   g_clear_error (&err);
-  seq_lstm_batcher_shutdown (b);        /* idempotent */
+  seq_batcher_shutdown (b);        /* idempotent */
   for (guint i = 0; i < 2; i++) {
-    seq_lstm_batcher_leave (o[i].s);
+    seq_batcher_leave (o[i].s);
     seq_lstm_state_free (st[i]);
   }
-  seq_lstm_batcher_leave (idle);
+  seq_batcher_leave (idle);
   seq_lstm_state_free (idle_st);
-  seq_lstm_batcher_unref (b);
+  seq_batcher_unref (b);
   seq_lstm_model_unref (m);
 }
 
@@ -340,17 +340,17 @@ static void
 test_absurd_params_refused (void)
 {
   SeqLstmModel *m = make_model ();
-  SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
+  SeqBatcherParams bp = seq_batcher_params_default ();
   GError *err = NULL;
 
   bp.max_batch = 0;
-  CU_ASSERT_PTR_NULL (seq_lstm_batcher_new (m, &bp, &err));
-  CU_ASSERT (g_error_matches (err, SEQ_LSTM_BATCHER_ERROR,
-          SEQ_LSTM_BATCHER_ERROR_CONFIG));
+  CU_ASSERT_PTR_NULL (seq_batcher_new (seq_lstm_recurrent (), m, &bp, &err));
+  CU_ASSERT (g_error_matches (err, SEQ_BATCHER_ERROR,
+          SEQ_BATCHER_ERROR_CONFIG));
   g_clear_error (&err);
-  bp = seq_lstm_batcher_params_default ();
+  bp = seq_batcher_params_default ();
   bp.max_steps = 1u << 30;
-  CU_ASSERT_PTR_NULL (seq_lstm_batcher_new (m, &bp, &err));
+  CU_ASSERT_PTR_NULL (seq_batcher_new (seq_lstm_recurrent (), m, &bp, &err));
   CU_ASSERT_PTR_NOT_NULL (err);
   g_clear_error (&err);
   seq_lstm_model_unref (m);
@@ -361,10 +361,10 @@ test_unref_without_streams_stops_worker (void)
 {
   SeqLstmModel *m = make_model ();
   for (int i = 0; i < 20; i++) {
-    SeqLstmBatcher *b = seq_lstm_batcher_new (m, NULL, NULL);
+    SeqBatcher *b = seq_batcher_new (seq_lstm_recurrent (), m, NULL, NULL);
     CU_ASSERT_PTR_NOT_NULL (b);
-    CU_ASSERT_EQUAL (seq_lstm_batcher_get_output_width (b), H_SIZE);
-    seq_lstm_batcher_unref (b);
+    CU_ASSERT_EQUAL (seq_batcher_get_output_width (b), H_SIZE);
+    seq_batcher_unref (b);
   }
   seq_lstm_model_unref (m);
 }

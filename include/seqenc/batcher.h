@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seqenc — cross-stream batching of LSTM steps.
+/* seqenc — cross-stream batching of the steps of any recurrent model (an
+ * LSTM, a GRU: whatever offers a SeqRecurrentIface, recurrent.h).
  *
  * Thread safety: every function may be called from any thread. A
- * SeqLstmBatcher is shared by all the streams (elements) that use one model;
- * a SeqLstmBatcherStream belongs to one thread at a time (the one that calls
- * seq_lstm_batcher_forward on it).
+ * SeqBatcher is shared by all the streams (elements) that use one model;
+ * a SeqBatcherStream belongs to one thread at a time (the one that calls
+ * seq_batcher_forward on it).
  *
- * How it works: each stream's thread calls seq_lstm_batcher_forward() with
+ * How it works: each stream's thread calls seq_batcher_forward() with
  * its next frames and blocks. A worker thread owned by the batcher runs one
- * batched, multi-threaded step (seq_lstm_forward over all taken streams)
+ * batched, multi-threaded step (the cell's forward over all taken streams)
  * as soon as either
  *   - max_batch streams are waiting, or
  *   - max_delay_us has passed since the oldest waiting request arrived,
@@ -19,43 +20,45 @@
  * state advanced. Nobody busy-waits: the worker sleeps on a GCond (with a
  * deadline while a partial batch waits) and callers sleep on their own GCond.
  *
- * Output is bitwise identical to running the stream alone with
- * seq_lstm_forward() (the kernels compute every output element with one
- * fixed sequence of operations whatever the batch), so batching is purely a
- * scheduling decision. Streams may join and leave at any time. Added latency
+ * Output is bitwise identical to running the stream alone with the cell's
+ * forward (seq_lstm_forward, seq_gru_forward: the kernels compute every
+ * output element with one fixed sequence of operations whatever the batch),
+ * so batching is purely a scheduling decision. Streams may join and leave
+ * at any time. Added latency
  * per request is at most max_delay_us plus the batched steps it takes part
  * in; answer LATENCY queries with at least max_delay_us.
  *
  * Typical use in an element (one batcher per batch-group and model):
  *
- *   batcher = seq_lstm_batcher_new (model, &params, &error);   // shared, ref'd
- *   stream  = seq_lstm_batcher_join (batcher, state);          // per element
+ *   batcher = seq_batcher_new (seq_lstm_recurrent (), model, &params, &error);
+ *   stream  = seq_batcher_join (batcher, state);        // per element
  *   ...streaming thread:
- *   if (!seq_lstm_batcher_forward (stream, in, T, out, &error)) -> error/flushing
- *   ...reset/save/restore: use the SeqLstmState directly, but only between
- *      forward calls of this stream (the batcher touches it only during one)
- *   seq_lstm_batcher_leave (stream);
- *   seq_lstm_batcher_unref (batcher);       // last unref shuts the worker down
+ *   if (!seq_batcher_forward (stream, in, T, out, &error)) -> error/flushing
+ *   ...reset/save/restore: use the state (SeqLstmState...) directly, but only
+ *      between forward calls of this stream (the batcher touches it only
+ *      during one)
+ *   seq_batcher_leave (stream);
+ *   seq_batcher_unref (batcher);       // last unref shuts the worker down
  *
- * seq_lstm_batcher_shutdown() makes every waiting and every later forward call
- * fail with SEQ_LSTM_BATCHER_ERROR_SHUTDOWN (for example to unblock streaming
+ * seq_batcher_shutdown() makes every waiting and every later forward call
+ * fail with SEQ_BATCHER_ERROR_SHUTDOWN (for example to unblock streaming
  * threads on a state change); frames already computed stay computed.
  */
 #pragma once
 
 #include <glib.h>
 #include <seqenc/export.h>
-#include <seqenc/lstm.h>
+#include <seqenc/recurrent.h>
 
 G_BEGIN_DECLS
 
-#define SEQ_LSTM_BATCHER_ERROR (seq_lstm_batcher_error_quark ())
-SEQ_API GQuark seq_lstm_batcher_error_quark (void);
+#define SEQ_BATCHER_ERROR (seq_batcher_error_quark ())
+SEQ_API GQuark seq_batcher_error_quark (void);
 
 typedef enum {
-  SEQ_LSTM_BATCHER_ERROR_SHUTDOWN,      /* batcher shut down: request not run */
-  SEQ_LSTM_BATCHER_ERROR_CONFIG,        /* absurd parameters */
-} SeqLstmBatcherError;
+  SEQ_BATCHER_ERROR_SHUTDOWN,      /* batcher shut down: request not run */
+  SEQ_BATCHER_ERROR_CONFIG,        /* absurd parameters */
+} SeqBatcherError;
 
 typedef struct {
   guint max_batch;              /* streams per batched step, 1..4096; default 64 */
@@ -67,53 +70,58 @@ typedef struct {
                                  * default 16 */
   guint n_threads;              /* threads of a batched step, 0 = all cores;
                                  * default 0 */
-  SeqLstmOutput output;         /* what each forward call writes; default
-                                 * SEQ_LSTM_OUTPUT_LAST_LAYER */
-} SeqLstmBatcherParams;
+  SeqRecurrentOutput output;    /* what each forward call writes; default
+                                 * SEQ_RECURRENT_OUTPUT_LAST_LAYER */
+} SeqBatcherParams;
 
-typedef struct _SeqLstmBatcher SeqLstmBatcher;
-typedef struct _SeqLstmBatcherStream SeqLstmBatcherStream;
+typedef struct _SeqBatcher SeqBatcher;
+typedef struct _SeqBatcherStream SeqBatcherStream;
 
-SEQ_API SeqLstmBatcherParams seq_lstm_batcher_params_default (void);
+SEQ_API SeqBatcherParams seq_batcher_params_default (void);
 
-/* Starts the worker thread. @model is referenced. NULL and @error
- * (SEQ_LSTM_BATCHER_ERROR_CONFIG) on absurd parameters. */
-SEQ_API SeqLstmBatcher *seq_lstm_batcher_new (SeqLstmModel * model,
-    const SeqLstmBatcherParams * params, GError ** error);
-SEQ_API SeqLstmBatcher *seq_lstm_batcher_ref (SeqLstmBatcher * batcher);
-/* The last unref shuts down (as seq_lstm_batcher_shutdown), joins the worker
+/* Starts the worker thread. @model (a model of @iface's cell: a
+ * SeqLstmModel with seq_lstm_recurrent (), a SeqGruModel with
+ * seq_gru_recurrent ()) is referenced. NULL and @error
+ * (SEQ_BATCHER_ERROR_CONFIG) on absurd parameters. */
+SEQ_API SeqBatcher *seq_batcher_new (const SeqRecurrentIface * iface,
+    gpointer model, const SeqBatcherParams * params, GError ** error);
+SEQ_API SeqBatcher *seq_batcher_ref (SeqBatcher * batcher);
+/* The last unref shuts down (as seq_batcher_shutdown), joins the worker
  * and frees. Streams keep a reference: leave them first. */
-SEQ_API void seq_lstm_batcher_unref (SeqLstmBatcher * batcher);
+SEQ_API void seq_batcher_unref (SeqBatcher * batcher);
 /* Fails all waiting and later forward calls; returns once the worker has
  * finished its current step. Idempotent. */
-SEQ_API void seq_lstm_batcher_shutdown (SeqLstmBatcher * batcher);
+SEQ_API void seq_batcher_shutdown (SeqBatcher * batcher);
 
-SEQ_API SeqLstmModel *seq_lstm_batcher_get_model (SeqLstmBatcher * batcher);
+/* The model (not a new reference) and its interface. */
+SEQ_API gpointer seq_batcher_get_model (SeqBatcher * batcher);
+SEQ_API const SeqRecurrentIface *seq_batcher_get_iface (SeqBatcher *
+    batcher);
 /* Width of each output frame (depends on params.output). */
-SEQ_API guint seq_lstm_batcher_get_output_width (SeqLstmBatcher * batcher);
+SEQ_API guint seq_batcher_get_output_width (SeqBatcher * batcher);
 
-/* Adds a stream whose state is @state (a state of the batcher's model;
- * not copied: the caller keeps owning it and must keep it alive until
- * seq_lstm_batcher_leave). */
-SEQ_API SeqLstmBatcherStream *seq_lstm_batcher_join (SeqLstmBatcher * batcher,
-    SeqLstmState * state);
+/* Adds a stream whose state is @state (a state of the batcher's model, of
+ * its cell's type; not copied: the caller keeps owning it and must keep it
+ * alive until seq_batcher_leave). */
+SEQ_API SeqBatcherStream *seq_batcher_join (SeqBatcher * batcher,
+    gpointer state);
 /* Removes and frees @stream (NULL: no-op). Must not be called while a
  * forward call of this stream is in progress. */
-SEQ_API void seq_lstm_batcher_leave (SeqLstmBatcherStream * stream);
+SEQ_API void seq_batcher_leave (SeqBatcherStream * stream);
 
 /* Advances @stream by @n_steps frames, blocking until they are done.
  *   @input:  [n_steps][input_size] f32 (the wire layout x[T][D])
  *   @output: [n_steps][output width] f32
- * FALSE and SEQ_LSTM_BATCHER_ERROR_SHUTDOWN if the batcher was shut down
+ * FALSE and SEQ_BATCHER_ERROR_SHUTDOWN if the batcher was shut down
  * before all frames ran (the state then holds the frames that did run;
  * reset it before reuse). n_steps = 0 returns TRUE at once. */
-SEQ_API gboolean seq_lstm_batcher_forward (SeqLstmBatcherStream * stream,
+SEQ_API gboolean seq_batcher_forward (SeqBatcherStream * stream,
     const float *input, guint n_steps, float *output, GError ** error);
 
 /* Counters since creation: batched calls run, stream-frames computed, and
  * the largest number of streams served by one call. Any pointer may be
  * NULL. */
-SEQ_API void seq_lstm_batcher_get_stats (SeqLstmBatcher * batcher, guint64 * n_calls,
+SEQ_API void seq_batcher_get_stats (SeqBatcher * batcher, guint64 * n_calls,
     guint64 * n_frames, guint * max_streams_seen);
 
 G_END_DECLS

@@ -43,6 +43,7 @@
 
 #include <glib.h>
 #include <seqenc/export.h>
+#include <seqenc/recurrent.h>
 #include <seqenc/weights.h>
 
 G_BEGIN_DECLS
@@ -152,11 +153,12 @@ SEQ_API guint seq_lstm_model_proj_size (const SeqLstmModel * model);
 /* Width of one layer's output: proj_size if > 0, else hidden_size. */
 SEQ_API guint seq_lstm_model_output_size (const SeqLstmModel * model);
 
-/* Which hidden states a forward call writes for each step and stream. */
-typedef enum {
-  SEQ_LSTM_OUTPUT_LAST_LAYER,   /* out width = output size (P or H) */
-  SEQ_LSTM_OUTPUT_ALL_LAYERS,   /* out width = L * output size, layer 0 first */
-} SeqLstmOutput;
+/* Which hidden states a forward call writes for each step and stream
+ * (recurrent.h): LAST_LAYER, out width = output size (P or H); ALL_LAYERS,
+ * out width = L * output size, layer 0 first. */
+typedef SeqRecurrentOutput SeqLstmOutput;
+#define SEQ_LSTM_OUTPUT_LAST_LAYER SEQ_RECURRENT_OUTPUT_LAST_LAYER
+#define SEQ_LSTM_OUTPUT_ALL_LAYERS SEQ_RECURRENT_OUTPUT_ALL_LAYERS
 
 /* Width written per step and stream for @mode. */
 SEQ_API guint seq_lstm_model_output_width (const SeqLstmModel * model,
@@ -256,5 +258,8 @@ SEQ_API void seq_lstm_workspace_set_spin_us (SeqLstmWorkspace * ws,
 SEQ_API void seq_lstm_forward (const SeqLstmModel * model,
     SeqLstmState * const *states, guint n_streams, const float *input,
     guint n_steps, float *output, SeqLstmOutput mode, SeqLstmWorkspace * ws);
+
+/* The LSTM as a SeqRecurrentIface (recurrent.h), for the batcher. */
+SEQ_API const SeqRecurrentIface *seq_lstm_recurrent (void);
 
 G_END_DECLS

@@ -2,7 +2,7 @@
 /* seqenc benchmark — live capacity of the LSTM batcher (library level of a
  * seqlstm batch-group): N concurrent live streams, each a thread that gets
  * one frame every 1/rate s (100 frames/s = a 10 ms speech hop) at its own
- * phase and submits it with seq_lstm_batcher_forward (T = 1). The added
+ * phase and submits it with seq_batcher_forward (T = 1). The added
  * latency of a frame is the time from its arrival (its due time) to the
  * return of the call. Prints, per N, p50/p99/max latency and the share of
  * frames that came back after the next frame was due (the stream falls
@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 
 typedef struct {
-  SeqLstmBatcher *b;
+  SeqBatcher *b;
   SeqLstmModel *m;
   gint64 start, end, period, phase;
   gint64 *lat;                  /* us, one per frame */
@@ -36,9 +36,9 @@ live_thread (gpointer data)
 {
   Live *l = data;
   guint I = seq_lstm_model_input_size (l->m);
-  guint W = seq_lstm_batcher_get_output_width (l->b);
+  guint W = seq_batcher_get_output_width (l->b);
   SeqLstmState *st = seq_lstm_state_new (l->m);
-  SeqLstmBatcherStream *s = seq_lstm_batcher_join (l->b, st);
+  SeqBatcherStream *s = seq_batcher_join (l->b, st);
   float *x = g_new0 (float, I), *y = g_new0 (float, W);
   gint64 due = l->start + l->phase;
   SeqRng r;
@@ -51,7 +51,7 @@ live_thread (gpointer data)
       g_usleep ((gulong) (due - now));
     for (guint i = 0; i < I; i++)
       x[i] = seq_rng_uniform (&r, -1.0f, 1.0f);
-    if (!seq_lstm_batcher_forward (s, x, 1, y, NULL)) {
+    if (!seq_batcher_forward (s, x, 1, y, NULL)) {
       l->ok = FALSE;
       break;
     }
@@ -61,7 +61,7 @@ live_thread (gpointer data)
       l->late++;
     due += l->period;
   }
-  seq_lstm_batcher_leave (s);
+  seq_batcher_leave (s);
   seq_lstm_state_free (st);
   g_free (x);
   g_free (y);
@@ -119,8 +119,8 @@ main (int argc, char **argv)
   ns = g_strsplit (streams_s, ",", -1);
   for (gchar ** p = ns; *p; p++) {
     guint n = (guint) atoi (*p), total = 0, late = 0;
-    SeqLstmBatcherParams bp = seq_lstm_batcher_params_default ();
-    SeqLstmBatcher *b;
+    SeqBatcherParams bp = seq_batcher_params_default ();
+    SeqBatcher *b;
     Live *lv = g_new0 (Live, n);
     GThread **th = g_new0 (GThread *, n);
     gint64 *all, period = (gint64) (1e6 / rate);
@@ -132,7 +132,7 @@ main (int argc, char **argv)
     bp.max_delay_us = max_delay;
     bp.max_steps = 1;
     bp.n_threads = threads;
-    b = seq_lstm_batcher_new (m, &bp, &err);
+    b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, &err);
     if (b == NULL) {
       fprintf (stderr, "%s\n", err->message);
       return 1;
@@ -177,7 +177,7 @@ main (int argc, char **argv)
       g_free (lv[i].lat);
     }
     qsort (all, total, sizeof (gint64), cmp_i64);
-    seq_lstm_batcher_get_stats (b, &calls, &frames, &maxseen);
+    seq_batcher_get_stats (b, &calls, &frames, &maxseen);
     printf ("{\"impl\": \"seqenc batcher\", \"streams\": %u, \"rate\": %.0f, "
         "\"max_delay_us\": %" G_GUINT64_FORMAT ", \"precision\": \"%s\", "
         "\"frames\": %u, \"fps\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
@@ -192,7 +192,7 @@ main (int argc, char **argv)
     g_free (all);
     g_free (lv);
     g_free (th);
-    seq_lstm_batcher_unref (b);
+    seq_batcher_unref (b);
   }
   g_strfreev (ns);
   seq_lstm_model_unref (m);
