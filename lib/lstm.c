@@ -282,9 +282,9 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
       goto oom;
     if (bias) {
       for (guint u = 0; u < H; u++)
-        for (guint q = 0; q < 4; q++) {
-          ly->bias[seq_rnn_gate_col (u, q, 4)] = src[l].b_ih[q * H + u] + src[l].b_hh[q * H + u];
-        }
+        for (guint q = 0; q < 4; q++)
+          ly->bias[seq_rnn_gate_col (u, q, 4)] = src[l].b_ih[q * H + u] +
+              src[l].b_hh[q * H + u];
     }
     fp = hash_bytes (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
     fp = hash_bytes (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));

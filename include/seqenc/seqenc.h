@@ -53,6 +53,7 @@
 #include <seqenc/weights.h>
 #include <seqenc/posenc.h>
 #include <seqenc/lstm.h>
+#include <seqenc/gru.h>
 #include <seqenc/batcher.h>
 #include <seqenc/embedding.h>
 #include <seqenc/tokenizer.h>
