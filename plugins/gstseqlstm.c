@@ -39,6 +39,7 @@
  */
 #include "gstseqlstm.h"
 #include "gstseqencelements.h"
+#include "gstseqbatchgroup.h"
 
 #include <seqenc/batcher.h>
 #include <seqenc/lstm.h>
@@ -97,20 +98,6 @@ enum
   PROP_MAX_DELAY,
 };
 
-/* Batch groups of this process: name -> BatchGroup, under groups_lock. The
- * one process-wide table of the plugin: elements naming the same group share
- * one model and one batcher. */
-typedef struct
-{
-  gchar *name;
-  gchar *key;                   /* model and batching settings, must match */
-  SeqBatcher *batcher;      /* holds the model */
-  guint users;
-} BatchGroup;
-
-static GMutex groups_lock;
-static GHashTable *groups;      /* gchar* name -> BatchGroup* */
-
 struct _GstSeqLstm
 {
   GstSeqFrameFilter parent;
@@ -138,7 +125,7 @@ struct _GstSeqLstm
   SeqLstmState *state;
   SeqLstmWorkspace *ws;
   SeqLstmOutput cur_output;
-  BatchGroup *group;            /* when in a batch-group */
+  GstSeqBatchGroup *group;      /* when in a batch-group */
   SeqBatcherStream *stream;
 };
 
@@ -316,14 +303,8 @@ gst_seq_lstm_open (GstSeqFrameFilter * filter)
   /* a running batch group of that name already has the model: share it
    * (setup checks that the settings match) instead of loading it again */
   GST_OBJECT_LOCK (self);
-  if (self->batch_group != NULL && *self->batch_group != '\0') {
-    BatchGroup *g;
-    g_mutex_lock (&groups_lock);
-    g = groups ? g_hash_table_lookup (groups, self->batch_group) : NULL;
-    if (g != NULL)
-      model = seq_lstm_model_ref (seq_batcher_get_model (g->batcher));
-    g_mutex_unlock (&groups_lock);
-  }
+  model = gst_seq_batch_group_ref_model (self->batch_group,
+      seq_lstm_recurrent ());
   GST_OBJECT_UNLOCK (self);
 
   if (model != NULL) {
@@ -409,106 +390,55 @@ group_key (GstSeqLstm * self, guint in_dim)
   return key;
 }
 
+typedef struct
+{
+  GstSeqLstm *self;
+  guint in_dim;
+} BuiltinArgs;
+
+static gpointer
+make_builtin (gpointer data)
+{
+  BuiltinArgs *a = data;
+
+  return create_builtin (a->self, a->in_dim);
+}
+
 /* Joins (creating when first) the batch group @name with our model. On
  * success the element's model is the group's. */
 static gboolean
 join_group (GstSeqLstm * self, const gchar * name, guint in_dim)
 {
   gchar *key = group_key (self, in_dim);
-  BatchGroup *g;
-  GError *err = NULL;
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  BuiltinArgs args = { self, in_dim };
+  SeqLstmModel *shared = NULL, *old;
 
-  g_mutex_lock (&groups_lock);
-  if (groups == NULL)
-    groups = g_hash_table_new (g_str_hash, g_str_equal);
-  g = g_hash_table_lookup (groups, name);
-  if (g != NULL && !g_str_equal (g->key, key)) {
-    g_mutex_unlock (&groups_lock);
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
-        ("batch-group \"%s\" already runs with other settings (%s); this "
-            "element has %s", name, g->key, key));
-    g_free (key);
+  GST_OBJECT_LOCK (self);
+  bp.max_batch = self->max_batch;
+  bp.max_delay_us = (guint64) self->max_delay_ms * 1000;
+  bp.n_threads = self->n_threads;
+  bp.output = self->output;
+  GST_OBJECT_UNLOCK (self);
+  self->group = gst_seq_batch_group_join (GST_ELEMENT (self), name, key,
+      seq_lstm_recurrent (), &bp, self->model, make_builtin, &args,
+      (gpointer *) & shared);
+  g_free (key);
+  if (self->group == NULL)
     return FALSE;
-  }
-  if (g == NULL) {
-    SeqBatcherParams bp = seq_batcher_params_default ();
-    SeqBatcher *b;
-    /* first member: its model (the built-in one is built only here, once
-     * per group, not by every member) */
-    if (self->model == NULL) {
-      SeqLstmModel *model = create_builtin (self, in_dim);
-      if (model == NULL) {
-        g_mutex_unlock (&groups_lock);
-        g_free (key);
-        return FALSE;
-      }
-      GST_OBJECT_LOCK (self);
-      self->model = model;
-      GST_OBJECT_UNLOCK (self);
-    }
-    GST_OBJECT_LOCK (self);
-    bp.max_batch = self->max_batch;
-    bp.max_delay_us = (guint64) self->max_delay_ms * 1000;
-    bp.n_threads = self->n_threads;
-    bp.output = self->output;
-    GST_OBJECT_UNLOCK (self);
-    b = seq_batcher_new (seq_lstm_recurrent (), self->model, &bp, &err);
-    if (b == NULL) {
-      g_mutex_unlock (&groups_lock);
-      GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL),
-          ("cannot create batch-group \"%s\": %s", name, err->message));
-      g_clear_error (&err);
-      g_free (key);
-      return FALSE;
-    }
-    g = g_new0 (BatchGroup, 1);
-    g->name = g_strdup (name);
-    g->key = key;
-    g->batcher = b;
-    g_hash_table_insert (groups, g->name, g);
-    GST_INFO_OBJECT (self, "created batch-group %s", name);
-  } else {
-    SeqLstmModel *shared =
-        seq_lstm_model_ref (seq_batcher_get_model (g->batcher));
-    GST_OBJECT_LOCK (self);
-    g_clear_pointer (&self->model, seq_lstm_model_unref);
-    self->model = shared;
-    GST_OBJECT_UNLOCK (self);
-    g_free (key);
-  }
-  g->users++;
-  self->group = g;
-  g_mutex_unlock (&groups_lock);
+  GST_OBJECT_LOCK (self);
+  old = self->model;
+  self->model = shared;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&old, seq_lstm_model_unref);
   return TRUE;
 }
 
 static void
 leave_group (GstSeqLstm * self)
 {
-  BatchGroup *g = self->group;
-  SeqBatcher *last = NULL;
-
-  if (g == NULL)
-    return;
-  g_clear_pointer (&self->stream, seq_batcher_leave);
-  g_mutex_lock (&groups_lock);
-  if (--g->users == 0) {
-    guint64 calls = 0, frames = 0;
-    guint widest = 0;
-    seq_batcher_get_stats (g->batcher, &calls, &frames, &widest);
-    GST_INFO_OBJECT (self, "batch-group %s done: %" G_GUINT64_FORMAT
-        " batched steps, %" G_GUINT64_FORMAT " stream-frames (%.1f per step), "
-        "widest %u streams", g->name, calls, frames,
-        calls ? (double) frames / calls : 0.0, widest);
-    g_hash_table_remove (groups, g->name);
-    last = g->batcher;
-    g_free (g->name);
-    g_free (g->key);
-    g_free (g);
-  }
-  g_mutex_unlock (&groups_lock);
-  /* the last unref joins the worker: outside the lock */
-  g_clear_pointer (&last, seq_batcher_unref);
+  gst_seq_batch_group_leave (self->group, self->stream, GST_ELEMENT (self));
+  self->stream = NULL;
   self->group = NULL;
 }
 
@@ -571,7 +501,9 @@ gst_seq_lstm_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
   if (self->group != NULL) {
     g_free (group);
     self->state = seq_lstm_state_new (self->model);
-    self->stream = seq_batcher_join (self->group->batcher, self->state);
+    self->stream =
+        seq_batcher_join (gst_seq_batch_group_get_batcher (self->group),
+        self->state);
     return TRUE;
   }
   g_free (group);
