@@ -9,6 +9,7 @@ gst_seqenc_elements_register (GstPlugin * plugin)
 
   ok &= GST_ELEMENT_REGISTER (seqposenc, plugin);
   ok &= GST_ELEMENT_REGISTER (seqlstm, plugin);
+  ok &= GST_ELEMENT_REGISTER (seqgru, plugin);
   ok &= GST_ELEMENT_REGISTER (seqnpysink, plugin);
   ok &= GST_ELEMENT_REGISTER (seqfbank, plugin);
   ok &= GST_ELEMENT_REGISTER (seqembed, plugin);
