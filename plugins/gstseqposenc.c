@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seqenc plugin — seqposenc: running sinusoidal positional encoding.
+/* seqenc plugin — seqposenc: running positional encoding, sinusoidal or
+ * learned.
  *
  * SECTION:element-seqposenc
  * @title: seqposenc
@@ -12,6 +13,17 @@
  * frame. The angle is computed in double from a 64-bit position, so position
  * 10^9 is as exact as position 10.
  *
+ * `mode=learned` adds, and `mode=learned-concat` appends, row p of a learned
+ * position table instead: a `[max_len, d]` tensor of the safetensors file
+ * `table`, such as BERT's `position_embeddings.weight` or a PyTorch
+ * `nn.Embedding(max_len, d)` weight (`table-name` picks the tensor; empty
+ * finds it). The position runs on across buffers in the same way. Past the
+ * last row, `past-end=error` (default) posts a STREAM FORMAT error naming
+ * the position, `past-end=wrap` continues with row p mod max_len. A missing
+ * table file is a RESOURCE NOT_FOUND error, a malformed one RESOURCE READ,
+ * both at NULL→READY; with `mode=learned` the frames must be d wide (a
+ * negotiation error otherwise).
+ *
  * FLUSH_STOP, a new STREAM_START, the `seqenc-reset` event and DISCONT
  * buffers (each selectable with `reset-on`) set the position back to `start`.
  * EOS is forwarded (nothing is held). PAUSED→READY forgets the position.
@@ -19,11 +31,17 @@
  * and saved there at EOS, at stop and every `checkpoint-interval` frames.
  * Adds no latency.
  *
- * ## Example launch line
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 -e filesrc location=README.md ! text/x-raw,format=utf8 ! \
  *     seqtokenizer ! seqembed dim=64 ! seqposenc scale=8 ! \
  *     seqnpysink location=pe.npy
+ * ]|
+ * |[
+ * gst-launch-1.0 -e filesrc location=README.md ! text/x-raw,format=utf8 ! \
+ *     seqtokenizer ! seqembed dim=16 ! \
+ *     seqposenc mode=learned table=tests/data/posenc_learned.safetensors \
+ *     past-end=wrap ! seqnpysink location=pe.npy
  * ]|
  */
 #include "gstseqposenc.h"
@@ -35,12 +53,15 @@
 GST_DEBUG_CATEGORY_STATIC (seq_posenc_debug);
 #define GST_CAT_DEFAULT seq_posenc_debug
 
-#define DEFAULT_MODE SEQ_POSENC_MODE_ADD
+#define DEFAULT_MODE GST_SEQ_POSENC_MODE_ADD
 #define DEFAULT_PE_DIM 64
 #define DEFAULT_LAYOUT SEQ_POSENC_LAYOUT_INTERLEAVED
 #define DEFAULT_BASE 10000.0
 #define DEFAULT_SCALE 1.0f
 #define DEFAULT_START 0
+#define DEFAULT_TABLE NULL
+#define DEFAULT_TABLE_NAME NULL
+#define DEFAULT_PAST_END SEQ_POSENC_PAST_END_ERROR
 
 enum
 {
@@ -51,6 +72,9 @@ enum
   PROP_BASE,
   PROP_SCALE,
   PROP_START,
+  PROP_TABLE,
+  PROP_TABLE_NAME,
+  PROP_PAST_END,
 };
 
 struct _GstSeqPosEnc
@@ -58,7 +82,13 @@ struct _GstSeqPosEnc
   GstSeqFrameFilter parent;
 
   /* properties, under the object lock */
-  SeqPosEncParams params;
+  SeqPosEncParams params;       /* .mode and .table set at setup */
+  GstSeqPosEncMode mode;
+  gchar *table_path;
+  gchar *table_name;
+
+  /* READY and up: the learned table (learned modes) */
+  SeqPosEncTable *table;
 
   /* streaming thread */
   SeqPosEnc *pe;
@@ -78,9 +108,14 @@ gst_seq_posenc_mode_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {SEQ_POSENC_MODE_ADD, "Add the encoding to the frame", "add"},
-    {SEQ_POSENC_MODE_CONCAT, "Append pe-dim encoding values to the frame",
-        "concat"},
+    {GST_SEQ_POSENC_MODE_ADD, "Add the sinusoidal encoding to the frame",
+        "add"},
+    {GST_SEQ_POSENC_MODE_CONCAT,
+        "Append pe-dim sinusoidal encoding values to the frame", "concat"},
+    {GST_SEQ_POSENC_MODE_LEARNED, "Add the learned table's row to the frame",
+        "learned"},
+    {GST_SEQ_POSENC_MODE_LEARNED_CONCAT,
+        "Append the learned table's row to the frame", "learned-concat"},
     {0, NULL, NULL}
   };
   if (g_once_init_enter (&type))
@@ -104,6 +139,31 @@ gst_seq_posenc_layout_get_type (void)
   return type;
 }
 
+GType
+gst_seq_posenc_past_end_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {SEQ_POSENC_PAST_END_ERROR, "Stream error past the table's last row",
+        "error"},
+    {SEQ_POSENC_PAST_END_WRAP, "Row position mod max_len", "wrap"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstSeqPosEncPastEnd",
+            values));
+  return type;
+}
+
+static gboolean
+mode_is_learned (GstSeqPosEncMode mode)
+{
+  return mode == GST_SEQ_POSENC_MODE_LEARNED
+      || mode == GST_SEQ_POSENC_MODE_LEARNED_CONCAT;
+}
+
+/* The library's parameters for the properties and, in a learned mode, the
+ * table (not a new reference). */
 static SeqPosEncParams
 get_params (GstSeqPosEnc * self)
 {
@@ -111,6 +171,12 @@ get_params (GstSeqPosEnc * self)
 
   GST_OBJECT_LOCK (self);
   p = self->params;
+  p.mode = self->mode == GST_SEQ_POSENC_MODE_ADD
+      || self->mode == GST_SEQ_POSENC_MODE_LEARNED ? SEQ_POSENC_MODE_ADD :
+      SEQ_POSENC_MODE_CONCAT;
+  p.table = mode_is_learned (self->mode) ? self->table : NULL;
+  if (p.table != NULL)
+    p.pe_dim = seq_posenc_table_get_dim (p.table);
   GST_OBJECT_UNLOCK (self);
   return p;
 }
@@ -122,6 +188,9 @@ gst_seq_posenc_out_dim (GstSeqFrameFilter * filter, guint in_dim)
 
   if (in_dim == 0)
     return 0;
+  /* learned add: the frames must be as wide as the table */
+  if (p.table != NULL && p.mode == SEQ_POSENC_MODE_ADD && in_dim != p.pe_dim)
+    return -1;
   return p.mode == SEQ_POSENC_MODE_ADD ? (gint) in_dim :
       (gint) (in_dim + p.pe_dim);
 }
@@ -131,9 +200,77 @@ gst_seq_posenc_in_dim (GstSeqFrameFilter * filter, guint out_dim)
 {
   SeqPosEncParams p = get_params (GST_SEQ_POSENC (filter));
 
+  if (p.table != NULL && p.mode == SEQ_POSENC_MODE_ADD)
+    return out_dim == 0 || out_dim == p.pe_dim ? (gint) p.pe_dim : -1;
   if (out_dim == 0 || p.mode == SEQ_POSENC_MODE_ADD)
     return (gint) out_dim;
   return out_dim > p.pe_dim ? (gint) (out_dim - p.pe_dim) : -1;
+}
+
+/* NULL -> READY: the learned table, in a learned mode */
+static gboolean
+gst_seq_posenc_open (GstSeqFrameFilter * filter)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+  gchar *path, *name;
+  gboolean learned;
+  SeqPosEncTable *table = NULL;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  learned = mode_is_learned (self->mode);
+  path = g_strdup (self->table_path);
+  name = g_strdup (self->table_name);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!learned)
+    goto done;
+  if (path == NULL || *path == '\0') {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("mode=learned needs a position table file (table)."), (NULL));
+    goto failed;
+  }
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Position table file \"%s\" not found.", path), (NULL));
+    goto failed;
+  }
+  table = seq_posenc_table_new_from_file (path, name, &err);
+  if (table == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Cannot load the position table \"%s\".", path), ("%s",
+            err->message));
+    g_clear_error (&err);
+    goto failed;
+  }
+  GST_INFO_OBJECT (self, "learned position table: %u positions x %u",
+      seq_posenc_table_get_max_len (table), seq_posenc_table_get_dim (table));
+
+done:
+  GST_OBJECT_LOCK (self);
+  self->table = table;
+  GST_OBJECT_UNLOCK (self);
+  g_free (path);
+  g_free (name);
+  return TRUE;
+
+failed:
+  g_free (path);
+  g_free (name);
+  return FALSE;
+}
+
+static void
+gst_seq_posenc_close (GstSeqFrameFilter * filter)
+{
+  GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+  SeqPosEncTable *table;
+
+  GST_OBJECT_LOCK (self);
+  table = self->table;
+  self->table = NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_pointer (&table, seq_posenc_table_unref);
 }
 
 static gboolean
@@ -145,7 +282,7 @@ gst_seq_posenc_setup (GstSeqFrameFilter * filter, guint in_dim, guint out_dim)
 
   p.frame_dim = in_dim;
   g_clear_pointer (&self->pe, seq_posenc_free);
-  self->pe = seq_posenc_new (&p, &err);
+  self->pe = seq_posenc_new (&p, &err);    /* references the table */
   if (self->pe == NULL) {
     GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (NULL), ("%s", err->message));
     g_clear_error (&err);
@@ -188,8 +325,14 @@ gst_seq_posenc_process (GstSeqFrameFilter * filter, const guint8 * in,
     guint8 * out, guint frames)
 {
   GstSeqPosEnc *self = GST_SEQ_POSENC (filter);
+  GError *err = NULL;
 
-  seq_posenc_process (self->pe, (const float *) in, (float *) out, frames);
+  if (!seq_posenc_process (self->pe, (const float *) in, (float *) out,
+          frames, &err)) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL), ("%s", err->message));
+    g_clear_error (&err);
+    return GST_FLOW_ERROR;
+  }
   return GST_FLOW_OK;
 }
 
@@ -210,7 +353,18 @@ gst_seq_posenc_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
-      self->params.mode = g_value_get_enum (value);
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_TABLE:
+      g_free (self->table_path);
+      self->table_path = g_value_dup_string (value);
+      break;
+    case PROP_TABLE_NAME:
+      g_free (self->table_name);
+      self->table_name = g_value_dup_string (value);
+      break;
+    case PROP_PAST_END:
+      self->params.past_end = g_value_get_enum (value);
       break;
     case PROP_PE_DIM:
       self->params.pe_dim = g_value_get_uint (value);
@@ -243,7 +397,16 @@ gst_seq_posenc_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
-      g_value_set_enum (value, self->params.mode);
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_TABLE:
+      g_value_set_string (value, self->table_path);
+      break;
+    case PROP_TABLE_NAME:
+      g_value_set_string (value, self->table_name);
+      break;
+    case PROP_PAST_END:
+      g_value_set_enum (value, self->params.past_end);
       break;
     case PROP_PE_DIM:
       g_value_set_uint (value, self->params.pe_dim);
@@ -273,6 +436,9 @@ gst_seq_posenc_finalize (GObject * object)
   GstSeqPosEnc *self = GST_SEQ_POSENC (object);
 
   g_clear_pointer (&self->pe, seq_posenc_free);
+  g_clear_pointer (&self->table, seq_posenc_table_unref);
+  g_free (self->table_path);
+  g_free (self->table_name);
   G_OBJECT_CLASS (gst_seq_posenc_parent_class)->finalize (object);
 }
 
@@ -295,8 +461,10 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
   /**
    * GstSeqPosEnc:mode:
    *
-   * `add`: the encoding is added to each frame (output width = input
-   * width). `concat`: `pe-dim` encoding values are appended after the frame.
+   * `add`: the sinusoidal encoding is added to each frame (output width =
+   * input width). `concat`: `pe-dim` sinusoidal values are appended after
+   * the frame. `learned` / `learned-concat`: the same with row p of the
+   * learned table (`table`; width d, which `add` needs the frames to have).
    */
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "Add or concatenate the encoding",
@@ -345,15 +513,48 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
       g_param_spec_uint64 ("start", "Start", "Position of the first frame",
           0, G_GUINT64_CONSTANT (1) << 53, DEFAULT_START, shape));
 
+  /**
+   * GstSeqPosEnc:table:
+   *
+   * Safetensors file holding the learned position table ([max_len, d]) of
+   * the learned modes.
+   */
+  g_object_class_install_property (gobject_class, PROP_TABLE,
+      g_param_spec_string ("table", "Table",
+          "Safetensors file of the learned position table (learned modes)",
+          DEFAULT_TABLE, shape));
+  /**
+   * GstSeqPosEnc:table-name:
+   *
+   * Name of the table's tensor in the file; empty: the one ending in
+   * "position_embeddings.weight", else the file's only 2-D tensor.
+   */
+  g_object_class_install_property (gobject_class, PROP_TABLE_NAME,
+      g_param_spec_string ("table-name", "Table name",
+          "Tensor of the learned table (empty: auto-detect)",
+          DEFAULT_TABLE_NAME, shape));
+  /**
+   * GstSeqPosEnc:past-end:
+   *
+   * Learned modes, past the table's last row: `error` (a STREAM FORMAT
+   * error naming the position) or `wrap` (row position mod max_len).
+   */
+  g_object_class_install_property (gobject_class, PROP_PAST_END,
+      g_param_spec_enum ("past-end", "Past end",
+          "What a learned table does past its last row",
+          GST_TYPE_SEQ_POSENC_PAST_END, DEFAULT_PAST_END, shape));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Positional encoding", "Filter/Tensor",
-      "Adds or appends a running sinusoidal positional encoding to tensor "
-      "frames", "seqenc developers");
+      "Adds or appends a running positional encoding (sinusoidal or a "
+      "learned table) to tensor frames", "seqenc developers");
 
   filter_class->in_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_posenc_open);
+  filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_posenc_close);
   filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_out_dim);
   filter_class->prop_ranges = posenc_ranges;
   filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_posenc_in_dim);
@@ -367,10 +568,12 @@ gst_seq_posenc_class_init (GstSeqPosEncClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_MODE, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_LAYOUT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_SEQ_POSENC_PAST_END, 0);
 }
 
 static void
 gst_seq_posenc_init (GstSeqPosEnc * self)
 {
   self->params = seq_posenc_params_default ();
+  self->mode = DEFAULT_MODE;
 }

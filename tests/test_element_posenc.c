@@ -64,7 +64,7 @@ element_posenc_output_equals_library (void)
     p.layout = SEQ_POSENC_LAYOUT_SPLIT;
     p.scale = 0.5f;
     pe = seq_posenc_new (&p, NULL);
-    seq_posenc_process (pe, in, want, 12);
+    seq_posenc_process (pe, in, want, 12, NULL);
 
     for (guint b = 0; b < 3; b++) {
       float *got = push_pull (h, flexible, in + b * 4 * D, 4, FALSE, &n);
@@ -271,7 +271,7 @@ element_posenc_zero_frame_buffer_passes_and_keeps_position (void)
     pe = seq_posenc_new (&p, NULL);
     memcpy (twice, in, sizeof (float) * D * 2);
     memcpy (twice + D * 2, in, sizeof (float) * D * 2);
-    seq_posenc_process (pe, twice, want, 4);
+    seq_posenc_process (pe, twice, want, 4, NULL);
     CU_ASSERT (memcmp (b, want + D * 2, sizeof (float) * D * 2) == 0);
     seq_posenc_free (pe);
   }
