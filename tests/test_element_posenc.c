@@ -3,6 +3,7 @@
 #include "seqtest-gst.h"
 
 #include <seqenc/posenc.h>
+#include <string.h>
 
 #define D 6
 
@@ -312,6 +313,175 @@ tensor_caps_parse_refuses_bad_fields (void)
   }
 }
 
+/* ---- learned table (tests/gen_posenc_learned.py) ------------------------ */
+
+#define LD 16                   /* the table's width */
+
+static float *
+fixture_tensor (SeqWeights * w, const char *name)
+{
+  const SeqTensorInfo *t = seq_weights_find (w, name);
+  float *v;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (t);
+  v = g_new (float, t->n_elements);
+  CU_ASSERT_TRUE_FATAL (seq_tensor_to_f32 (t, v, t->n_elements, NULL));
+  return v;
+}
+
+static GstHarness *
+learned_harness (const char *props)
+{
+  gchar *path = seq_test_data_path ("posenc_learned.safetensors");
+  gchar *launch = g_strdup_printf ("seqposenc table=\"%s\" %s", path, props);
+  gchar *caps = seq_test_caps ("flexible", "float32", LD, 0, 100);
+  GstHarness *h = seq_test_harness (launch);
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (launch);
+  g_free (caps);
+  g_free (path);
+  return h;
+}
+
+/* 30 frames in buffers of @chunk through @h; output width @width */
+static float *
+learned_run (GstHarness * h, const float *in, guint chunk, guint width)
+{
+  float *all = g_new (float, 30 * width);
+
+  for (guint t = 0; t < 30; t += chunk) {
+    guint n = MIN (chunk, 30 - t);
+    GstBuffer *out;
+    float *v;
+    gsize nv;
+    CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+                SEQ_TENSOR_TYPE_FLOAT32, LD, n, in + t * LD)), GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (out);
+    v = seq_test_buffer_values (out, TRUE, &nv);
+    CU_ASSERT_EQUAL_FATAL (nv, (gsize) n * width);
+    memcpy (all + t * width, v, nv * sizeof (float));
+    g_free (v);
+    gst_buffer_unref (out);
+  }
+  return all;
+}
+
+/* mode=learned / learned-concat with past-end=wrap: torch's x + table[p mod
+ * 12] and cat (x, table[p mod 12]), bitwise, the position running on
+ * across buffers */
+static void
+element_posenc_learned_matches_torch_across_buffers (void)
+{
+  gchar *path = seq_test_data_path ("posenc_learned.safetensors");
+  SeqWeights *w = seq_weights_open (path, NULL);
+  float *x = fixture_tensor (w, "test.input");
+  float *add = fixture_tensor (w, "test.add_wrap");
+  float *cat = fixture_tensor (w, "test.concat_wrap");
+  const guint chunks[] = { 1, 7, 30 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (chunks); c++) {
+    GstHarness *h = learned_harness ("mode=learned past-end=wrap");
+    float *got = learned_run (h, x, chunks[c], LD);
+    CU_ASSERT (memcmp (got, add, 30 * LD * sizeof (float)) == 0);
+    g_free (got);
+    gst_harness_teardown (h);
+    h = learned_harness ("mode=learned-concat past-end=wrap");
+    got = learned_run (h, x, chunks[c], 2 * LD);
+    CU_ASSERT (memcmp (got, cat, 30 * 2 * LD * sizeof (float)) == 0);
+    g_free (got);
+    gst_harness_teardown (h);
+  }
+  g_free (x);
+  g_free (add);
+  g_free (cat);
+  seq_weights_unref (w);
+  g_free (path);
+}
+
+/* past-end=error: the buffer that reaches position 12 (of a 12-row table)
+ * is a STREAM FORMAT error naming it */
+static void
+element_posenc_learned_past_end_is_stream_error (void)
+{
+  GstHarness *h = learned_harness ("mode=learned");
+  float in[5 * LD] = { 0 };
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *out;
+    CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+                SEQ_TENSOR_TYPE_FLOAT32, LD, 5, in)), GST_FLOW_OK);
+    out = gst_harness_try_pull (h);
+    CU_ASSERT_PTR_NOT_NULL (out);
+    if (out)
+      gst_buffer_unref (out);
+  }
+  /* positions 10..14 */
+  CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+              SEQ_TENSOR_TYPE_FLOAT32, LD, 5, in)), GST_FLOW_ERROR);
+  msg = seq_test_pop_error (h);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+  gst_message_parse_error (msg, &err, &dbg);
+  CU_ASSERT (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT));
+  CU_ASSERT (dbg != NULL && strstr (dbg, "position 12") != NULL);
+  g_clear_error (&err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_harness_teardown (h);
+}
+
+static void
+element_posenc_learned_table_errors (void)
+{
+  GstElement *e;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+  const char *tables[] = { "/nonexistent/table.safetensors", NULL };
+
+  /* a missing file, or none: RESOURCE NOT_FOUND at NULL -> READY */
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++) {
+    e = gst_element_factory_make ("seqposenc", NULL);
+    bus = gst_bus_new ();
+    gst_element_set_bus (e, bus);
+    gst_util_set_object_arg (G_OBJECT (e), "mode", "learned");
+    if (tables[i])
+      g_object_set (e, "table", tables[i], NULL);
+    CU_ASSERT_EQUAL (gst_element_set_state (e, GST_STATE_READY),
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+    gst_message_parse_error (msg, &err, NULL);
+    CU_ASSERT (g_error_matches (err, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_FOUND));
+    g_clear_error (&err);
+    gst_message_unref (msg);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (e);
+  }
+  /* frames of another width than the table: not negotiated */
+  {
+    gchar *path = seq_test_data_path ("posenc_learned.safetensors");
+    gchar *launch = g_strdup_printf ("seqposenc mode=learned table=\"%s\"",
+        path);
+    GstHarness *h = gst_harness_new_parse (launch);
+    float in[D] = { 0 };
+    gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
+        "num_tensors=1,types=float32,dimensions=(string)6,framerate=100/1");
+    CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
+                SEQ_TENSOR_TYPE_FLOAT32, D, 1, in)), GST_FLOW_OK);
+    gst_harness_teardown (h);
+    g_free (launch);
+    g_free (path);
+  }
+}
+
 int
 main (void)
 {
@@ -332,6 +502,12 @@ main (void)
         element_posenc_zero_frame_buffer_passes_and_keeps_position},
     {"tensor_caps_parse_refuses_bad_fields",
         tensor_caps_parse_refuses_bad_fields},
+    {"element_posenc_learned_matches_torch_across_buffers",
+        element_posenc_learned_matches_torch_across_buffers},
+    {"element_posenc_learned_past_end_is_stream_error",
+        element_posenc_learned_past_end_is_stream_error},
+    {"element_posenc_learned_table_errors",
+        element_posenc_learned_table_errors},
     {NULL, NULL}
   };
   seq_test_gst_init ();
