@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc benchmark — frames/s of the library's LSTM path (seq_lstm_forward,
- * what seqlstm runs) on a weight file, for the points of issue 6:
+ * what seqlstm runs) or, with --cell gru, its GRU path (seq_gru_forward,
+ * what seqgru runs) on a weight file, for the points of issue 6:
  *   b1_t1    1 stream, one frame per call, state fed back (live stepping)
  *   b1_t100  1 stream, 100 frames per call
  *   b64_t1   64 streams, one frame each per call (one batched step)
@@ -11,6 +12,7 @@
  * usage: bench_lstm WEIGHTS.safetensors CONFIG [--threads N]
  *            [--precision f32|bf16|f16] [--seconds S] [--points a,b,..]
  *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512|avx512bf16|amx]
+ *            [--cell lstm|gru]
  * --points error: instead of timing, print the output error of the
  * --precision storage against f32 (200 frames, one stream).
  */
@@ -28,23 +30,62 @@ now_s (void)
   return (double) g_get_monotonic_time () / 1e6;
 }
 
+/* One cell's model behind its SeqRecurrentIface, for the timing loop. */
+typedef struct {
+  const SeqRecurrentIface *iface;
+  gpointer model;
+  gboolean gru;
+  const char *precision;        /* its --precision name */
+  double flops;                 /* per frame */
+} Net;
+
+static gboolean
+net_set_kernels (const Net * n, gpointer ws, SeqLstmKernels kern)
+{
+  return n->gru ? seq_gru_workspace_set_kernels (ws, kern, NULL) :
+      seq_lstm_workspace_set_kernels (ws, kern, NULL);
+}
+
+static const char *
+net_kernels_name (const Net * n, gpointer ws)
+{
+  return n->gru ? seq_gru_workspace_get_kernels_name (ws) :
+      seq_lstm_workspace_get_kernels_name (ws);
+}
+
+static gpointer
+net_state_new (const Net * n)
+{
+  return n->gru ? (gpointer) seq_gru_state_new (n->model) :
+      (gpointer) seq_lstm_state_new (n->model);
+}
+
 static void
-run_point (SeqLstmModel * m, const char *config, const char *point,
+net_state_free (const Net * n, gpointer st)
+{
+  if (n->gru)
+    seq_gru_state_free (st);
+  else
+    seq_lstm_state_free (st);
+}
+
+static void
+run_point (const Net * n, const char *config, const char *point,
     guint B, guint T, guint threads, double seconds, SeqLstmKernels kern,
     const char *tag)
 {
-  guint I = seq_lstm_model_input_size (m), O = seq_lstm_model_output_size (m);
-  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, B, T, threads);
-  SeqLstmState **st = g_new0 (SeqLstmState *, B);
+  const SeqRecurrentIface *r = n->iface;
+  guint I = r->input_size (n->model);
+  guint O = r->output_width (n->model, SEQ_RECURRENT_OUTPUT_LAST_LAYER);
+  gpointer ws = r->workspace_new (n->model, B, T, threads);
+  gpointer *st = g_new0 (gpointer, B);
   float *x = g_new (float, (gsize) T * B * I);
   float *y = g_new (float, (gsize) T * B * O);
   SeqRng rng;
   guint64 frames = 0, calls = 0;
-  double t0, t1, flops;
-  guint L = seq_lstm_model_num_layers (m), H = seq_lstm_model_hidden_size (m);
-  guint P = seq_lstm_model_proj_size (m);
+  double t0, t1;
 
-  if (ws == NULL || !seq_lstm_workspace_set_kernels (ws, kern, NULL)) {
+  if (ws == NULL || !net_set_kernels (n, ws, kern)) {
     fprintf (stderr, "cannot make a workspace for %s\n", point);
     exit (1);
   }
@@ -52,43 +93,52 @@ run_point (SeqLstmModel * m, const char *config, const char *point,
   for (gsize i = 0; i < (gsize) T * B * I; i++)
     x[i] = seq_rng_uniform (&rng, -1.0f, 1.0f);
   for (guint b = 0; b < B; b++)
-    st[b] = seq_lstm_state_new (m);
+    st[b] = net_state_new (n);
 
   /* warm-up: a few calls, at least 0.1 s */
   t0 = now_s ();
   while (now_s () - t0 < 0.1)
-    seq_lstm_forward (m, st, B, x, T, y, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+    r->forward (n->model, st, B, x, T, y, SEQ_RECURRENT_OUTPUT_LAST_LAYER,
+        ws);
 
   t0 = now_s ();
   do {
-    for (int r = 0; r < 10; r++)
-      seq_lstm_forward (m, st, B, x, T, y, SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+    for (int i = 0; i < 10; i++)
+      r->forward (n->model, st, B, x, T, y, SEQ_RECURRENT_OUTPUT_LAST_LAYER,
+          ws);
     calls += 10;
     frames += (guint64) 10 * B * T;
     t1 = now_s ();
   } while (t1 - t0 < seconds);
 
-  /* multiply-adds per frame: 4H (K_in + O) per layer, + P H with proj */
-  flops = 0;
-  for (guint l = 0; l < L; l++) {
-    guint K_in = l == 0 ? I : (P ? P : H);
-    flops += 2.0 * 4 * H * (K_in + (P ? P : H)) + 2.0 * P * H;
-  }
-  printf ("{\"impl\": \"seqenc\", \"tag\": \"%s\", \"config\": \"%s\", "
-      "\"point\": \"%s\", \"precision\": \"%s\", \"kernels\": \"%s\", "
-      "\"threads\": %u, \"fps\": %.1f, \"gflops\": %.2f, \"calls\": %"
-      G_GUINT64_FORMAT ", \"check\": %.6g}\n", tag, config, point,
-      bench_precision_name (m),
-      seq_lstm_workspace_get_kernels_name (ws), threads,
-      frames / (t1 - t0), frames * flops / (t1 - t0) / 1e9, calls, y[0]);
+  printf ("{\"impl\": \"seqenc\", \"cell\": \"%s\", \"tag\": \"%s\", "
+      "\"config\": \"%s\", \"point\": \"%s\", \"precision\": \"%s\", "
+      "\"kernels\": \"%s\", \"threads\": %u, \"fps\": %.1f, "
+      "\"gflops\": %.2f, \"calls\": %" G_GUINT64_FORMAT ", \"check\": "
+      "%.6g}\n", r->name, tag, config, point, n->precision,
+      net_kernels_name (n, ws), threads, frames / (t1 - t0),
+      frames * n->flops / (t1 - t0) / 1e9, calls, y[0]);
   fflush (stdout);
 
   for (guint b = 0; b < B; b++)
-    seq_lstm_state_free (st[b]);
+    net_state_free (n, st[b]);
   g_free (st);
   g_free (x);
   g_free (y);
-  seq_lstm_workspace_free (ws);
+  r->workspace_free (ws);
+}
+
+/* multiply-adds per frame, x 2: G H (K_in + O) per layer, + P H with proj */
+static double
+flops_per_frame (guint G, guint I, guint H, guint L, guint P)
+{
+  double f = 0;
+
+  for (guint l = 0; l < L; l++) {
+    guint K_in = l == 0 ? I : (P ? P : H);
+    f += 2.0 * G * H * (K_in + (P ? P : H)) + 2.0 * P * H;
+  }
+  return f;
 }
 
 /* Output error of reduced-precision weight storage against f32 on the same
@@ -148,11 +198,13 @@ main (int argc, char **argv)
   GError *err = NULL;
   SeqLstmModel *m;
   gchar **pts;
+  gboolean gru = FALSE;
+  Net net = { 0 };
 
   if (argc < 3) {
     fprintf (stderr, "usage: %s WEIGHTS CONFIG [--threads N] [--precision "
         "f32|bf16|f16|bf16-matmul] [--seconds S] [--points b1_t1,...] [--tag T] "
-        "[--kernels auto|scalar|avx2|avx512|amx]\n", argv[0]);
+        "[--kernels auto|scalar|avx2|avx512|amx] [--cell lstm|gru]\n", argv[0]);
     return 2;
   }
   path = argv[1];
@@ -170,6 +222,8 @@ main (int argc, char **argv)
       tag = argv[i + 1];
     else if (!strcmp (argv[i], "--kernels"))
       kern_s = argv[i + 1];
+    else if (!strcmp (argv[i], "--cell"))
+      gru = !strcmp (argv[i + 1], "gru");
   }
   if (!bench_precision_parse (prec_s, &mp)) {
     fprintf (stderr, "unknown precision %s\n", prec_s);
@@ -190,11 +244,32 @@ main (int argc, char **argv)
     precision_error (path, config, &mp);
     return 0;
   }
-  m = seq_lstm_model_new_from_file (path, &mp, &err);
-  if (m == NULL) {
-    fprintf (stderr, "%s: %s\n", path, err->message);
-    return 1;
+  if (gru) {
+    SeqGruModelParams gp = seq_gru_model_params_default ();
+    SeqGruModel *g;
+    gp.weights_precision = mp.weights_precision;
+    gp.matmul_precision = mp.matmul_precision;
+    if ((g = seq_gru_model_new_from_file (path, &gp, &err)) == NULL) {
+      fprintf (stderr, "%s: %s\n", path, err->message);
+      return 1;
+    }
+    net.iface = seq_gru_recurrent ();
+    net.model = g;
+    net.gru = TRUE;
+    net.flops = flops_per_frame (3, seq_gru_model_input_size (g),
+        seq_gru_model_hidden_size (g), seq_gru_model_num_layers (g), 0);
+  } else {
+    if ((m = seq_lstm_model_new_from_file (path, &mp, &err)) == NULL) {
+      fprintf (stderr, "%s: %s\n", path, err->message);
+      return 1;
+    }
+    net.iface = seq_lstm_recurrent ();
+    net.model = m;
+    net.flops = flops_per_frame (4, seq_lstm_model_input_size (m),
+        seq_lstm_model_hidden_size (m), seq_lstm_model_num_layers (m),
+        seq_lstm_model_proj_size (m));
   }
+  net.precision = prec_s;
   pts = g_strsplit (points, ",", -1);
   for (gchar ** p = pts; *p; p++) {
     guint B = 1, T = 1;
@@ -202,9 +277,9 @@ main (int argc, char **argv)
       fprintf (stderr, "bad point %s\n", *p);
       continue;
     }
-    run_point (m, config, *p, B, T, threads, seconds, kern, tag);
+    run_point (&net, config, *p, B, T, threads, seconds, kern, tag);
   }
   g_strfreev (pts);
-  seq_lstm_model_unref (m);
+  net.iface->model_unref (net.model);
   return 0;
 }

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Reference side of the LSTM benchmark (run by run_lstm_bench.sh).
+"""Reference side of the LSTM (and GRU) benchmark (run by run_lstm_bench.sh).
 
   bench_lstm_ref.py make DIR      writes DIR/{speech,text}.safetensors (nn.LSTM
                                   state_dict, PyTorch's own init, seed 0) and
                                   DIR/{speech,text}.onnx (torch.onnx.export of
                                   the same module: one ONNX LSTM node per layer,
-                                  gates reordered iofc by the exporter)
+                                  gates reordered iofc by the exporter); the
+                                  same for nn.GRU of the same sizes in
+                                  DIR/gru_{speech,text}.{safetensors,onnx}
+                                  (ONNX GRU nodes, linear_before_reset=1 as
+                                  nn.GRU's b_hn inside the reset product)
   bench_lstm_ref.py torch DIR [--threads N] [--seconds S] [--points ...]
-                                  frames/s of nn.LSTM on the same weights, one
-                                  JSON object per point
+                                  [--cell lstm|gru]
+                                  frames/s of nn.LSTM (nn.GRU) on the same
+                                  weights, one JSON object per point
 
 Configs: speech = in 80, hidden 512, 3 layers; text = in 256, hidden 256,
 2 layers. Points as in bench_lstm.c (bN_tT: N streams, T frames per call,
@@ -63,9 +68,9 @@ def read_safetensors(path):
     return out
 
 
-def make_module(cfg):
+def make_module(cfg, cell="lstm"):
     I, H, L = CONFIGS[cfg]
-    return torch.nn.LSTM(I, H, L)
+    return (torch.nn.GRU if cell == "gru" else torch.nn.LSTM)(I, H, L)
 
 
 class Stepper(torch.nn.Module):
@@ -78,6 +83,18 @@ class Stepper(torch.nn.Module):
     def forward(self, x, h0, c0):
         y, (h, c) = self.lstm(x, (h0, c0))
         return y, h, c
+
+
+class GruStepper(torch.nn.Module):
+    """nn.GRU with explicit state input/output, for the ONNX export."""
+
+    def __init__(self, gru):
+        super().__init__()
+        self.gru = gru
+
+    def forward(self, x, h0):
+        y, h = self.gru(x, h0)
+        return y, h
 
 
 class Passthrough(torch.nn.Module):
@@ -108,6 +125,19 @@ def cmd_make(d):
                                         "y": {0: "T", 1: "B"},
                                         "hn": {1: "B"}, "cn": {1: "B"}},
                           opset_version=14)
+        torch.manual_seed(0)
+        gru = make_module(cfg, "gru")
+        write_safetensors(os.path.join(d, "gru_" + cfg + ".safetensors"),
+                          {"gru." + k: v for k, v in gru.state_dict().items()})
+        torch.onnx.export(GruStepper(gru).eval(), (x, h0),
+                          os.path.join(d, "gru_" + cfg + ".onnx"),
+                          input_names=["x", "h0"],
+                          output_names=["y", "hn"],
+                          dynamic_axes={"x": {0: "T", 1: "B"},
+                                        "h0": {1: "B"},
+                                        "y": {0: "T", 1: "B"},
+                                        "hn": {1: "B"}},
+                          opset_version=14)
     torch.onnx.export(Passthrough().eval(), (x, h0, c0),
                       os.path.join(d, "passthrough.onnx"),
                       input_names=["x", "h0", "c0"],
@@ -121,36 +151,39 @@ def cmd_make(d):
                       opset_version=14)
 
 
-def cmd_torch(d, threads, seconds, points):
+def cmd_torch(d, threads, seconds, points, cell):
     torch.set_num_threads(threads)
+    prefix = "gru_" if cell == "gru" else ""
     for cfg in CONFIGS:
         I, H, L = CONFIGS[cfg]
-        lstm = make_module(cfg)
-        sd = read_safetensors(os.path.join(d, cfg + ".safetensors"))
-        lstm.load_state_dict({k[len("lstm."):]: v for k, v in sd.items()})
-        lstm.eval()
+        rnn = make_module(cfg, cell)
+        sd = read_safetensors(os.path.join(d, prefix + cfg + ".safetensors"))
+        rnn.load_state_dict({k[len(cell) + 1:]: v for k, v in sd.items()})
+        rnn.eval()
         for p in points.split(","):
             B, T = (int(v) for v in p[1:].split("_t"))
             g = torch.Generator().manual_seed(1)
             x = torch.rand(T, B, I, generator=g) * 2 - 1
             h = torch.zeros(L, B, H)
-            c = torch.zeros(L, B, H)
+            if cell == "lstm":
+                h = (h, torch.zeros(L, B, H))
             with torch.inference_mode():
                 t0 = time.perf_counter()
                 while time.perf_counter() - t0 < 0.1:
-                    y, (h, c) = lstm(x, (h, c))
+                    y, h = rnn(x, h)
                 frames = 0
                 calls = 0
                 t0 = time.perf_counter()
                 while True:
                     for _ in range(10):
-                        y, (h, c) = lstm(x, (h, c))
+                        y, h = rnn(x, h)
                     calls += 10
                     frames += 10 * B * T
                     t1 = time.perf_counter()
                     if t1 - t0 >= seconds:
                         break
-            print(json.dumps({"impl": "pytorch", "tag": "torch %s" % torch.__version__,
+            print(json.dumps({"impl": "pytorch", "cell": cell,
+                              "tag": "torch %s" % torch.__version__,
                               "config": cfg, "point": p, "precision": "f32",
                               "threads": threads, "fps": round(frames / (t1 - t0), 1),
                               "calls": calls}), flush=True)
@@ -163,11 +196,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--points", default=DEFAULT_POINTS)
+    ap.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
     a = ap.parse_args()
     if a.cmd == "make":
         cmd_make(a.dir)
     else:
-        cmd_torch(a.dir, a.threads, a.seconds, a.points)
+        cmd_torch(a.dir, a.threads, a.seconds, a.points, a.cell)
 
 
 if __name__ == "__main__":

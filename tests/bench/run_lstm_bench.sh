@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # LSTM benchmark: seqenc (library path of seqlstm) vs ONNX Runtime vs PyTorch
-# nn.LSTM, same weights, same machine, one run. The machine is shared and
+# nn.LSTM, same weights, same machine, one run; then the same for the GRU
+# (seqgru's path vs ONNX Runtime's GRU vs nn.GRU, same sizes). The machine is shared and
 # noisy, so the implementations are measured in alternating rounds and each
 # point keeps its best round; compare the ratios, not the absolute numbers.
 #
@@ -28,7 +29,7 @@ ORT_DIR=${SEQENC_ORT_DIR:-$HOME/.cache/seqenc-bench/ort}
 
 [ -x "$BENCH" ] || { echo "build first: ninja -C $BUILD tests/bench/bench_lstm" >&2; exit 1; }
 mkdir -p "$DATA"
-if [ ! -f "$DATA/text.onnx" ]; then
+if [ ! -f "$DATA/text.onnx" ] || [ ! -f "$DATA/gru_text.onnx" ]; then
   echo "making weights (PyTorch init, seed 0) and ONNX exports in $DATA" >&2
   $PY "$HERE/bench_lstm_ref.py" make "$DATA" 2>/dev/null
 fi
@@ -68,17 +69,25 @@ while [ $r -le "$ROUNDS" ]; do
     "$BENCH" "$DATA/$cfg.safetensors" $cfg \
       --threads "$THREADS" --seconds "$SECS" --precision bf16-matmul \
       --tag "bf16mm" >> "$OUT"
+    # the GRU on the same kernels
+    "$BENCH" "$DATA/gru_$cfg.safetensors" $cfg --cell gru \
+      --threads "$THREADS" --seconds "$SECS" --tag "f32" >> "$OUT"
+    "$BENCH" "$DATA/gru_$cfg.safetensors" $cfg --cell gru \
+      --threads "$THREADS" --seconds "$SECS" --precision bf16-matmul \
+      --tag "bf16mm" >> "$OUT"
   done
   if [ $HAVE_ORT = 1 ]; then
     NODE_PATH="$ORT_DIR/node_modules" node "$HERE/bench_lstm_ort.js" "$DATA" \
-      "$THREADS" "$SECS" 0 >> "$OUT"
+      "$THREADS" "$SECS" 0 b1_t1,b1_t100,b64_t1,b256_t1 lstm,gru >> "$OUT"
     NODE_PATH="$ORT_DIR/node_modules" node "$HERE/bench_lstm_ort.js" "$DATA" \
-      "$THREADS" "$SECS" 1 >> "$OUT"
+      "$THREADS" "$SECS" 1 b1_t1,b1_t100,b64_t1,b256_t1 lstm,gru >> "$OUT"
   fi
   # PyTorch's best setting here: passive OpenMP waiting (its spinning
   # threads starve OpenBLAS's own threads: 7x slower at 64 streams)
-  OMP_WAIT_POLICY=passive $PY "$HERE/bench_lstm_ref.py" torch "$DATA" \
-    --threads "$THREADS" --seconds "$SECS" >> "$OUT"
+  for cell in lstm gru; do
+    OMP_WAIT_POLICY=passive $PY "$HERE/bench_lstm_ref.py" torch "$DATA" \
+      --threads "$THREADS" --seconds "$SECS" --cell $cell >> "$OUT"
+  done
   r=$((r + 1))
 done
 
@@ -94,7 +103,8 @@ for l in open(sys.argv[1]):
         rnd = r["round"]
         continue
     r["_round"] = rnd
-    rows.append(r)
+    if r.get("cell", "lstm") == "lstm":
+        rows.append(r)
 peak = float(os.environ.get("SEQENC_FMA_PEAK_GFLOPS", "420"))
 CFG = {"speech": (80, 512, 3), "text": (256, 256, 2)}
 def label(r):
@@ -180,6 +190,37 @@ print("columns: ORT = onnxruntime-node %s, intra-op spinning off/on; seqenc "
       "SEQENC_SPIN_US=0; bf16/f16 = weight storage, f32 math; bf16-mm = "
       "matmul-precision bf16 (bf16 weights and activations, f32 sums: AMX "
       "tiles where the CPU has them; %%peak is of the f32 FMA peak)" % "1.30.0")
+EOF
+
+$PY - "$OUT" <<'EOF'
+import json, sys
+best = {}
+for l in open(sys.argv[1]):
+    if not l.strip().startswith("{"):
+        continue
+    r = json.loads(l)
+    if r.get("cell") != "gru":
+        continue
+    name = {"seqenc": "seqenc " + r.get("tag", ""), "onnxruntime": "ORT",
+            "pytorch": "PyTorch"}[r["impl"]]
+    k = (name, r["config"], r["point"])
+    best[k] = max(best.get(k, 0.0), r["fps"])
+cols = ["ORT", "PyTorch", "seqenc f32", "seqenc bf16mm"]
+def ratio(a, b):
+    return "%8.2fx" % (a / b) if a and b else "        -"
+print()
+print("GRU (nn.GRU, the same sizes), frames/s, best of the rounds; ORT = the "
+      "better of its two spinning settings")
+print("%-7s %-8s" % ("config", "point") + "".join("%11s" % c.replace(
+      "seqenc ", "") for c in cols) + "   f32/ORT f32/torch   mm/ORT")
+for cfg in ["speech", "text"]:
+    for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
+        v = {c: best.get((c, cfg, p), 0.0) for c in cols}
+        print("%-7s %-8s" % (cfg, p) + "".join(
+              "  %9.0f" % v[c] if v[c] else "          -" for c in cols) +
+              ratio(v["seqenc f32"], v["ORT"]) +
+              ratio(v["seqenc f32"], v["PyTorch"]) +
+              ratio(v["seqenc bf16mm"], v["ORT"]))
 EOF
 
 echo "reduced precisions, output error vs f32 (200 frames, 1 stream):"
