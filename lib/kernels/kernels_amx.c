@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — AMX-BF16 kernels of the bf16-matmul mode (compiled with
  * -mamx-tile -mamx-bf16 -mavx512f, chosen at run time when the CPU has AMX
- * and Linux grants the tile state; kernels.c asks for it). For f32, bf16 and
+ * and Linux grants the tile state; cpu.c asks for it). For f32, bf16 and
  * f16 weight storage this kernel set runs the AVX-512 kernels.
  *
  * Tiles: tmm0..G-1 accumulate the G gate groups (LSTM i, f, g, o; GRU r, z,

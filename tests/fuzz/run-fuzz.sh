@@ -62,7 +62,7 @@ pkgs_for () {
 # extra compiler flags per target
 extra_cflags () {
   case "$1" in
-    # clang 14 rejects __builtin_cpu_supports ("f16c") (lib/kernels/kernels.c);
+    # clang 14 rejects __builtin_cpu_supports ("f16c") (lib/kernels/cpu.c);
     # the fuzzers run the scalar kernels anyway
     lstm_state) echo "-ffp-contract=off -D__builtin_cpu_supports(x)=0" ;;
   esac
