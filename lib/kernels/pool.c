@@ -144,7 +144,7 @@ seq_pool_new (guint n_threads)
     WorkerArg *a = g_new (WorkerArg, 1);
     a->pool = pool;
     a->tid = t;
-    pool->workers[t - 1] = g_thread_try_new ("seqenc-lstm", worker_main, a,
+    pool->workers[t - 1] = g_thread_try_new ("seqenc-pool", worker_main, a,
         NULL);
     if (pool->workers[t - 1] == NULL) {
       /* run with the threads we got */

@@ -40,12 +40,13 @@ ld_w (const int dt, const void *Wp, gsize off)
 }
 
 /* Rows [0, mr) x the G vectors of one pass (columns [c0, c0 + G VL) of a
- * panel of width pw): init, then the fmadd chain over k. */
+ * panel of width 16 G): init, then the fmadd chain over k. */
 ALWAYS_INLINE void
 micro (const int mr, const int G, const int dt, const float *restrict X,
-    gsize ldx, guint K, const void *Wp, guint pw, guint c0, const float *init,
+    gsize ldx, guint K, const void *Wp, guint c0, const float *init,
     gsize ldi, float *out, gsize ldout)
 {
+  const gsize pw = (gsize) SEQ_GROUP * G;
   SeqVf acc[MR][SEQ_MAX_GROUPS];
 
   _Pragma ("GCC unroll 8")
@@ -94,8 +95,8 @@ static void
 panel_rows (int mr, const float *X, gsize ldx, const SeqPacked * W, guint p,
     const float *init, gsize ldi, float *out, gsize ldout)
 {
-  const guint G = W->groups, pw = W->pw;
-  const gsize base = (gsize) p * W->K * pw;
+  const guint G = W->groups;
+  const gsize base = (gsize) p * W->K * W->pw;
   const void *Wp = W->dtype == SEQ_KDTYPE_F32 ?
       (const void *) ((const float *) W->data + base) :
       (const void *) ((const guint16 *) W->data + base);
@@ -105,23 +106,23 @@ panel_rows (int mr, const float *X, gsize ldx, const SeqPacked * W, guint p,
     switch (mr) {
 #if MR > 3
       case 6:
-        MICRO_DT (6, X, ldx, W->K, Wp, pw, c0, init, ldi, out, ldout);
+        MICRO_DT (6, X, ldx, W->K, Wp, c0, init, ldi, out, ldout);
         break;
       case 5:
-        MICRO_DT (5, X, ldx, W->K, Wp, pw, c0, init, ldi, out, ldout);
+        MICRO_DT (5, X, ldx, W->K, Wp, c0, init, ldi, out, ldout);
         break;
       case 4:
-        MICRO_DT (4, X, ldx, W->K, Wp, pw, c0, init, ldi, out, ldout);
+        MICRO_DT (4, X, ldx, W->K, Wp, c0, init, ldi, out, ldout);
         break;
 #endif
       case 3:
-        MICRO_DT (3, X, ldx, W->K, Wp, pw, c0, init, ldi, out, ldout);
+        MICRO_DT (3, X, ldx, W->K, Wp, c0, init, ldi, out, ldout);
         break;
       case 2:
-        MICRO_DT (2, X, ldx, W->K, Wp, pw, c0, init, ldi, out, ldout);
+        MICRO_DT (2, X, ldx, W->K, Wp, c0, init, ldi, out, ldout);
         break;
       default:
-        MICRO_DT (1, X, ldx, W->K, Wp, pw, c0, init, ldi, out, ldout);
+        MICRO_DT (1, X, ldx, W->K, Wp, c0, init, ldi, out, ldout);
         break;
     }
   }
