@@ -65,6 +65,18 @@ GST_DEBUG_CATEGORY_STATIC (seq_gru_debug);
  * alone would not fit in memory. */
 #define MAX_SIZE 65536
 #define MAX_LAYERS 64
+
+/* Valid ranges (the specs admit any value so that these are errors, not
+ * GObject warnings that leave the default in force). */
+static const GstSeqPropRange gru_ranges[] = {
+  {"input-size", 0, MAX_SIZE},
+  {"hidden-size", 1, MAX_SIZE},
+  {"num-layers", 1, MAX_LAYERS},
+  {"n-threads", 0, 1024},
+  {"max-batch", 1, 4096},
+  {"max-delay", 0, 10000},
+  {NULL, 0, 0}
+};
 /* Steps per internal chunk of the workspace (longer buffers are split with
  * identical results). */
 #define CHUNK_STEPS 64
@@ -533,6 +545,8 @@ gst_seq_gru_set_property (GObject * object, guint prop_id,
 {
   GstSeqGru *self = GST_SEQ_GRU (object);
 
+  if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec))
+    return;
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -694,8 +708,8 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_INPUT_SIZE,
       g_param_spec_uint ("input-size", "Input size",
-          "Values per input frame (0: from caps or the model)", 0, MAX_SIZE,
-          DEFAULT_INPUT_SIZE, model));
+          "Values per input frame (0: from caps or the model; at most 65536)",
+          0, G_MAXUINT, DEFAULT_INPUT_SIZE, model));
   /**
    * GstSeqGru:hidden-size:
    *
@@ -703,7 +717,7 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_HIDDEN_SIZE,
       g_param_spec_uint ("hidden-size", "Hidden size",
-          "Hidden size of the built-in model", 1, MAX_SIZE,
+          "Hidden size of the built-in model (1 to 65536)", 0, G_MAXUINT,
           DEFAULT_HIDDEN_SIZE, model));
   /**
    * GstSeqGru:num-layers:
@@ -712,7 +726,7 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_NUM_LAYERS,
       g_param_spec_uint ("num-layers", "Layers",
-          "Stacked layers of the built-in model", 1, MAX_LAYERS,
+          "Stacked layers of the built-in model (1 to 64)", 0, G_MAXUINT,
           DEFAULT_NUM_LAYERS, model));
   /**
    * GstSeqGru:seed:
@@ -739,8 +753,8 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_N_THREADS,
       g_param_spec_uint ("n-threads", "Threads",
-          "Kernel threads (0: one per core)", 0, 1024, DEFAULT_N_THREADS,
-          model));
+          "Kernel threads (0: one per core; at most 1024)", 0, G_MAXUINT,
+          DEFAULT_N_THREADS, model));
 
   /**
    * GstSeqGru:weights-precision:
@@ -788,8 +802,8 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MAX_BATCH,
       g_param_spec_uint ("max-batch", "Max batch",
-          "Streams per batched step of a batch-group", 1, 4096,
-          DEFAULT_MAX_BATCH, model));
+          "Streams per batched step of a batch-group (1 to 4096)", 0,
+          G_MAXUINT, DEFAULT_MAX_BATCH, model));
   /**
    * GstSeqGru:max-delay:
    *
@@ -798,8 +812,8 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MAX_DELAY,
       g_param_spec_uint ("max-delay", "Max delay",
-          "Longest wait of a partial batch, in milliseconds", 0, 10000,
-          DEFAULT_MAX_DELAY, model));
+          "Longest wait of a partial batch, in milliseconds (at most 10000)",
+          0, G_MAXUINT, DEFAULT_MAX_DELAY, model));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -814,6 +828,7 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
   filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_gru_open);
+  filter_class->prop_ranges = gru_ranges;
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_gru_close);
   filter_class->out_dim = GST_DEBUG_FUNCPTR (gst_seq_gru_out_dim);
   filter_class->in_dim = GST_DEBUG_FUNCPTR (gst_seq_gru_in_dim);
