@@ -547,7 +547,10 @@ test_state_save_restore_continues_bitwise (void)
   CU_ASSERT_FALSE (seq_gru_state_restore (o, blob, &err));
   CU_ASSERT (g_error_matches (err, SEQ_GRU_ERROR, SEQ_GRU_ERROR_STATE));
   g_clear_error (&err);
-  raw = g_memdup2 (g_bytes_get_data (blob, &n), n);
+  {
+    gconstpointer data = g_bytes_get_data (blob, &n);
+    raw = g_memdup2 (data, n);
+  }
   raw[70] ^= 1;
   bad = g_bytes_new_take (raw, n);
   CU_ASSERT_FALSE (seq_gru_state_restore (b, bad, &err));
