@@ -6,8 +6,8 @@
 #
 #   tests/fuzz/run-fuzz.sh [seconds-per-target] [target...]
 #
-# seconds default 60. Targets: safetensors tensor_header lstm_state vocab_txt
-# bpe tokenizer_stream fbank fbank_state ctc_state (a target whose library source does not exist yet is
+# seconds default 60. Targets: safetensors tensor_header lstm_state gru_state
+# vocab_txt bpe tokenizer_stream fbank fbank_state ctc_state (a target whose library source does not exist yet is
 # skipped). Environment: FUZZ_BUILD_DIR (default ${TMPDIR:-/tmp}/seqenc-fuzz),
 # FUZZ_JOBS (parallel fuzzing jobs per target, default 1), CC (default clang).
 # Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/<date>/; the committed seed
@@ -38,12 +38,12 @@ lib_sources () {
   case "$1" in
     safetensors) echo "$SRC/lib/weights.c" ;;
     tensor_header) echo "$SRC/plugins/gstseqtensor.c" ;;
-    lstm_state)
+    lstm_state|gru_state)
       # scalar kernels only (the SIMD and AMX files need their own -m flags;
       # state restore does not depend on them)
-      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/lstm.c"
-      ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' |
-        tr '\n' ' ' ;;
+      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/${1%_state}.c"
+      ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' \
+        -e '/simd.c' | tr '\n' ' ' ;;
     fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
     ctc_state) echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/ctc.c" ;;
     vocab_txt|bpe|tokenizer_stream)
@@ -64,7 +64,7 @@ extra_cflags () {
   case "$1" in
     # clang 14 rejects __builtin_cpu_supports ("f16c") (lib/kernels/cpu.c);
     # the fuzzers run the scalar kernels anyway
-    lstm_state) echo "-ffp-contract=off -D__builtin_cpu_supports(x)=0" ;;
+    lstm_state|gru_state) echo "-ffp-contract=off -D__builtin_cpu_supports(x)=0" ;;
   esac
 }
 
@@ -75,6 +75,7 @@ key_source () {
     safetensors) f="$SRC/lib/weights.c"; fn=seq_weights_new_from_bytes ;;
     tensor_header) f="$SRC/plugins/gstseqtensor.c"; fn=gst_seq_tensor_header_parse ;;
     lstm_state) f="$SRC/lib/lstm.c"; fn=seq_lstm_state_restore ;;
+    gru_state) f="$SRC/lib/gru.c"; fn=seq_gru_state_restore ;;
     vocab_txt) f="$SRC/lib/tokenizer-wordpiece.c"; fn=seq_wordpiece_new_from_data ;;
     bpe) f="$SRC/lib/tokenizer-bpe-vocab.c"; fn=seq_bpe_new_from_data ;;
     tokenizer_stream) f="$SRC/lib/tokenizer.c"; fn=seq_tokenizer_state_feed ;;
@@ -85,7 +86,7 @@ key_source () {
   if [ -f "$f" ] && grep -q "^$fn (" "$f"; then echo "$f"; fi
 }
 
-TARGETS=${*:-"safetensors tensor_header lstm_state vocab_txt bpe tokenizer_stream fbank fbank_state ctc_state"}
+TARGETS=${*:-"safetensors tensor_header lstm_state gru_state vocab_txt bpe tokenizer_stream fbank fbank_state ctc_state"}
 status=0
 summary=""
 
