@@ -25,7 +25,6 @@
 #define SEQ_GRU_MAX_LAYERS 64
 /* Largest number of weight elements of one layer (3H x (I + H)). */
 #define SEQ_GRU_MAX_LAYER_ELEMENTS ((gsize) 1 << 30)
-#define SEQ_GRU_MAX_THREADS 256
 
 struct _SeqGruModel {
   gint ref_count;
@@ -47,12 +46,7 @@ struct _SeqGruState {
 
 struct _SeqGruWorkspace {
   SeqGruModel *model;
-  guint max_streams;
-  guint max_steps;
-  guint n_threads;
-  const SeqKernels *kernels;
-  SeqPool *pool;
-  SeqRnnScratch s;
+  SeqRnnRunner r;               /* scratch, pool, kernels */
 };
 
 G_DEFINE_QUARK (seq-gru-error-quark, seq_gru_error);
@@ -855,19 +849,13 @@ seq_gru_workspace_new (const SeqGruModel * model, guint max_streams,
 
   ws = g_new0 (SeqGruWorkspace, 1);
   ws->model = seq_gru_model_ref ((SeqGruModel *) model);
-  ws->max_streams = max_streams;
-  ws->max_steps = max_steps;
-  ws->n_threads = n_threads == 0 ? seq_kernels_max_threads () : n_threads;
-  ws->n_threads = MIN (ws->n_threads, SEQ_GRU_MAX_THREADS);
-  ws->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
-  if (!seq_rnn_scratch_init (&ws->s, &model->net, max_streams, max_steps)) {
+  if (!seq_rnn_runner_init (&ws->r, &model->net, max_streams, max_steps,
+          n_threads)) {
     g_warning ("GRU workspace for %u streams x %u steps is too large",
         max_streams, max_steps);
     seq_gru_workspace_free (ws);
     return NULL;
   }
-  ws->pool = seq_pool_new (ws->n_threads);
-  ws->n_threads = seq_pool_n_threads (ws->pool);
   return ws;
 }
 
@@ -876,8 +864,7 @@ seq_gru_workspace_free (SeqGruWorkspace * ws)
 {
   if (ws == NULL)
     return;
-  seq_pool_free (ws->pool);
-  seq_rnn_scratch_clear (&ws->s);
+  seq_rnn_runner_clear (&ws->r);
   seq_gru_model_unref (ws->model);
   g_free (ws);
 }
@@ -886,14 +873,14 @@ guint
 seq_gru_workspace_get_n_threads (const SeqGruWorkspace * ws)
 {
   g_return_val_if_fail (ws != NULL, 1);
-  return ws->n_threads;
+  return ws->r.n_threads;
 }
 
 guint
 seq_gru_workspace_get_max_streams (const SeqGruWorkspace * ws)
 {
   g_return_val_if_fail (ws != NULL, 0);
-  return ws->max_streams;
+  return ws->r.max_streams;
 }
 
 gboolean
@@ -908,17 +895,13 @@ seq_gru_workspace_set_kernels (SeqGruWorkspace * ws, SeqLstmKernels kernels,
     [SEQ_LSTM_KERNELS_AMX] = SEQ_KERNELS_AMX,
     [SEQ_LSTM_KERNELS_AVX512_BF16] = SEQ_KERNELS_AVX512BF16,
   };
-  const SeqKernels *k;
-
   g_return_val_if_fail (ws != NULL, FALSE);
-  k = (guint) kernels < G_N_ELEMENTS (isa_of) ?
-      seq_kernels_get (isa_of[kernels]) : NULL;
-  if (k == NULL) {
+  if ((guint) kernels >= G_N_ELEMENTS (isa_of)
+      || !seq_rnn_runner_set_isa (&ws->r, isa_of[kernels])) {
     g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_UNSUPPORTED,
         "these GRU kernels are not built in or not supported by this CPU");
     return FALSE;
   }
-  ws->kernels = k;
   return TRUE;
 }
 
@@ -926,14 +909,14 @@ const gchar *
 seq_gru_workspace_get_kernels_name (const SeqGruWorkspace * ws)
 {
   g_return_val_if_fail (ws != NULL, NULL);
-  return ws->kernels->name;
+  return ws->r.kernels->name;
 }
 
 void
 seq_gru_workspace_set_spin_us (SeqGruWorkspace * ws, guint spin_us)
 {
   g_return_if_fail (ws != NULL);
-  seq_pool_set_spin_us (ws->pool, spin_us);
+  seq_pool_set_spin_us (ws->r.pool, spin_us);
 }
 
 /* h of B streams between their states and the workspace's [L][B] rows */
@@ -946,7 +929,7 @@ state_copy (SeqGruWorkspace * ws, SeqGruState * const *states, guint B,
 
   for (guint b = 0; b < B; b++)
     for (guint l = 0; l < m->L; l++) {
-      float *h = ws->s.h0 + ((gsize) l * B + b) * ldo;
+      float *h = ws->r.s.h0 + ((gsize) l * B + b) * ldo;
       float *sh = states[b]->h + (gsize) l * m->H;
       if (in)
         memcpy (h, sh, m->H * sizeof (float));
@@ -962,12 +945,12 @@ seq_gru_forward (const SeqGruModel * model, SeqGruState * const *states,
 {
   const guint B = n_streams;
   gboolean all = mode == SEQ_RECURRENT_OUTPUT_ALL_LAYERS;
-  guint width, chunk;
+  guint width;
 
   g_return_if_fail (model != NULL && ws != NULL);
   g_return_if_fail (ws->model == model
       || ws->model->fingerprint == model->fingerprint);
-  g_return_if_fail (n_streams <= ws->max_streams);
+  g_return_if_fail (n_streams <= ws->r.max_streams);
   g_return_if_fail (n_steps == 0 || (states != NULL && input != NULL
           && output != NULL));
   if (n_steps == 0 || n_streams == 0)
@@ -978,14 +961,8 @@ seq_gru_forward (const SeqGruModel * model, SeqGruState * const *states,
 
   width = all ? model->L * model->H : model->H;
   state_copy (ws, states, B, TRUE);
-  chunk = MAX (1u, ws->s.max_rows / B);
-  chunk = MIN (chunk, ws->max_steps * (ws->max_streams / B));
-  for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
-    guint T = MIN (chunk, n_steps - t0);
-    seq_rnn_run_chunk (ws->kernels, ws->pool, &model->net, &ws->s, B, T,
-        input + (gsize) t0 * B * model->I, model->I,
-        output + (gsize) t0 * B * width, width, all);
-  }
+  seq_rnn_runner_forward (&ws->r, &model->net, B, input, n_steps, output,
+      width, all);
   state_copy (ws, states, B, FALSE);
   for (guint b = 0; b < B; b++)
     states[b]->steps += n_steps;

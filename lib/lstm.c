@@ -21,7 +21,6 @@
 #define SEQ_LSTM_MAX_LAYERS 64
 /* Largest number of weight elements of one layer (4H x (I + O) + P x H). */
 #define SEQ_LSTM_MAX_LAYER_ELEMENTS ((gsize) 1 << 30)
-#define SEQ_LSTM_MAX_THREADS 256
 
 struct _SeqLstmModel {
   gint ref_count;
@@ -44,12 +43,7 @@ struct _SeqLstmState {
 
 struct _SeqLstmWorkspace {
   SeqLstmModel *model;
-  guint max_streams;
-  guint max_steps;
-  guint n_threads;
-  const SeqKernels *kernels;
-  SeqPool *pool;
-  SeqRnnScratch s;
+  SeqRnnRunner r;               /* scratch, pool, kernels */
 };
 
 G_DEFINE_QUARK (seq-lstm-error-quark, seq_lstm_error);
@@ -1015,7 +1009,6 @@ seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
 {
   SeqLstmWorkspace *ws;
   const SeqRnnNet *net;
-  gboolean ok;
 
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail (max_streams > 0 && max_steps > 0, NULL);
@@ -1023,21 +1016,12 @@ seq_lstm_workspace_new (const SeqLstmModel * model, guint max_streams,
   net = &model->net;
   ws = g_new0 (SeqLstmWorkspace, 1);
   ws->model = seq_lstm_model_ref ((SeqLstmModel *) model);
-  ws->max_streams = max_streams;
-  ws->max_steps = max_steps;
-  ws->n_threads = n_threads == 0 ? seq_kernels_max_threads () : n_threads;
-  ws->n_threads = MIN (ws->n_threads, SEQ_LSTM_MAX_THREADS);
-  ws->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
-
-  ok = seq_rnn_scratch_init (&ws->s, net, max_streams, max_steps);
-  if (!ok) {
+  if (!seq_rnn_runner_init (&ws->r, net, max_streams, max_steps, n_threads)) {
     g_warning ("LSTM workspace for %u streams x %u steps is too large",
         max_streams, max_steps);
     seq_lstm_workspace_free (ws);
     return NULL;
   }
-  ws->pool = seq_pool_new (ws->n_threads);
-  ws->n_threads = seq_pool_n_threads (ws->pool);
   return ws;
 }
 
@@ -1046,8 +1030,7 @@ seq_lstm_workspace_free (SeqLstmWorkspace * ws)
 {
   if (ws == NULL)
     return;
-  seq_pool_free (ws->pool);
-  seq_rnn_scratch_clear (&ws->s);
+  seq_rnn_runner_clear (&ws->r);
   seq_lstm_model_unref (ws->model);
   g_free (ws);
 }
@@ -1056,21 +1039,20 @@ guint
 seq_lstm_workspace_get_n_threads (const SeqLstmWorkspace * ws)
 {
   g_return_val_if_fail (ws != NULL, 1);
-  return ws->n_threads;
+  return ws->r.n_threads;
 }
 
 guint
 seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws)
 {
   g_return_val_if_fail (ws != NULL, 0);
-  return ws->max_streams;
+  return ws->r.max_streams;
 }
 
 gboolean
 seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws, SeqLstmKernels kernels,
     GError ** error)
 {
-  const SeqKernels *k;
   SeqKernelsIsa isa;
 
   g_return_val_if_fail (ws != NULL, FALSE);
@@ -1095,13 +1077,11 @@ seq_lstm_workspace_set_kernels (SeqLstmWorkspace * ws, SeqLstmKernels kernels,
       isa = SEQ_KERNELS_AUTO;
       break;
   }
-  k = seq_kernels_get (isa);
-  if (k == NULL) {
+  if (!seq_rnn_runner_set_isa (&ws->r, isa)) {
     g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_UNSUPPORTED,
         "these LSTM kernels are not built in or not supported by this CPU");
     return FALSE;
   }
-  ws->kernels = k;
   return TRUE;
 }
 
@@ -1109,14 +1089,14 @@ void
 seq_lstm_workspace_set_spin_us (SeqLstmWorkspace * ws, guint spin_us)
 {
   g_return_if_fail (ws != NULL);
-  seq_pool_set_spin_us (ws->pool, spin_us);
+  seq_pool_set_spin_us (ws->r.pool, spin_us);
 }
 
 const gchar *
 seq_lstm_workspace_get_kernels_name (const SeqLstmWorkspace * ws)
 {
   g_return_val_if_fail (ws != NULL, NULL);
-  return ws->kernels->name;
+  return ws->r.kernels->name;
 }
 
 /* h and c of B streams between their states and the workspace's [L][B]
@@ -1135,7 +1115,7 @@ static void
 state_copy_range (const StateCopy * sc, guint b0, guint b1)
 {
   const SeqLstmModel *m = sc->model;
-  SeqRnnScratch *s = &sc->ws->s;
+  SeqRnnScratch *s = &sc->ws->r.s;
   const guint L = m->L, O = m->O, H = m->H, Hp = m->net.Hp, B = sc->B;
   const gsize ldo = m->net.ldo;
 
@@ -1173,8 +1153,8 @@ state_copy (SeqLstmWorkspace * ws, const SeqLstmModel * model,
 {
   StateCopy sc = { ws, model, states, B, in };
 
-  if (B >= STATE_COPY_PARALLEL_MIN && ws->n_threads > 1)
-    seq_pool_run (ws->pool, state_copy_job, &sc);
+  if (B >= STATE_COPY_PARALLEL_MIN && ws->r.n_threads > 1)
+    seq_pool_run (ws->r.pool, state_copy_job, &sc);
   else
     state_copy_range (&sc, 0, B);
 }
@@ -1191,7 +1171,7 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
   g_return_if_fail (model != NULL && ws != NULL);
   g_return_if_fail (ws->model == model
       || ws->model->fingerprint == model->fingerprint);
-  g_return_if_fail (n_streams <= ws->max_streams);
+  g_return_if_fail (n_streams <= ws->r.max_streams);
   g_return_if_fail (n_steps == 0 || (states != NULL && input != NULL
           && output != NULL));
   if (n_steps == 0 || n_streams == 0)
@@ -1207,16 +1187,8 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
         model->fingerprint);
   state_copy (ws, model, states, B, TRUE);
 
-  {
-    guint chunk = MAX (1u, ws->s.max_rows / B);
-    chunk = MIN (chunk, ws->max_steps * (ws->max_streams / B));
-    for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
-      guint T = MIN (chunk, n_steps - t0);
-      seq_rnn_run_chunk (ws->kernels, ws->pool, net, &ws->s, B, T,
-          input + (gsize) t0 * B * model->I, model->I,
-          output + (gsize) t0 * B * width, width, all);
-    }
-  }
+  seq_rnn_runner_forward (&ws->r, net, B, input, n_steps, output, width,
+      all);
 
   state_copy (ws, model, states, B, FALSE);
   for (guint b = 0; b < B; b++)

@@ -89,4 +89,36 @@ void seq_rnn_run_chunk (const SeqKernels * k, SeqPool * pool,
     const SeqRnnNet * net, SeqRnnScratch * s, guint B, guint T,
     const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers);
 
+/* ---- a workspace's engine, shared by every cell ------------------------- */
+
+/* Threads at most per workspace. */
+#define SEQ_RNN_MAX_THREADS 256
+
+/* What a cell's workspace owns: the scratch, the thread pool and the kernel
+ * set; the cell file adds its model reference and its state copies. */
+typedef struct {
+  guint max_streams;
+  guint max_steps;
+  guint n_threads;
+  const SeqKernels *kernels;
+  SeqPool *pool;
+  SeqRnnScratch s;
+} SeqRnnRunner;
+
+/* @n_threads 0 = all cores (at most SEQ_RNN_MAX_THREADS). FALSE when the
+ * scratch would be too large; seq_rnn_runner_clear frees either way. */
+gboolean seq_rnn_runner_init (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint max_streams, guint max_steps, guint n_threads);
+void seq_rnn_runner_clear (SeqRnnRunner * r);
+/* FALSE (the runner keeps its kernels) when @isa is not built in or not
+ * supported by this CPU. */
+gboolean seq_rnn_runner_set_isa (SeqRnnRunner * r, SeqKernelsIsa isa);
+/* @n_steps steps of B streams (B <= max_streams) in chunks of at most
+ * max_rows rows: @x [n_steps][B][I], @out [n_steps][B][width]; the state
+ * at t = 0 is in r->s (h0, c) and is the state after the last step on
+ * return. */
+void seq_rnn_runner_forward (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint B, const float *x, guint n_steps, float *out, guint width,
+    gboolean all_layers);
+
 G_END_DECLS

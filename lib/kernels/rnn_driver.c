@@ -370,3 +370,57 @@ seq_rnn_net_clear (SeqRnnNet * net)
     net->layers = NULL;
   }
 }
+
+/* ---- the runner --------------------------------------------------------- */
+
+gboolean
+seq_rnn_runner_init (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint max_streams, guint max_steps, guint n_threads)
+{
+  memset (r, 0, sizeof (*r));
+  r->max_streams = max_streams;
+  r->max_steps = max_steps;
+  r->n_threads = n_threads == 0 ? seq_kernels_max_threads () : n_threads;
+  r->n_threads = MIN (r->n_threads, SEQ_RNN_MAX_THREADS);
+  r->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
+  if (!seq_rnn_scratch_init (&r->s, net, max_streams, max_steps))
+    return FALSE;
+  r->pool = seq_pool_new (r->n_threads);
+  r->n_threads = seq_pool_n_threads (r->pool);
+  return TRUE;
+}
+
+void
+seq_rnn_runner_clear (SeqRnnRunner * r)
+{
+  seq_pool_free (r->pool);
+  seq_rnn_scratch_clear (&r->s);
+  memset (r, 0, sizeof (*r));
+}
+
+gboolean
+seq_rnn_runner_set_isa (SeqRnnRunner * r, SeqKernelsIsa isa)
+{
+  const SeqKernels *k = seq_kernels_get (isa);
+
+  if (k == NULL)
+    return FALSE;
+  r->kernels = k;
+  return TRUE;
+}
+
+void
+seq_rnn_runner_forward (SeqRnnRunner * r, const SeqRnnNet * net, guint B,
+    const float *x, guint n_steps, float *out, guint width,
+    gboolean all_layers)
+{
+  guint chunk = MAX (1u, r->s.max_rows / B);
+
+  chunk = MIN (chunk, r->max_steps * (r->max_streams / B));
+  for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
+    guint T = MIN (chunk, n_steps - t0);
+    seq_rnn_run_chunk (r->kernels, r->pool, net, &r->s, B, T,
+        x + (gsize) t0 * B * net->I, net->I, out + (gsize) t0 * B * width,
+        width, all_layers);
+  }
+}
