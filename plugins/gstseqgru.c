@@ -135,9 +135,9 @@ GST_ELEMENT_REGISTER_DEFINE (seqgru, "seqgru", GST_RANK_NONE,
     GST_TYPE_SEQ_GRU);
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SEQ_TENSOR_CAPS_F32));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_SEQ_TENSOR_CAPS_F32));
 
 /* The library's model parameters for the element's settings (called with
  * the object lock held). */
@@ -825,8 +825,8 @@ gst_seq_gru_class_init (GstSeqGruClass * klass)
   GST_BASE_TRANSFORM_CLASS (klass)->query =
       GST_DEBUG_FUNCPTR (gst_seq_gru_query);
 
-  filter_class->in_type = SEQ_TENSOR_TYPE_FLOAT32;
-  filter_class->out_type = SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->in_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
+  filter_class->out_type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   filter_class->open = GST_DEBUG_FUNCPTR (gst_seq_gru_open);
   filter_class->prop_ranges = gru_ranges;
   filter_class->close = GST_DEBUG_FUNCPTR (gst_seq_gru_close);

@@ -88,7 +88,7 @@ run_dim (GstHarness * h, gboolean flexible, const float *in, guint dim,
     gsize nv;
 
     CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, seq_test_tensor_buffer
-            (flexible, SEQ_TENSOR_TYPE_FLOAT32, dim, n, in + (gsize) t * dim)),
+            (flexible, GST_SEQ_TENSOR_TYPE_FLOAT32, dim, n, in + (gsize) t * dim)),
         GST_FLOW_OK);
     out = gst_harness_try_pull (h);
     CU_ASSERT_PTR_NOT_NULL_FATAL (out);
@@ -328,7 +328,7 @@ element_gru_state_location_resumes_bitwise (void)
     gst_element_set_bus (e, bus);
     gst_harness_set_src_caps_str (h, caps);
     CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-                SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
     msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     CU_ASSERT_PTR_NOT_NULL (msg);
     if (msg)
@@ -411,7 +411,7 @@ element_gru_batch_group_refuses_an_lstm_group (void)
   e = gst_harness_find_element (gru, "seqgru");
   gst_element_set_bus (e, bus);
   CU_ASSERT_NOT_EQUAL (gst_harness_push (gru, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, I, 1, in)), GST_FLOW_OK);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   CU_ASSERT_PTR_NOT_NULL (msg);
   if (msg)

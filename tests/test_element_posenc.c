@@ -356,7 +356,7 @@ learned_run (GstHarness * h, const float *in, guint chunk, guint width)
     float *v;
     gsize nv;
     CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-                SEQ_TENSOR_TYPE_FLOAT32, LD, n, in + t * LD)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, LD, n, in + t * LD)), GST_FLOW_OK);
     out = gst_harness_try_pull (h);
     CU_ASSERT_PTR_NOT_NULL_FATAL (out);
     v = seq_test_buffer_values (out, TRUE, &nv);
@@ -414,7 +414,7 @@ element_posenc_learned_past_end_is_stream_error (void)
   for (guint i = 0; i < 2; i++) {
     GstBuffer *out;
     CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-                SEQ_TENSOR_TYPE_FLOAT32, LD, 5, in)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, LD, 5, in)), GST_FLOW_OK);
     out = gst_harness_try_pull (h);
     CU_ASSERT_PTR_NOT_NULL (out);
     if (out)
@@ -422,7 +422,7 @@ element_posenc_learned_past_end_is_stream_error (void)
   }
   /* positions 10..14 */
   CU_ASSERT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-              SEQ_TENSOR_TYPE_FLOAT32, LD, 5, in)), GST_FLOW_ERROR);
+              GST_SEQ_TENSOR_TYPE_FLOAT32, LD, 5, in)), GST_FLOW_ERROR);
   msg = seq_test_pop_error (h);
   CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
   gst_message_parse_error (msg, &err, &dbg);
@@ -475,7 +475,7 @@ element_posenc_learned_table_errors (void)
     gst_harness_set_src_caps_str (h, "other/tensors,format=flexible,"
         "num_tensors=1,types=float32,dimensions=(string)6,framerate=100/1");
     CU_ASSERT_NOT_EQUAL (gst_harness_push (h, seq_test_tensor_buffer (TRUE,
-                SEQ_TENSOR_TYPE_FLOAT32, D, 1, in)), GST_FLOW_OK);
+                GST_SEQ_TENSOR_TYPE_FLOAT32, D, 1, in)), GST_FLOW_OK);
     gst_harness_teardown (h);
     g_free (launch);
     g_free (path);
