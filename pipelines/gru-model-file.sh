@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # seqgru on a PyTorch-exported safetensors file (tests/data/gru_two_calls:
 # an nn.GRU(40, 50, 2) saved with the prefix "gru.", found automatically),
 # its state checkpointed to a file every 100 frames and at EOS.

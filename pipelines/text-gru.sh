@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # seqgru's SECTION example: byte tokens, a seeded embedding, the running
 # positional encoding and the built-in stacked GRU, hidden states to a .npy.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # seqposenc's learned mode (its second SECTION example): byte tokens, a
 # 16-wide seeded embedding, plus row p mod 12 of a learned position table
 # (tests/data/posenc_learned.safetensors: BERT-style

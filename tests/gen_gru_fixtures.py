@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Golden fixtures for tests/test_gru.c, computed with PyTorch nn.GRU.
 
 Each tests/data/gru_<case>.safetensors holds

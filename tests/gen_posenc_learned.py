@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Golden data for the learned positional encoding (tests/test_posenc.c,
 tests/test_element_posenc.c, pipelines/text-posenc-learned.sh), made with
 PyTorch.
