@@ -137,28 +137,10 @@ model_free (SeqGruModel * m)
   g_free (m);
 }
 
-/* FNV-1a style over 64-bit words: the model fingerprint. */
-static guint64
-hash_bytes (guint64 h, const void *data, gsize n)
-{
-  const guint8 *b = data;
-  gsize i = 0;
-
-  for (; i + 8 <= n; i += 8) {
-    guint64 w;
-    memcpy (&w, b + i, 8);
-    h = (h ^ w) * G_GUINT64_CONSTANT (0x100000001b3);
-    h ^= h >> 29;
-  }
-  for (; i < n; i++)
-    h = (h ^ b[i]) * G_GUINT64_CONSTANT (0x100000001b3);
-  return h;
-}
-
 static guint64
 hash_u32 (guint64 h, guint32 v)
 {
-  return hash_bytes (h, &v, 4);
+  return seq_fnv64_wide (h, &v, 4);
 }
 
 /* b (3H, PyTorch order) into @dst (packed order); zeros when NULL */
@@ -181,7 +163,7 @@ model_build (guint I, guint H, guint L, gboolean bias,
   guint Hp = (H + SEQ_GROUP - 1) / SEQ_GROUP * SEQ_GROUP;
   gsize ldo = (gsize) (H + SEQ_PANEL - 1) / SEQ_PANEL * SEQ_PANEL;
   gsize ldg = (gsize) N_GATES * Hp;
-  guint64 fp = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  guint64 fp = SEQ_FNV64_OFFSET;
 
   m->ref_count = 1;
   m->I = I;
@@ -230,10 +212,10 @@ model_build (guint I, guint H, guint L, gboolean bias,
       goto oom;
     pack_bias (ly->bias, src[l].b_ih, H);
     pack_bias (ly->bias_h, src[l].b_hh, H);
-    fp = hash_bytes (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
-    fp = hash_bytes (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
-    fp = hash_bytes (fp, ly->bias, ldg * sizeof (float));
-    fp = hash_bytes (fp, ly->bias_h, ldg * sizeof (float));
+    fp = seq_fnv64_wide (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
+    fp = seq_fnv64_wide (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
+    fp = seq_fnv64_wide (fp, ly->bias, ldg * sizeof (float));
+    fp = seq_fnv64_wide (fp, ly->bias_h, ldg * sizeof (float));
   }
   m->fingerprint = fp;
   return m;

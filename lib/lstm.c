@@ -192,26 +192,9 @@ model_free (SeqLstmModel * m)
 }
 
 static guint64
-hash_bytes (guint64 h, const void *data, gsize n)
-{
-  const guint8 *b = data;
-  gsize i = 0;
-
-  for (; i + 8 <= n; i += 8) {
-    guint64 w;
-    memcpy (&w, b + i, 8);
-    h = (h ^ w) * G_GUINT64_CONSTANT (0x100000001b3);
-    h ^= h >> 29;
-  }
-  for (; i < n; i++)
-    h = (h ^ b[i]) * G_GUINT64_CONSTANT (0x100000001b3);
-  return h;
-}
-
-static guint64
 hash_u32 (guint64 h, guint32 v)
 {
-  return hash_bytes (h, &v, 4);
+  return seq_fnv64_wide (h, &v, 4);
 }
 
 /* Takes the PyTorch-layout layers and builds a packed model. */
@@ -225,7 +208,7 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   guint Hp = (H + SEQ_GATE_UNITS - 1) / SEQ_GATE_UNITS * SEQ_GATE_UNITS;
   guint O = P ? P : H;
   gsize ldo = (gsize) (O + SEQ_PANEL - 1) / SEQ_PANEL * SEQ_PANEL;
-  guint64 fp = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+  guint64 fp = SEQ_FNV64_OFFSET;
 
   m->ref_count = 1;
   m->I = I;
@@ -280,11 +263,11 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
           ly->bias[seq_rnn_gate_col (u, q, 4)] = src[l].b_ih[q * H + u] +
               src[l].b_hh[q * H + u];
     }
-    fp = hash_bytes (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
-    fp = hash_bytes (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
+    fp = seq_fnv64_wide (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
+    fp = seq_fnv64_wide (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
     if (P)
-      fp = hash_bytes (fp, ly->wr.data, seq_packed_n_bytes (&ly->wr));
-    fp = hash_bytes (fp, ly->bias, (gsize) 4 * Hp * sizeof (float));
+      fp = seq_fnv64_wide (fp, ly->wr.data, seq_packed_n_bytes (&ly->wr));
+    fp = seq_fnv64_wide (fp, ly->bias, (gsize) 4 * Hp * sizeof (float));
   }
   m->fingerprint = fp;
   return m;
