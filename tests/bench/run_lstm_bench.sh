@@ -13,7 +13,8 @@
 #        (bench_element_live: 200..400 live sources ! seqfbank ! seqlstm),
 #        SEQENC_BENCH_THREADS (2), SEQENC_ORT_DIR (where onnxruntime-node is
 #        or gets installed with npm; default ~/.cache/seqenc-bench/ort),
-#        SEQENC_FMA_PEAK_GFLOPS (420: 2 AVX-512 cores, for the % column)
+#        SEQENC_FMA_PEAK_GFLOPS (overrides the f32 FMA peak that
+#        bench_peak measures on this machine at the start, for %peak)
 set -eu
 
 BUILD=${1:?usage: run_lstm_bench.sh BUILDDIR [ROUNDS] [SECONDS]}
@@ -48,6 +49,10 @@ if command -v node >/dev/null 2>&1; then
 fi
 [ $HAVE_ORT = 1 ] || echo "ONNX Runtime not available: its columns stay empty" >&2
 
+# the machine's own bounds, measured now: CPU, kernel set, f32 FMA peak
+# (512- and 256-bit), L2-resident read bandwidth
+"$BUILD/tests/bench/bench_peak" "$THREADS" 0.5 > "$DATA/peak.json"
+echo "machine: $(cat "$DATA/peak.json")" >&2
 : > "$OUT"
 r=1
 while [ $r -le "$ROUNDS" ]; do
@@ -91,7 +96,7 @@ while [ $r -le "$ROUNDS" ]; do
   r=$((r + 1))
 done
 
-$PY - "$OUT" <<'EOF'
+$PY - "$OUT" "$DATA/peak.json" <<'EOF'
 import json, os, sys
 rows = []
 rnd = 0
@@ -105,7 +110,14 @@ for l in open(sys.argv[1]):
     r["_round"] = rnd
     if r.get("cell", "lstm") == "lstm":
         rows.append(r)
-peak = float(os.environ.get("SEQENC_FMA_PEAK_GFLOPS", "420"))
+machine = json.load(open(sys.argv[2]))
+peak = float(os.environ.get("SEQENC_FMA_PEAK_GFLOPS", 0)) or max(
+    machine["fma512_gflops"], machine["fma256_gflops"])
+print("CPU %s, kernel set %s, %d threads: f32 FMA peak %.0f GFLOP/s "
+      "(512-bit %.0f, 256-bit %.0f, measured now), L2 read %.0f GB/s"
+      % (machine["cpu"], machine["kernels"], machine["threads"], peak,
+         machine["fma512_gflops"], machine["fma256_gflops"],
+         machine["l2_read_gbs"]))
 CFG = {"speech": (80, 512, 3), "text": (256, 256, 2)}
 def label(r):
     if r["impl"] == "seqenc":
