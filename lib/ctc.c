@@ -242,6 +242,11 @@ seq_ctc_state_save (const SeqCtc * ctc)
   return g_bytes_new_take (b, SEQ_CTC_STATE_SIZE);
 }
 
+/* Frame counts above this are refused in a blob: 2^53 frames (exact in a
+ * double) are 2.8 million years at 100 frames/s, and a count near 2^64
+ * would wrap while decoding. */
+#define CTC_MAX_FRAMES (G_GUINT64_CONSTANT (1) << 53)
+
 gboolean
 seq_ctc_state_restore (SeqCtc * ctc, GBytes * blob, GError ** error)
 {
@@ -288,6 +293,7 @@ seq_ctc_state_restore (SeqCtc * ctc, GBytes * blob, GError ** error)
   if ((last != NO_LABEL && last >= ctc->params.n_labels)
       || (last == NO_LABEL) != (frames == 0)
       || (last != NO_LABEL && start >= frames) || returned > 1
+      || frames > CTC_MAX_FRAMES
       || !isfinite (sum) || sum < 0.0 || get_u32 (b + 52) != 0) {
     g_set_error (error, SEQ_CTC_ERROR, SEQ_CTC_ERROR_STATE,
         "CTC decoder state blob is inconsistent (last label %u, %"
