@@ -16,7 +16,7 @@ words=(zero one two three four five six seven eight nine)
 branches=()
 for i in $(seq 0 $((n - 1))); do
   text="${words[$((i % 10))]} ${words[$(((i + 3) % 10))]} ${words[$(((i + 7) % 10))]}"
-  espeak-ng -v en-us -s 150 -w "$out/in$i.wav" "$text"
+  env -u LD_PRELOAD espeak-ng -v en-us -s 150 -w "$out/in$i.wav" "$text"
   branches+=(filesrc location="$out/in$i.wav" ! wavparse ! identity sync=true ! \
     audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! \
     seqfbank num-mel-bins=80 frame-length=25 frame-shift=20 dither=1 \

@@ -12,7 +12,7 @@ root=${SEQENC_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 out=${OUT_DIR:-.}
 model=${MODEL:-$root/models/digits/digits.safetensors}
 if [ "${SEQENC_NO_DEVICES:-0}" = 1 ]; then
-  espeak-ng -v en-us -s 150 -w "$out/live.wav" "nine eight seven"
+  env -u LD_PRELOAD espeak-ng -v en-us -s 150 -w "$out/live.wav" "nine eight seven"
   src=(filesrc location="$out/live.wav" ! wavparse ! identity sync=true)
 else
   src=(autoaudiosrc)

@@ -18,7 +18,8 @@ model=${MODEL:-$root/models/digits/digits.safetensors}
 wav=${WAV:-}
 if [ -z "$wav" ]; then
   wav="$out/example.wav"
-  espeak-ng -v en-us -s 150 -w "$wav" "four one seven"
+  # (not under a preloaded sanitizer runtime: espeak-ng hangs there)
+  env -u LD_PRELOAD espeak-ng -v en-us -s 150 -w "$wav" "four one seven"
 fi
 exec gst-launch-1.0 -q -e \
   filesrc location="$wav" ! wavparse ! audioconvert ! audioresample ! \
