@@ -18,6 +18,7 @@ TRAIN_UTTS=${TRAIN_UTTS:-5000}
 EVAL_UTTS=${EVAL_UTTS:-300}
 EPOCHS=${EPOCHS:-18}      # stage 1: SortaGrad epoch, lr 1.5e-3 cosine
 EPOCHS2=${EPOCHS2:-10}    # stage 2: from stage 1, lr 1e-3 cosine
+EPOCHS3=${EPOCHS3:-16}    # stage 3: from stage 2, fresh warm-up, lr 1e-3 cosine
 py=/usr/bin/python3   # Debian's python3-torch
 
 for tool in espeak-ng sox; do
@@ -45,9 +46,13 @@ $py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
   --out "$work/ckpt-stage1.pt" --epochs "$EPOCHS" --dev 200 --hidden 128 \
   --layers 2 --batch 32 --lr 1.5e-3 --seed "$DATA_SEED" | tee "$here/train.log"
 $py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
-  --init "$work/ckpt-stage1.pt" --out "$work/ckpt.pt" --epochs "$EPOCHS2" \
+  --init "$work/ckpt-stage1.pt" --out "$work/ckpt-stage2.pt" --epochs "$EPOCHS2" \
   --dev 200 --hidden 128 --layers 2 --batch 32 --lr 1e-3 \
   --seed "$((DATA_SEED + 1))" | tee -a "$here/train.log"
+$py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
+  --init "$work/ckpt-stage2.pt" --out "$work/ckpt.pt" --epochs "$EPOCHS3" \
+  --dev 200 --hidden 128 --layers 2 --batch 32 --lr 1e-3 \
+  --seed "$((DATA_SEED + 2))" | tee -a "$here/train.log"
 echo "recipe: training done at $(( $(date +%s) - start )) s"
 
 $py "$here/export.py" "$work/ckpt.pt" "$here/digits.safetensors" \
