@@ -30,8 +30,8 @@ struct _SeqGruModel {
   gint ref_count;
   guint I, H, L;
   gboolean bias;
-  SeqLstmPrecision precision;   /* storage as built */
-  SeqLstmMatmulPrecision matmul;
+  SeqPrecision precision;   /* storage as built */
+  SeqMatmulPrecision matmul;
   guint32 precision_code;       /* 0 f32, 1 bf16, 2 f16 weights, 3 bf16 matmul */
   guint64 fingerprint;
   SeqRnnNet net;                /* packed layers for the kernels */
@@ -60,8 +60,8 @@ SeqGruModelParams
 seq_gru_model_params_default (void)
 {
   SeqGruModelParams p = {
-    .weights_precision = SEQ_LSTM_PRECISION_F32,
-    .matmul_precision = SEQ_LSTM_MATMUL_F32,
+    .weights_precision = SEQ_PRECISION_F32,
+    .matmul_precision = SEQ_MATMUL_F32,
     .prefix = NULL,
   };
   return p;
@@ -86,15 +86,15 @@ seq_gru_model_params_validate (const SeqGruModelParams * params,
 {
   g_return_val_if_fail (params != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if ((guint) params->weights_precision > SEQ_LSTM_PRECISION_F16
-      || (guint) params->matmul_precision > SEQ_LSTM_MATMUL_BF16) {
+  if ((guint) params->weights_precision > SEQ_PRECISION_F16
+      || (guint) params->matmul_precision > SEQ_MATMUL_BF16) {
     g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG,
         "unknown GRU precision (weights %d, matmul %d)",
         (int) params->weights_precision, (int) params->matmul_precision);
     return FALSE;
   }
-  if (params->matmul_precision == SEQ_LSTM_MATMUL_BF16
-      && params->weights_precision == SEQ_LSTM_PRECISION_F16) {
+  if (params->matmul_precision == SEQ_MATMUL_BF16
+      && params->weights_precision == SEQ_PRECISION_F16) {
     g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG,
         "bf16 matmul precision rounds the weights to bf16: the weights "
         "precision must be f32 or bf16, not f16");
@@ -106,14 +106,14 @@ seq_gru_model_params_validate (const SeqGruModelParams * params,
 static SeqKDtype
 kdtype_of (const SeqGruModelParams * p)
 {
-  if (p->matmul_precision == SEQ_LSTM_MATMUL_BF16)
+  if (p->matmul_precision == SEQ_MATMUL_BF16)
     return SEQ_KDTYPE_BF16_VNNI;
   switch (p->weights_precision) {
-    case SEQ_LSTM_PRECISION_BF16:
+    case SEQ_PRECISION_BF16:
       return SEQ_KDTYPE_BF16;
-    case SEQ_LSTM_PRECISION_F16:
+    case SEQ_PRECISION_F16:
       return SEQ_KDTYPE_F16;
-    case SEQ_LSTM_PRECISION_F32:
+    case SEQ_PRECISION_F32:
     default:
       return SEQ_KDTYPE_F32;
   }
@@ -171,9 +171,9 @@ model_build (guint I, guint H, guint L, gboolean bias,
   m->L = L;
   m->bias = bias;
   m->matmul = mp->matmul_precision;
-  m->precision = m->matmul == SEQ_LSTM_MATMUL_BF16 ? SEQ_LSTM_PRECISION_BF16 :
+  m->precision = m->matmul == SEQ_MATMUL_BF16 ? SEQ_PRECISION_BF16 :
       mp->weights_precision;
-  m->precision_code = m->matmul == SEQ_LSTM_MATMUL_BF16 ? 3 :
+  m->precision_code = m->matmul == SEQ_MATMUL_BF16 ? 3 :
       (guint32) mp->weights_precision;
   m->zeros = seq_aligned_floats (MAX (ldg, ldo));
   m->net.layers = g_new0 (SeqRnnLayer, L);
@@ -187,7 +187,7 @@ model_build (guint I, guint H, guint L, gboolean bias,
   m->net.Hp = Hp;
   m->net.ldo = ldo;
   m->net.zeros = m->zeros;
-  m->net.bf16 = m->matmul == SEQ_LSTM_MATMUL_BF16;
+  m->net.bf16 = m->matmul == SEQ_MATMUL_BF16;
   m->net.ldb = MAX (seq_bf16_kp (I), seq_bf16_kp (H));
   if (m->zeros == NULL)
     goto oom;
@@ -613,17 +613,17 @@ seq_gru_model_output_width (const SeqGruModel * model,
       model->H;
 }
 
-SeqLstmPrecision
+SeqPrecision
 seq_gru_model_get_weights_precision (const SeqGruModel * model)
 {
-  g_return_val_if_fail (model != NULL, SEQ_LSTM_PRECISION_F32);
+  g_return_val_if_fail (model != NULL, SEQ_PRECISION_F32);
   return model->precision;
 }
 
-SeqLstmMatmulPrecision
+SeqMatmulPrecision
 seq_gru_model_get_matmul_precision (const SeqGruModel * model)
 {
-  g_return_val_if_fail (model != NULL, SEQ_LSTM_MATMUL_F32);
+  g_return_val_if_fail (model != NULL, SEQ_MATMUL_F32);
   return model->matmul;
 }
 

@@ -26,8 +26,8 @@ struct _SeqLstmModel {
   gint ref_count;
   guint I, H, L, P, O;
   gboolean bias;
-  SeqLstmPrecision precision;   /* storage as built */
-  SeqLstmMatmulPrecision matmul;
+  SeqPrecision precision;   /* storage as built */
+  SeqMatmulPrecision matmul;
   guint32 precision_code;       /* precision_code (): fingerprint and blob */
   guint64 fingerprint;
   SeqRnnNet net;                /* packed layers for the kernels */
@@ -52,8 +52,8 @@ SeqLstmModelParams
 seq_lstm_model_params_default (void)
 {
   SeqLstmModelParams p = {
-    .weights_precision = SEQ_LSTM_PRECISION_F32,
-    .matmul_precision = SEQ_LSTM_MATMUL_F32,
+    .weights_precision = SEQ_PRECISION_F32,
+    .matmul_precision = SEQ_MATMUL_F32,
     .prefix = NULL,
   };
   return p;
@@ -74,24 +74,24 @@ seq_lstm_random_params_default (void)
 }
 
 gboolean
-seq_lstm_precision_from_string (const gchar * name, SeqLstmPrecision * out)
+seq_precision_from_string (const gchar * name, SeqPrecision * out)
 {
   g_return_val_if_fail (out != NULL, FALSE);
   if (name == NULL)
     return FALSE;
   if (g_ascii_strcasecmp (name, "f32") == 0)
-    *out = SEQ_LSTM_PRECISION_F32;
+    *out = SEQ_PRECISION_F32;
   else if (g_ascii_strcasecmp (name, "bf16") == 0)
-    *out = SEQ_LSTM_PRECISION_BF16;
+    *out = SEQ_PRECISION_BF16;
   else if (g_ascii_strcasecmp (name, "f16") == 0)
-    *out = SEQ_LSTM_PRECISION_F16;
+    *out = SEQ_PRECISION_F16;
   else
     return FALSE;
   return TRUE;
 }
 
 gboolean
-seq_lstm_bf16_matmul_accelerated (void)
+seq_matmul_bf16_accelerated (void)
 {
   const gchar *name = seq_kernels_get (SEQ_KERNELS_AUTO)->name;
 
@@ -99,14 +99,14 @@ seq_lstm_bf16_matmul_accelerated (void)
 }
 
 const gchar *
-seq_lstm_precision_to_string (SeqLstmPrecision precision)
+seq_precision_to_string (SeqPrecision precision)
 {
   switch (precision) {
-    case SEQ_LSTM_PRECISION_BF16:
+    case SEQ_PRECISION_BF16:
       return "bf16";
-    case SEQ_LSTM_PRECISION_F16:
+    case SEQ_PRECISION_F16:
       return "f16";
-    case SEQ_LSTM_PRECISION_F32:
+    case SEQ_PRECISION_F32:
     default:
       return "f32";
   }
@@ -118,9 +118,9 @@ seq_lstm_precision_to_string (SeqLstmPrecision precision)
 #define PRECISION_CODE_BF16_MATMUL 3
 
 static guint32
-precision_code (SeqLstmPrecision weights, SeqLstmMatmulPrecision matmul)
+precision_code (SeqPrecision weights, SeqMatmulPrecision matmul)
 {
-  return matmul == SEQ_LSTM_MATMUL_BF16 ? PRECISION_CODE_BF16_MATMUL :
+  return matmul == SEQ_MATMUL_BF16 ? PRECISION_CODE_BF16_MATMUL :
       (guint32) weights;
 }
 
@@ -128,13 +128,13 @@ static SeqKDtype
 kdtype_of (guint32 code)
 {
   switch (code) {
-    case SEQ_LSTM_PRECISION_BF16:
+    case SEQ_PRECISION_BF16:
       return SEQ_KDTYPE_BF16;
-    case SEQ_LSTM_PRECISION_F16:
+    case SEQ_PRECISION_F16:
       return SEQ_KDTYPE_F16;
     case PRECISION_CODE_BF16_MATMUL:
       return SEQ_KDTYPE_BF16_VNNI;
-    case SEQ_LSTM_PRECISION_F32:
+    case SEQ_PRECISION_F32:
     default:
       return SEQ_KDTYPE_F32;
   }
@@ -146,15 +146,15 @@ seq_lstm_model_params_validate (const SeqLstmModelParams * params,
 {
   g_return_val_if_fail (params != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if ((guint) params->weights_precision > SEQ_LSTM_PRECISION_F16
-      || (guint) params->matmul_precision > SEQ_LSTM_MATMUL_BF16) {
+  if ((guint) params->weights_precision > SEQ_PRECISION_F16
+      || (guint) params->matmul_precision > SEQ_MATMUL_BF16) {
     g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG,
         "unknown LSTM precision (weights %d, matmul %d)",
         (int) params->weights_precision, (int) params->matmul_precision);
     return FALSE;
   }
-  if (params->matmul_precision == SEQ_LSTM_MATMUL_BF16
-      && params->weights_precision == SEQ_LSTM_PRECISION_F16) {
+  if (params->matmul_precision == SEQ_MATMUL_BF16
+      && params->weights_precision == SEQ_PRECISION_F16) {
     g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG,
         "bf16 matmul precision rounds the weights to bf16: the weights "
         "precision must be f32 or bf16, not f16");
@@ -218,7 +218,7 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   m->O = O;
   m->bias = bias;
   m->matmul = mp->matmul_precision;
-  m->precision = m->matmul == SEQ_LSTM_MATMUL_BF16 ? SEQ_LSTM_PRECISION_BF16 :
+  m->precision = m->matmul == SEQ_MATMUL_BF16 ? SEQ_PRECISION_BF16 :
       mp->weights_precision;
   m->precision_code = code;
   m->zeros = seq_aligned_floats (MAX ((gsize) 4 * Hp, ldo));
@@ -233,7 +233,7 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   m->net.Hp = Hp;
   m->net.ldo = ldo;
   m->net.zeros = m->zeros;
-  m->net.bf16 = m->matmul == SEQ_LSTM_MATMUL_BF16;
+  m->net.bf16 = m->matmul == SEQ_MATMUL_BF16;
   m->net.ldb = MAX (MAX (seq_bf16_kp (I), seq_bf16_kp (O)), seq_bf16_kp (H));
   if (m->zeros == NULL)
     goto oom;
@@ -747,17 +747,17 @@ seq_lstm_model_output_width (const SeqLstmModel * model, SeqLstmOutput mode)
   return mode == SEQ_LSTM_OUTPUT_ALL_LAYERS ? model->L * model->O : model->O;
 }
 
-SeqLstmPrecision
+SeqPrecision
 seq_lstm_model_get_weights_precision (const SeqLstmModel * model)
 {
-  g_return_val_if_fail (model != NULL, SEQ_LSTM_PRECISION_F32);
+  g_return_val_if_fail (model != NULL, SEQ_PRECISION_F32);
   return model->precision;
 }
 
-SeqLstmMatmulPrecision
+SeqMatmulPrecision
 seq_lstm_model_get_matmul_precision (const SeqLstmModel * model)
 {
-  g_return_val_if_fail (model != NULL, SEQ_LSTM_MATMUL_F32);
+  g_return_val_if_fail (model != NULL, SEQ_MATMUL_F32);
   return model->matmul;
 }
 

@@ -56,7 +56,7 @@ GST_DEBUG_CATEGORY_STATIC (seq_gru_debug);
 #define DEFAULT_SEED 0
 #define DEFAULT_OUTPUT SEQ_LSTM_OUTPUT_LAST_LAYER
 #define DEFAULT_N_THREADS 1
-#define DEFAULT_PRECISION SEQ_LSTM_PRECISION_F32
+#define DEFAULT_PRECISION SEQ_PRECISION_F32
 #define DEFAULT_MATMUL_PRECISION GST_SEQ_LSTM_MATMUL_F32
 #define DEFAULT_BATCH_GROUP NULL
 #define DEFAULT_MAX_BATCH 64
@@ -112,7 +112,7 @@ struct _GstSeqGru
   guint64 seed;
   SeqRecurrentOutput output;
   guint n_threads;
-  SeqLstmPrecision precision;
+  SeqPrecision precision;
   GstSeqLstmMatmul matmul;
   gchar *batch_group;
   guint max_batch;
@@ -148,7 +148,7 @@ model_params (GstSeqGru * self)
 
   mp.weights_precision = self->precision;
   mp.matmul_precision = self->matmul == GST_SEQ_LSTM_MATMUL_BF16 ?
-      SEQ_LSTM_MATMUL_BF16 : SEQ_LSTM_MATMUL_F32;
+      SEQ_MATMUL_BF16 : SEQ_MATMUL_F32;
   return mp;
 }
 
@@ -285,8 +285,8 @@ gst_seq_gru_open (GstSeqFrameFilter * filter)
       goto failed;
   }
 
-  if (mp.matmul_precision == SEQ_LSTM_MATMUL_BF16
-      && !seq_lstm_bf16_matmul_accelerated ())
+  if (mp.matmul_precision == SEQ_MATMUL_BF16
+      && !seq_matmul_bf16_accelerated ())
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
         ("matmul-precision=bf16 runs on a slow scalar reference here."),
         ("this CPU (or SEQENC_KERNELS) has neither AMX-BF16 tiles nor "

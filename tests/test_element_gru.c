@@ -39,7 +39,7 @@ test_signal (guint frames)
 /* Reference: the library on the same built-in model, all frames at once. */
 static float *
 library_output_prec (guint frames, SeqRecurrentOutput mode, guint * width,
-    SeqLstmMatmulPrecision matmul)
+    SeqMatmulPrecision matmul)
 {
   SeqGruRandomParams p = seq_gru_random_params_default ();
   SeqGruModelParams mp = seq_gru_model_params_default ();
@@ -70,7 +70,7 @@ library_output_prec (guint frames, SeqRecurrentOutput mode, guint * width,
 static float *
 library_output (guint frames, SeqRecurrentOutput mode, guint * width)
 {
-  return library_output_prec (frames, mode, width, SEQ_LSTM_MATMUL_F32);
+  return library_output_prec (frames, mode, width, SEQ_MATMUL_F32);
 }
 
 /* Pushes @frames frames of width @dim in buffers of @chunk frames; returns
@@ -197,7 +197,7 @@ element_gru_matmul_precision_bf16 (void)
   const guint T = 23;
   guint width;
   float *want = library_output_prec (T, SEQ_RECURRENT_OUTPUT_LAST_LAYER,
-      &width, SEQ_LSTM_MATMUL_BF16);
+      &width, SEQ_MATMUL_BF16);
   float *f32 = library_output (T, SEQ_RECURRENT_OUTPUT_LAST_LAYER, &width);
   float *in = test_signal (T), *got;
   GstHarness *h = gru_harness ("matmul-precision=bf16", "flexible", 0);

@@ -37,7 +37,7 @@ test_signal (guint frames)
 /* Reference: the library on the same built-in model, all frames at once. */
 static float *
 library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
-    SeqLstmMatmulPrecision matmul)
+    SeqMatmulPrecision matmul)
 {
   SeqLstmRandomParams p = seq_lstm_random_params_default ();
   SeqLstmModelParams mp = seq_lstm_model_params_default ();
@@ -68,7 +68,7 @@ library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
 static float *
 library_output (guint frames, SeqLstmOutput mode, guint * width)
 {
-  return library_output_prec (frames, mode, width, SEQ_LSTM_MATMUL_F32);
+  return library_output_prec (frames, mode, width, SEQ_MATMUL_F32);
 }
 
 /* Pushes @frames frames in buffers of @chunk frames; returns all output. */
@@ -173,7 +173,7 @@ element_lstm_matmul_precision_bf16 (void)
   const guint T = 23;
   guint width;
   float *want = library_output_prec (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width,
-      SEQ_LSTM_MATMUL_BF16);
+      SEQ_MATMUL_BF16);
   float *f32 = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
   float *in = test_signal (T);
   const guint chunks[] = { 1, 23 };

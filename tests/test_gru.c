@@ -65,13 +65,13 @@ bf16mm_params (gboolean bf16mm)
   SeqGruModelParams mp = seq_gru_model_params_default ();
 
   if (bf16mm)
-    mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+    mp.matmul_precision = SEQ_MATMUL_BF16;
   return mp;
 }
 
 static SeqGruModel *
 random_model (guint I, guint H, guint L, gboolean bias, guint64 seed,
-    SeqLstmPrecision wp, gboolean bf16mm)
+    SeqPrecision wp, gboolean bf16mm)
 {
   SeqGruRandomParams p = seq_gru_random_params_default ();
   SeqGruModelParams mp = bf16mm_params (bf16mm);
@@ -216,7 +216,7 @@ static void
 check_fixture_all_kernels (const char *file, gboolean bf16mm, double tol)
 {
   SeqGruModel *probe = random_model (4, 4, 1, TRUE, 0,
-      SEQ_LSTM_PRECISION_F32, FALSE);
+      SEQ_PRECISION_F32, FALSE);
 
   for (guint k = 0; k < G_N_ELEMENTS (all_kernels); k++) {
     double d;
@@ -256,7 +256,7 @@ static void
 test_output_bitwise_invariant_to_time_chunking (void)
 {
   /* odd sizes: H not a multiple of 16, three layers */
-  SeqGruModel *m = random_model (11, 37, 3, TRUE, 5, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (11, 37, 3, TRUE, 5, SEQ_PRECISION_F32,
       FALSE);
   const guint B = 3, T = 23;
   float *x = g_new (float, (gsize) T * B * 11);
@@ -281,7 +281,7 @@ test_output_bitwise_invariant_to_time_chunking (void)
 static void
 test_output_bitwise_invariant_to_thread_count (void)
 {
-  SeqGruModel *m = random_model (20, 100, 2, TRUE, 9, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (20, 100, 2, TRUE, 9, SEQ_PRECISION_F32,
       FALSE);
   const guint B = 9, T = 6;
   float *x = g_new (float, (gsize) T * B * 20);
@@ -306,7 +306,7 @@ test_output_bitwise_invariant_to_thread_count (void)
 static void
 check_alone_and_batched (gboolean bf16mm)
 {
-  SeqGruModel *m = random_model (24, 50, 2, TRUE, 2, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (24, 50, 2, TRUE, 2, SEQ_PRECISION_F32,
       bf16mm);
   const guint B = 19, T = 5, I = 24, H = 50;
   float *xb = g_new (float, (gsize) T * B * I);
@@ -342,8 +342,8 @@ test_stream_output_same_alone_and_batched (void)
 static void
 test_simd_kernels_bitwise_equal_scalar_reference (void)
 {
-  const SeqLstmPrecision precs[] = { SEQ_LSTM_PRECISION_F32,
-    SEQ_LSTM_PRECISION_BF16, SEQ_LSTM_PRECISION_F16
+  const SeqPrecision precs[] = { SEQ_PRECISION_F32,
+    SEQ_PRECISION_BF16, SEQ_PRECISION_F16
   };
   const guint Bs[] = { 1, 2, 14 };
 
@@ -375,7 +375,7 @@ test_simd_kernels_bitwise_equal_scalar_reference (void)
 static void
 test_bf16_matmul_kernels_close_to_scalar_reference (void)
 {
-  SeqGruModel *m = random_model (40, 45, 2, TRUE, 3, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (40, 45, 2, TRUE, 3, SEQ_PRECISION_F32,
       TRUE);
   const SeqLstmKernels fast[] = { SEQ_LSTM_KERNELS_AMX,
     SEQ_LSTM_KERNELS_AVX512_BF16
@@ -413,7 +413,7 @@ test_bf16_matmul_kernels_close_to_scalar_reference (void)
 static void
 test_nan_input_gives_nan_output (void)
 {
-  SeqGruModel *m = random_model (3, 5, 1, TRUE, 1, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (3, 5, 1, TRUE, 1, SEQ_PRECISION_F32,
       FALSE);
   float x[6] = { 0.1f, NAN, 0.3f, 0.1f, 0.2f, 0.3f }, y[10];
   float *out = run_split (m, 1, 2, x, 0, 1, 2, SEQ_LSTM_KERNELS_AUTO,
@@ -459,7 +459,7 @@ streamer (gpointer data)
 static void
 test_batcher_output_equals_alone (void)
 {
-  SeqGruModel *m = random_model (12, 40, 2, TRUE, 21, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (12, 40, 2, TRUE, 21, SEQ_PRECISION_F32,
       FALSE);
   SeqBatcherParams bp = seq_batcher_params_default ();
   const guint N = 5, T = 17, I = 12, H = 40;
@@ -499,7 +499,7 @@ test_batcher_output_equals_alone (void)
 static void
 test_state_reset_restores_t0 (void)
 {
-  SeqGruModel *m = random_model (6, 18, 2, TRUE, 4, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (6, 18, 2, TRUE, 4, SEQ_PRECISION_F32,
       FALSE);
   SeqGruWorkspace *ws = seq_gru_workspace_new (m, 1, 8, 1);
   SeqGruState *st = seq_gru_state_new (m);
@@ -519,10 +519,10 @@ test_state_reset_restores_t0 (void)
 static void
 test_state_save_restore_continues_bitwise (void)
 {
-  SeqGruModel *m = random_model (7, 21, 2, TRUE, 8, SEQ_LSTM_PRECISION_F32,
+  SeqGruModel *m = random_model (7, 21, 2, TRUE, 8, SEQ_PRECISION_F32,
       FALSE);
   SeqGruModel *other = random_model (7, 21, 2, TRUE, 9,
-      SEQ_LSTM_PRECISION_F32, FALSE);
+      SEQ_PRECISION_F32, FALSE);
   SeqGruWorkspace *ws = seq_gru_workspace_new (m, 1, 16, 1);
   SeqGruState *a = seq_gru_state_new (m), *b = seq_gru_state_new (m);
   SeqGruState *o = seq_gru_state_new (other);
@@ -578,7 +578,7 @@ test_f16_weights_with_bf16_matmul_refused (void)
   SeqGruModelParams mp = bf16mm_params (TRUE);
   GError *err = NULL;
 
-  mp.weights_precision = SEQ_LSTM_PRECISION_F16;
+  mp.weights_precision = SEQ_PRECISION_F16;
   CU_ASSERT_PTR_NULL (seq_gru_model_new_random (&p, &mp, &err));
   CU_ASSERT (g_error_matches (err, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG));
   g_clear_error (&err);

@@ -130,10 +130,10 @@ prec_params (Prec prec)
   SeqLstmModelParams mp = seq_lstm_model_params_default ();
 
   if (prec == PREC_BF16_MATMUL) {
-    mp.weights_precision = SEQ_LSTM_PRECISION_BF16;
-    mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+    mp.weights_precision = SEQ_PRECISION_BF16;
+    mp.matmul_precision = SEQ_MATMUL_BF16;
   } else {
-    mp.weights_precision = (SeqLstmPrecision) prec;
+    mp.weights_precision = (SeqPrecision) prec;
   }
   return mp;
 }
@@ -142,7 +142,7 @@ static const char *
 prec_name (Prec prec)
 {
   return prec == PREC_BF16_MATMUL ? "bf16-matmul" :
-      seq_lstm_precision_to_string ((SeqLstmPrecision) prec);
+      seq_precision_to_string ((SeqPrecision) prec);
 }
 
 /* From tensors with an explicit name prefix (NULL = auto-detect). */
@@ -961,8 +961,8 @@ test_f16_weights_with_bf16_matmul_refused (void)
 
   CU_ASSERT_PTR_NOT_NULL_FATAL (w);
   CU_ASSERT_TRUE (seq_lstm_model_params_validate (&mp, NULL));
-  mp.weights_precision = SEQ_LSTM_PRECISION_F16;
-  mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+  mp.weights_precision = SEQ_PRECISION_F16;
+  mp.matmul_precision = SEQ_MATMUL_BF16;
   CU_ASSERT_FALSE (seq_lstm_model_params_validate (&mp, &err));
   CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
   CU_ASSERT (err != NULL && strstr (err->message, "f16") != NULL);
@@ -983,7 +983,7 @@ test_f16_weights_with_bf16_matmul_refused (void)
   g_clear_error (&err);
   /* values outside the enums */
   mp = seq_lstm_model_params_default ();
-  mp.weights_precision = (SeqLstmPrecision) 7;
+  mp.weights_precision = (SeqPrecision) 7;
   CU_ASSERT_PTR_NULL (seq_lstm_model_new_random (&shape, &mp, &err));
   CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
   g_clear_error (&err);
@@ -1002,11 +1002,11 @@ test_bf16_matmul_stores_bf16_weights (void)
 
   shape.input_size = 12;
   shape.hidden_size = 20;
-  mp.matmul_precision = SEQ_LSTM_MATMUL_BF16;
+  mp.matmul_precision = SEQ_MATMUL_BF16;
   a = seq_lstm_model_new_random (&shape, &mp, NULL);
-  mp.weights_precision = SEQ_LSTM_PRECISION_BF16;
+  mp.weights_precision = SEQ_PRECISION_BF16;
   b = seq_lstm_model_new_random (&shape, &mp, NULL);
-  mp.matmul_precision = SEQ_LSTM_MATMUL_F32;
+  mp.matmul_precision = SEQ_MATMUL_F32;
   c = seq_lstm_model_new_random (&shape, &mp, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (a);
   CU_ASSERT_PTR_NOT_NULL_FATAL (b);
@@ -1014,14 +1014,14 @@ test_bf16_matmul_stores_bf16_weights (void)
   CU_ASSERT_EQUAL (seq_lstm_model_get_fingerprint (a),
       seq_lstm_model_get_fingerprint (b));
   CU_ASSERT_EQUAL (seq_lstm_model_get_weights_precision (a),
-      SEQ_LSTM_PRECISION_BF16);
+      SEQ_PRECISION_BF16);
   CU_ASSERT_EQUAL (seq_lstm_model_get_matmul_precision (a),
-      SEQ_LSTM_MATMUL_BF16);
+      SEQ_MATMUL_BF16);
   /* bf16 storage with f32 matmul is another model */
   CU_ASSERT_NOT_EQUAL (seq_lstm_model_get_fingerprint (b),
       seq_lstm_model_get_fingerprint (c));
   CU_ASSERT_EQUAL (seq_lstm_model_get_matmul_precision (c),
-      SEQ_LSTM_MATMUL_F32);
+      SEQ_MATMUL_F32);
   seq_lstm_model_unref (a);
   seq_lstm_model_unref (b);
   seq_lstm_model_unref (c);

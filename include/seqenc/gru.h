@@ -52,8 +52,8 @@ typedef enum {
 
 /* How a model is built, whatever the weight source. */
 typedef struct {
-  SeqLstmPrecision weights_precision;   /* storage; default SEQ_LSTM_PRECISION_F32 */
-  SeqLstmMatmulPrecision matmul_precision;      /* default SEQ_LSTM_MATMUL_F32;
+  SeqPrecision weights_precision;   /* storage; default SEQ_PRECISION_F32 */
+  SeqMatmulPrecision matmul_precision;      /* default SEQ_MATMUL_F32;
                                                  * BF16 needs F32 or BF16
                                                  * weights */
   const gchar *prefix;          /* tensor-name prefix for the file and weights
@@ -73,7 +73,7 @@ typedef struct {
 
 SEQ_API SeqGruModelParams seq_gru_model_params_default (void);
 /* FALSE and SEQ_GRU_ERROR_CONFIG for a value out of range or f16 weights
- * with SEQ_LSTM_MATMUL_BF16. Every constructor runs it. */
+ * with SEQ_MATMUL_BF16. Every constructor runs it. */
 SEQ_API gboolean seq_gru_model_params_validate (const SeqGruModelParams *
     params, GError ** error);
 SEQ_API SeqGruRandomParams seq_gru_random_params_default (void);
@@ -102,10 +102,10 @@ SEQ_API guint seq_gru_model_num_layers (const SeqGruModel * model);
 /* Width written per step and stream for @mode: H, or L * H. */
 SEQ_API guint seq_gru_model_output_width (const SeqGruModel * model,
     SeqRecurrentOutput mode);
-/* BF16 for a model with SEQ_LSTM_MATMUL_BF16 (its weights are bf16). */
-SEQ_API SeqLstmPrecision seq_gru_model_get_weights_precision (const
+/* BF16 for a model with SEQ_MATMUL_BF16 (its weights are bf16). */
+SEQ_API SeqPrecision seq_gru_model_get_weights_precision (const
     SeqGruModel * model);
-SEQ_API SeqLstmMatmulPrecision seq_gru_model_get_matmul_precision (const
+SEQ_API SeqMatmulPrecision seq_gru_model_get_matmul_precision (const
     SeqGruModel * model);
 SEQ_API gboolean seq_gru_model_has_bias (const SeqGruModel * model);
 /* 64-bit hash of the sizes, the precisions and the stored weights; equal

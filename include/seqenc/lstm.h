@@ -27,7 +27,7 @@
  * The same holds across the kernel sets (scalar reference, AVX2+FMA,
  * AVX-512, chosen at run time by CPU): they run the same IEEE operations.
  * (The bf16 matmul precision is the exception across kernel sets only: see
- * SEQ_LSTM_MATMUL_BF16.)
+ * SEQ_MATMUL_BF16.)
  *
  * Speed: weights are packed once at model creation (transposed, 64-column
  * panels, gates interleaved per 16 hidden units) and optionally stored as
@@ -60,38 +60,10 @@ typedef enum {
 
 /* ---- parameters ---------------------------------------------------------- */
 
-/* Storage precision of the weights inside a model. Arithmetic is f32
- * (weights are converted exactly to f32 on load into registers); BF16/F16
- * halve the memory traffic at the cost of rounding the weights once at model
- * creation (measured effect on outputs: tests/test_lstm.c and README). */
-typedef enum {
-  SEQ_LSTM_PRECISION_F32,
-  SEQ_LSTM_PRECISION_BF16,
-  SEQ_LSTM_PRECISION_F16,
-} SeqLstmPrecision;
-
-/* Precision of the operands of the matrix products.
- * SEQ_LSTM_MATMUL_BF16 stores the weights as bf16 AND rounds the activations
- * (x, h) to bf16 before every matrix product; the products are summed in f32
- * and the gate math and the state (c, h) stay f32. This is PyTorch's "medium"
- * float32 matmul precision (torch.set_float32_matmul_precision) and what
- * Intel AMX computes: on CPUs with AMX-BF16 the products run on AMX tiles,
- * with AVX512-BF16 on VDPBF16PS, elsewhere on the scalar reference (slow).
- * Outputs differ from f32 by the bf16 rounding (measured: tests/test_lstm.c
- * and README). The determinism of this mode holds per kernel set: bitwise
- * identical for any thread count, chunking and batch composition on one
- * machine; the AMX and the scalar kernels differ by f32 summation order only.
- * It needs weights_precision F32 or BF16 (the weights are rounded to bf16
- * either way); F16 weights are refused with SEQ_LSTM_ERROR_CONFIG. */
-typedef enum {
-  SEQ_LSTM_MATMUL_F32,
-  SEQ_LSTM_MATMUL_BF16,
-} SeqLstmMatmulPrecision;
-
 /* How a model is built, whatever the weight source. */
 typedef struct {
-  SeqLstmPrecision weights_precision;   /* storage; default SEQ_LSTM_PRECISION_F32 */
-  SeqLstmMatmulPrecision matmul_precision;      /* default SEQ_LSTM_MATMUL_F32 */
+  SeqPrecision weights_precision;   /* storage; default SEQ_PRECISION_F32 */
+  SeqMatmulPrecision matmul_precision;      /* default SEQ_MATMUL_F32 */
   const gchar *prefix;          /* tensor-name prefix for the file and weights
                                  * sources, e.g. "lstm." or "encoder.rnn.";
                                  * NULL or "" = auto-detect (an error names the
@@ -111,22 +83,11 @@ typedef struct {
 
 SEQ_API SeqLstmModelParams seq_lstm_model_params_default (void);
 /* FALSE and SEQ_LSTM_ERROR_CONFIG for a value out of range or f16 weights
- * with SEQ_LSTM_MATMUL_BF16. Every constructor runs it; call it to refuse
+ * with SEQ_MATMUL_BF16. Every constructor runs it; call it to refuse
  * the settings before a model is built. */
 SEQ_API gboolean seq_lstm_model_params_validate (const SeqLstmModelParams *
     params, GError ** error);
 SEQ_API SeqLstmRandomParams seq_lstm_random_params_default (void);
-
-/* "f32", "bf16", "f16" <-> SeqLstmPrecision. FALSE for an unknown name. */
-SEQ_API gboolean seq_lstm_precision_from_string (const gchar * name,
-    SeqLstmPrecision * out);
-SEQ_API const gchar *seq_lstm_precision_to_string (SeqLstmPrecision precision);
-
-/* TRUE when workspaces made now run SEQ_LSTM_MATMUL_BF16 on AMX tiles or
- * AVX512-BF16 dot products (CPU and OS support them; SEQENC_KERNELS not
- * forcing others); FALSE when that precision would run on the slow scalar
- * reference. */
-SEQ_API gboolean seq_lstm_bf16_matmul_accelerated (void);
 
 /* ---- model --------------------------------------------------------------- */
 
@@ -164,10 +125,10 @@ typedef SeqRecurrentOutput SeqLstmOutput;
 SEQ_API guint seq_lstm_model_output_width (const SeqLstmModel * model,
     SeqLstmOutput mode);
 /* The storage precision of the weights as built: BF16 for a model with
- * SEQ_LSTM_MATMUL_BF16 (its weights are rounded to bf16). */
-SEQ_API SeqLstmPrecision seq_lstm_model_get_weights_precision (const
+ * SEQ_MATMUL_BF16 (its weights are rounded to bf16). */
+SEQ_API SeqPrecision seq_lstm_model_get_weights_precision (const
     SeqLstmModel * model);
-SEQ_API SeqLstmMatmulPrecision seq_lstm_model_get_matmul_precision (const
+SEQ_API SeqMatmulPrecision seq_lstm_model_get_matmul_precision (const
     SeqLstmModel * model);
 SEQ_API gboolean seq_lstm_model_has_bias (const SeqLstmModel * model);
 /* 64-bit hash of the sizes, the precisions and the stored weights; equal
@@ -220,9 +181,9 @@ SEQ_API guint seq_lstm_workspace_get_max_streams (const SeqLstmWorkspace * ws);
 
 /* Which kernels a workspace runs. AUTO = the best this CPU supports (the
  * environment variable SEQENC_KERNELS=scalar|avx2|avx512|avx512bf16|amx
- * overrides it). For SEQ_LSTM_MATMUL_F32 all of them give bitwise-identical
+ * overrides it). For SEQ_MATMUL_F32 all of them give bitwise-identical
  * results; SCALAR is the reference. AMX and AVX512_BF16 = the AVX-512
- * kernels plus, for SEQ_LSTM_MATMUL_BF16, AMX tiles resp. VDPBF16PS (the
+ * kernels plus, for SEQ_MATMUL_BF16, AMX tiles resp. VDPBF16PS (the
  * other sets run that precision on the scalar reference). */
 typedef enum {
   SEQ_LSTM_KERNELS_AUTO,

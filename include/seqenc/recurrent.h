@@ -25,6 +25,47 @@ typedef enum {
   SEQ_RECURRENT_OUTPUT_ALL_LAYERS,      /* out width = L * output size, layer 0 first */
 } SeqRecurrentOutput;
 
+/* ---- precisions (every recurrent cell) ---------------------------------- */
+
+/* Storage precision of the weights inside a model. Arithmetic is f32
+ * (weights are converted exactly to f32 on load into registers); BF16/F16
+ * halve the memory traffic at the cost of rounding the weights once at model
+ * creation (measured effect on outputs: tests/test_lstm.c, tests/test_gru.c and README). */
+typedef enum {
+  SEQ_PRECISION_F32,
+  SEQ_PRECISION_BF16,
+  SEQ_PRECISION_F16,
+} SeqPrecision;
+
+/* Precision of the operands of the matrix products.
+ * SEQ_MATMUL_BF16 stores the weights as bf16 AND rounds the activations
+ * (x, h) to bf16 before every matrix product; the products are summed in f32
+ * and the gate math and the state (c, h) stay f32. This is PyTorch's "medium"
+ * float32 matmul precision (torch.set_float32_matmul_precision) and what
+ * Intel AMX computes: on CPUs with AMX-BF16 the products run on AMX tiles,
+ * with AVX512-BF16 on VDPBF16PS, elsewhere on the scalar reference (slow).
+ * Outputs differ from f32 by the bf16 rounding (measured: tests/test_lstm.c, tests/test_gru.c
+ * and README). The determinism of this mode holds per kernel set: bitwise
+ * identical for any thread count, chunking and batch composition on one
+ * machine; the AMX and the scalar kernels differ by f32 summation order only.
+ * It needs weights_precision F32 or BF16 (the weights are rounded to bf16
+ * either way); F16 weights are refused with SEQ_<CELL>_ERROR_CONFIG. */
+typedef enum {
+  SEQ_MATMUL_F32,
+  SEQ_MATMUL_BF16,
+} SeqMatmulPrecision;
+
+/* "f32", "bf16", "f16" <-> SeqPrecision. FALSE for an unknown name. */
+SEQ_API gboolean seq_precision_from_string (const gchar * name,
+    SeqPrecision * out);
+SEQ_API const gchar *seq_precision_to_string (SeqPrecision precision);
+
+/* TRUE when workspaces made now run SEQ_MATMUL_BF16 on AMX tiles or
+ * AVX512-BF16 dot products (CPU and OS support them; SEQENC_KERNELS not
+ * forcing others); FALSE when that precision would run on the slow scalar
+ * reference. */
+SEQ_API gboolean seq_matmul_bf16_accelerated (void);
+
 typedef struct {
   const gchar *name;            /* "lstm", "gru" */
   gpointer (*model_ref) (gpointer model);

@@ -10,18 +10,18 @@ bench_precision_parse (const char *name, SeqLstmModelParams * mp)
 {
   *mp = seq_lstm_model_params_default ();
   if (g_strcmp0 (name, "bf16-matmul") == 0) {
-    mp->weights_precision = SEQ_LSTM_PRECISION_BF16;
-    mp->matmul_precision = SEQ_LSTM_MATMUL_BF16;
+    mp->weights_precision = SEQ_PRECISION_BF16;
+    mp->matmul_precision = SEQ_MATMUL_BF16;
     return TRUE;
   }
-  return seq_lstm_precision_from_string (name, &mp->weights_precision);
+  return seq_precision_from_string (name, &mp->weights_precision);
 }
 
 static inline const char *
 bench_precision_name (const SeqLstmModel * m)
 {
-  if (seq_lstm_model_get_matmul_precision (m) == SEQ_LSTM_MATMUL_BF16)
+  if (seq_lstm_model_get_matmul_precision (m) == SEQ_MATMUL_BF16)
     return "bf16-matmul";
-  return seq_lstm_precision_to_string (seq_lstm_model_get_weights_precision
+  return seq_precision_to_string (seq_lstm_model_get_weights_precision
       (m));
 }
