@@ -902,6 +902,25 @@ test_state_restore_rejects_bad_blobs (void)
   seq_lstm_model_unref (other_prec);
 }
 
+/* n_threads 0 is one thread per core, or OMP_NUM_THREADS when OpenMP runs
+ * the kernels (tests/meson.build runs the OpenMP pass with
+ * OMP_NUM_THREADS=3 and SEQENC_TEST_EXPECT_THREADS=3: more than these
+ * machines' cores, so the count can only come from the variable). */
+static void
+test_default_threads (void)
+{
+  SeqLstmModel *m = random_model (8, 16, 1, 0, TRUE, 1, PREC_F32);
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 4, 2, 0);
+  const gchar *want = g_getenv ("SEQENC_TEST_EXPECT_THREADS");
+  guint expect = want ? (guint) atoi (want) :
+      (guint) MAX (1, g_get_num_processors ());
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ws);
+  CU_ASSERT_EQUAL (seq_lstm_workspace_get_n_threads (ws), expect);
+  seq_lstm_workspace_free (ws);
+  seq_lstm_model_unref (m);
+}
+
 static void
 test_builtin_model_is_deterministic (void)
 {
@@ -1279,6 +1298,8 @@ main (void)
         test_state_resume_from_file_with_reloaded_model},
     {"lstm_state_restore_rejects_bad_blobs",
         test_state_restore_rejects_bad_blobs},
+    {"lstm_default_threads_one_per_core_or_omp_num_threads",
+        test_default_threads},
     {"lstm_builtin_model_is_deterministic",
         test_builtin_model_is_deterministic},
     {"lstm_absurd_params_refused", test_absurd_params_refused},

@@ -148,9 +148,3 @@ seq_kernels_get (SeqKernelsIsa isa)
     return k;
   return &seq_kernels_scalar;
 }
-
-guint
-seq_kernels_max_threads (void)
-{
-  return MAX (1, g_get_num_processors ());
-}

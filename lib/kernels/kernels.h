@@ -122,9 +122,6 @@ typedef enum {
  * overrides it). */
 const SeqKernels *seq_kernels_get (SeqKernelsIsa isa);
 
-/* Cores available to this process. */
-guint seq_kernels_max_threads (void);
-
 /* The scalar bf16-matmul reference (an fmaf chain over k, as the f32
  * kernels), also what the kernel sets without bf16 arithmetic run in that
  * mode. */

@@ -380,7 +380,7 @@ seq_rnn_runner_init (SeqRnnRunner * r, const SeqRnnNet * net,
   memset (r, 0, sizeof (*r));
   r->max_streams = max_streams;
   r->max_steps = max_steps;
-  r->n_threads = n_threads == 0 ? seq_kernels_max_threads () : n_threads;
+  r->n_threads = n_threads == 0 ? seq_pool_default_threads () : n_threads;
   r->n_threads = MIN (r->n_threads, SEQ_RNN_MAX_THREADS);
   r->kernels = seq_kernels_get (SEQ_KERNELS_AUTO);
   if (!seq_rnn_scratch_init (&r->s, net, max_streams, max_steps))
