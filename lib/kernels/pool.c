@@ -28,9 +28,11 @@
  * the slowest thread; when another busy thread (a video branch, a hundred
  * streaming threads) preempts one of ours mid-job, the other waits for the
  * preempted one's whole time slice. The pool notices: it measures, per job,
- * the share of its threads' time spent waiting at barriers and at the join
- * (clock reads only when a wait is needed). When that share stays above
- * half (an average over jobs), the next jobs run on the calling thread
+ * the time its threads spent waiting at barriers and at the join (clock
+ * reads only when a wait is needed), as a share of what the threads beyond
+ * the first had. When that share stays above half (a running mean over
+ * jobs), the extra threads bring little and stall the job whenever one is
+ * preempted, so the next jobs run on the calling thread
  * alone (results are bitwise the same for any thread count), for 16 jobs,
  * doubling up to 1024 each time a probe with all threads is still mostly
  * waiting. SEQENC_POOL_ADAPT=0 turns it off (always all threads).
@@ -148,8 +150,10 @@ typedef struct {
 static void
 adapt_after_job (SeqPool * pool, gint64 job_us)
 {
+  /* 1.0: the job's extra threads were as good as absent (one thread of
+   * two waited from start to end) */
   double share = job_us > 0 ? (double) g_atomic_int_get (&pool->wait_us)
-      / ((double) job_us * pool->n_threads) : 0.0;
+      / ((double) job_us * (pool->n_threads - 1)) : 0.0;
   gboolean probe = pool->wait_share < 0;
 
   if (probe) {
