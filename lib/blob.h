@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — private: little-endian fields of the versioned state blobs
- * (lstm.c, posenc.c, fbank.c). Unaligned-safe. */
+ * (recurrent-common.c, posenc.c, fbank.c). Unaligned-safe. */
 #pragma once
 
 #include <glib.h>

@@ -11,7 +11,7 @@
  * allocates nothing.
  */
 #include "seqenc/gru.h"
-#include "blob.h"
+#include "recurrent-common.h"
 #include "seqenc-private.h"
 #include "kernels/rnn.h"
 
@@ -19,12 +19,6 @@
 #include <string.h>
 
 #define N_GATES 3
-
-/* Sizes above these are refused as absurd (SEQ_GRU_ERROR_CONFIG/WEIGHTS). */
-#define SEQ_GRU_MAX_WIDTH (1u << 16)    /* I, H */
-#define SEQ_GRU_MAX_LAYERS 64
-/* Largest number of weight elements of one layer (3H x (I + H)). */
-#define SEQ_GRU_MAX_LAYER_ELEMENTS ((gsize) 1 << 30)
 
 struct _SeqGruModel {
   gint ref_count;
@@ -39,9 +33,8 @@ struct _SeqGruModel {
 };
 
 struct _SeqGruState {
+  SeqRecurrentStore st;         /* first: h [L][H], steps */
   SeqGruModel *model;
-  guint64 steps;
-  float *h;                     /* [L][H] */
 };
 
 struct _SeqGruWorkspace {
@@ -50,6 +43,16 @@ struct _SeqGruWorkspace {
 };
 
 G_DEFINE_QUARK (seq-gru-error-quark, seq_gru_error);
+
+static const SeqRecurrentCell seq_gru_cell = {
+  .name = "GRU",
+  .a_name = "a GRU",
+  .domain = seq_gru_error_quark,
+  .config_code = SEQ_GRU_ERROR_CONFIG,
+  .weights_code = SEQ_GRU_ERROR_WEIGHTS,
+  .unsupported_code = SEQ_GRU_ERROR_UNSUPPORTED,
+  .state_code = SEQ_GRU_ERROR_STATE,
+};
 
 #define WERR(...) g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_WEIGHTS, \
     __VA_ARGS__)
@@ -86,37 +89,8 @@ seq_gru_model_params_validate (const SeqGruModelParams * params,
 {
   g_return_val_if_fail (params != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if ((guint) params->weights_precision > SEQ_PRECISION_F16
-      || (guint) params->matmul_precision > SEQ_MATMUL_BF16) {
-    g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG,
-        "unknown GRU precision (weights %d, matmul %d)",
-        (int) params->weights_precision, (int) params->matmul_precision);
-    return FALSE;
-  }
-  if (params->matmul_precision == SEQ_MATMUL_BF16
-      && params->weights_precision == SEQ_PRECISION_F16) {
-    g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG,
-        "bf16 matmul precision rounds the weights to bf16: the weights "
-        "precision must be f32 or bf16, not f16");
-    return FALSE;
-  }
-  return TRUE;
-}
-
-static SeqKDtype
-kdtype_of (const SeqGruModelParams * p)
-{
-  if (p->matmul_precision == SEQ_MATMUL_BF16)
-    return SEQ_KDTYPE_BF16_VNNI;
-  switch (p->weights_precision) {
-    case SEQ_PRECISION_BF16:
-      return SEQ_KDTYPE_BF16;
-    case SEQ_PRECISION_F16:
-      return SEQ_KDTYPE_F16;
-    case SEQ_PRECISION_F32:
-    default:
-      return SEQ_KDTYPE_F32;
-  }
+  return seq_recurrent_precision_validate (&seq_gru_cell,
+      params->weights_precision, params->matmul_precision, error);
 }
 
 /* ---- model construction ------------------------------------------------- */
@@ -137,12 +111,6 @@ model_free (SeqGruModel * m)
   g_free (m);
 }
 
-static guint64
-hash_u32 (guint64 h, guint32 v)
-{
-  return seq_fnv64_wide (h, &v, 4);
-}
-
 /* b (3H, PyTorch order) into @dst (packed order); zeros when NULL */
 static void
 pack_bias (float *dst, const float *b, guint H)
@@ -159,7 +127,9 @@ model_build (guint I, guint H, guint L, gboolean bias,
     const SeqGruModelParams * mp, const LayerSrc * src, GError ** error)
 {
   SeqGruModel *m = g_new0 (SeqGruModel, 1);
-  SeqKDtype dt = kdtype_of (mp);
+  guint32 code = seq_recurrent_precision_code (mp->weights_precision,
+      mp->matmul_precision);
+  SeqKDtype dt = seq_recurrent_kdtype (code);
   guint Hp = (H + SEQ_GROUP - 1) / SEQ_GROUP * SEQ_GROUP;
   gsize ldo = (gsize) (H + SEQ_PANEL - 1) / SEQ_PANEL * SEQ_PANEL;
   gsize ldg = (gsize) N_GATES * Hp;
@@ -173,8 +143,7 @@ model_build (guint I, guint H, guint L, gboolean bias,
   m->matmul = mp->matmul_precision;
   m->precision = m->matmul == SEQ_MATMUL_BF16 ? SEQ_PRECISION_BF16 :
       mp->weights_precision;
-  m->precision_code = m->matmul == SEQ_MATMUL_BF16 ? 3 :
-      (guint32) mp->weights_precision;
+  m->precision_code = code;
   m->zeros = seq_aligned_floats (MAX (ldg, ldo));
   m->net.layers = g_new0 (SeqRnnLayer, L);
   m->net.cell = SEQ_CELL_GRU;
@@ -192,12 +161,12 @@ model_build (guint I, guint H, guint L, gboolean bias,
   if (m->zeros == NULL)
     goto oom;
 
-  fp = hash_u32 (fp, 0x47525520);       /* "GRU " */
-  fp = hash_u32 (fp, I);
-  fp = hash_u32 (fp, H);
-  fp = hash_u32 (fp, L);
-  fp = hash_u32 (fp, bias);
-  fp = hash_u32 (fp, m->precision_code);
+  fp = seq_recurrent_hash_u32 (fp, 0x47525520);  /* "GRU " */
+  fp = seq_recurrent_hash_u32 (fp, I);
+  fp = seq_recurrent_hash_u32 (fp, H);
+  fp = seq_recurrent_hash_u32 (fp, L);
+  fp = seq_recurrent_hash_u32 (fp, bias);
+  fp = seq_recurrent_hash_u32 (fp, m->precision_code);
 
   for (guint l = 0; l < L; l++) {
     SeqRnnLayer *ly = &m->net.layers[l];
@@ -227,34 +196,6 @@ oom:
   return NULL;
 }
 
-static gboolean
-check_sizes (guint I, guint H, guint L, gint code, GError ** error)
-{
-  gsize per_layer = (gsize) N_GATES * H * ((gsize) MAX (I, H) + H);
-
-  if (I == 0 || H == 0 || L == 0) {
-    g_set_error (error, SEQ_GRU_ERROR, code,
-        "GRU sizes must be positive (input %u, hidden %u, layers %u)", I, H,
-        L);
-    return FALSE;
-  }
-  if (I > SEQ_GRU_MAX_WIDTH || H > SEQ_GRU_MAX_WIDTH
-      || L > SEQ_GRU_MAX_LAYERS) {
-    g_set_error (error, SEQ_GRU_ERROR, code,
-        "GRU sizes too large (input %u, hidden %u, layers %u; limits %u, "
-        "%u, %u)", I, H, L, SEQ_GRU_MAX_WIDTH, SEQ_GRU_MAX_WIDTH,
-        SEQ_GRU_MAX_LAYERS);
-    return FALSE;
-  }
-  if (per_layer > SEQ_GRU_MAX_LAYER_ELEMENTS) {
-    g_set_error (error, SEQ_GRU_ERROR, code,
-        "GRU layer too large: %" G_GSIZE_FORMAT " weights (limit %"
-        G_GSIZE_FORMAT ")", per_layer, SEQ_GRU_MAX_LAYER_ELEMENTS);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 SeqGruModel *
 seq_gru_model_new_random (const SeqGruRandomParams * shape,
     const SeqGruModelParams * params, GError ** error)
@@ -276,7 +217,8 @@ seq_gru_model_new_random (const SeqGruRandomParams * shape,
   I = shape->input_size;
   H = shape->hidden_size;
   L = shape->num_layers;
-  if (!check_sizes (I, H, L, SEQ_GRU_ERROR_CONFIG, error))
+  if (!seq_recurrent_check_sizes (&seq_gru_cell, N_GATES, I, H, L, 0,
+          SEQ_GRU_ERROR_CONFIG, error))
     return NULL;
 
   /* PyTorch's reset_parameters: every parameter U(-1/sqrt(H), 1/sqrt(H)),
@@ -291,18 +233,9 @@ seq_gru_model_new_random (const SeqGruRandomParams * shape,
       shape->bias ? (gsize) N_GATES * H : 0,
       shape->bias ? (gsize) N_GATES * H : 0
     };
-    for (guint t = 0; t < 4; t++) {
-      if (sizes[t] == 0)
-        continue;
-      bufs[l * 4 + t] = g_try_new (float, sizes[t]);
-      if (bufs[l * 4 + t] == NULL) {
-        g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG,
-            "GRU model too large: out of memory");
-        goto done;
-      }
-      for (gsize i = 0; i < sizes[t]; i++)
-        bufs[l * 4 + t][i] = seq_rng_uniform (&rng, -bound, bound);
-    }
+    if (!seq_recurrent_random_tensors (&seq_gru_cell, &rng, bound, sizes,
+            4, bufs + l * 4, error))
+      goto done;
     src[l].w_ih = bufs[l * 4];
     src[l].w_hh = bufs[l * 4 + 1];
     src[l].b_ih = bufs[l * 4 + 2];
@@ -311,47 +244,12 @@ seq_gru_model_new_random (const SeqGruRandomParams * shape,
   m = model_build (I, H, L, shape->bias, &mp, src, error);
 
 done:
-  for (guint i = 0; i < L * 4; i++)
-    g_free (bufs[i]);
-  g_free (bufs);
+  seq_recurrent_free_tensors (bufs, (gsize) L * 4);
   g_free (src);
   return m;
 }
 
 /* ---- loading from a weight file ----------------------------------------- */
-
-/* Finds the prefix: the text before "weight_ih_l0" in tensor names. */
-static gchar *
-detect_prefix (const SeqWeights * w, GError ** error)
-{
-  static const gchar key[] = "weight_ih_l0";
-  const gsize klen = sizeof (key) - 1;
-  GPtrArray *cands = g_ptr_array_new_with_free_func (g_free);
-  guint n = seq_weights_n_tensors (w);
-  gchar *result = NULL;
-
-  for (guint i = 0; i < n; i++) {
-    const gchar *name = seq_weights_get (w, i)->name;
-    gsize len = strlen (name);
-    if (len >= klen && strcmp (name + len - klen, key) == 0)
-      g_ptr_array_add (cands, g_strndup (name, len - klen));
-  }
-  if (cands->len == 1) {
-    result = g_strdup (g_ptr_array_index (cands, 0));
-  } else if (cands->len == 0) {
-    WERR ("no GRU weights found: no tensor name ends in \"weight_ih_l0\"");
-  } else {
-    GString *s = g_string_new (NULL);
-    for (guint i = 0; i < cands->len; i++)
-      g_string_append_printf (s, "%s\"%s\"", i ? ", " : "",
-          (const gchar *) g_ptr_array_index (cands, i));
-    WERR ("ambiguous GRU weights: %u candidate prefixes (%s); name one "
-        "(model-prefix)", cands->len, s->str);
-    g_string_free (s, TRUE);
-  }
-  g_ptr_array_unref (cands);
-  return result;
-}
 
 /* Tensor @pre@name@l as f32, which must have the shape [d0] (d1 == 0) or
  * [d0][d1]. NULL and @error when absent or of another shape. */
@@ -359,36 +257,11 @@ static float *
 read_tensor (const SeqWeights * w, const gchar * pre, const gchar * name,
     guint l, gint64 d0, gint64 d1, GError ** error)
 {
-  gchar *full = g_strdup_printf ("%s%s%u", pre, name, l);
-  const SeqTensorInfo *t = seq_weights_find (w, full);
-  guint rank = d1 ? 2 : 1;
-  float *buf = NULL;
-  GError *err = NULL;
+  gchar *nm = g_strdup_printf ("%s%u", name, l);
+  float *buf = seq_recurrent_read_tensor (&seq_gru_cell, w, pre, nm, TRUE,
+      d1 ? 2 : 1, d0, d1, NULL, error);
 
-  if (t == NULL) {
-    WERR ("GRU tensor \"%s\" is missing", full);
-  } else if (t->rank != rank || t->shape[0] != d0
-      || (rank == 2 && t->shape[1] != d1)) {
-    GString *have = g_string_new (NULL);
-    for (guint i = 0; i < t->rank; i++)
-      g_string_append_printf (have, "%s%" G_GINT64_FORMAT, i ? ", " : "",
-          t->shape[i]);
-    if (rank == 2)
-      WERR ("GRU tensor \"%s\" has shape [%s], expected [%" G_GINT64_FORMAT
-          ", %" G_GINT64_FORMAT "]", full, have->str, d0, d1);
-    else
-      WERR ("GRU tensor \"%s\" has shape [%s], expected [%" G_GINT64_FORMAT
-          "]", full, have->str, d0);
-    g_string_free (have, TRUE);
-  } else if ((buf = g_try_new (float, t->n_elements ? t->n_elements : 1))
-      == NULL) {
-    WERR ("GRU tensor \"%s\" too large", full);
-  } else if (!seq_tensor_to_f32 (t, buf, t->n_elements, &err)) {
-    WERR ("GRU tensor \"%s\": %s", full, err->message);
-    g_clear_error (&err);
-    g_clear_pointer (&buf, g_free);
-  }
-  g_free (full);
+  g_free (nm);
   return buf;
 }
 
@@ -396,9 +269,10 @@ static gboolean
 has_tensor (const SeqWeights * w, const gchar * pre, const gchar * name,
     guint l)
 {
-  gchar *full = g_strdup_printf ("%s%s%u", pre, name, l);
-  gboolean found = seq_weights_find (w, full) != NULL;
-  g_free (full);
+  gchar *nm = g_strdup_printf ("%s%u", name, l);
+  gboolean found = seq_recurrent_has_tensor (w, pre, nm);
+
+  g_free (nm);
   return found;
 }
 
@@ -408,7 +282,7 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
 {
   SeqGruModelParams mp;
   gchar *pre = NULL;
-  guint n, I = 0, H = 0, L = 0;
+  guint I = 0, H = 0, L = 0;
   gboolean bias;
   const SeqTensorInfo *t;
   LayerSrc *src = NULL;
@@ -423,57 +297,13 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
     return NULL;
   if (mp.prefix != NULL && mp.prefix[0] != '\0')
     pre = g_strdup (mp.prefix);
-  else if ((pre = detect_prefix (weights, error)) == NULL)
+  else if ((pre = seq_recurrent_detect_prefix (&seq_gru_cell, weights,
+              error)) == NULL)
     return NULL;
 
-  n = seq_weights_n_tensors (weights);
-  for (guint i = 0; i < n; i++) {
-    const gchar *tn = seq_weights_get (weights, i)->name;
-    if (g_str_has_prefix (tn, pre) && g_str_has_suffix (tn, "_reverse")) {
-      g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_UNSUPPORTED,
-          "bidirectional GRU weights (\"%s\") are not supported: a "
-          "streaming encoder has no future context to run the reverse "
-          "direction on", tn);
-      goto done;
-    }
-  }
-
-  while (L <= SEQ_GRU_MAX_LAYERS && has_tensor (weights, pre, "weight_ih_l",
-          L))
-    L++;
-  if (L == 0) {
-    WERR ("GRU tensor \"%sweight_ih_l0\" is missing", pre);
+  L = seq_recurrent_scan_layers (&seq_gru_cell, weights, pre, TRUE, error);
+  if (L == 0)
     goto done;
-  }
-  if (L > SEQ_GRU_MAX_LAYERS) {
-    WERR ("too many GRU layers (limit %u)", SEQ_GRU_MAX_LAYERS);
-    goto done;
-  }
-  /* a layer's tensor beyond the last weight_ih: inconsistent file */
-  for (guint i = 0; i < n; i++) {
-    const gchar *tn = seq_weights_get (weights, i)->name;
-    const gchar *rest, *lpos;
-    guint64 k;
-    gchar *end;
-
-    if (!g_str_has_prefix (tn, pre))
-      continue;
-    rest = tn + strlen (pre);
-    if (g_str_has_prefix (rest, "weight_hr_l")) {
-      WERR ("GRU weights have no projection: \"%s\" looks like an LSTM "
-          "tensor", tn);
-      goto done;
-    }
-    if (!(g_str_has_prefix (rest, "weight_") || g_str_has_prefix (rest,
-                "bias_")) || (lpos = strstr (rest, "_l")) == NULL)
-      continue;
-    k = g_ascii_strtoull (lpos + 2, &end, 10);
-    if (end != lpos + 2 && *end == '\0' && k >= L) {
-      WERR ("GRU tensor \"%s\" belongs to layer %" G_GUINT64_FORMAT
-          " but \"%sweight_ih_l%u\" is missing", tn, k, pre, L);
-      goto done;
-    }
-  }
 
   /* sizes: H from weight_hh_l0 [3H, H], I from weight_ih_l0 [3H, I] */
   {
@@ -485,7 +315,7 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
     WERR ("GRU tensor \"%sweight_hh_l0\" is missing", pre);
     goto done;
   }
-  if (t->rank != 2 || t->shape[1] <= 0 || t->shape[1] > SEQ_GRU_MAX_WIDTH
+  if (t->rank != 2 || t->shape[1] <= 0 || t->shape[1] > SEQ_RECURRENT_MAX_WIDTH
       || t->shape[0] != N_GATES * t->shape[1]) {
     WERR ("GRU tensor \"%sweight_hh_l0\" must be [3*hidden, hidden]%s", pre,
         t->rank == 2 && t->shape[0] == 4 * t->shape[1] ?
@@ -499,14 +329,15 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
     g_free (name);
   }
   if (t->rank != 2 || t->shape[0] != (gint64) N_GATES * H
-      || t->shape[1] <= 0 || t->shape[1] > SEQ_GRU_MAX_WIDTH) {
+      || t->shape[1] <= 0 || t->shape[1] > SEQ_RECURRENT_MAX_WIDTH) {
     WERR ("GRU tensor \"%sweight_ih_l0\" must be [3*hidden = %u, input]", pre,
         N_GATES * H);
     goto done;
   }
   I = (guint) t->shape[1];
   bias = has_tensor (weights, pre, "bias_ih_l", 0);
-  if (!check_sizes (I, H, L, SEQ_GRU_ERROR_WEIGHTS, error))
+  if (!seq_recurrent_check_sizes (&seq_gru_cell, N_GATES, I, H, L, 0,
+          SEQ_GRU_ERROR_WEIGHTS, error))
     goto done;
 
   src = g_new0 (LayerSrc, L);
@@ -539,11 +370,7 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
   m = model_build (I, H, L, bias, &mp, src, error);
 
 done:
-  if (bufs != NULL) {
-    for (guint i = 0; i < L * 4; i++)
-      g_free (bufs[i]);
-    g_free (bufs);
-  }
+  seq_recurrent_free_tensors (bufs, (gsize) L * 4);
   g_free (src);
   g_free (pre);
   return m;
@@ -651,7 +478,7 @@ seq_gru_state_new (const SeqGruModel * model)
   g_return_val_if_fail (model != NULL, NULL);
   s = g_new0 (SeqGruState, 1);
   s->model = seq_gru_model_ref ((SeqGruModel *) model);
-  s->h = g_new0 (float, (gsize) model->L * model->H);
+  seq_recurrent_store_init (&s->st, model->L, model->H, 0);
   return s;
 }
 
@@ -660,7 +487,7 @@ seq_gru_state_free (SeqGruState * state)
 {
   if (state == NULL)
     return;
-  g_free (state->h);
+  seq_recurrent_store_clear (&state->st);
   seq_gru_model_unref (state->model);
   g_free (state);
 }
@@ -676,16 +503,14 @@ void
 seq_gru_state_reset (SeqGruState * state)
 {
   g_return_if_fail (state != NULL);
-  memset (state->h, 0, (gsize) state->model->L * state->model->H *
-      sizeof (float));
-  state->steps = 0;
+  seq_recurrent_store_reset (&state->st);
 }
 
 guint64
 seq_gru_state_get_steps (const SeqGruState * state)
 {
   g_return_val_if_fail (state != NULL, 0);
-  return state->steps;
+  return state->st.steps;
 }
 
 void
@@ -693,7 +518,7 @@ seq_gru_state_get (const SeqGruState * state, guint layer, float *dst)
 {
   g_return_if_fail (state != NULL && dst != NULL);
   g_return_if_fail (layer < state->model->L);
-  memcpy (dst, state->h + (gsize) layer * state->model->H,
+  memcpy (dst, state->st.h + (gsize) layer * state->model->H,
       state->model->H * sizeof (float));
 }
 
@@ -702,7 +527,7 @@ seq_gru_state_set (SeqGruState * state, guint layer, const float *src)
 {
   g_return_if_fail (state != NULL && src != NULL);
   g_return_if_fail (layer < state->model->L);
-  memcpy (state->h + (gsize) layer * state->model->H, src,
+  memcpy (state->st.h + (gsize) layer * state->model->H, src,
       state->model->H * sizeof (float));
 }
 
@@ -723,99 +548,45 @@ seq_gru_state_set (SeqGruState * state, guint layer, const float *src)
  *   64      ...   h of every layer ([L][H] f32)
  *   end-4   4     CRC-32 (IEEE 802.3, as zlib's crc32) of every byte before it
  */
-#define BLOB_MAGIC "SEQGRUST"
-#define BLOB_VERSION 1
-#define BLOB_HEADER 64
+static SeqRecurrentBlob
+blob_layout (const SeqGruModel * m)
+{
+  SeqRecurrentBlob b = {
+    .magic = "SEQGRUST",
+    .n_dims = 3,
+    .dims = {m->L, m->I, m->H},
+    .dim_names = {"L", "I", "H"},
+    .off_precision = 28,
+    .off_fingerprint = 32,
+    .off_steps = 40,
+    .off_payload = 48,
+    .precision_code = m->precision_code,
+    .fingerprint = m->fingerprint,
+  };
+  return b;
+}
 
 GBytes *
 seq_gru_state_save (const SeqGruState * state)
 {
-  const SeqGruModel *m;
-  gsize nh, total;
-  guint8 *b;
+  SeqRecurrentBlob layout;
 
   g_return_val_if_fail (state != NULL, NULL);
-  m = state->model;
-  nh = (gsize) m->L * m->H;
-  total = BLOB_HEADER + nh * 4 + 4;
-  b = g_malloc0 (total);
-  memcpy (b, BLOB_MAGIC, 8);
-  put_u32 (b + 8, BLOB_VERSION);
-  put_u32 (b + 12, BLOB_HEADER);
-  put_u32 (b + 16, m->L);
-  put_u32 (b + 20, m->I);
-  put_u32 (b + 24, m->H);
-  put_u32 (b + 28, m->precision_code);
-  put_u64 (b + 32, m->fingerprint);
-  put_u64 (b + 40, state->steps);
-  put_u64 (b + 48, nh * 4);
-  for (gsize i = 0; i < nh; i++) {
-    guint32 u;
-    memcpy (&u, &state->h[i], 4);
-    put_u32 (b + BLOB_HEADER + 4 * i, u);
-  }
-  put_u32 (b + total - 4, seq_crc32 (b, total - 4));
-  return g_bytes_new_take (b, total);
+  layout = blob_layout (state->model);
+  return seq_recurrent_blob_save (&layout, &state->st);
 }
-
-#define SERR(...) g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_STATE, \
-    __VA_ARGS__)
 
 gboolean
 seq_gru_state_restore (SeqGruState * state, GBytes * blob, GError ** error)
 {
-  const SeqGruModel *m;
-  const guint8 *b;
-  gsize n, nh;
+  SeqRecurrentBlob layout;
 
   g_return_val_if_fail (state != NULL, FALSE);
   g_return_val_if_fail (blob != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  m = state->model;
-  b = g_bytes_get_data (blob, &n);
-  nh = (gsize) m->L * m->H;
-
-  if (n < BLOB_HEADER + 4 || memcmp (b, BLOB_MAGIC, 8) != 0) {
-    SERR ("not a GRU state blob (bad magic or only %" G_GSIZE_FORMAT
-        " bytes)", n);
-    return FALSE;
-  }
-  if (get_u32 (b + 8) != BLOB_VERSION || get_u32 (b + 12) != BLOB_HEADER) {
-    SERR ("GRU state blob version %u is not supported (expected %u)",
-        get_u32 (b + 8), BLOB_VERSION);
-    return FALSE;
-  }
-  if (get_u64 (b + 48) != nh * 4 || n != BLOB_HEADER + nh * 4 + 4) {
-    SERR ("GRU state blob is truncated or does not fit this model (%"
-        G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT ")", n,
-        (gsize) (BLOB_HEADER + nh * 4 + 4));
-    return FALSE;
-  }
-  if (seq_crc32 (b, n - 4) != get_u32 (b + n - 4)) {
-    SERR ("GRU state blob is corrupted (checksum mismatch)");
-    return FALSE;
-  }
-  if (get_u32 (b + 16) != m->L || get_u32 (b + 20) != m->I
-      || get_u32 (b + 24) != m->H) {
-    SERR ("GRU state blob is for a model of other sizes (L=%u I=%u H=%u; "
-        "this model L=%u I=%u H=%u)", get_u32 (b + 16), get_u32 (b + 20),
-        get_u32 (b + 24), m->L, m->I, m->H);
-    return FALSE;
-  }
-  if (get_u64 (b + 32) != m->fingerprint
-      || get_u32 (b + 28) != m->precision_code) {
-    SERR ("GRU state blob was written for another model (fingerprint "
-        "%016" G_GINT64_MODIFIER "x, this model %016" G_GINT64_MODIFIER "x)",
-        get_u64 (b + 32), m->fingerprint);
-    return FALSE;
-  }
-  for (gsize i = 0; i < nh; i++) {
-    guint32 u = get_u32 (b + BLOB_HEADER + 4 * i);
-    memcpy (&state->h[i], &u, 4);
-  }
-  state->steps = get_u64 (b + 40);
-  return TRUE;
+  layout = blob_layout (state->model);
+  return seq_recurrent_blob_restore (&seq_gru_cell, &layout, &state->st,
+      blob, error);
 }
 
 /* ---- workspace and forward ---------------------------------------------- */
@@ -869,22 +640,8 @@ gboolean
 seq_gru_workspace_set_kernels (SeqGruWorkspace * ws, SeqLstmKernels kernels,
     GError ** error)
 {
-  static const SeqKernelsIsa isa_of[] = {
-    [SEQ_LSTM_KERNELS_AUTO] = SEQ_KERNELS_AUTO,
-    [SEQ_LSTM_KERNELS_SCALAR] = SEQ_KERNELS_SCALAR,
-    [SEQ_LSTM_KERNELS_AVX2] = SEQ_KERNELS_AVX2,
-    [SEQ_LSTM_KERNELS_AVX512] = SEQ_KERNELS_AVX512,
-    [SEQ_LSTM_KERNELS_AMX] = SEQ_KERNELS_AMX,
-    [SEQ_LSTM_KERNELS_AVX512_BF16] = SEQ_KERNELS_AVX512BF16,
-  };
   g_return_val_if_fail (ws != NULL, FALSE);
-  if ((guint) kernels >= G_N_ELEMENTS (isa_of)
-      || !seq_rnn_runner_set_isa (&ws->r, isa_of[kernels])) {
-    g_set_error (error, SEQ_GRU_ERROR, SEQ_GRU_ERROR_UNSUPPORTED,
-        "these GRU kernels are not built in or not supported by this CPU");
-    return FALSE;
-  }
-  return TRUE;
+  return seq_recurrent_set_kernels (&seq_gru_cell, &ws->r, kernels, error);
 }
 
 const gchar *
@@ -899,25 +656,6 @@ seq_gru_workspace_set_spin_us (SeqGruWorkspace * ws, guint spin_us)
 {
   g_return_if_fail (ws != NULL);
   seq_pool_set_spin_us (ws->r.pool, spin_us);
-}
-
-/* h of B streams between their states and the workspace's [L][B] rows */
-static void
-state_copy (SeqGruWorkspace * ws, SeqGruState * const *states, guint B,
-    gboolean in)
-{
-  const SeqGruModel *m = ws->model;
-  const gsize ldo = m->net.ldo;
-
-  for (guint b = 0; b < B; b++)
-    for (guint l = 0; l < m->L; l++) {
-      float *h = ws->r.s.h0 + ((gsize) l * B + b) * ldo;
-      float *sh = states[b]->h + (gsize) l * m->H;
-      if (in)
-        memcpy (h, sh, m->H * sizeof (float));
-      else
-        memcpy (sh, h, m->H * sizeof (float));
-    }
 }
 
 void
@@ -942,12 +680,8 @@ seq_gru_forward (const SeqGruModel * model, SeqGruState * const *states,
         model->fingerprint);
 
   width = all ? model->L * model->H : model->H;
-  state_copy (ws, states, B, TRUE);
-  seq_rnn_runner_forward (&ws->r, &model->net, B, input, n_steps, output,
-      width, all);
-  state_copy (ws, states, B, FALSE);
-  for (guint b = 0; b < B; b++)
-    states[b]->steps += n_steps;
+  seq_recurrent_forward (&ws->r, &model->net, (gpointer const *) states, B,
+      input, n_steps, output, width, all);
 }
 
 /* ---- the recurrent interface (recurrent.h) ------------------------------ */

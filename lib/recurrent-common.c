@@ -488,10 +488,9 @@ seq_recurrent_set_kernels (const SeqRecurrentCell * cell, SeqRnnRunner * r,
     [SEQ_LSTM_KERNELS_AMX] = SEQ_KERNELS_AMX,
     [SEQ_LSTM_KERNELS_AVX512_BF16] = SEQ_KERNELS_AVX512BF16,
   };
-  SeqKernelsIsa isa = (guint) kernels < G_N_ELEMENTS (isa_of) ?
-      isa_of[kernels] : SEQ_KERNELS_AUTO;
 
-  if (!seq_rnn_runner_set_isa (r, isa)) {
+  if ((guint) kernels >= G_N_ELEMENTS (isa_of)
+      || !seq_rnn_runner_set_isa (r, isa_of[kernels])) {
     CELL_ERR (cell->unsupported_code, "these %s kernels are not built in or "
         "not supported by this CPU", cell->name);
     return FALSE;
