@@ -95,13 +95,15 @@ seq_gru_model_params_validate (const SeqGruModelParams * params,
 
 /* ---- model construction ------------------------------------------------- */
 
-/* One layer's tensors in PyTorch layout (row-major, [out][in]). */
-typedef struct {
-  const float *w_ih;            /* [3H][K_in] */
-  const float *w_hh;            /* [3H][H] */
-  const float *b_ih;            /* [3H] or NULL */
-  const float *b_hh;            /* [3H] or NULL */
-} LayerSrc;
+/* A layer's tensors in PyTorch layout (row-major, [out][in]), in this order
+ * in the model builder's [L][N_TENSORS] array. */
+enum {
+  T_W_IH,          /* [G H][K_in] */
+  T_W_HH,          /* [G H][O] */
+  T_B_IH,          /* [G H] or NULL */
+  T_B_HH,          /* [G H] or NULL */
+  N_TENSORS
+};
 
 static void
 model_free (SeqGruModel * m)
@@ -124,7 +126,7 @@ pack_bias (float *dst, const float *b, guint H)
 
 static SeqGruModel *
 model_build (guint I, guint H, guint L, gboolean bias,
-    const SeqGruModelParams * mp, const LayerSrc * src, GError ** error)
+    const SeqGruModelParams * mp, float *const *t, GError ** error)
 {
   SeqGruModel *m = g_new0 (SeqGruModel, 1);
   guint32 code = seq_recurrent_precision_code (mp->weights_precision,
@@ -170,17 +172,18 @@ model_build (guint I, guint H, guint L, gboolean bias,
 
   for (guint l = 0; l < L; l++) {
     SeqRnnLayer *ly = &m->net.layers[l];
+    float *const *lt = t + (gsize) l * N_TENSORS;
     guint K_in = l == 0 ? I : H;
 
     ly->K_in = K_in;
     ly->bias = seq_aligned_floats (ldg);
     ly->bias_h = seq_aligned_floats (ldg);
     if (ly->bias == NULL || ly->bias_h == NULL
-        || !seq_rnn_pack_gates (&ly->wx, src[l].w_ih, K_in, H, N_GATES, dt)
-        || !seq_rnn_pack_gates (&ly->wh, src[l].w_hh, H, H, N_GATES, dt))
+        || !seq_rnn_pack_gates (&ly->wx, lt[T_W_IH], K_in, H, N_GATES, dt)
+        || !seq_rnn_pack_gates (&ly->wh, lt[T_W_HH], H, H, N_GATES, dt))
       goto oom;
-    pack_bias (ly->bias, src[l].b_ih, H);
-    pack_bias (ly->bias_h, src[l].b_hh, H);
+    pack_bias (ly->bias, lt[T_B_IH], H);
+    pack_bias (ly->bias_h, lt[T_B_HH], H);
     fp = seq_fnv64_wide (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
     fp = seq_fnv64_wide (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
     fp = seq_fnv64_wide (fp, ly->bias, ldg * sizeof (float));
@@ -204,7 +207,6 @@ seq_gru_model_new_random (const SeqGruRandomParams * shape,
   guint I, H, L;
   float bound;
   SeqRng rng;
-  LayerSrc *src;
   float **bufs;
   SeqGruModel *m = NULL;
 
@@ -225,27 +227,21 @@ seq_gru_model_new_random (const SeqGruRandomParams * shape,
    * drawn in the order of its _flat_weights: w_ih, w_hh, b_ih, b_hh */
   bound = 1.0f / sqrtf ((float) H);
   seq_rng_init (&rng, shape->seed);
-  src = g_new0 (LayerSrc, L);
-  bufs = g_new0 (float *, (gsize) L * 4);
+  bufs = g_new0 (float *, (gsize) L * N_TENSORS);
   for (guint l = 0; l < L; l++) {
     guint K_in = l == 0 ? I : H;
-    gsize sizes[4] = { (gsize) N_GATES * H * K_in, (gsize) N_GATES * H * H,
+    gsize sizes[N_TENSORS] = { (gsize) N_GATES * H * K_in, (gsize) N_GATES * H * H,
       shape->bias ? (gsize) N_GATES * H : 0,
       shape->bias ? (gsize) N_GATES * H : 0
     };
     if (!seq_recurrent_random_tensors (&seq_gru_cell, &rng, bound, sizes,
-            4, bufs + l * 4, error))
+            N_TENSORS, bufs + l * N_TENSORS, error))
       goto done;
-    src[l].w_ih = bufs[l * 4];
-    src[l].w_hh = bufs[l * 4 + 1];
-    src[l].b_ih = bufs[l * 4 + 2];
-    src[l].b_hh = bufs[l * 4 + 3];
   }
-  m = model_build (I, H, L, shape->bias, &mp, src, error);
+  m = model_build (I, H, L, shape->bias, &mp, bufs, error);
 
 done:
-  seq_recurrent_free_tensors (bufs, (gsize) L * 4);
-  g_free (src);
+  seq_recurrent_free_tensors (bufs, (gsize) L * N_TENSORS);
   return m;
 }
 
@@ -285,7 +281,6 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
   guint I = 0, H = 0, L = 0;
   gboolean bias;
   const SeqTensorInfo *t;
-  LayerSrc *src = NULL;
   float **bufs = NULL;
   SeqGruModel *m = NULL;
 
@@ -340,20 +335,21 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
           SEQ_GRU_ERROR_WEIGHTS, error))
     goto done;
 
-  src = g_new0 (LayerSrc, L);
-  bufs = g_new0 (float *, (gsize) L * 4);
+  bufs = g_new0 (float *, (gsize) L * N_TENSORS);
   for (guint l = 0; l < L; l++) {
     gint64 G3H = (gint64) N_GATES * H;
-    if ((bufs[l * 4] = read_tensor (weights, pre, "weight_ih_l", l, G3H,
+    float **lb = bufs + (gsize) l * N_TENSORS;
+
+    if ((lb[T_W_IH] = read_tensor (weights, pre, "weight_ih_l", l, G3H,
                 l == 0 ? I : H, error)) == NULL
-        || (bufs[l * 4 + 1] = read_tensor (weights, pre, "weight_hh_l", l,
-                G3H, H, error)) == NULL)
+        || (lb[T_W_HH] = read_tensor (weights, pre, "weight_hh_l", l, G3H,
+                H, error)) == NULL)
       goto done;
     if (bias) {
-      if ((bufs[l * 4 + 2] = read_tensor (weights, pre, "bias_ih_l", l, G3H,
-                  0, error)) == NULL
-          || (bufs[l * 4 + 3] = read_tensor (weights, pre, "bias_hh_l", l,
-                  G3H, 0, error)) == NULL)
+      if ((lb[T_B_IH] = read_tensor (weights, pre, "bias_ih_l", l, G3H, 0,
+                  error)) == NULL
+          || (lb[T_B_HH] = read_tensor (weights, pre, "bias_hh_l", l, G3H,
+                  0, error)) == NULL)
         goto done;
     } else if (has_tensor (weights, pre, "bias_ih_l", l)
         || has_tensor (weights, pre, "bias_hh_l", l)) {
@@ -362,16 +358,11 @@ seq_gru_model_new_from_weights (const SeqWeights * weights,
           "at all", l, pre);
       goto done;
     }
-    src[l].w_ih = bufs[l * 4];
-    src[l].w_hh = bufs[l * 4 + 1];
-    src[l].b_ih = bufs[l * 4 + 2];
-    src[l].b_hh = bufs[l * 4 + 3];
   }
-  m = model_build (I, H, L, bias, &mp, src, error);
+  m = model_build (I, H, L, bias, &mp, bufs, error);
 
 done:
-  seq_recurrent_free_tensors (bufs, (gsize) L * 4);
-  g_free (src);
+  seq_recurrent_free_tensors (bufs, (gsize) L * N_TENSORS);
   g_free (pre);
   return m;
 }
@@ -686,79 +677,4 @@ seq_gru_forward (const SeqGruModel * model, SeqGruState * const *states,
 
 /* ---- the recurrent interface (recurrent.h) ------------------------------ */
 
-static gpointer
-iface_model_ref (gpointer model)
-{
-  return seq_gru_model_ref (model);
-}
-
-static void
-iface_model_unref (gpointer model)
-{
-  seq_gru_model_unref (model);
-}
-
-static guint
-iface_input_size (gconstpointer model)
-{
-  return seq_gru_model_input_size (model);
-}
-
-static guint
-iface_output_width (gconstpointer model, SeqRecurrentOutput mode)
-{
-  return seq_gru_model_output_width (model, mode);
-}
-
-static guint64
-iface_fingerprint (gconstpointer model)
-{
-  return seq_gru_model_get_fingerprint (model);
-}
-
-static gconstpointer
-iface_state_get_model (gconstpointer state)
-{
-  return seq_gru_state_get_model (state);
-}
-
-static gpointer
-iface_workspace_new (gconstpointer model, guint max_streams, guint max_steps,
-    guint n_threads)
-{
-  return seq_gru_workspace_new (model, max_streams, max_steps, n_threads);
-}
-
-static void
-iface_workspace_free (gpointer ws)
-{
-  seq_gru_workspace_free (ws);
-}
-
-static void
-iface_forward (gconstpointer model, gpointer const *states, guint n_streams,
-    const float *input, guint n_steps, float *output, SeqRecurrentOutput mode,
-    gpointer ws)
-{
-  seq_gru_forward (model, (SeqGruState * const *) states, n_streams, input,
-      n_steps, output, mode, ws);
-}
-
-static const SeqRecurrentIface gru_iface = {
-  .name = "gru",
-  .model_ref = iface_model_ref,
-  .model_unref = iface_model_unref,
-  .input_size = iface_input_size,
-  .output_width = iface_output_width,
-  .fingerprint = iface_fingerprint,
-  .state_get_model = iface_state_get_model,
-  .workspace_new = iface_workspace_new,
-  .workspace_free = iface_workspace_free,
-  .forward = iface_forward,
-};
-
-const SeqRecurrentIface *
-seq_gru_recurrent (void)
-{
-  return &gru_iface;
-}
+SEQ_RECURRENT_DEFINE_IFACE (gru, SeqGruState);

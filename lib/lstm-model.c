@@ -69,14 +69,16 @@ model_params_check (const SeqLstmModelParams * params,
 
 /* ---- model construction ------------------------------------------------- */
 
-/* One layer's tensors in PyTorch layout (row-major, [out][in]). */
-typedef struct {
-  const float *w_ih;            /* [4H][K_in] */
-  const float *w_hh;            /* [4H][O] */
-  const float *b_ih;            /* [4H] or NULL */
-  const float *b_hh;            /* [4H] or NULL */
-  const float *w_hr;            /* [P][H] or NULL */
-} LayerSrc;
+/* A layer's tensors in PyTorch layout (row-major, [out][in]), in this order
+ * in the model builder's [L][N_TENSORS] array. */
+enum {
+  T_W_IH,          /* [G H][K_in] */
+  T_W_HH,          /* [G H][O] */
+  T_B_IH,          /* [G H] or NULL */
+  T_B_HH,          /* [G H] or NULL */
+  T_W_HR,          /* [P][H] or NULL */
+  N_TENSORS
+};
 
 static void
 model_free (SeqLstmModel * m)
@@ -89,7 +91,7 @@ model_free (SeqLstmModel * m)
 /* Takes the PyTorch-layout layers and builds a packed model. */
 static SeqLstmModel *
 model_build (guint I, guint H, guint L, guint P, gboolean bias,
-    const SeqLstmModelParams * mp, const LayerSrc * src, GError ** error)
+    const SeqLstmModelParams * mp, float *const *t, GError ** error)
 {
   SeqLstmModel *m = g_new0 (SeqLstmModel, 1);
   guint32 code = seq_recurrent_precision_code (mp->weights_precision,
@@ -138,20 +140,21 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
 
   for (guint l = 0; l < L; l++) {
     SeqRnnLayer *ly = &m->net.layers[l];
+    float *const *lt = t + (gsize) l * N_TENSORS;
     guint K_in = l == 0 ? I : O;
 
     ly->K_in = K_in;
     ly->bias = seq_aligned_floats ((gsize) 4 * Hp);
     if (ly->bias == NULL
-        || !seq_rnn_pack_gates (&ly->wx, src[l].w_ih, K_in, H, 4, dt)
-        || !seq_rnn_pack_gates (&ly->wh, src[l].w_hh, O, H, 4, dt)
-        || (P && !seq_rnn_pack_plain (&ly->wr, src[l].w_hr, P, H, dt)))
+        || !seq_rnn_pack_gates (&ly->wx, lt[T_W_IH], K_in, H, 4, dt)
+        || !seq_rnn_pack_gates (&ly->wh, lt[T_W_HH], O, H, 4, dt)
+        || (P && !seq_rnn_pack_plain (&ly->wr, lt[T_W_HR], P, H, dt)))
       goto oom;
     if (bias) {
       for (guint u = 0; u < H; u++)
         for (guint q = 0; q < 4; q++)
-          ly->bias[seq_rnn_gate_col (u, q, 4)] = src[l].b_ih[q * H + u] +
-              src[l].b_hh[q * H + u];
+          ly->bias[seq_rnn_gate_col (u, q, 4)] = lt[T_B_IH][q * H + u] +
+              lt[T_B_HH][q * H + u];
     }
     fp = seq_fnv64_wide (fp, ly->wx.data, seq_packed_n_bytes (&ly->wx));
     fp = seq_fnv64_wide (fp, ly->wh.data, seq_packed_n_bytes (&ly->wh));
@@ -177,7 +180,6 @@ seq_lstm_model_new_random (const SeqLstmRandomParams * shape,
   guint I, H, L, P, O;
   float bound;
   SeqRng rng;
-  LayerSrc *src;
   float **bufs;
   SeqLstmModel *m = NULL;
   SeqLstmModelParams mp;
@@ -200,28 +202,21 @@ seq_lstm_model_new_random (const SeqLstmRandomParams * shape,
    * drawn in the order of its _flat_weights: w_ih, w_hh, b_ih, b_hh, w_hr */
   bound = 1.0f / sqrtf ((float) H);
   seq_rng_init (&rng, shape->seed);
-  src = g_new0 (LayerSrc, L);
-  bufs = g_new0 (float *, (gsize) L * 5);
+  bufs = g_new0 (float *, (gsize) L * N_TENSORS);
   for (guint l = 0; l < L; l++) {
     guint K_in = l == 0 ? I : O;
-    gsize sizes[5] = { (gsize) 4 * H * K_in, (gsize) 4 * H * O,
+    gsize sizes[N_TENSORS] = { (gsize) 4 * H * K_in, (gsize) 4 * H * O,
       shape->bias ? (gsize) 4 * H : 0, shape->bias ? (gsize) 4 * H : 0,
       (gsize) P * H
     };
     if (!seq_recurrent_random_tensors (&seq_lstm_cell, &rng, bound, sizes,
-            5, bufs + l * 5, error))
+            N_TENSORS, bufs + l * N_TENSORS, error))
       goto done;
-    src[l].w_ih = bufs[l * 5];
-    src[l].w_hh = bufs[l * 5 + 1];
-    src[l].b_ih = bufs[l * 5 + 2];
-    src[l].b_hh = bufs[l * 5 + 3];
-    src[l].w_hr = bufs[l * 5 + 4];
   }
-  m = model_build (I, H, L, P, shape->bias, &mp, src, error);
+  m = model_build (I, H, L, P, shape->bias, &mp, bufs, error);
 
 done:
-  seq_recurrent_free_tensors (bufs, (gsize) L * 5);
-  g_free (src);
+  seq_recurrent_free_tensors (bufs, (gsize) L * N_TENSORS);
   return m;
 }
 
@@ -230,6 +225,15 @@ done:
 
 #define WERR(...) g_set_error (error, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_WEIGHTS, \
     __VA_ARGS__)
+
+/* A required tensor @pre@name of the given shape, as f32. */
+static float *
+read_tensor (const SeqWeights * w, const gchar * pre, const gchar * name,
+    guint rank, gint64 d0, gint64 d1, GError ** error)
+{
+  return seq_recurrent_read_tensor (&seq_lstm_cell, w, pre, name, TRUE, rank,
+      d0, d1, NULL, error);
+}
 
 SeqLstmModel *
 seq_lstm_model_new_from_weights (const SeqWeights * weights,
@@ -240,8 +244,6 @@ seq_lstm_model_new_from_weights (const SeqWeights * weights,
   gchar *pre = NULL;
   guint I = 0, H = 0, L = 0, P = 0, O;
   gboolean bias;
-  gint64 shape[2];
-  LayerSrc *src = NULL;
   float **bufs = NULL;
   SeqLstmModel *m = NULL;
   gchar *name;
@@ -298,30 +300,29 @@ seq_lstm_model_new_from_weights (const SeqWeights * weights,
           SEQ_LSTM_ERROR_WEIGHTS, error))
     goto done;
 
-  src = g_new0 (LayerSrc, L);
-  bufs = g_new0 (float *, (gsize) L * 5);
+  bufs = g_new0 (float *, (gsize) L * N_TENSORS);
   for (guint l = 0; l < L; l++) {
     guint K_in = l == 0 ? I : O;
-    gchar *nm[5];
-    nm[0] = g_strdup_printf ("weight_ih_l%u", l);
-    nm[1] = g_strdup_printf ("weight_hh_l%u", l);
-    nm[2] = g_strdup_printf ("bias_ih_l%u", l);
-    nm[3] = g_strdup_printf ("bias_hh_l%u", l);
-    nm[4] = g_strdup_printf ("weight_hr_l%u", l);
-    bufs[l * 5] = seq_recurrent_read_tensor (&seq_lstm_cell, weights, pre, nm[0], TRUE, 2, 4 * (gint64) H,
-        K_in, shape, error);
-    if (bufs[l * 5] != NULL)
-      bufs[l * 5 + 1] = seq_recurrent_read_tensor (&seq_lstm_cell, weights, pre, nm[1], TRUE, 2,
-          4 * (gint64) H, O, shape, error);
-    if (bufs[l * 5 + 1] != NULL && bias) {
-      bufs[l * 5 + 2] = seq_recurrent_read_tensor (&seq_lstm_cell, weights, pre, nm[2], TRUE, 1,
-          4 * (gint64) H, 0, shape, error);
-      if (bufs[l * 5 + 2] != NULL)
-        bufs[l * 5 + 3] = seq_recurrent_read_tensor (&seq_lstm_cell, weights, pre, nm[3], TRUE, 1,
-            4 * (gint64) H, 0, shape, error);
-    } else if (bufs[l * 5 + 1] != NULL) {
+    float **lb = bufs + (gsize) l * N_TENSORS;
+    gint64 G4H = 4 * (gint64) H;
+    gchar *nm[N_TENSORS];
+
+    nm[T_W_IH] = g_strdup_printf ("weight_ih_l%u", l);
+    nm[T_W_HH] = g_strdup_printf ("weight_hh_l%u", l);
+    nm[T_B_IH] = g_strdup_printf ("bias_ih_l%u", l);
+    nm[T_B_HH] = g_strdup_printf ("bias_hh_l%u", l);
+    nm[T_W_HR] = g_strdup_printf ("weight_hr_l%u", l);
+    lb[T_W_IH] = read_tensor (weights, pre, nm[T_W_IH], 2, G4H, K_in, error);
+    if (lb[T_W_IH] != NULL)
+      lb[T_W_HH] = read_tensor (weights, pre, nm[T_W_HH], 2, G4H, O, error);
+    if (lb[T_W_HH] != NULL && bias) {
+      lb[T_B_IH] = read_tensor (weights, pre, nm[T_B_IH], 1, G4H, 0, error);
+      if (lb[T_B_IH] != NULL)
+        lb[T_B_HH] = read_tensor (weights, pre, nm[T_B_HH], 1, G4H, 0,
+            error);
+    } else if (lb[T_W_HH] != NULL) {
       /* no biases: none may appear in any layer */
-      for (guint i = 2; i < 4; i++) {
+      for (guint i = T_B_IH; i <= T_B_HH; i++) {
         gchar *full = g_strconcat (pre, nm[i], NULL);
         if (seq_weights_find (weights, full) != NULL
             && (error == NULL || *error == NULL))
@@ -331,38 +332,31 @@ seq_lstm_model_new_from_weights (const SeqWeights * weights,
         g_free (full);
       }
     }
-    if ((error == NULL || *error == NULL) && bufs[l * 5 + 1] != NULL
-        && (!bias || bufs[l * 5 + 3] != NULL)) {
-      gchar *full = g_strconcat (pre, nm[4], NULL);
+    if ((error == NULL || *error == NULL) && lb[T_W_HH] != NULL
+        && (!bias || lb[T_B_HH] != NULL)) {
+      gchar *full = g_strconcat (pre, nm[T_W_HR], NULL);
       if (P)
-        bufs[l * 5 + 4] = seq_recurrent_read_tensor (&seq_lstm_cell, weights, pre, nm[4], TRUE, 2, P, H,
-            shape, error);
+        lb[T_W_HR] = read_tensor (weights, pre, nm[T_W_HR], 2, P, H, error);
       else if (seq_weights_find (weights, full) != NULL)
         WERR ("LSTM tensor \"%s\" present but layer 0 has no projection",
             full);
       g_free (full);
     }
-    for (guint i = 0; i < 5; i++)
+    for (guint i = 0; i < N_TENSORS; i++)
       g_free (nm[i]);
-    if (bufs[l * 5] == NULL || bufs[l * 5 + 1] == NULL
-        || (bias && (bufs[l * 5 + 2] == NULL || bufs[l * 5 + 3] == NULL))
-        || (P && bufs[l * 5 + 4] == NULL)
+    if (lb[T_W_IH] == NULL || lb[T_W_HH] == NULL
+        || (bias && (lb[T_B_IH] == NULL || lb[T_B_HH] == NULL))
+        || (P && lb[T_W_HR] == NULL)
         || (error != NULL && *error != NULL)) {
       if (error != NULL && *error == NULL)
         WERR ("LSTM layer %u: inconsistent tensors", l);
       goto done;
     }
-    src[l].w_ih = bufs[l * 5];
-    src[l].w_hh = bufs[l * 5 + 1];
-    src[l].b_ih = bufs[l * 5 + 2];
-    src[l].b_hh = bufs[l * 5 + 3];
-    src[l].w_hr = bufs[l * 5 + 4];
   }
-  m = model_build (I, H, L, P, bias, &mp, src, error);
+  m = model_build (I, H, L, P, bias, &mp, bufs, error);
 
 done:
-  seq_recurrent_free_tensors (bufs, (gsize) L * 5);
-  g_free (src);
+  seq_recurrent_free_tensors (bufs, (gsize) L * N_TENSORS);
   g_free (pre);
   return m;
 }

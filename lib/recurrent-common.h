@@ -129,4 +129,78 @@ void seq_recurrent_forward (SeqRnnRunner * r, const SeqRnnNet * net,
     gpointer const *states, guint n_streams, const float *input,
     guint n_steps, float *output, guint width, gboolean all);
 
+/* Defines the cell's SeqRecurrentIface (recurrent.h) and its accessor
+ * seq_@cell_recurrent () over the cell's typed API: seq_@cell_model_ref,
+ * _unref, _input_size, _output_width, _get_fingerprint,
+ * seq_@cell_state_get_model, seq_@cell_workspace_new, _free and
+ * seq_@cell_forward (whose states are @State pointers). */
+#define SEQ_RECURRENT_DEFINE_IFACE(cell, State)                               \
+static gpointer                                                               \
+cell##_iface_model_ref (gpointer model)                                       \
+{                                                                             \
+  return seq_##cell##_model_ref (model);                                      \
+}                                                                             \
+static void                                                                   \
+cell##_iface_model_unref (gpointer model)                                     \
+{                                                                             \
+  seq_##cell##_model_unref (model);                                           \
+}                                                                             \
+static guint                                                                  \
+cell##_iface_input_size (gconstpointer model)                                 \
+{                                                                             \
+  return seq_##cell##_model_input_size (model);                               \
+}                                                                             \
+static guint                                                                  \
+cell##_iface_output_width (gconstpointer model, SeqRecurrentOutput mode)      \
+{                                                                             \
+  return seq_##cell##_model_output_width (model, mode);                       \
+}                                                                             \
+static guint64                                                                \
+cell##_iface_fingerprint (gconstpointer model)                                \
+{                                                                             \
+  return seq_##cell##_model_get_fingerprint (model);                          \
+}                                                                             \
+static gconstpointer                                                          \
+cell##_iface_state_get_model (gconstpointer state)                            \
+{                                                                             \
+  return seq_##cell##_state_get_model (state);                                \
+}                                                                             \
+static gpointer                                                               \
+cell##_iface_workspace_new (gconstpointer model, guint max_streams,           \
+    guint max_steps, guint n_threads)                                         \
+{                                                                             \
+  return seq_##cell##_workspace_new (model, max_streams, max_steps,           \
+      n_threads);                                                             \
+}                                                                             \
+static void                                                                   \
+cell##_iface_workspace_free (gpointer ws)                                     \
+{                                                                             \
+  seq_##cell##_workspace_free (ws);                                           \
+}                                                                             \
+static void                                                                   \
+cell##_iface_forward (gconstpointer model, gpointer const *states,            \
+    guint n_streams, const float *input, guint n_steps, float *output,        \
+    SeqRecurrentOutput mode, gpointer ws)                                     \
+{                                                                             \
+  seq_##cell##_forward (model, (State * const *) states, n_streams, input,    \
+      n_steps, output, mode, ws);                                             \
+}                                                                             \
+static const SeqRecurrentIface cell##_iface = {                               \
+  .name = #cell,                                                              \
+  .model_ref = cell##_iface_model_ref,                                        \
+  .model_unref = cell##_iface_model_unref,                                    \
+  .input_size = cell##_iface_input_size,                                      \
+  .output_width = cell##_iface_output_width,                                  \
+  .fingerprint = cell##_iface_fingerprint,                                    \
+  .state_get_model = cell##_iface_state_get_model,                            \
+  .workspace_new = cell##_iface_workspace_new,                                \
+  .workspace_free = cell##_iface_workspace_free,                              \
+  .forward = cell##_iface_forward,                                            \
+};                                                                            \
+const SeqRecurrentIface *                                                     \
+seq_##cell##_recurrent (void)                                                 \
+{                                                                             \
+  return &cell##_iface;                                                       \
+}
+
 G_END_DECLS
