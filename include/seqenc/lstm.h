@@ -158,9 +158,10 @@ SEQ_API void seq_lstm_state_set (SeqLstmState * state, guint layer,
     gboolean which_h, const float *src);
 
 /* Serialized state (versioned, checksummed; the layout is documented in
- * lib/lstm.c next to the writer): h and c of every layer, the step count, and
- * a fingerprint of the model (sizes, precisions and a hash of the weights).
- * Restoring a blob written for another model fails with SEQ_LSTM_ERROR_STATE. */
+ * lib/lstm-state.c next to the writer): h and c of every layer, the step
+ * count, and a fingerprint of the model (sizes, precisions and a hash of the
+ * weights). Restoring a blob written for another model fails with
+ * SEQ_LSTM_ERROR_STATE. */
 SEQ_API GBytes *seq_lstm_state_save (const SeqLstmState * state);
 SEQ_API gboolean seq_lstm_state_restore (SeqLstmState * state, GBytes * blob,
     GError ** error);

@@ -78,7 +78,7 @@ def seeds_tensor_header():
 def seeds_lstm_state():
     # fuzz_lstm_state.c: byte 0 selects the model (bit 0: with projection) and
     # whether the harness patches in the model identity (bit 1) and the CRC
-    # (bit 2). Layout: lib/lstm.c, "SEQLSTMS" v1, 64-byte header.
+    # (bit 2). Layout: lib/lstm-state.c, "SEQLSTMS" v1, 64-byte header.
     def blob(L, I, H, P, payload_vals, steps=5):
         O = P if P else H
         payload = struct.pack("<%df" % len(payload_vals), *payload_vals)

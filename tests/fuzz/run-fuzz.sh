@@ -41,7 +41,9 @@ lib_sources () {
     lstm_state|gru_state)
       # scalar kernels only (the SIMD and AMX files need their own -m flags;
       # state restore does not depend on them)
-      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/${1%_state}.c"
+      echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/recurrent-common.c"
+      ls "$SRC/lib/${1%_state}.c" "$SRC/lib/${1%_state}"-*.c 2>/dev/null |
+        tr '\n' ' '
       ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' \
         -e '/simd.c' | tr '\n' ' ' ;;
     fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
@@ -74,7 +76,7 @@ key_source () {
   case "$1" in
     safetensors) f="$SRC/lib/weights.c"; fn=seq_weights_new_from_bytes ;;
     tensor_header) f="$SRC/plugins/gstseqtensor.c"; fn=gst_seq_tensor_header_parse ;;
-    lstm_state) f="$SRC/lib/lstm.c"; fn=seq_lstm_state_restore ;;
+    lstm_state) f="$SRC/lib/lstm-state.c"; fn=seq_lstm_state_restore ;;
     gru_state) f="$SRC/lib/gru.c"; fn=seq_gru_state_restore ;;
     vocab_txt) f="$SRC/lib/tokenizer-wordpiece.c"; fn=seq_wordpiece_new_from_data ;;
     bpe) f="$SRC/lib/tokenizer-bpe-vocab.c"; fn=seq_bpe_new_from_data ;;
