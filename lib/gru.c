@@ -98,10 +98,10 @@ seq_gru_model_params_validate (const SeqGruModelParams * params,
 /* A layer's tensors in PyTorch layout (row-major, [out][in]), in this order
  * in the model builder's [L][N_TENSORS] array. */
 enum {
-  T_W_IH,          /* [G H][K_in] */
-  T_W_HH,          /* [G H][O] */
-  T_B_IH,          /* [G H] or NULL */
-  T_B_HH,          /* [G H] or NULL */
+  T_W_IH,                       /* [3H][K_in] */
+  T_W_HH,                       /* [3H][H] */
+  T_B_IH,                       /* [3H] or NULL */
+  T_B_HH,                       /* [3H] or NULL */
   N_TENSORS
 };
 

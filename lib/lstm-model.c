@@ -72,11 +72,11 @@ model_params_check (const SeqLstmModelParams * params,
 /* A layer's tensors in PyTorch layout (row-major, [out][in]), in this order
  * in the model builder's [L][N_TENSORS] array. */
 enum {
-  T_W_IH,          /* [G H][K_in] */
-  T_W_HH,          /* [G H][O] */
-  T_B_IH,          /* [G H] or NULL */
-  T_B_HH,          /* [G H] or NULL */
-  T_W_HR,          /* [P][H] or NULL */
+  T_W_IH,                       /* [4H][K_in] */
+  T_W_HH,                       /* [4H][O] */
+  T_B_IH,                       /* [4H] or NULL */
+  T_B_HH,                       /* [4H] or NULL */
+  T_W_HR,                       /* [P][H] or NULL */
   N_TENSORS
 };
 
@@ -219,7 +219,6 @@ done:
   seq_recurrent_free_tensors (bufs, (gsize) L * N_TENSORS);
   return m;
 }
-
 
 /* ---- loading from a weight file ----------------------------------------- */
 
