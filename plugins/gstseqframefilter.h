@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — GstSeqFrameFilter: base class of the frames-in, frames-out
- * elements (seqembed, seqposenc, seqlstm).
+ * elements (seqembed, seqposenc, seqhead; seqlstm and seqgru through
+ * GstSeqRecurrent, gstseqrecurrent.h).
  *
  * It owns everything the three share: tensor caps negotiation (widths mapped
  * through the subclass's out_dim/in_dim, format and framerate kept, static T
