@@ -3,7 +3,7 @@
  * elements (seqembed, seqposenc, seqhead; seqlstm and seqgru through
  * GstSeqRecurrent, gstseqrecurrent.h).
  *
- * It owns everything the three share: tensor caps negotiation (widths mapped
+ * It owns everything they share: tensor caps negotiation (widths mapped
  * through the subclass's out_dim/in_dim, format and framerate kept, static T
  * kept), input validation (static size, flexible header), output allocation in
  * the input's format, timestamps and offsets copied (frames map 1:1), the
