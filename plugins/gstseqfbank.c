@@ -73,16 +73,17 @@
  * ]|
  */
 #include "gstseqfbank.h"
+#include "gstseqfbankstream.h"
 #include "gstseqstate.h"
 #include "gstseqencelements.h"
 #include "gstseqtensor.h"
 
 #include <gst/audio/audio.h>
 #include <seqenc/fbank.h>
-#include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (seq_fbank_debug);
-#define GST_CAT_DEFAULT seq_fbank_debug
+/* shared with the stream front end (gstseqfbankstream.c) */
+GST_DEBUG_CATEGORY (gst_seq_fbank_debug);
+#define GST_CAT_DEFAULT gst_seq_fbank_debug
 
 #define DEFAULT_NUM_MEL_BINS 80
 #define DEFAULT_FRAME_LENGTH 25.0
@@ -98,10 +99,6 @@ GST_DEBUG_CATEGORY_STATIC (seq_fbank_debug);
 #define DEFAULT_ENERGY_FLOOR 0.0
 #define DEFAULT_SNIP_EDGES TRUE
 #define DEFAULT_REMOVE_DC_OFFSET TRUE
-
-/* Samples converted per step when the input must be copied (unaligned or
- * big-endian memory). */
-#define COPY_CHUNK 1024
 
 enum
 {
@@ -135,23 +132,8 @@ struct _GstSeqFbank
   GstClockTime latency;         /* lookahead, once negotiated */
 
   /* Streaming thread */
-  SeqFbank *fb;
-  SeqFbankParams active;        /* what fb was made with */
-  gboolean is_f32;
-  guint bps;                    /* bytes per sample */
-  gint rate;
-  guint shift;                  /* samples per frame shift */
-  guint dim;
-  GstSeqTensorCaps out;            /* negotiated output */
+  GstSeqFbankStream stream;     /* conversion, framing, timestamps */
   GstSegment segment;
-  GstClockTime base;            /* time of sample 0 of the stream */
-  gboolean need_base;
-  guint64 base_sample;          /* stream sample at base (restored streams) */
-  guint64 next_frame;           /* index of the next frame output */
-  gboolean processed;           /* samples fed since the last reset/restore */
-  gboolean dirty;               /* state changed since the last save */
-  guint8 carry[4];              /* a partial sample */
-  guint carry_len;
 };
 
 G_DEFINE_TYPE (GstSeqFbank, gst_seq_fbank, GST_TYPE_ELEMENT);
@@ -191,256 +173,18 @@ gst_seq_fbank_window_get_type (void)
   return type;
 }
 
-/* ---- stream state ---- */
-
-static void
-stream_reset (GstSeqFbank * self)
-{
-  if (self->fb)
-    seq_fbank_reset (self->fb);
-  self->need_base = TRUE;
-  self->base = GST_CLOCK_TIME_NONE;
-  self->base_sample = 0;
-  self->next_frame = 0;
-  self->carry_len = 0;
-  self->processed = FALSE;
-}
-
-/* PTS of frame @k: it starts at stream sample k * shift, and sample
- * base_sample is at self->base (0 unless the stream was restored). Integer
- * math from the stream start: no drift. */
-static GstClockTime
-frame_pts (GstSeqFbank * self, guint64 k)
-{
-  guint64 s = k * self->shift, d;
-
-  if (!GST_CLOCK_TIME_IS_VALID (self->base))
-    return GST_CLOCK_TIME_NONE;
-  if (s >= self->base_sample)
-    return self->base + gst_util_uint64_scale_int (s - self->base_sample,
-        GST_SECOND, self->rate);
-  d = gst_util_uint64_scale_int (self->base_sample - s, GST_SECOND,
-      self->rate);
-  return self->base > d ? self->base - d : 0;
-}
-
-/* The keeper's save callback: the state as of now, when it changed since
- * the last save. */
+/* The keeper's callbacks: the stream's state blob. */
 static GBytes *
 save_blob (gpointer data)
 {
-  GstSeqFbank *self = data;
-
-  if (self->fb == NULL || !self->dirty)
-    return NULL;
-  self->dirty = FALSE;          /* a failed save posts an error anyway */
-  return seq_fbank_state_save (self->fb);
+  return gst_seq_fbank_stream_save (&GST_SEQ_FBANK (data)->stream);
 }
 
 static gboolean
 restore_blob (gpointer data, GBytes * blob, GError ** error)
 {
-  GstSeqFbank *self = data;
-
-  if (!seq_fbank_state_restore (self->fb, blob, error))
-    return FALSE;
-  /* the stream continues at the sample and frame it was saved at */
-  self->base_sample = seq_fbank_samples_fed (self->fb);
-  self->next_frame = seq_fbank_frames_done (self->fb);
-  GST_INFO_OBJECT (self, "restored at sample %" G_GUINT64_FORMAT
-      ", frame %" G_GUINT64_FORMAT, self->base_sample, self->next_frame);
-  return TRUE;
-}
-
-static GstFlowReturn
-push_frames (GstSeqFbank * self, GstBuffer * buf, guint n)
-{
-  guint64 k = self->next_frame;
-  GstFlowReturn ret;
-
-  self->next_frame += n;
-  if (self->out.format == GST_SEQ_TENSOR_FORMAT_FLEXIBLE) {
-    GstClockTime t0 = frame_pts (self, k), t1 = frame_pts (self, k + n);
-    GST_BUFFER_PTS (buf) = t0;
-    GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
-        GST_CLOCK_TIME_NONE;
-    GST_BUFFER_OFFSET (buf) = k;
-    GST_BUFFER_OFFSET_END (buf) = k + n;
-    ret = gst_pad_push (self->srcpad, buf);
-  } else {
-    GstBufferList *list = gst_buffer_list_new_sized (n);
-    gsize bytes = (gsize) self->dim * sizeof (float);
-    for (guint i = 0; i < n; i++) {
-      GstBuffer *one = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY,
-          i * bytes, bytes);
-      GstClockTime t0 = frame_pts (self, k + i), t1 = frame_pts (self,
-          k + i + 1);
-      GST_BUFFER_PTS (one) = t0;
-      GST_BUFFER_DURATION (one) = GST_CLOCK_TIME_IS_VALID (t0) ? t1 - t0 :
-          GST_CLOCK_TIME_NONE;
-      GST_BUFFER_OFFSET (one) = k + i;
-      GST_BUFFER_OFFSET_END (one) = k + i + 1;
-      gst_buffer_list_add (list, one);
-    }
-    gst_buffer_unref (buf);
-    ret = gst_pad_push_list (self->srcpad, list);
-  }
-  return ret;
-}
-
-/* Output buffer for @n frames; *@out is where the frames go. */
-static GstBuffer *
-new_output (GstSeqFbank * self, guint n, GstMapInfo * map, float **out)
-{
-  guint8 *data = NULL;
-  GstBuffer *buf;
-  GstSeqTensorCaps c = self->out;
-
-  /* static output is split into one-frame buffers afterwards */
-  c.frames = n;
-  buf = gst_seq_tensor_buffer_new (&c, n, map, &data);
-  *out = (float *) data;
-  return buf;
-}
-
-/* Ends the current stream: outputs what EOS implies, then resets. */
-static GstFlowReturn
-drain (GstSeqFbank * self)
-{
-  GstFlowReturn ret = GST_FLOW_OK;
-  gsize n;
-
-  if (self->fb == NULL)
-    return GST_FLOW_OK;
-  if (self->carry_len)
-    GST_DEBUG_OBJECT (self, "dropping %u bytes of a partial sample",
-        self->carry_len);
-  n = seq_fbank_finish_pending (self->fb);
-  if (n > 0) {
-    GstMapInfo map;
-    float *out;
-    GstBuffer *buf = new_output (self, (guint) n, &map, &out);
-    if (buf == NULL) {
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
-          ("could not allocate %" G_GSIZE_FORMAT " frames", n));
-      stream_reset (self);
-      return GST_FLOW_ERROR;
-    }
-    seq_fbank_finish (self->fb, out, n);
-    gst_buffer_unmap (buf, &map);
-    GST_DEBUG_OBJECT (self, "drained %" G_GSIZE_FORMAT " frames", n);
-    ret = push_frames (self, buf, (guint) n);
-  }
-  stream_reset (self);
-  return ret;
-}
-
-/* Feeds @n samples in little-endian @self->bps-byte units, writing the frames
- * to @out (room for @max frames). Converts through an aligned copy when the
- * memory is unaligned or the host big-endian. FALSE with @error on a
- * non-finite sample. */
-static gboolean
-feed (GstSeqFbank * self, const guint8 * data, gsize n, float *out,
-    gsize max, GError ** error)
-{
-  gboolean direct = G_BYTE_ORDER == G_LITTLE_ENDIAN
-      && ((guintptr) data % self->bps) == 0;
-  gsize done = 0, written = 0;
-
-  if (direct) {
-    if (self->is_f32)
-      return seq_fbank_feed_f32 (self->fb, (const float *) data, n, out, max,
-          NULL, error);
-    seq_fbank_feed_s16 (self->fb, (const gint16 *) data, n, out, max);
-    return TRUE;
-  }
-  while (done < n) {
-    gsize m = MIN (n - done, COPY_CHUNK), pending, got = 0;
-    union
-    {
-      float f[COPY_CHUNK];
-      gint16 s[COPY_CHUNK];
-    } tmp;
-    const guint8 *p = data + done * self->bps;
-
-    pending = seq_fbank_frames_pending (self->fb, m);
-    if (self->is_f32) {
-      for (gsize i = 0; i < m; i++) {
-        guint32 v;
-        memcpy (&v, p + 4 * i, 4);      /* no unaligned loads */
-        v = GUINT32_FROM_LE (v);
-        memcpy (&tmp.f[i], &v, 4);
-      }
-      if (!seq_fbank_feed_f32 (self->fb, tmp.f, m, out + written * self->dim,
-              pending, &got, error))
-        return FALSE;
-    } else {
-      for (gsize i = 0; i < m; i++) {
-        guint16 v;
-        memcpy (&v, p + 2 * i, 2);
-        tmp.s[i] = (gint16) GUINT16_FROM_LE (v);
-      }
-      got = seq_fbank_feed_s16 (self->fb, tmp.s, m, out + written * self->dim,
-          pending);
-    }
-    written += got;
-    done += m;
-  }
-  g_assert (written <= max);
-  return TRUE;
-}
-
-static GstFlowReturn
-process (GstSeqFbank * self, const guint8 * data, gsize n)
-{
-  gsize pending;
-  GstBuffer *buf = NULL;
-  GstMapInfo map;
-  float *out = NULL;
-  GError *err = NULL;
-
-  if (n == 0)
-    return GST_FLOW_OK;
-  pending = seq_fbank_frames_pending (self->fb, n);
-  if (pending > 0) {
-    buf = new_output (self, (guint) pending, &map, &out);
-    if (buf == NULL)
-      goto no_memory;
-  }
-  if (!feed (self, data, n, out, pending, &err))
-    goto bad_samples;
-  self->processed = TRUE;
-  self->dirty = TRUE;
-  if (buf != NULL) {
-    GstFlowReturn ret;
-
-    gst_buffer_unmap (buf, &map);
-    ret = push_frames (self, buf, (guint) pending);
-    if (ret == GST_FLOW_OK
-        && !gst_seq_state_keeper_tick (&self->keeper, pending))
-      ret = GST_FLOW_ERROR;
-    return ret;
-  }
-  return GST_FLOW_OK;
-
-  /* ERRORS */
-no_memory:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
-        ("could not allocate %" G_GSIZE_FORMAT " frames", pending));
-    return GST_FLOW_ERROR;
-  }
-bad_samples:
-  {
-    if (buf) {
-      gst_buffer_unmap (buf, &map);
-      gst_buffer_unref (buf);
-    }
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Audio samples are not finite numbers."), ("%s", err->message));
-    g_error_free (err);
-    return GST_FLOW_ERROR;
-  }
+  return gst_seq_fbank_stream_restore (&GST_SEQ_FBANK (data)->stream, blob,
+      error);
 }
 
 static GstFlowReturn
@@ -448,60 +192,19 @@ gst_seq_fbank_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
   GstSeqFbank *self = GST_SEQ_FBANK (parent);
   GstFlowReturn ret = GST_FLOW_OK;
-  GstMapInfo map;
-  const guint8 *data;
-  gsize size;
 
-  if (self->fb == NULL)
+  if (!gst_seq_fbank_stream_is_configured (&self->stream))
     goto not_negotiated;
 
   /* (no reset while nothing was fed since the last one or a restore) */
   if (GST_BUFFER_IS_DISCONT (buffer)
       && gst_seq_state_keeper_resets_on_discont (&self->keeper)
-      && self->processed) {
+      && gst_seq_fbank_stream_has_fed (&self->stream)) {
     GST_DEBUG_OBJECT (self, "DISCONT: ending the stream and resetting");
-    ret = drain (self);
-    if (ret != GST_FLOW_OK)
-      goto done;
-  }
-  if (self->need_base) {
-    if (GST_BUFFER_PTS_IS_VALID (buffer))
-      self->base = GST_BUFFER_PTS (buffer);
-    else if (self->segment.format == GST_FORMAT_TIME)
-      self->base = self->segment.start;
-    else
-      self->base = 0;
-    self->need_base = FALSE;
-    GST_DEBUG_OBJECT (self, "stream start at %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (self->base));
-  }
-
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
-    goto map_failed;
-  data = map.data;
-  size = map.size;
-
-  /* complete a partial sample left by the previous buffer */
-  if (self->carry_len > 0) {
-    guint need = MIN (self->bps - self->carry_len, size);
-    memcpy (self->carry + self->carry_len, data, need);
-    self->carry_len += need;
-    data += need;
-    size -= need;
-    if (self->carry_len == self->bps) {
-      self->carry_len = 0;
-      ret = process (self, self->carry, 1);
-    }
+    ret = gst_seq_fbank_stream_drain (&self->stream);
   }
   if (ret == GST_FLOW_OK)
-    ret = process (self, data, size / self->bps);
-  if (ret == GST_FLOW_OK && size % self->bps) {
-    self->carry_len = size % self->bps;
-    memcpy (self->carry, data + size - self->carry_len, self->carry_len);
-  }
-  gst_buffer_unmap (buffer, &map);
-
-done:
+    ret = gst_seq_fbank_stream_chain (&self->stream, buffer, &self->segment);
   gst_buffer_unref (buffer);
   return ret;
 
@@ -513,28 +216,6 @@ not_negotiated:
     gst_buffer_unref (buffer);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-map_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
-        ("could not map the input buffer"));
-    gst_buffer_unref (buffer);
-    return GST_FLOW_ERROR;
-  }
-}
-
-static gboolean
-params_equal (const SeqFbankParams * a, const SeqFbankParams * b)
-{
-  return a->sample_rate == b->sample_rate
-      && a->frame_length_ms == b->frame_length_ms
-      && a->frame_shift_ms == b->frame_shift_ms
-      && a->num_mel_bins == b->num_mel_bins && a->low_freq == b->low_freq
-      && a->high_freq == b->high_freq && a->preemphasis == b->preemphasis
-      && a->remove_dc_offset == b->remove_dc_offset && a->window == b->window
-      && a->blackman_coeff == b->blackman_coeff
-      && a->use_energy == b->use_energy && a->raw_energy == b->raw_energy
-      && a->energy_floor == b->energy_floor && a->snip_edges == b->snip_edges
-      && a->dither == b->dither && a->dither_seed == b->dither_seed;
 }
 
 /* Picks flexible unless downstream only takes static (then T = 1). */
@@ -583,7 +264,7 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   p.sample_rate = GST_AUDIO_INFO_RATE (&info);
 
   /* same settings and rate: keep the stream going */
-  if (self->fb && params_equal (&p, &self->active) && is_f32 == self->is_f32)
+  if (gst_seq_fbank_stream_runs (&self->stream, &p, is_f32))
     return TRUE;
 
   fb = seq_fbank_new (&p, &err);
@@ -610,37 +291,21 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   if (outcaps == NULL)
     goto no_output;
 
-  /* a new configuration ends the stream under the old one */
-  if (self->fb) {
-    drain (self);
-    seq_fbank_free (self->fb);
-  }
-  self->fb = fb;
-  self->active = p;
-  self->is_f32 = is_f32;
-  self->bps = is_f32 ? 4 : 2;
-  self->rate = GST_AUDIO_INFO_RATE (&info);
-  self->shift = seq_fbank_window_shift (fb);
-  self->dim = c.dim;
-  self->out = c;
-  stream_reset (self);
-  self->dirty = FALSE;
+  gst_seq_fbank_stream_configure (&self->stream, fb, &p, is_f32, &c);
   if (!gst_seq_state_keeper_restore (&self->keeper)) {
-    seq_fbank_free (self->fb);
-    self->fb = NULL;
+    gst_seq_fbank_stream_clear (&self->stream);
     gst_caps_unref (outcaps);
     return FALSE;
   }
 
   GST_OBJECT_LOCK (self);
-  self->latency = gst_util_uint64_scale_int (seq_fbank_lookahead (fb),
-      GST_SECOND, self->rate);
+  self->latency = gst_seq_fbank_stream_latency (&self->stream);
   GST_OBJECT_UNLOCK (self);
 
   GST_DEBUG_OBJECT (self, "%d Hz %s: window %u, shift %u, FFT %u, out %"
-      GST_PTR_FORMAT, self->rate, is_f32 ? "F32" : "S16",
-      seq_fbank_window_size (fb), self->shift, seq_fbank_fft_size (fb),
-      outcaps);
+      GST_PTR_FORMAT, GST_AUDIO_INFO_RATE (&info), is_f32 ? "F32" : "S16",
+      seq_fbank_window_size (fb), seq_fbank_window_shift (fb),
+      seq_fbank_fft_size (fb), outcaps);
   gst_pad_set_caps (self->srcpad, outcaps);
   gst_caps_unref (outcaps);
   gst_element_post_message (GST_ELEMENT (self),
@@ -701,19 +366,21 @@ gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       /* the state as of the last sample, so that a restart continues the
        * stream; then the frames EOS implies */
       gst_seq_state_keeper_save (&self->keeper);
-      drain (self);
+      gst_seq_fbank_stream_drain (&self->stream);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-      if (gst_seq_event_wants_reset (event, reset_on) && self->processed)
-        stream_reset (self);
+      if (gst_seq_event_wants_reset (event, reset_on)
+          && gst_seq_fbank_stream_has_fed (&self->stream))
+        gst_seq_fbank_stream_reset (&self->stream);
       break;
     case GST_EVENT_STREAM_START:
     case GST_EVENT_CUSTOM_DOWNSTREAM:
-      if (gst_seq_event_wants_reset (event, reset_on) && self->processed) {
+      if (gst_seq_event_wants_reset (event, reset_on)
+          && gst_seq_fbank_stream_has_fed (&self->stream)) {
         GST_DEBUG_OBJECT (self, "%s: ending the stream and resetting",
             GST_EVENT_TYPE_NAME (event));
-        drain (self);
+        gst_seq_fbank_stream_drain (&self->stream);
       }
       break;
     default:
@@ -789,9 +456,7 @@ gst_seq_fbank_change_state (GstElement * element, GstStateChange transition)
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
     gst_seq_state_keeper_save (&self->keeper);
-    seq_fbank_free (self->fb);
-    self->fb = NULL;
-    stream_reset (self);
+    gst_seq_fbank_stream_clear (&self->stream);
     GST_OBJECT_LOCK (self);
     self->latency = 0;
     GST_OBJECT_UNLOCK (self);
@@ -927,7 +592,7 @@ gst_seq_fbank_finalize (GObject * object)
 {
   GstSeqFbank *self = GST_SEQ_FBANK (object);
 
-  seq_fbank_free (self->fb);
+  gst_seq_fbank_stream_clear (&self->stream);
   gst_seq_state_keeper_clear (&self->keeper);
   G_OBJECT_CLASS (gst_seq_fbank_parent_class)->finalize (object);
 }
@@ -940,7 +605,7 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
   const GParamFlags shape = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
-  GST_DEBUG_CATEGORY_INIT (seq_fbank_debug, "seqfbank", 0,
+  GST_DEBUG_CATEGORY_INIT (gst_seq_fbank_debug, "seqfbank", 0,
       "seqenc Kaldi log-mel filterbank");
 
   gobject_class->set_property = gst_seq_fbank_set_property;
@@ -1121,6 +786,7 @@ gst_seq_fbank_init (GstSeqFbank * self)
   self->props.num_mel_bins = DEFAULT_NUM_MEL_BINS;
   gst_seq_state_keeper_init (&self->keeper, GST_ELEMENT (self),
       PROP_RESET_ON, save_blob, restore_blob, self);
+  gst_seq_fbank_stream_init (&self->stream, GST_ELEMENT (self), self->srcpad,
+      &self->keeper);
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
-  stream_reset (self);
 }

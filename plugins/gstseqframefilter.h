@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc plugin — GstSeqFrameFilter: base class of the frames-in, frames-out
- * elements (seqembed, seqposenc, seqlstm).
+ * elements (seqembed, seqposenc, seqhead; seqlstm and seqgru through
+ * GstSeqRecurrent, gstseqrecurrent.h).
  *
- * It owns everything the three share: tensor caps negotiation (widths mapped
+ * It owns everything they share: tensor caps negotiation (widths mapped
  * through the subclass's out_dim/in_dim, format and framerate kept, static T
  * kept), input validation (static size, flexible header), output allocation in
  * the input's format, timestamps and offsets copied (frames map 1:1), the

@@ -34,13 +34,13 @@ test_signal (guint frames)
   return v;
 }
 
-/* Reference: the library on the same built-in model, all frames at once. */
+/* Reference: the library on the same built-in model, built with @mp, all
+ * frames at once. */
 static float *
-library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
-    SeqMatmulPrecision matmul)
+library_output_params (guint frames, SeqLstmOutput mode, guint * width,
+    const SeqLstmModelParams * mp)
 {
   SeqLstmRandomParams p = seq_lstm_random_params_default ();
-  SeqLstmModelParams mp = seq_lstm_model_params_default ();
   SeqLstmModel *m;
   SeqLstmState *s;
   SeqLstmWorkspace *ws;
@@ -50,8 +50,7 @@ library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
   p.hidden_size = H;
   p.num_layers = L;
   p.seed = 7;
-  mp.matmul_precision = matmul;
-  m = seq_lstm_model_new_random (&p, &mp, NULL);
+  m = seq_lstm_model_new_random (&p, mp, NULL);
   g_assert (m != NULL);
   *width = seq_lstm_model_output_width (m, mode);
   s = seq_lstm_state_new (m);
@@ -63,6 +62,16 @@ library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
   seq_lstm_model_unref (m);
   g_free (in);
   return out;
+}
+
+static float *
+library_output_prec (guint frames, SeqLstmOutput mode, guint * width,
+    SeqMatmulPrecision matmul)
+{
+  SeqLstmModelParams mp = seq_lstm_model_params_default ();
+
+  mp.matmul_precision = matmul;
+  return library_output_params (frames, mode, width, &mp);
 }
 
 static float *
@@ -201,6 +210,48 @@ element_lstm_matmul_precision_bf16 (void)
   g_clear_error (&err);
   gst_message_unref (msg);
   g_free (want);
+  g_free (f32);
+  g_free (in);
+}
+
+/* weights-precision=bf16 / f16 build the library's model of that storage
+ * precision (the property's values map to SeqPrecision one to one): the
+ * element's output equals the library's bitwise, and differs from f32. */
+static void
+element_lstm_weights_precision_runs_the_library_precision (void)
+{
+  const guint T = 23;
+  static const struct
+  {
+    const char *nick;
+    SeqPrecision precision;
+  } cases[] = {
+    {"f32", SEQ_PRECISION_F32},
+    {"bf16", SEQ_PRECISION_BF16},
+    {"f16", SEQ_PRECISION_F16},
+  };
+  guint width;
+  float *f32 = library_output (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = test_signal (T);
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    SeqLstmModelParams mp = seq_lstm_model_params_default ();
+    gchar *props = g_strdup_printf ("weights-precision=%s", cases[c].nick);
+    GstHarness *h = lstm_harness (props, "flexible", 0);
+    float *want, *got;
+
+    mp.weights_precision = cases[c].precision;
+    want = library_output_params (T, SEQ_LSTM_OUTPUT_LAST_LAYER, &width, &mp);
+    got = run (h, TRUE, in, T, 5, width);
+    CU_ASSERT (memcmp (got, want, sizeof (float) * T * width) == 0);
+    /* the precision really changes the numbers */
+    CU_ASSERT ((cases[c].precision == SEQ_PRECISION_F32) ==
+        (memcmp (want, f32, sizeof (float) * T * width) == 0));
+    g_free (got);
+    g_free (want);
+    g_free (props);
+    gst_harness_teardown (h);
+  }
   g_free (f32);
   g_free (in);
 }
@@ -576,6 +627,8 @@ main (void)
         element_lstm_output_equals_library_for_any_buffering},
     {"element_lstm_matmul_precision_bf16",
         element_lstm_matmul_precision_bf16},
+    {"element_lstm_weights_precision_runs_the_library_precision",
+        element_lstm_weights_precision_runs_the_library_precision},
     {"element_lstm_flush_restarts_and_reuse_after_null",
         element_lstm_flush_restarts_and_reuse_after_null},
     {"element_lstm_rejects_width_mismatch",
