@@ -23,11 +23,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static double
 now_s (void)
 {
   return (double) g_get_monotonic_time () / 1e6;
+}
+
+/* CPU time of the process (every thread, user + system), seconds. */
+static double
+cpu_s (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* One cell's model behind its SeqRecurrentIface, for the timing loop. */
@@ -83,7 +95,7 @@ run_point (const Net * n, const char *config, const char *point,
   float *y = g_new (float, (gsize) T * B * O);
   SeqRng rng;
   guint64 frames = 0, calls = 0;
-  double t0, t1;
+  double t0, t1, c0;
 
   if (ws == NULL || !net_set_kernels (n, ws, kern)) {
     fprintf (stderr, "cannot make a workspace for %s\n", point);
@@ -102,6 +114,7 @@ run_point (const Net * n, const char *config, const char *point,
         ws);
 
   t0 = now_s ();
+  c0 = cpu_s ();
   do {
     for (int i = 0; i < 10; i++)
       r->forward (n->model, st, B, x, T, y, SEQ_RECURRENT_OUTPUT_LAST_LAYER,
@@ -114,10 +127,11 @@ run_point (const Net * n, const char *config, const char *point,
   printf ("{\"impl\": \"seqenc\", \"cell\": \"%s\", \"tag\": \"%s\", "
       "\"config\": \"%s\", \"point\": \"%s\", \"precision\": \"%s\", "
       "\"kernels\": \"%s\", \"threads\": %u, \"fps\": %.1f, "
-      "\"gflops\": %.2f, \"calls\": %" G_GUINT64_FORMAT ", \"check\": "
-      "%.6g}\n", r->name, tag, config, point, n->precision,
-      net_kernels_name (n, ws), threads, frames / (t1 - t0),
-      frames * n->flops / (t1 - t0) / 1e9, calls, y[0]);
+      "\"gflops\": %.2f, \"cpu_us_per_frame\": %.2f, \"calls\": %"
+      G_GUINT64_FORMAT ", \"check\": %.6g}\n", r->name, tag, config, point,
+      n->precision, net_kernels_name (n, ws), threads, frames / (t1 - t0),
+      frames * n->flops / (t1 - t0) / 1e9, (cpu_s () - c0) * 1e6 / frames,
+      calls, y[0]);
   fflush (stdout);
 
   for (guint b = 0; b < B; b++)

@@ -48,7 +48,7 @@ def kernel_fps(a, batch, prec, threads):
                "--seconds", "1", "--precision", prec,
                "--points", "b%d_t1" % batch])
     r = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1]
-    return r["fps"], r["kernels"]
+    return r["fps"], r["kernels"], r["cpu_us_per_frame"]
 
 
 def batcher(a, streams, prec, threads=2):
@@ -132,7 +132,7 @@ def main():
 
     # 1. the bound
     for prec in ["f32", "bf16-matmul"]:
-        fps, ks = kernel_fps(a, 256, prec, 2)
+        fps, ks, _ = kernel_fps(a, 256, prec, 2)
         res["kernel_b256_" + prec] = fps
         print("batched kernel %s B=256 (2 threads, %s): %.0f frames/s = %d "
               "streams of 100 frames/s" % (prec, ks, fps, fps / 100))
@@ -159,8 +159,7 @@ def main():
     for f in [0.60, 0.75, 0.90]:
         n = int(C * f)
         r = element(a, n)
-        kf, _ = kernel_fps(a, n, "f32", 2)
-        kcpu = 2e6 / kf
+        _, _, kcpu = kernel_fps(a, n, "f32", 2)
         res.setdefault("element", []).append(dict(r, frac=f, kernel_cpu_us=kcpu))
         print("| f32 | %d | %d %% | %d | %.1f | %s | %.0f | %.0f | %.2f |" % (
             n, round(100 * f), r["fps"], r["p99"], "yes" if r["keeps_up"] else "no",
