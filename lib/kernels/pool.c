@@ -23,19 +23,6 @@
  * num_threads(n)` regions with `#pragma omp barrier`, for hosts that tune
  * libgomp themselves (OMP_WAIT_POLICY=passive). Results are bitwise the same
  * (tests/meson.build runs the LSTM tests under both backends).
- *
- * Crowded cores. The split is static, so a job waits at every barrier for
- * the slowest thread; when another busy thread (a video branch, a hundred
- * streaming threads) preempts one of ours mid-job, the other waits for the
- * preempted one's whole time slice. The pool notices: it measures, per job,
- * the time its threads spent waiting at barriers and at the join (clock
- * reads only when a wait is needed), as a share of what the threads beyond
- * the first had. When that share stays above half (a running mean over
- * jobs), the extra threads bring little and stall the job whenever one is
- * preempted, so the next jobs run on the calling thread
- * alone (results are bitwise the same for any thread count), for 16 jobs,
- * doubling up to 1024 each time a probe with all threads is still mostly
- * waiting. SEQENC_POOL_ADAPT=0 turns it off (always all threads).
  */
 #include "pool.h"
 
@@ -55,15 +42,6 @@ struct _SeqPool {
   gboolean use_openmp;          /* SEQENC_THREADS=openmp in an OpenMP build */
   GThread **workers;            /* [n_threads - 1] */
   guint spin_us;
-  guint n_use;                  /* threads of the running job (<= n_threads) */
-
-  /* adaptation (caller only, except wait_us) */
-  gboolean adapt;
-  gint wait_us;                 /* microseconds this job's threads waited (atomic) */
-  double wait_share;            /* running mean of wait / (threads x job time) */
-  guint solo_left;              /* jobs still to run on the caller alone */
-  guint backoff;                /* solo jobs after the next failed probe */
-  guint64 n_jobs, n_solo;       /* statistics (g_debug at free) */
 
   GMutex lock;
   GCond cond;                   /* new job, barrier release, job done */
@@ -84,7 +62,7 @@ struct _SeqPool {
 /* Waits until *addr != old: spins (with yields) for the budget, then
  * sleeps on the pool's cond. */
 static void
-wait_change_untimed (SeqPool * pool, gint * addr, gint old)
+wait_change (SeqPool * pool, gint * addr, gint old)
 {
   gint64 end = 0;
   guint i = 0;
@@ -110,21 +88,6 @@ wait_change_untimed (SeqPool * pool, gint * addr, gint old)
   g_mutex_unlock (&pool->lock);
 }
 
-/* The same, adding the time waited to the job's total when it had to wait
- * at all (a barrier or the join). */
-static void
-wait_change (SeqPool * pool, gint * addr, gint old)
-{
-  gint64 t0;
-
-  if (g_atomic_int_get (addr) != old)
-    return;
-  t0 = g_get_monotonic_time ();
-  wait_change_untimed (pool, addr, old);
-  if (pool->adapt)
-    g_atomic_int_add (&pool->wait_us, (gint) MIN (g_get_monotonic_time () - t0, G_MAXINT / 4));
-}
-
 static void
 wake_all (SeqPool * pool)
 {
@@ -139,40 +102,6 @@ typedef struct {
   guint tid;
 } WorkerArg;
 
-#define ADAPT_MIN_SOLO 16
-#define ADAPT_MAX_SOLO 1024
-#define ADAPT_SHARE 0.5
-
-/* After a job on all threads that took @job_us: update the running wait
- * share; above ADAPT_SHARE, run the next jobs alone. A job right after a
- * solo period is a probe: if it still waits mostly, the next solo period is
- * twice as long; if not, the backoff starts over. */
-static void
-adapt_after_job (SeqPool * pool, gint64 job_us)
-{
-  /* 1.0: the job's extra threads were as good as absent (one thread of
-   * two waited from start to end) */
-  double share = job_us > 0 ? (double) g_atomic_int_get (&pool->wait_us)
-      / ((double) job_us * (pool->n_threads - 1)) : 0.0;
-  gboolean probe = pool->wait_share < 0;
-
-  if (probe) {
-    if (share > ADAPT_SHARE) {
-      pool->backoff = MIN (pool->backoff * 2, ADAPT_MAX_SOLO);
-      pool->solo_left = pool->backoff;
-      return;                   /* still a probe next time */
-    }
-    pool->backoff = ADAPT_MIN_SOLO;
-    pool->wait_share = share;
-    return;
-  }
-  pool->wait_share = 0.75 * pool->wait_share + 0.25 * share;
-  if (pool->wait_share > ADAPT_SHARE) {
-    pool->solo_left = pool->backoff;
-    pool->wait_share = -1.0;    /* the first job after it is a probe */
-  }
-}
-
 static gpointer
 worker_main (gpointer data)
 {
@@ -183,17 +112,11 @@ worker_main (gpointer data)
 
   g_free (a);
   for (;;) {
-    guint n_use;
-
-    /* idle between jobs: not counted as waiting */
-    wait_change_untimed (pool, &pool->gen, seen);
+    wait_change (pool, &pool->gen, seen);
     seen = g_atomic_int_get (&pool->gen);
     if (g_atomic_int_get (&pool->quit))
       break;
-    n_use = pool->n_use;        /* published before gen */
-    if (tid >= n_use)
-      continue;
-    pool->func (pool->data, tid, n_use, pool);
+    pool->func (pool->data, tid, pool->n_threads, pool);
     if (g_atomic_int_dec_and_test (&pool->remaining))
       wake_all (pool);
   }
@@ -226,18 +149,12 @@ seq_pool_new (guint n_threads)
   SeqPool *pool = g_new0 (SeqPool, 1);
   const gchar *env = g_getenv ("SEQENC_SPIN_US");
 
-  const gchar *adapt = g_getenv ("SEQENC_POOL_ADAPT");
-
   pool->n_threads = MAX (1, n_threads);
-  pool->n_use = pool->n_threads;
-  pool->adapt = g_strcmp0 (adapt, "0") != 0;
-  pool->backoff = ADAPT_MIN_SOLO;
   pool->spin_us = env ? (guint) g_ascii_strtoull (env, NULL, 10) :
       SEQ_POOL_DEFAULT_SPIN_US;
   g_mutex_init (&pool->lock);
   g_cond_init (&pool->cond);
   pool->workers = g_new0 (GThread *, pool->n_threads);
-  pool->n_use = pool->n_threads;
 #ifdef SEQ_HAVE_OPENMP
   pool->use_openmp = seq_pool_uses_openmp ();
   if (pool->use_openmp)
@@ -264,10 +181,6 @@ seq_pool_free (SeqPool * pool)
 {
   if (pool == NULL)
     return;
-  if (pool->n_threads > 1 && !pool->use_openmp)
-    g_debug ("pool of %u threads: %" G_GUINT64_FORMAT " jobs, %" G_GUINT64_FORMAT
-        " of them on the caller alone (crowded cores)", pool->n_threads,
-        pool->n_jobs, pool->n_solo);
   if (pool->use_openmp)
     pool->n_threads = 1;        /* no workers of ours to join */
   g_atomic_int_set (&pool->quit, 1);
@@ -311,33 +224,17 @@ seq_pool_run (SeqPool * pool, SeqPoolFunc func, gpointer data)
     return;
   }
 #endif
-  pool->n_jobs++;
-  if (pool->adapt && pool->solo_left > 0) {
-    pool->n_solo++;
-    pool->solo_left--;
-    pool->n_use = 1;
-    func (data, 0, 1, pool);
-    return;
-  }
-  {
-    gint64 t0 = pool->adapt ? g_get_monotonic_time () : 0;
-
-    pool->n_use = pool->n_threads;
-    pool->func = func;
-    pool->data = data;
-    g_atomic_int_set (&pool->wait_us, 0);
-    g_atomic_int_set (&pool->remaining, (gint) pool->n_threads - 1);
-    g_atomic_int_inc (&pool->gen);      /* publishes func/data/n_use */
-    wake_all (pool);
-    func (data, 0, pool->n_threads, pool);
-    for (;;) {
-      gint r = g_atomic_int_get (&pool->remaining);
-      if (r == 0)
-        break;
-      wait_change (pool, &pool->remaining, r);
-    }
-    if (pool->adapt)
-      adapt_after_job (pool, g_get_monotonic_time () - t0);
+  pool->func = func;
+  pool->data = data;
+  g_atomic_int_set (&pool->remaining, (gint) pool->n_threads - 1);
+  g_atomic_int_inc (&pool->gen);        /* publishes func/data */
+  wake_all (pool);
+  func (data, 0, pool->n_threads, pool);
+  for (;;) {
+    gint r = g_atomic_int_get (&pool->remaining);
+    if (r == 0)
+      break;
+    wait_change (pool, &pool->remaining, r);
   }
 }
 
@@ -346,7 +243,7 @@ seq_pool_barrier (SeqPool * pool)
 {
   gint sense;
 
-  if (pool == NULL || pool->n_use == 1)
+  if (pool == NULL || pool->n_threads == 1)
     return;
 #ifdef SEQ_HAVE_OPENMP
   if (pool->use_openmp) {
@@ -355,7 +252,7 @@ seq_pool_barrier (SeqPool * pool)
   }
 #endif
   sense = g_atomic_int_get (&pool->bar_sense);
-  if (g_atomic_int_add (&pool->bar_count, 1) == (gint) pool->n_use - 1) {
+  if (g_atomic_int_add (&pool->bar_count, 1) == (gint) pool->n_threads - 1) {
     g_atomic_int_set (&pool->bar_count, 0);
     g_atomic_int_set (&pool->bar_sense, sense + 1);
     wake_all (pool);

@@ -104,7 +104,7 @@ def busy_env(extra=None):
     return e
 
 
-RUNTIMES = [("pool", {}), ("pool, no adaptation", {"SEQENC_POOL_ADAPT": "0"}),
+RUNTIMES = [("pool", {}),
             ("OpenMP (default wait)", {"SEQENC_THREADS": "openmp"}),
             ("OpenMP passive", {"SEQENC_THREADS": "openmp",
                                 "OMP_WAIT_POLICY": "passive"})]
