@@ -21,6 +21,7 @@ const SeqRecurrentCell seq_lstm_cell = {
   .weights_code = SEQ_LSTM_ERROR_WEIGHTS,
   .unsupported_code = SEQ_LSTM_ERROR_UNSUPPORTED,
   .state_code = SEQ_LSTM_ERROR_STATE,
+  .int8 = TRUE,
 };
 
 SeqLstmModelParams
@@ -127,6 +128,8 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
   m->net.zeros = m->zeros;
   m->net.bf16 = m->matmul == SEQ_MATMUL_BF16;
   m->net.ldb = MAX (MAX (seq_bf16_kp (I), seq_bf16_kp (O)), seq_bf16_kp (H));
+  m->net.int8 = dt == SEQ_KDTYPE_I8;
+  m->net.ldq = (MAX (seq_i8_kp (I), seq_i8_kp (O)) + 63) / 64 * 64;
   if (m->zeros == NULL)
     goto oom;
 
@@ -148,7 +151,8 @@ model_build (guint I, guint H, guint L, guint P, gboolean bias,
     if (ly->bias == NULL
         || !seq_rnn_pack_gates (&ly->wx, lt[T_W_IH], K_in, H, 4, dt)
         || !seq_rnn_pack_gates (&ly->wh, lt[T_W_HH], O, H, 4, dt)
-        || (P && !seq_rnn_pack_plain (&ly->wr, lt[T_W_HR], P, H, dt)))
+        || (P && !seq_rnn_pack_plain (&ly->wr, lt[T_W_HR], P, H,
+                dt == SEQ_KDTYPE_I8 ? SEQ_KDTYPE_F32 : dt)))
       goto oom;
     if (bias) {
       for (guint u = 0; u < H; u++)

@@ -25,6 +25,8 @@ seq_precision_from_string (const gchar * name, SeqPrecision * out)
     *out = SEQ_PRECISION_BF16;
   else if (g_ascii_strcasecmp (name, "f16") == 0)
     *out = SEQ_PRECISION_F16;
+  else if (g_ascii_strcasecmp (name, "int8") == 0)
+    *out = SEQ_PRECISION_INT8;
   else
     return FALSE;
   return TRUE;
@@ -46,6 +48,8 @@ seq_precision_to_string (SeqPrecision precision)
       return "bf16";
     case SEQ_PRECISION_F16:
       return "f16";
+    case SEQ_PRECISION_INT8:
+      return "int8";
     case SEQ_PRECISION_F32:
     default:
       return "f32";
@@ -55,6 +59,8 @@ seq_precision_to_string (SeqPrecision precision)
 guint32
 seq_recurrent_precision_code (SeqPrecision weights, SeqMatmulPrecision matmul)
 {
+  if (weights == SEQ_PRECISION_INT8)
+    return SEQ_RECURRENT_PRECISION_CODE_INT8;
   return matmul == SEQ_MATMUL_BF16 ? SEQ_RECURRENT_PRECISION_CODE_BF16_MATMUL :
       (guint32) weights;
 }
@@ -69,6 +75,8 @@ seq_recurrent_kdtype (guint32 code)
       return SEQ_KDTYPE_F16;
     case SEQ_RECURRENT_PRECISION_CODE_BF16_MATMUL:
       return SEQ_KDTYPE_BF16_VNNI;
+    case SEQ_RECURRENT_PRECISION_CODE_INT8:
+      return SEQ_KDTYPE_I8;
     case SEQ_PRECISION_F32:
     default:
       return SEQ_KDTYPE_F32;
@@ -79,9 +87,19 @@ gboolean
 seq_recurrent_precision_validate (const SeqRecurrentCell * cell,
     SeqPrecision weights, SeqMatmulPrecision matmul, GError ** error)
 {
-  if ((guint) weights > SEQ_PRECISION_F16 || (guint) matmul > SEQ_MATMUL_BF16) {
+  if ((guint) weights > SEQ_PRECISION_INT8 || (guint) matmul > SEQ_MATMUL_BF16) {
     CELL_ERR (cell->config_code, "unknown %s precision (weights %d, matmul "
         "%d)", cell->name, (int) weights, (int) matmul);
+    return FALSE;
+  }
+  if (weights == SEQ_PRECISION_INT8 && !cell->int8) {
+    CELL_ERR (cell->config_code, "int8 weights are not available for the "
+        "%s yet", cell->name);
+    return FALSE;
+  }
+  if (weights == SEQ_PRECISION_INT8 && matmul == SEQ_MATMUL_BF16) {
+    CELL_ERR (cell->config_code, "int8 weights quantize the activations "
+        "too: they need matmul precision f32, not bf16");
     return FALSE;
   }
   if (matmul == SEQ_MATMUL_BF16 && weights == SEQ_PRECISION_F16) {

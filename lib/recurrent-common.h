@@ -28,6 +28,8 @@ G_BEGIN_DECLS
  * matmul (bf16 weights). It is what the fingerprints hash and what the state
  * blobs record, with the values they had when the pair was one enum. */
 #define SEQ_RECURRENT_PRECISION_CODE_BF16_MATMUL 3
+/* ... and 4 for int8 weights (SEQ_PRECISION_INT8) */
+#define SEQ_RECURRENT_PRECISION_CODE_INT8 4
 
 /* How a cell's errors are worded and filed. */
 typedef struct {
@@ -38,6 +40,7 @@ typedef struct {
   gint weights_code;
   gint unsupported_code;
   gint state_code;
+  gboolean int8;                /* takes SEQ_PRECISION_INT8 */
 } SeqRecurrentCell;
 
 guint32 seq_recurrent_precision_code (SeqPrecision weights,

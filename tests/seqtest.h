@@ -29,4 +29,10 @@ gchar *seq_test_tmpdir (void);
 /* Largest |a[i] - b[i]| (NaN if either holds a NaN). */
 double seq_test_max_abs_diff (const float *a, const float *b, gsize n);
 
+/* Samples of a 16-bit mono PCM RIFF/WAVE file (at most @max_count), its
+ * rate in *@rate and the count in *@count; NULL when unreadable or another
+ * format; g_free the result. */
+gint16 *seq_test_read_wav_s16 (const char *path, gsize max_count,
+    guint * rate, gsize * count);
+
 G_END_DECLS

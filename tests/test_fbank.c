@@ -110,50 +110,6 @@ synth_signal (gsize n, guint64 seed)
   return x;
 }
 
-/* Minimal RIFF/WAVE reader for 16-bit mono PCM. */
-static gint16 *
-read_wav_s16 (const char *path, gsize max_count, guint * rate, gsize * count)
-{
-  gchar *data = NULL;
-  gsize len = 0, pos = 12;
-  gint16 *out = NULL;
-  guint16 channels = 0, bits = 0;
-
-  if (!g_file_get_contents (path, &data, &len, NULL))
-    return NULL;
-  if (len < 12 || memcmp (data, "RIFF", 4) || memcmp (data + 8, "WAVE", 4))
-    goto done;
-  while (pos + 8 <= len) {
-    guint32 sz;
-    memcpy (&sz, data + pos + 4, 4);
-    sz = GUINT32_FROM_LE (sz);
-    if (!memcmp (data + pos, "fmt ", 4) && sz >= 16 && pos + 8 + 16 <= len) {
-      guint32 r;
-      memcpy (&channels, data + pos + 10, 2);
-      memcpy (&r, data + pos + 12, 4);
-      memcpy (&bits, data + pos + 22, 2);
-      *rate = GUINT32_FROM_LE (r);
-    } else if (!memcmp (data + pos, "data", 4)) {
-      gsize n = MIN ((gsize) sz, len - pos - 8) / 2;
-      if (channels != 1 || bits != 16)
-        goto done;
-      n = MIN (n, max_count);
-      out = g_new (gint16, n);
-      for (gsize i = 0; i < n; i++) {
-        guint16 v;
-        memcpy (&v, data + pos + 8 + 2 * i, 2);
-        out[i] = (gint16) GUINT16_FROM_LE (v);
-      }
-      *count = n;
-      goto done;
-    }
-    pos += 8 + sz + (sz & 1);
-  }
-done:
-  g_free (data);
-  return out;
-}
-
 static gboolean
 window_from_name (const char *name, SeqFbankWindow * w)
 {
@@ -261,7 +217,7 @@ golden_input (SeqWeights * w, const char *src, guint * rate, gsize * count)
     guint r = 0;
     gsize n = 0;
     gchar *sha;
-    x = read_wav_s16 (path, *count, &r, &n);
+    x = seq_test_read_wav_s16 (path, *count, &r, &n);
     if (x == NULL) {
       g_printerr ("\n  cannot read %s: install the Debian package that ships "
           "it (see tests/gen_fbank_golden.py)\n", path);

@@ -62,7 +62,9 @@ typedef enum {
 
 /* How a model is built, whatever the weight source. */
 typedef struct {
-  SeqPrecision weights_precision;   /* storage; default SEQ_PRECISION_F32 */
+  SeqPrecision weights_precision;   /* storage (INT8: int8 weights and
+                                     * activations, recurrent.h); default
+                                     * SEQ_PRECISION_F32 */
   SeqMatmulPrecision matmul_precision;      /* default SEQ_MATMUL_F32 */
   const gchar *prefix;          /* tensor-name prefix for the file and weights
                                  * sources, e.g. "lstm." or "encoder.rnn.";
@@ -82,8 +84,8 @@ typedef struct {
 } SeqLstmRandomParams;
 
 SEQ_API SeqLstmModelParams seq_lstm_model_params_default (void);
-/* FALSE and SEQ_LSTM_ERROR_CONFIG for a value out of range or f16 weights
- * with SEQ_MATMUL_BF16. Every constructor runs it; call it to refuse
+/* FALSE and SEQ_LSTM_ERROR_CONFIG for a value out of range, or f16 or
+ * int8 weights with SEQ_MATMUL_BF16. Every constructor runs it; call it to refuse
  * the settings before a model is built. */
 SEQ_API gboolean seq_lstm_model_params_validate (const SeqLstmModelParams *
     params, GError ** error);

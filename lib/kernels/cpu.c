@@ -5,6 +5,8 @@
  * compiler can, and picked here by what this CPU and OS support. */
 #include "kernels.h"
 
+#include <string.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
@@ -55,6 +57,29 @@ cpu_has_avx512bf16 (void)
   return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
 }
 
+#ifdef SEQ_HAVE_KERNELS_AVX512VNNI
+/* AVX512-VNNI (leaf 7 ECX bit 11) with AVX512-BW (leaf 7 EBX bit 30) */
+static gboolean
+cpu_has_avx512vnni (void)
+{
+  unsigned int a, b, c, d;
+
+  return __get_cpuid_count (7, 0, &a, &b, &c, &d) && (c & (1u << 11)) != 0
+      && (b & (1u << 30)) != 0;
+}
+#endif
+
+#ifdef SEQ_HAVE_KERNELS_AVXVNNI
+/* AVX-VNNI, the VEX form: CPUID leaf 7, sub-leaf 1, EAX bit 4 */
+static gboolean
+cpu_has_avxvnni (void)
+{
+  unsigned int a, b, c, d;
+
+  return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 4)) != 0;
+}
+#endif
+
 /* F16C from CPUID leaf 1 (clang's __builtin_cpu_supports has no "f16c") */
 static gboolean
 cpu_has_f16c (void)
@@ -89,7 +114,7 @@ cpu_has (SeqKernelsIsa isa)
 }
 
 static const SeqKernels *
-kernels_for (SeqKernelsIsa isa)
+base_for (SeqKernelsIsa isa)
 {
   switch (isa) {
     case SEQ_KERNELS_SCALAR:
@@ -115,6 +140,50 @@ kernels_for (SeqKernelsIsa isa)
   }
 }
 
+/* The int8 kernels the set of @isa may run on this CPU (kernels.h). */
+static const SeqKernels *
+int8_for (SeqKernelsIsa isa)
+{
+#if defined(SEQ_HAVE_KERNELS_AVX512VNNI)
+  if ((isa == SEQ_KERNELS_AVX512 || isa == SEQ_KERNELS_AMX
+          || isa == SEQ_KERNELS_AVX512BF16) && cpu_has_avx512vnni ())
+    return &seq_kernels_q_avx512vnni;
+#endif
+#if defined(SEQ_HAVE_KERNELS_AVXVNNI)
+  if (isa != SEQ_KERNELS_SCALAR && cpu_has_avxvnni ())
+    return &seq_kernels_q_avxvnni;
+#endif
+  (void) isa;
+  return &seq_kernels_scalar;
+}
+
+#define N_ISAS (SEQ_KERNELS_AVX512BF16 + 1)
+
+/* Every set this CPU runs, with its int8 entries filled in, made once. */
+static const SeqKernels *
+kernels_for (SeqKernelsIsa isa)
+{
+  static SeqKernels sets[N_ISAS];
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once)) {
+    for (guint i = SEQ_KERNELS_SCALAR; i < N_ISAS; i++) {
+      const SeqKernels *base = base_for ((SeqKernelsIsa) i), *q;
+      if (base == NULL)
+        continue;
+      q = int8_for ((SeqKernelsIsa) i);
+      sets[i] = *base;
+      sets[i].name_q = q->name_q;
+      sets[i].gemm_q = q->gemm_q;
+      memcpy (sets[i].step_q, q->step_q, sizeof (sets[i].step_q));
+    }
+    g_once_init_leave (&once, 1);
+  }
+  if ((guint) isa >= N_ISAS || sets[isa].name == NULL)
+    return NULL;
+  return &sets[isa];
+}
+
 const SeqKernels *
 seq_kernels_get (SeqKernelsIsa isa)
 {
@@ -127,7 +196,7 @@ seq_kernels_get (SeqKernelsIsa isa)
   env = g_getenv ("SEQENC_KERNELS");
   if (env != NULL) {
     if (g_str_equal (env, "scalar"))
-      return &seq_kernels_scalar;
+      return kernels_for (SEQ_KERNELS_SCALAR);
     if (g_str_equal (env, "avx2") && (k = kernels_for (SEQ_KERNELS_AVX2)))
       return k;
     if (g_str_equal (env, "avx512") && (k = kernels_for (SEQ_KERNELS_AVX512)))
@@ -146,5 +215,5 @@ seq_kernels_get (SeqKernelsIsa isa)
     return k;
   if ((k = kernels_for (SEQ_KERNELS_AVX2)) != NULL)
     return k;
-  return &seq_kernels_scalar;
+  return kernels_for (SEQ_KERNELS_SCALAR);
 }

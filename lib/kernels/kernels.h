@@ -20,6 +20,16 @@
  * composition and chunking (every output row is computed by the same
  * operations), but differ from the scalar reference of this mode (an fmaf
  * chain over k) by rounding only: tests/test_lstm.c bounds that difference.
+ *
+ * int8 (weights SEQ_KDTYPE_I8, activations u8 rows made by seq_quant_row):
+ * output (m, n) is
+ *
+ *   acc = sum_k u8[m][k] q[k][n] - comp[n]      (int32, exact in any order)
+ *   Y[m][n] = fmaf ((float) acc, xs[m] * scale[n], init[m][n])
+ *
+ * Every integer is exact, so every kernel set (scalar, AVX512-VNNI,
+ * AVX-VNNI) gives bitwise the same outputs, for any thread count, batch
+ * composition and chunking.
  */
 #pragma once
 
@@ -56,6 +66,17 @@ typedef void (*SeqGemvFunc) (const float *x, const SeqPacked * W, guint p0,
 typedef void (*SeqGemmBFunc) (const guint16 *X, gsize ldx, guint M,
     const SeqPacked * W, guint p0, guint p1, const float *init, gsize ldi,
     float *Y, gsize ldy);
+/* int8: @X u8 rows of W->Kp elements (seq_quant_row), @xs their scales. */
+typedef void (*SeqGemmQFunc) (const guint8 *X, gsize ldx, const float *xs,
+    guint M, const SeqPacked * W, guint p0, guint p1, const float *init,
+    gsize ldi, float *Y, gsize ldy);
+
+/* Quantizes the @n values of @x symmetrically for the int8 kernels:
+ * s = max |x| / 127 (f32), q[k] = rint (x[k] / s) + 128 as u8 (round to
+ * nearest even, clamped to [1, 255]), q = 128 from n up to seq_i8_kp (n).
+ * Returns s; 0 for a row of zeros (all q = 128); NaN when a value is not
+ * finite (all q = 128: the products are then NaN). */
+float seq_quant_row (const float *x, guint n, guint8 * q);
 
 /* One fused recurrent step over the gate panels [p0, p1) (16 hidden units
  * each) of rows [0, M): the products, then the cell's gate math (gates.h)
@@ -91,6 +112,14 @@ typedef struct {
   gsize ldo;
   guint16 *hout_b;              /* bf16 mode */
   gsize ldob;
+  /* int8 mode (the step_q entries): @xq / @hq u8 rows (seq_quant_row) with
+   * their scales @xs / @hs (one per row); @xq NULL when @pre holds the
+   * input projection; @xq's stride is @ldx. */
+  const guint8 *xq;
+  const float *xs;
+  const guint8 *hq;
+  const float *hs;
+  gsize ldhq;
 } SeqStepArgs;
 
 typedef void (*SeqStepFunc) (const SeqStepArgs * a, guint M, guint p0,
@@ -104,6 +133,10 @@ typedef struct {
   SeqGemmBFunc gemm_b;          /* bf16 matmul */
   SeqStepFunc step[SEQ_N_CELLS];        /* fused step per cell, f32 */
   SeqStepFunc step_b[SEQ_N_CELLS];      /* same, bf16 matmul */
+  const char *name_q;           /* the int8 kernels: "scalar",
+                                 * "avx512vnni", "avxvnni" */
+  SeqGemmQFunc gemm_q;          /* int8 */
+  SeqStepFunc step_q[SEQ_N_CELLS];      /* same, int8 */
 } SeqKernels;
 
 typedef enum {
@@ -117,6 +150,10 @@ typedef enum {
 
 /* The kernels for @isa, NULL when not built in or not supported by this CPU
  * (AMX also needs the kernel's permission for tile data, asked for once).
+ * The int8 entries of a set are the best int8 kernels that set's
+ * instructions allow on this CPU: AVX512-VNNI for the AVX-512 sets where
+ * the CPU has AVX512-VNNI and AVX512-BW, else AVX-VNNI where it has that,
+ * else the scalar reference (same bits, slow). AMX-INT8 is not used.
  * AUTO picks the best supported one: amx, avx512bf16, avx512, avx2, scalar
  * (SEQENC_KERNELS=scalar|avx2|avx512|avx512bf16|amx in the environment
  * overrides it). */
@@ -131,6 +168,14 @@ void seq_kernel_gemm_b_scalar (const guint16 *X, gsize ldx, guint M,
 void seq_kernel_lstm_step_b_scalar (const SeqStepArgs * a, guint M, guint p0,
     guint p1);
 void seq_kernel_gru_step_b_scalar (const SeqStepArgs * a, guint M, guint p0,
+    guint p1);
+/* The scalar int8 reference (kernels.h's formula, row by row). */
+void seq_kernel_gemm_q_scalar (const guint8 *X, gsize ldx, const float *xs,
+    guint M, const SeqPacked * W, guint p0, guint p1, const float *init,
+    gsize ldi, float *Y, gsize ldy);
+void seq_kernel_lstm_step_q_scalar (const SeqStepArgs * a, guint M, guint p0,
+    guint p1);
+void seq_kernel_gru_step_q_scalar (const SeqStepArgs * a, guint M, guint p0,
     guint p1);
 
 /* The kernel sets (scalar.c, simd.c, kernels_amx.c, kernels_avx512bf16.c) */
@@ -156,6 +201,14 @@ extern const SeqKernels seq_kernels_amx;
 #endif
 #ifdef SEQ_HAVE_KERNELS_AVX512BF16
 extern const SeqKernels seq_kernels_avx512bf16;
+#endif
+/* The int8 kernels (kernels_int8.c, built per ISA); only their gemm_q,
+ * step_q and name_q are set. */
+#ifdef SEQ_HAVE_KERNELS_AVX512VNNI
+extern const SeqKernels seq_kernels_q_avx512vnni;
+#endif
+#ifdef SEQ_HAVE_KERNELS_AVXVNNI
+extern const SeqKernels seq_kernels_q_avxvnni;
 #endif
 
 G_END_DECLS

@@ -30,6 +30,27 @@
  * The activations (the A operand) are bf16 rows of Kp elements (zeros past
  * K), made from the f32 values by round-to-nearest-even (seq_f32_to_bf16,
  * lib/seqenc-private.h).
+ *
+ * int8 weights (SEQ_KDTYPE_I8), as PyTorch's dynamic quantization and ONNX
+ * Runtime's DynamicQuantizeLSTM: every column n (one gate of one hidden
+ * unit: one row of PyTorch's W_ih / W_hh) has its own symmetric scale
+ *
+ *   s[n] = max_k |W[k][n]| / 127        q[k][n] = rint (W[k][n] / s[n])
+ *
+ * (f32 arithmetic, round to nearest even, clamped to [-127, 127]; a column
+ * of zeros has s = 0 and q = 0). K is rounded up to Kp, a multiple of 4
+ * (q = 0 past K); per panel p, k-quad kq and column j of the panel, the 4
+ * consecutive k of that column ("VNNI" order: 16 columns of one k-quad are
+ * one 64-byte VPDPBUSD operand):
+ *
+ *   data[((p * nkq + kq) * pw + j) * 4 + e] = q[kq * 4 + e][p * pw + j]
+ *
+ * The same allocation then holds, per real-or-padding column n < n_panels
+ * pw, the scale s[n] (f32, at W->scale) and comp[n] = 128 sum_k q[k][n]
+ * (int32, at W->comp), so seq_packed_n_bytes and a fingerprint cover them.
+ * Activations are quantized per row at run time (seq_quant_row, kernels.h)
+ * and stored as u8 = q + 128: sum_k u8[k] q[k][n] - comp[n] is the exact
+ * integer dot product of the signed values.
  */
 #pragma once
 
@@ -49,7 +70,17 @@ typedef enum {
   SEQ_KDTYPE_BF16 = 1,
   SEQ_KDTYPE_F16 = 2,
   SEQ_KDTYPE_BF16_VNNI = 3,     /* bf16 matmul: AMX tile layout, see above */
+  SEQ_KDTYPE_I8 = 4,            /* int8 per-column symmetric, see above */
 } SeqKDtype;
+
+#define SEQ_I8_KQUAD 4          /* k rows per VPDPBUSD group */
+
+/* K rounded up to a whole number of k-quads. */
+static inline guint
+seq_i8_kp (guint K)
+{
+  return (K + SEQ_I8_KQUAD - 1) / SEQ_I8_KQUAD * SEQ_I8_KQUAD;
+}
 
 #define SEQ_BF16_KBLOCK 32      /* k rows per AMX tile (bf16 pairs x 16) */
 #define SEQ_BF16_ROWS 16        /* activation rows per AMX tile */
@@ -67,9 +98,12 @@ typedef struct {
   guint groups;                 /* G: 16-column groups per panel, 3 or 4 */
   guint pw;                     /* panel width, 16 G */
   guint n_panels;               /* ceil (N / pw) */
-  guint Kp;                     /* K, or for BF16_VNNI K rounded up to 32 */
+  guint Kp;                     /* K; BF16_VNNI: K rounded up to 32; I8: to 4 */
   SeqKDtype dtype;              /* element storage type */
-  gpointer data;                /* 64-byte aligned, n_panels * Kp * pw elements */
+  gpointer data;                /* 64-byte aligned, n_panels * Kp * pw elements
+                                 * (I8: then scale and comp) */
+  const float *scale;           /* I8 only: [n_panels * pw] column scales */
+  const gint32 *comp;           /* I8 only: [n_panels * pw] 128 sum_k q */
 } SeqPacked;
 
 /* Packs @dense ([K][Np] f32, row-major, Np = n_panels * 16 @groups, columns
@@ -78,6 +112,10 @@ typedef struct {
 gboolean seq_packed_init (SeqPacked * p, const float *dense, guint K,
     guint N, guint groups, SeqKDtype dtype);
 void seq_packed_clear (SeqPacked * p);
+/* The SEQ_KDTYPE_I8 case of seq_packed_init (int8.c), with p->groups and
+ * p->pw set. */
+gboolean seq_packed_init_i8 (SeqPacked * p, const float *dense, guint K,
+    guint N);
 /* Bytes of the packed data (for fingerprints). */
 gsize seq_packed_n_bytes (const SeqPacked * p);
 

@@ -11,7 +11,7 @@
 static gsize
 dtype_size (SeqKDtype d)
 {
-  return d == SEQ_KDTYPE_F32 ? 4 : 2;
+  return d == SEQ_KDTYPE_F32 ? 4 : d == SEQ_KDTYPE_I8 ? 1 : 2;
 }
 
 /* Offset of element (k, n) in the BF16_VNNI layout (kernels.h). */
@@ -66,6 +66,8 @@ seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
   p->pw = pw;
   if (dtype == SEQ_KDTYPE_BF16_VNNI)
     return packed_init_vnni (p, dense, K, N);
+  if (dtype == SEQ_KDTYPE_I8)
+    return seq_packed_init_i8 (p, dense, K, N);
 
   if (!seq_size_mul (Np, K ? K : 1, &n_el))
     return FALSE;
@@ -96,7 +98,8 @@ seq_packed_init (SeqPacked * p, const float *dense, guint K, guint N,
             ((guint16 *) p->data)[off + j] = seq_f32_to_f16 (src[j]);
           break;
         case SEQ_KDTYPE_BF16_VNNI:
-          break;                /* packed_init_vnni */
+        case SEQ_KDTYPE_I8:
+          break;                /* packed_init_vnni, seq_packed_init_i8 */
       }
     }
   }
@@ -115,6 +118,10 @@ seq_packed_clear (SeqPacked * p)
 gsize
 seq_packed_n_bytes (const SeqPacked * p)
 {
-  return (gsize) p->n_panels * p->Kp * p->pw * dtype_size (p->dtype);
+  gsize cols = (gsize) p->n_panels * p->pw;
+
+  /* I8: the weights, then a scale and a comp word per column */
+  return cols * p->Kp * dtype_size (p->dtype) +
+      (p->dtype == SEQ_KDTYPE_I8 ? cols * 8 : 0);
 }
 

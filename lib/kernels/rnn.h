@@ -26,7 +26,10 @@ typedef struct {
                                  * for the LSTM */
 } SeqRnnLayer;
 /* In bf16 matmul mode (bf16 == TRUE) wx, wh and wr are BF16_VNNI and the
- * layer inputs travel as bf16 rows too: stride ldb (>= Kp of every matrix). */
+ * layer inputs travel as bf16 rows too: stride ldb (>= Kp of every matrix).
+ * In int8 mode (int8 == TRUE) wx and wh are I8 (wr stays F32: the
+ * projection runs in f32) and the layer inputs and h travel as u8 rows
+ * (seq_quant_row, stride ldq >= Kp of wx and wh) with one scale each. */
 
 typedef struct {
   SeqCellKind cell;
@@ -38,6 +41,8 @@ typedef struct {
   const float *zeros;           /* >= max (G Hp, ldo) zeros */
   gboolean bf16;                /* bf16 matmul mode */
   gsize ldb;                    /* bf16 row stride: max Kp of I, O, H */
+  gboolean int8;                /* int8 mode */
+  gsize ldq;                    /* u8 row stride: max i8 Kp of I, O, to 64 */
 } SeqRnnNet;
 
 typedef struct {
@@ -53,6 +58,13 @@ typedef struct {
   guint16 *yb[2];               /* [max_rows + 16][ldb]: y as bf16 */
   guint16 *hrawb;               /* [max_streams + 16][ldb] (proj only) */
   guint16 *h0b;                 /* [L][max_streams + 16][ldb] */
+  /* int8 mode only (NULL otherwise): u8 rows and their scales */
+  guint8 *xq;                   /* [max_rows][ldq]: layer-0 input */
+  float *xs;                    /* [max_rows] */
+  guint8 *yq[2];                /* [max_rows][ldq]: y quantized */
+  float *ys[2];                 /* [max_rows] */
+  guint8 *h0q;                  /* [L][max_streams][ldq] */
+  float *h0s;                   /* [L][max_streams] */
 } SeqRnnScratch;
 
 /* Column of gate @q of hidden unit @u in the packed order of a cell with @G

@@ -69,7 +69,14 @@ rows_to_bf16 (const float *src, gsize lds, guint n_rows, guint n0, guint n1,
  * makes it (or, with a projection, right after its gemm by the thread that
  * owns those columns). Those kernels read activation rows in tiles of 16:
  * rows past the current ones are read and their results dropped; the
- * workspace allocates 16 spare rows for that. */
+ * workspace allocates 16 spare rows for that.
+ *
+ * In the int8 mode (net->int8) the products take u8 rows with a scale each
+ * (k->gemm_q, k->step_q; kernels.h). A row's scale depends on the whole
+ * row, which several threads compute, so h is quantized in a pass of its
+ * own after each step (rows split over the threads, then a barrier): into
+ * yq, where the next step finds it as h and the next layer as its input.
+ * Layer 0's input and the chunk-start h are quantized first. */
 static void
 chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
 {
@@ -77,15 +84,17 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
   const SeqKernels *k = c->k;
   const SeqRnnNet *net = c->net;
   SeqRnnScratch *s = c->s;
-  const gboolean bf = net->bf16;
+  const gboolean bf = net->bf16, q = net->int8;
   const guint L = net->L, Hp = net->Hp, O = net->O, B = c->B, T = c->T;
   const gsize ldo = net->ldo, ldg = (gsize) net->G * Hp, ldb = net->ldb;
+  const gsize ldq = net->ldq;
   const gsize h0b_stride = (gsize) (s->max_streams + 16) * ldb;
   const guint rows = T * B;
   const guint n_rb_all = (rows + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
   const guint n_rb_b = (B + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
   const guint gate_panels = Hp / SEQ_GROUP;
-  const SeqStepFunc step = bf ? k->step_b[net->cell] : k->step[net->cell];
+  const SeqStepFunc step = bf ? k->step_b[net->cell] :
+      q ? k->step_q[net->cell] : k->step[net->cell];
   const guint proj_panels = net->P ? (net->P + 63) / 64 : 0;
   /* panels per item: with few rows, several panels per item give the
    * kernels several weight streams at once (memory-level parallelism) */
@@ -95,6 +104,8 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
   const float *lin = c->x;
   gsize ldin = c->ldx;
   const guint16 *linb = s->xb;
+  const guint8 *linq = s->xq;
+  const float *lins = s->xs;
   guint i0, i1;
 
   if (bf) {
@@ -107,6 +118,17 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
           s->h0b + (i / B) * h0b_stride + (gsize) (i % B) * ldb, ldb);
     seq_pool_barrier (pool);
   }
+  if (q) {
+    my_range (rows, tid, nt, &i0, &i1);
+    for (guint r = i0; r < i1; r++)
+      s->xs[r] = seq_quant_row (c->x + (gsize) r * c->ldx, net->I,
+          s->xq + (gsize) r * ldq);
+    my_range (L * B, tid, nt, &i0, &i1);
+    for (guint i = i0; i < i1; i++)
+      s->h0s[i] = seq_quant_row (s->h0 + (gsize) i * ldo, O,
+          s->h0q + (gsize) i * ldq);
+    seq_pool_barrier (pool);
+  }
 
   for (guint l = 0; l < L; l++) {
     const SeqRnnLayer *ly = &net->layers[l];
@@ -115,6 +137,10 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
     float *h0 = s->h0 + (gsize) l * B * ldo;
     const guint16 *h0b = bf ? s->h0b + l * h0b_stride : NULL;
     float *cst = s->c != NULL ? s->c + (gsize) l * B * Hp : NULL;
+    guint8 *yq = q ? s->yq[l & 1] : NULL;
+    float *ys = q ? s->ys[l & 1] : NULL;
+    const guint8 *h0q = q ? s->h0q + (gsize) l * B * ldq : NULL;
+    const float *h0s = q ? s->h0s + (gsize) l * B : NULL;
 
     /* input projection of all T steps: pre = X W_ih + b (one GEMM); for
      * T = 1 it is fused into the step instead (same operations, one
@@ -127,6 +153,9 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
         if (bf)
           k->gemm_b (linb + m0 * ldb, ldb, m1 - m0, &ly->wx, p0, p1,
               ly->bias, 0, s->pre + m0 * ldg, ldg);
+        else if (q)
+          k->gemm_q (linq + m0 * ldq, ldq, lins + m0, m1 - m0, &ly->wx, p0,
+              p1, ly->bias, 0, s->pre + m0 * ldg, ldg);
         else
           k->gemm (lin + m0 * ldin, ldin, m1 - m0, &ly->wx, p0, p1,
               ly->bias, 0, s->pre + m0 * ldg, ldg);
@@ -140,6 +169,10 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
           yb + (gsize) (t - 1) * B * ldb) : NULL;
       float *yt = y + (gsize) t * B * ldo;
       guint16 *ytb = bf ? yb + (gsize) t * B * ldb : NULL;
+      const guint8 *hprevq = q ? (t == 0 ? h0q :
+          yq + (gsize) (t - 1) * B * ldq) : NULL;
+      const float *hprevs = q ? (t == 0 ? h0s : ys + (gsize) (t - 1) * B) :
+          NULL;
       float *hout = net->P ? s->hraw : yt;
       guint16 *houtb = net->P ? s->hrawb : ytb;
       gsize ldhout = net->P ? Hp : ldo;
@@ -153,13 +186,18 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
         if (T == 1) {
           a.x = bf ? NULL : lin + m0 * ldin;
           a.xb = bf ? linb + m0 * ldb : NULL;
+          a.xq = q ? linq + m0 * ldq : NULL;
+          a.xs = q ? lins + m0 : NULL;
           a.pre = ly->bias;
           a.ldp = 0;
         } else {
           a.pre = s->pre + ((gsize) t * B + m0) * ldg;
           a.ldp = ldg;
         }
-        a.ldx = bf ? ldb : ldin;
+        a.ldx = bf ? ldb : q ? ldq : ldin;
+        a.hq = q ? hprevq + m0 * ldq : NULL;
+        a.hs = q ? hprevs + m0 : NULL;
+        a.ldhq = ldq;
         a.wx = &ly->wx;
         a.h = hprev + m0 * ldo;
         a.ldh = ldo;
@@ -193,6 +231,15 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
         }
         seq_pool_barrier (pool);
       }
+      /* int8: h quantized for the next step and the next layer (not
+       * needed after the last step of the last layer) */
+      if (q && (l < L - 1 || t < T - 1)) {
+        my_range (B, tid, nt, &i0, &i1);
+        for (guint b = i0; b < i1; b++)
+          ys[(gsize) t * B + b] = seq_quant_row (yt + (gsize) b * ldo, O,
+              yq + ((gsize) t * B + b) * ldq);
+        seq_pool_barrier (pool);
+      }
     }
 
     /* outputs and h at the end of the chunk. No barrier after: the next
@@ -213,6 +260,8 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
     lin = y;
     ldin = ldo;
     linb = yb;
+    linq = yq;
+    lins = ys;
   }
 }
 
@@ -260,6 +309,17 @@ scratch_alloc_b (gsize a, gsize b, gboolean * ok)
   return (guint16 *) p;
 }
 
+/* a x b bytes, zeroed */
+static guint8 *
+scratch_alloc_q (gsize a, gsize b, gboolean * ok)
+{
+  float *p = scratch_alloc (a, (b + 3) / 4, ok);
+
+  if (p != NULL)
+    memset (p, 0, a * ((b + 3) / 4) * sizeof (float));
+  return (guint8 *) p;
+}
+
 gboolean
 seq_rnn_scratch_init (SeqRnnScratch * s, const SeqRnnNet * net,
     guint max_streams, guint max_steps)
@@ -284,6 +344,16 @@ seq_rnn_scratch_init (SeqRnnScratch * s, const SeqRnnNet * net,
     s->h0b = scratch_alloc_b ((gsize) net->L * (max_streams + 16), net->ldb,
         &ok);
   }
+  if (net->int8) {
+    s->xq = scratch_alloc_q (rows, net->ldq, &ok);
+    s->xs = scratch_alloc (rows, 1, &ok);
+    s->yq[0] = scratch_alloc_q (rows, net->ldq, &ok);
+    s->yq[1] = scratch_alloc_q (rows, net->ldq, &ok);
+    s->ys[0] = scratch_alloc (rows, 1, &ok);
+    s->ys[1] = scratch_alloc (rows, 1, &ok);
+    s->h0q = scratch_alloc_q ((gsize) net->L * max_streams, net->ldq, &ok);
+    s->h0s = scratch_alloc ((gsize) net->L * max_streams, 1, &ok);
+  }
   s->y[0] = scratch_alloc (rows, net->ldo, &ok);
   s->y[1] = scratch_alloc (rows, net->ldo, &ok);
   s->hraw = scratch_alloc (max_streams, net->Hp, &ok);
@@ -307,6 +377,14 @@ seq_rnn_scratch_clear (SeqRnnScratch * s)
   seq_aligned_free (s->yb[1]);
   seq_aligned_free (s->hrawb);
   seq_aligned_free (s->h0b);
+  seq_aligned_free (s->xq);
+  seq_aligned_free (s->xs);
+  seq_aligned_free (s->yq[0]);
+  seq_aligned_free (s->yq[1]);
+  seq_aligned_free (s->ys[0]);
+  seq_aligned_free (s->ys[1]);
+  seq_aligned_free (s->h0q);
+  seq_aligned_free (s->h0s);
   memset (s, 0, sizeof (*s));
 }
 

@@ -66,6 +66,31 @@ panel_row_b (const guint16 *restrict x, const SeqPacked * W, guint p,
   }
 }
 
+/* One panel, one int8 row (kernels.h): the exact integer dot product of
+ * every column, then one fmaf into init. */
+static void
+panel_row_q (const guint8 *restrict x, float xs, const SeqPacked * W,
+    guint p, const float *init, float *acc)
+{
+  const guint pw = W->pw, nkq = W->Kp / SEQ_I8_KQUAD;
+  const gint8 *w = (const gint8 *) W->data + (gsize) p * W->Kp * pw;
+  gint64 dot[SEQ_PANEL];
+
+  for (guint j = 0; j < pw; j++)
+    dot[j] = 0;
+  for (guint kq = 0; kq < nkq; kq++) {
+    const guint8 *xk = x + kq * SEQ_I8_KQUAD;
+    const gint8 *wk = w + (gsize) kq * pw * SEQ_I8_KQUAD;
+    for (guint j = 0; j < pw; j++)
+      for (guint e = 0; e < SEQ_I8_KQUAD; e++)
+        dot[j] += (gint32) xk[e] * wk[j * SEQ_I8_KQUAD + e];
+  }
+  for (guint j = 0; j < pw; j++) {
+    gint32 a = (gint32) (dot[j] - W->comp[p * pw + j]);
+    acc[j] = fmaf ((float) a, xs * W->scale[p * pw + j], init[j]);
+  }
+}
+
 static void
 gemm_scalar (const float *X, gsize ldx, guint M, const SeqPacked * W,
     guint p0, guint p1, const float *init, gsize ldi, float *Y, gsize ldy)
@@ -96,6 +121,62 @@ seq_kernel_gemm_b_scalar (const guint16 *X, gsize ldx, guint M,
     for (guint m = 0; m < M; m++)
       panel_row_b (X + m * ldx, W, p, init + m * ldi + p * pw,
           Y + m * ldy + p * pw);
+}
+
+void
+seq_kernel_gemm_q_scalar (const guint8 *X, gsize ldx, const float *xs,
+    guint M, const SeqPacked * W, guint p0, guint p1, const float *init,
+    gsize ldi, float *Y, gsize ldy)
+{
+  const guint pw = W->pw;
+
+  for (guint p = p0; p < p1; p++)
+    for (guint m = 0; m < M; m++)
+      panel_row_q (X + m * ldx, xs[m], W, p, init + m * ldi + p * pw,
+          Y + m * ldy + p * pw);
+}
+
+/* The fused step of kernels.h in int8, row by row. */
+static inline void
+step_q_scalar (const SeqStepArgs * a, guint M, guint p0, guint p1,
+    SeqCellKind cell)
+{
+  const guint pw = a->wh->pw;
+  float gx[SEQ_PANEL], gh[SEQ_PANEL];
+
+  for (guint p = p0; p < p1; p++) {
+    for (guint m = 0; m < M; m++) {
+      const float *gxr = a->pre + m * a->ldp + p * pw;
+      const guint8 *hq = a->hq + m * a->ldhq;
+      float *h = a->hout + m * a->ldo + p * SEQ_GROUP;
+
+      if (a->xq != NULL) {
+        panel_row_q (a->xq + m * a->ldx, a->xs[m], a->wx, p, gxr, gx);
+        gxr = gx;
+      }
+      if (cell == SEQ_CELL_LSTM) {
+        panel_row_q (hq, a->hs[m], a->wh, p, gxr, gh);
+        seq_lstm_gates_scalar (gh, a->c + m * a->ldc + p * SEQ_GROUP, h);
+      } else {
+        panel_row_q (hq, a->hs[m], a->wh, p, a->bh + p * pw, gh);
+        seq_gru_gates_scalar (gxr, gh, a->h + m * a->ldh + p * SEQ_GROUP, h);
+      }
+    }
+  }
+}
+
+void
+seq_kernel_lstm_step_q_scalar (const SeqStepArgs * a, guint M, guint p0,
+    guint p1)
+{
+  step_q_scalar (a, M, p0, p1, SEQ_CELL_LSTM);
+}
+
+void
+seq_kernel_gru_step_q_scalar (const SeqStepArgs * a, guint M, guint p0,
+    guint p1)
+{
+  step_q_scalar (a, M, p0, p1, SEQ_CELL_GRU);
 }
 
 /* The fused step of kernels.h, row by row. @bf: bf16 activations. */
@@ -179,5 +260,11 @@ const SeqKernels seq_kernels_scalar = {
   .step_b = {
         [SEQ_CELL_LSTM] = seq_kernel_lstm_step_b_scalar,
         [SEQ_CELL_GRU] = seq_kernel_gru_step_b_scalar,
+      },
+  .name_q = "scalar",
+  .gemm_q = seq_kernel_gemm_q_scalar,
+  .step_q = {
+        [SEQ_CELL_LSTM] = seq_kernel_lstm_step_q_scalar,
+        [SEQ_CELL_GRU] = seq_kernel_gru_step_q_scalar,
       },
 };

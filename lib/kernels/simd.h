@@ -35,6 +35,11 @@ typedef __m512i SeqVi;
 #define seq_vi_set1(x) _mm512_set1_epi32 (x)
 #define seq_vi_add(a, b) _mm512_add_epi32 (a, b)
 #define seq_vi_slli(a, n) _mm512_slli_epi32 (a, n)
+#define seq_vi_zero() _mm512_setzero_si512 ()
+#define seq_vi_load(p) _mm512_load_si512 ((const void *) (p))
+#define seq_vi_loadu(p) _mm512_loadu_si512 ((const void *) (p))
+#define seq_vi_sub(a, b) _mm512_sub_epi32 (a, b)
+#define seq_vi_to_vf(x) _mm512_cvtepi32_ps (x)
 
 /* SEQ_VL bf16 / f16 values at p (aligned) as f32 (exact) */
 static inline __attribute__((always_inline)) SeqVf
@@ -76,6 +81,11 @@ typedef __m256i SeqVi;
 #define seq_vi_set1(x) _mm256_set1_epi32 (x)
 #define seq_vi_add(a, b) _mm256_add_epi32 (a, b)
 #define seq_vi_slli(a, n) _mm256_slli_epi32 (a, n)
+#define seq_vi_zero() _mm256_setzero_si256 ()
+#define seq_vi_load(p) _mm256_load_si256 ((const __m256i *) (p))
+#define seq_vi_loadu(p) _mm256_loadu_si256 ((const __m256i *) (p))
+#define seq_vi_sub(a, b) _mm256_sub_epi32 (a, b)
+#define seq_vi_to_vf(x) _mm256_cvtepi32_ps (x)
 
 static inline __attribute__((always_inline)) SeqVf
 seq_vf_load_bf16 (const guint16 * p)

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* seqenc — the int8 kernels (kernels.h; weights SEQ_KDTYPE_I8, packed.h)
+ * on VPDPBUSD, one source built twice and chosen at run time (cpu.c):
+ *
+ *   SEQ_SIMD_WIDTH 16, -mavx512vnni -mavx512bw: AVX512-VNNI (EVEX, zmm),
+ *     Intel Cascade Lake and later, AMD Zen 4 and later;
+ *   SEQ_SIMD_WIDTH 8, -mavxvnni: AVX-VNNI (VEX, ymm), Intel Alder Lake and
+ *     later without AVX-512.
+ *
+ * VPDPBUSD multiplies 4 unsigned bytes (the activations, q + 128) by 4
+ * signed bytes (the weights) and adds the 4 products to an int32 lane:
+ * per k-quad, one 32-bit activation word broadcast against one 64-byte
+ * (16-column) weight vector per 16 columns. Subtracting comp[n] = 128 sum_k
+ * q[k][n] gives the exact signed dot product; so every output is the same
+ * integer as the scalar reference computes (scalar.c), dequantized with the
+ * same f32 operations: bitwise equal results. Rows are register-blocked by
+ * MR against one panel; a single row (one stream, memory-bound) streams NP
+ * panels at once.
+ */
+#include "simd.h"
+#include "kernels.h"
+#include "gates.h"
+
+#include <string.h>
+
+#if SEQ_SIMD_WIDTH == 16
+#define DPBUSD(acc, x, w) _mm512_dpbusd_epi32 (acc, x, w)
+#define MR 6
+#define NP 4
+#define Q_SUFFIX(name) name##_avx512vnni
+#define Q_NAME "avx512vnni"
+#else
+#define DPBUSD(acc, x, w) _mm256_dpbusd_avx_epi32 (acc, x, w)
+#define MR 1                    /* 16 ymm: 8 accumulators per panel */
+#define NP 1
+#define Q_SUFFIX(name) name##_avxvnni
+#define Q_NAME "avxvnni"
+#endif
+
+#define VQ (SEQ_VL * SEQ_I8_KQUAD)      /* weight bytes per vector */
+#define MAXV (NP * SEQ_PANEL / SEQ_VL)  /* accumulators per row at most */
+#define BUF_ROWS (MR > NP ? MR : NP)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Rows [0, mr) of @X (u8, stride @ldx, scales @xs) against panels
+ * [p, p + np) of @W: the exact dot products, then
+ * out = fmaf ((float) acc, xs * scale, init). Panel q of row r is at
+ * r * ld + q * pw in @init and @out. */
+ALWAYS_INLINE void
+micro_q (const int mr, const int np, const int G, const guint8 * restrict X,
+    gsize ldx, const float *xs, const SeqPacked * W, guint p,
+    const float *init, gsize ldi, float *out, gsize ldout)
+{
+  const int nv = G * SEQ_GROUP / SEQ_VL;
+  const gsize pw = (gsize) G * SEQ_GROUP;
+  const gsize pstride = (gsize) W->Kp * pw;
+  const guint nkq = W->Kp / SEQ_I8_KQUAD;
+  const gint8 *w0 = (const gint8 *) W->data + p * pstride;
+  SeqVi acc[MR][MAXV];
+
+  _Pragma ("GCC unroll 8")
+  for (int r = 0; r < mr; r++)
+    _Pragma ("GCC unroll 16")
+    for (int v = 0; v < np * nv; v++)
+      acc[r][v] = seq_vi_zero ();
+  for (guint kq = 0; kq < nkq; kq++) {
+    const gint8 *wk = w0 + (gsize) kq * pw * SEQ_I8_KQUAD;
+    SeqVi xb[MR];
+    _Pragma ("GCC unroll 8")
+    for (int r = 0; r < mr; r++) {
+      gint32 quad;
+      memcpy (&quad, X + r * ldx + kq * SEQ_I8_KQUAD, 4);
+      xb[r] = seq_vi_set1 (quad);
+    }
+    _Pragma ("GCC unroll 4")
+    for (int q = 0; q < np; q++) {
+      _Pragma ("GCC unroll 8")
+      for (int v = 0; v < nv; v++) {
+        SeqVi w = seq_vi_load (wk + q * pstride + v * VQ);
+        _Pragma ("GCC unroll 8")
+        for (int r = 0; r < mr; r++)
+          acc[r][q * nv + v] = DPBUSD (acc[r][q * nv + v], xb[r], w);
+      }
+    }
+  }
+  _Pragma ("GCC unroll 4")
+  for (int q = 0; q < np; q++) {
+    _Pragma ("GCC unroll 8")
+    for (int v = 0; v < nv; v++) {
+      gsize col = (p + q) * pw + v * SEQ_VL, o = q * pw + v * SEQ_VL;
+      SeqVi comp = seq_vi_loadu (W->comp + col);
+      SeqVf ws = seq_vf_loadu (W->scale + col);
+      _Pragma ("GCC unroll 8")
+      for (int r = 0; r < mr; r++) {
+        SeqVf f = seq_vi_to_vf (seq_vi_sub (acc[r][q * nv + v], comp));
+        SeqVf sc = seq_vf_mul (seq_vf_set1 (xs[r]), ws);
+        seq_vf_storeu (out + r * ldout + o, seq_vf_fmadd (f, sc,
+                seq_vf_loadu (init + r * ldi + o)));
+      }
+    }
+  }
+}
+
+#define MICRO_G(mr, np, ...)                                                 \
+  do {                                                                       \
+    if (W->groups == 3) micro_q (mr, np, 3, __VA_ARGS__);                    \
+    else micro_q (mr, np, 4, __VA_ARGS__);                                   \
+  } while (0)
+
+/* Rows [0, mr) of panel p. */
+static void
+rows_q (int mr, const guint8 * X, gsize ldx, const float *xs,
+    const SeqPacked * W, guint p, const float *init, gsize ldi, float *out,
+    gsize ldout)
+{
+  switch (mr) {
+#if MR > 1
+    case 6:
+      MICRO_G (6, 1, X, ldx, xs, W, p, init, ldi, out, ldout);
+      break;
+    case 5:
+      MICRO_G (5, 1, X, ldx, xs, W, p, init, ldi, out, ldout);
+      break;
+    case 4:
+      MICRO_G (4, 1, X, ldx, xs, W, p, init, ldi, out, ldout);
+      break;
+    case 3:
+      MICRO_G (3, 1, X, ldx, xs, W, p, init, ldi, out, ldout);
+      break;
+    case 2:
+      MICRO_G (2, 1, X, ldx, xs, W, p, init, ldi, out, ldout);
+      break;
+#endif
+    default:
+      MICRO_G (1, 1, X, ldx, xs, W, p, init, ldi, out, ldout);
+      break;
+  }
+}
+
+/* One row against panels [p, p + np), np <= NP. */
+static void
+panels_q1 (int np, const guint8 * x, const float *xs, const SeqPacked * W,
+    guint p, const float *init, float *out)
+{
+  switch (np) {
+#if NP > 1
+    case 4:
+      MICRO_G (1, 4, x, 0, xs, W, p, init, 0, out, 0);
+      break;
+    case 3:
+      MICRO_G (1, 3, x, 0, xs, W, p, init, 0, out, 0);
+      break;
+    case 2:
+      MICRO_G (1, 2, x, 0, xs, W, p, init, 0, out, 0);
+      break;
+#endif
+    default:
+      MICRO_G (1, 1, x, 0, xs, W, p, init, 0, out, 0);
+      break;
+  }
+}
+
+static void
+Q_SUFFIX (gemm_q) (const guint8 * X, gsize ldx, const float *xs, guint M,
+    const SeqPacked * W, guint p0, guint p1, const float *init, gsize ldi,
+    float *Y, gsize ldy)
+{
+  const guint pw = W->pw;
+
+  if (M == 1) {
+    for (guint p = p0; p < p1; p += NP)
+      panels_q1 ((int) MIN (NP, p1 - p), X, xs, W, p, init + p * pw,
+          Y + p * pw);
+    return;
+  }
+  for (guint p = p0; p < p1; p++)
+    for (guint m = 0; m < M; m += MR)
+      rows_q ((int) MIN (MR, M - m), X + m * ldx, ldx, xs + m, W, p,
+          init + m * ldi + p * pw, ldi, Y + m * ldy + p * pw, ldy);
+}
+
+/* The fused step of kernels.h in int8, gate math of gates.h. */
+ALWAYS_INLINE void
+step_q (const SeqStepArgs * a, guint M, guint p0, guint p1,
+    const SeqCellKind cell)
+{
+  const guint pw = a->wh->pw;
+  float gx[BUF_ROWS * SEQ_PANEL] __attribute__((aligned (64)));
+  float gh[BUF_ROWS * SEQ_PANEL] __attribute__((aligned (64)));
+
+  if (M == 1) {
+    for (guint p = p0; p < p1; p += NP) {
+      int np = (int) MIN (NP, p1 - p);
+      const float *gxr = a->pre + p * pw;
+      if (a->xq != NULL) {
+        panels_q1 (np, a->xq, a->xs, a->wx, p, gxr, gx);
+        gxr = gx;
+      }
+      if (cell == SEQ_CELL_LSTM) {
+        panels_q1 (np, a->hq, a->hs, a->wh, p, gxr, gh);
+        for (int q = 0; q < np; q++)
+          seq_lstm_gates_v (gh + q * pw, a->c + (p + q) * SEQ_GROUP,
+              a->hout + (p + q) * SEQ_GROUP);
+      } else {
+        panels_q1 (np, a->hq, a->hs, a->wh, p, a->bh + p * pw, gh);
+        for (int q = 0; q < np; q++)
+          seq_gru_gates_v (gxr + q * pw, gh + q * pw,
+              a->h + (p + q) * SEQ_GROUP, a->hout + (p + q) * SEQ_GROUP);
+      }
+    }
+    return;
+  }
+
+  for (guint p = p0; p < p1; p++) {
+    for (guint m = 0; m < M; m += MR) {
+      int mr = (int) MIN (MR, M - m);
+      const float *gxr = a->pre + m * a->ldp + p * pw;
+      gsize ldgx = a->ldp;
+      if (a->xq != NULL) {
+        rows_q (mr, a->xq + m * a->ldx, a->ldx, a->xs + m, a->wx, p, gxr,
+            a->ldp, gx, SEQ_PANEL);
+        gxr = gx;
+        ldgx = SEQ_PANEL;
+      }
+      if (cell == SEQ_CELL_LSTM) {
+        rows_q (mr, a->hq + m * a->ldhq, a->ldhq, a->hs + m, a->wh, p, gxr,
+            ldgx, gh, SEQ_PANEL);
+        for (int r = 0; r < mr; r++)
+          seq_lstm_gates_v (gh + r * SEQ_PANEL,
+              a->c + (m + r) * a->ldc + p * SEQ_GROUP,
+              a->hout + (m + r) * a->ldo + p * SEQ_GROUP);
+      } else {
+        rows_q (mr, a->hq + m * a->ldhq, a->ldhq, a->hs + m, a->wh, p,
+            a->bh + p * pw, 0, gh, SEQ_PANEL);
+        for (int r = 0; r < mr; r++)
+          seq_gru_gates_v (gxr + r * ldgx, gh + r * SEQ_PANEL,
+              a->h + (m + r) * a->ldh + p * SEQ_GROUP,
+              a->hout + (m + r) * a->ldo + p * SEQ_GROUP);
+      }
+    }
+  }
+}
+
+static void
+Q_SUFFIX (lstm_step_q) (const SeqStepArgs * a, guint M, guint p0, guint p1)
+{
+  step_q (a, M, p0, p1, SEQ_CELL_LSTM);
+}
+
+static void
+Q_SUFFIX (gru_step_q) (const SeqStepArgs * a, guint M, guint p0, guint p1)
+{
+  step_q (a, M, p0, p1, SEQ_CELL_GRU);
+}
+
+const SeqKernels Q_SUFFIX (seq_kernels_q) = {
+  .name = Q_NAME,
+  .name_q = Q_NAME,
+  .gemm_q = Q_SUFFIX (gemm_q),
+  .step_q = {
+        [SEQ_CELL_LSTM] = Q_SUFFIX (lstm_step_q),
+        [SEQ_CELL_GRU] = Q_SUFFIX (gru_step_q),
+      },
+};
