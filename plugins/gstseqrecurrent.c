@@ -129,6 +129,8 @@ gst_seq_precision_get_type (void)
     {GST_SEQ_PRECISION_F32, "32-bit float weights", "f32"},
     {GST_SEQ_PRECISION_BF16, "bfloat16 weights, f32 arithmetic", "bf16"},
     {GST_SEQ_PRECISION_F16, "IEEE half weights, f32 arithmetic", "f16"},
+    {GST_SEQ_PRECISION_INT8, "int8 weights and activations, int32 sums "
+          "(seqlstm)", "int8"},
     {0, NULL, NULL}
   };
   if (g_once_init_enter (&type))
@@ -168,6 +170,9 @@ model_settings (GstSeqRecurrentPrivate * priv)
       break;
     case GST_SEQ_PRECISION_F16:
       s.weights_precision = SEQ_PRECISION_F16;
+      break;
+    case GST_SEQ_PRECISION_INT8:
+      s.weights_precision = SEQ_PRECISION_INT8;
       break;
     case GST_SEQ_PRECISION_F32:
     default:
