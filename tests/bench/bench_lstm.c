@@ -10,7 +10,7 @@
  * next to PyTorch and ONNX Runtime measured in the same run).
  *
  * usage: bench_lstm WEIGHTS.safetensors CONFIG [--threads N]
- *            [--precision f32|bf16|f16] [--seconds S] [--points a,b,..]
+ *            [--precision f32|bf16|f16|bf16-matmul|int8] [--seconds S] [--points a,b,..]
  *            [--tag TEXT] [--kernels auto|scalar|avx2|avx512|avx512bf16|amx]
  *            [--cell lstm|gru]
  * --points error: instead of timing, print the output error of the
@@ -217,7 +217,7 @@ main (int argc, char **argv)
 
   if (argc < 3) {
     fprintf (stderr, "usage: %s WEIGHTS CONFIG [--threads N] [--precision "
-        "f32|bf16|f16|bf16-matmul] [--seconds S] [--points b1_t1,...] [--tag T] "
+        "f32|bf16|f16|bf16-matmul|int8] [--seconds S] [--points b1_t1,...] [--tag T] "
         "[--kernels auto|scalar|avx2|avx512|amx] [--cell lstm|gru]\n", argv[0]);
     return 2;
   }

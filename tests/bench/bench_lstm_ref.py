@@ -12,9 +12,13 @@
                                   (ONNX GRU nodes, linear_before_reset=1 as
                                   nn.GRU's b_hn inside the reset product)
   bench_lstm_ref.py torch DIR [--threads N] [--seconds S] [--points ...]
-                                  [--cell lstm|gru]
+                                  [--cell lstm|gru] [--int8 ENGINE]
                                   frames/s of nn.LSTM (nn.GRU) on the same
-                                  weights, one JSON object per point
+                                  weights, one JSON object per point; with
+                                  --int8 qnnpack|onednn, of the LSTM made int8
+                                  by torch.ao.quantization.quantize_dynamic
+                                  (per-channel weights: per_channel_dynamic_
+                                  qconfig) on that quantized engine
 
 Configs: speech = in 80, hidden 512, 3 layers; text = in 256, hidden 256,
 2 layers. Points as in bench_lstm.c (bN_tT: N streams, T frames per call,
@@ -97,6 +101,17 @@ class GruStepper(torch.nn.Module):
         return y, h
 
 
+class Parent(torch.nn.Module):
+    """quantize_dynamic swaps child modules only: the LSTM as a child."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x, h):
+        return self.rnn(x, h)
+
+
 class Passthrough(torch.nn.Module):
     """Same inputs/outputs as Stepper, almost no work: measures what one
     session.run costs through the Node binding (copies, promise, threads)."""
@@ -151,8 +166,10 @@ def cmd_make(d):
                       opset_version=14)
 
 
-def cmd_torch(d, threads, seconds, points, cell):
+def cmd_torch(d, threads, seconds, points, cell, int8=None):
     torch.set_num_threads(threads)
+    if int8:
+        torch.backends.quantized.engine = int8
     prefix = "gru_" if cell == "gru" else ""
     for cfg in CONFIGS:
         I, H, L = CONFIGS[cfg]
@@ -160,6 +177,14 @@ def cmd_torch(d, threads, seconds, points, cell):
         sd = read_safetensors(os.path.join(d, prefix + cfg + ".safetensors"))
         rnn.load_state_dict({k[len(cell) + 1:]: v for k, v in sd.items()})
         rnn.eval()
+        precision = "f32"
+        if int8:
+            rnn = torch.ao.quantization.quantize_dynamic(
+                Parent(rnn), {type(rnn):
+                              torch.ao.quantization.per_channel_dynamic_qconfig},
+                dtype=torch.qint8)
+            assert "quantized" in type(rnn.rnn).__module__
+            precision = "int8-" + int8
         for p in points.split(","):
             B, T = (int(v) for v in p[1:].split("_t"))
             g = torch.Generator().manual_seed(1)
@@ -184,7 +209,7 @@ def cmd_torch(d, threads, seconds, points, cell):
                         break
             print(json.dumps({"impl": "pytorch", "cell": cell,
                               "tag": "torch %s" % torch.__version__,
-                              "config": cfg, "point": p, "precision": "f32",
+                              "config": cfg, "point": p, "precision": precision,
                               "threads": threads, "fps": round(frames / (t1 - t0), 1),
                               "calls": calls}), flush=True)
 
@@ -197,11 +222,12 @@ def main():
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--points", default=DEFAULT_POINTS)
     ap.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
+    ap.add_argument("--int8", choices=["qnnpack", "onednn"], default=None)
     a = ap.parse_args()
     if a.cmd == "make":
         cmd_make(a.dir)
     else:
-        cmd_torch(a.dir, a.threads, a.seconds, a.points, a.cell)
+        cmd_torch(a.dir, a.threads, a.seconds, a.points, a.cell, a.int8)
 
 
 if __name__ == "__main__":

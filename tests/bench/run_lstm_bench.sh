@@ -74,6 +74,10 @@ while [ $r -le "$ROUNDS" ]; do
     "$BENCH" "$DATA/$cfg.safetensors" $cfg \
       --threads "$THREADS" --seconds "$SECS" --precision bf16-matmul \
       --tag "bf16mm" >> "$OUT"
+    # int8 weights and activations, int32 sums (VNNI where the CPU has it)
+    "$BENCH" "$DATA/$cfg.safetensors" $cfg \
+      --threads "$THREADS" --seconds "$SECS" --precision int8 \
+      --tag "int8" >> "$OUT"
     # the GRU on the same kernels
     "$BENCH" "$DATA/gru_$cfg.safetensors" $cfg --cell gru \
       --threads "$THREADS" --seconds "$SECS" --tag "f32" >> "$OUT"
@@ -92,6 +96,12 @@ while [ $r -le "$ROUNDS" ]; do
   for cell in lstm gru; do
     OMP_WAIT_POLICY=passive $PY "$HERE/bench_lstm_ref.py" torch "$DATA" \
       --threads "$THREADS" --seconds "$SECS" --cell $cell >> "$OUT"
+  done
+  # PyTorch's dynamically quantized LSTM (int8), if this torch runs it
+  for eng in onednn qnnpack; do
+    OMP_WAIT_POLICY=passive $PY "$HERE/bench_lstm_ref.py" torch "$DATA" \
+      --threads "$THREADS" --seconds "$SECS" --int8 $eng 2>/dev/null \
+      >> "$OUT" || echo "PyTorch int8 ($eng) did not run" >&2
   done
   r=$((r + 1))
 done
@@ -124,6 +134,8 @@ def label(r):
         return "seqenc " + r["tag"]
     if r["impl"] == "onnxruntime":
         return "ORT spin" if "spinning on" in r["tag"] else "ORT"
+    if r.get("precision", "f32") != "f32":
+        return "PyTorch " + r["precision"]
     return "PyTorch"
 best = {}
 ovh = {}
@@ -192,6 +204,24 @@ for cfg in ["speech", "text"]:
               median_ratio("seqenc bf16mm", cfg, p) +
               "    %6.1f (%2.0f%%)" % (gf, 100 * gf / peak) +
               "    %8.1f" % (v["seqenc bf16mm"] * flops(cfg) / 1e9))
+print()
+print("int8 (weights-precision=int8), frames/s, best of the rounds; targets: "
+      "one stream >= 1.5x bf16 weights, 64/256 streams >= 1.3x bf16-matmul")
+print("%-7s %-8s %9s %9s %9s %12s %12s  %10s %10s" % ("config", "point",
+      "bf16", "bf16-mm", "int8", "torch-int8", "(engine)", "int8/bf16",
+      "int8/mm"))
+for cfg in ["speech", "text"]:
+    for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
+        v = {c: best.get((c, cfg, p), 0.0) for c in
+             ["seqenc bf16", "seqenc bf16mm", "seqenc int8",
+              "PyTorch int8-onednn", "PyTorch int8-qnnpack"]}
+        tq, eng = max((v["PyTorch int8-onednn"], "onednn"),
+                      (v["PyTorch int8-qnnpack"], "qnnpack"))
+        print("%-7s %-8s %s %s %s    %s %12s  %10s %10s" % (cfg, p,
+              fmt(v["seqenc bf16"]), fmt(v["seqenc bf16mm"]),
+              fmt(v["seqenc int8"]), fmt(tq), eng if tq else "-",
+              ratio(v["seqenc int8"], v["seqenc bf16"]),
+              ratio(v["seqenc int8"], v["seqenc bf16mm"])))
 print("(med) = median over the rounds of the ratio within each round (the "
       "others compare the best round of each column)")
 print("ratios are to the better of the two ORT settings at each point; "
@@ -237,7 +267,7 @@ EOF
 
 echo "reduced precisions, output error vs f32 (200 frames, 1 stream):"
 for cfg in speech text; do
-  for p in bf16 f16 bf16-matmul; do
+  for p in bf16 f16 bf16-matmul int8; do
     "$BENCH" "$DATA/$cfg.safetensors" $cfg --points error --precision $p
   done
 done | $PY -c '
