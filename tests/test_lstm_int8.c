@@ -286,6 +286,137 @@ test_int8_kernels_bitwise_equal_scalar (void)
     CU_ASSERT (vnni_ran);
 }
 
+/* The int8 kernels themselves, every set built in and runnable here
+ * (including "avx512vnni-ymm", the AVX-VNNI source in EVEX encoding), on
+ * both panel widths (G = 4, the LSTM; G = 3, the GRU), against the scalar
+ * reference: gemm_q and the fused steps of both cells, bitwise. */
+static const char *const int8_sets[] = { "avx512vnni", "avxvnni",
+  "avx512vnni-ymm"
+};
+
+static void
+test_int8_kernel_sets_bitwise_equal_scalar_on_both_cells (void)
+{
+  static const guint Ks[] = { 1, 5, 37, 80 };
+  static const guint Ms[] = { 1, 2, 7, 13 };
+  const SeqKernels *ref = seq_kernels_int8_get ("scalar");
+  guint n_sets = 0;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ref);
+  for (guint si = 0; si < G_N_ELEMENTS (int8_sets); si++) {
+    const SeqKernels *ks = seq_kernels_int8_get (int8_sets[si]);
+    gboolean same = TRUE;
+    if (ks == NULL) {
+      printf ("  %s: not runnable here\n", int8_sets[si]);
+      continue;
+    }
+    n_sets++;
+    for (guint G = 3; G <= 4; G++) {
+      for (guint ki = 0; ki < G_N_ELEMENTS (Ks); ki++) {
+        const guint K = Ks[ki], H = 40;
+        const guint Hp = 48, N = G * Hp, M = Ms[ki], ldq = 128;
+        float *dense = g_new0 (float, (gsize) K * N);
+        float *hd = g_new0 (float, (gsize) H * N);
+        float *x = g_new (float, (gsize) M * K), *h = g_new (float,
+            (gsize) M * H);
+        guint8 *xq = g_new0 (guint8, (gsize) M * ldq);
+        guint8 *hq = g_new0 (guint8, (gsize) M * ldq);
+        float *xs = g_new (float, M), *hs = g_new (float, M);
+        float *init = g_new (float, N), *bh = g_new (float, N);
+        float *y0 = g_new (float, (gsize) M * N), *y1 = g_new (float,
+            (gsize) M * N);
+        float *c0 = g_new (float, (gsize) M * Hp), *c1 = g_new (float,
+            (gsize) M * Hp);
+        float *o0 = g_new0 (float, (gsize) M * Hp), *o1 = g_new0 (float,
+            (gsize) M * Hp);
+        float *hf = g_new0 (float, (gsize) M * Hp);
+        SeqPacked wx, wh;
+        SeqStepArgs a = { 0 };
+
+        random_fill (dense, (gsize) K * N, 11 + K, 0.3f);
+        random_fill (hd, (gsize) H * N, 12 + K, 0.3f);
+        random_fill (x, (gsize) M * K, 13 + K, 2.0f);
+        random_fill (h, (gsize) M * H, 14 + K, 1.0f);
+        random_fill (init, N, 15, 0.5f);
+        random_fill (bh, N, 16, 0.5f);
+        random_fill (c0, (gsize) M * Hp, 17, 1.0f);
+        for (guint k = 0; k < K; k++)   /* a column of zeros: scale 0 */
+          dense[(gsize) k * N + 5] = 0.0f;
+        CU_ASSERT_FATAL (seq_packed_init (&wx, dense, K, N, G,
+                SEQ_KDTYPE_I8));
+        CU_ASSERT_FATAL (seq_packed_init (&wh, hd, H, N, G, SEQ_KDTYPE_I8));
+        for (guint m = 0; m < M; m++) {
+          xs[m] = seq_quant_row (x + (gsize) m * K, K, xq + (gsize) m * ldq);
+          hs[m] = seq_quant_row (h + (gsize) m * H, H, hq + (gsize) m * ldq);
+          memcpy (hf + (gsize) m * Hp, h + (gsize) m * H, H * sizeof (float));
+        }
+        /* gemm_q, all panels */
+        ref->gemm_q (xq, ldq, xs, M, &wx, 0, wx.n_panels, init, 0, y0, N);
+        ks->gemm_q (xq, ldq, xs, M, &wx, 0, wx.n_panels, init, 0, y1, N);
+        same = same && same_bits (y0, y1, (gsize) M * N);
+        /* fused steps, input part fused */
+        a.xq = xq;
+        a.xs = xs;
+        a.ldx = ldq;
+        a.wx = &wx;
+        a.pre = init;
+        a.ldp = 0;
+        a.hq = hq;
+        a.hs = hs;
+        a.ldhq = ldq;
+        a.h = hf;
+        a.ldh = Hp;
+        a.wh = &wh;
+        a.bh = bh;
+        a.ldc = Hp;
+        a.ldo = Hp;
+        if (G == 4) {
+          memcpy (c1, c0, (gsize) M * Hp * sizeof (float));
+          a.c = c0;
+          a.hout = o0;
+          ref->step_q[SEQ_CELL_LSTM] (&a, M, 0, wh.n_panels);
+          a.c = c1;
+          a.hout = o1;
+          ks->step_q[SEQ_CELL_LSTM] (&a, M, 0, wh.n_panels);
+          same = same && same_bits (c0, c1, (gsize) M * Hp);
+        } else {
+          a.hout = o0;
+          ref->step_q[SEQ_CELL_GRU] (&a, M, 0, wh.n_panels);
+          a.hout = o1;
+          ks->step_q[SEQ_CELL_GRU] (&a, M, 0, wh.n_panels);
+        }
+        same = same && same_bits (o0, o1, (gsize) M * Hp);
+        if (!same)
+          printf ("  %s differs from scalar: G %u K %u M %u\n",
+              int8_sets[si], G, K, M);
+        seq_packed_clear (&wx);
+        seq_packed_clear (&wh);
+        g_free (dense);
+        g_free (hd);
+        g_free (x);
+        g_free (h);
+        g_free (xq);
+        g_free (hq);
+        g_free (xs);
+        g_free (hs);
+        g_free (init);
+        g_free (bh);
+        g_free (y0);
+        g_free (y1);
+        g_free (c0);
+        g_free (c1);
+        g_free (o0);
+        g_free (o1);
+        g_free (hf);
+      }
+    }
+    printf ("  %s: %s\n", int8_sets[si], same ? "bitwise equal" : "DIFFERS");
+    CU_ASSERT (same);
+  }
+  if (__builtin_cpu_supports ("avx512vnni"))
+    CU_ASSERT (n_sets >= 2);
+}
+
 static void
 test_int8_bitwise_invariant_to_threads_chunking_batch (void)
 {
@@ -522,6 +653,8 @@ main (void)
     {"lstm_int8_matches_numpy_reference", test_int8_matches_numpy_reference},
     {"lstm_int8_kernels_bitwise_equal_scalar",
         test_int8_kernels_bitwise_equal_scalar},
+    {"lstm_int8_kernel_sets_bitwise_equal_scalar_on_both_cells",
+        test_int8_kernel_sets_bitwise_equal_scalar_on_both_cells},
     {"lstm_int8_bitwise_invariant_to_threads_chunking_batch",
         test_int8_bitwise_invariant_to_threads_chunking_batch},
     {"lstm_int8_error_vs_f32_on_speech_is_small",

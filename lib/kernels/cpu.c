@@ -57,7 +57,7 @@ cpu_has_avx512bf16 (void)
   return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
 }
 
-#ifdef SEQ_HAVE_KERNELS_AVX512VNNI
+#if defined(SEQ_HAVE_KERNELS_AVX512VNNI) || defined(SEQ_HAVE_KERNELS_AVX512VNNI256)
 /* AVX512-VNNI (leaf 7 ECX bit 11) with AVX512-BW (leaf 7 EBX bit 30) */
 static gboolean
 cpu_has_avx512vnni (void)
@@ -216,4 +216,29 @@ seq_kernels_get (SeqKernelsIsa isa)
   if ((k = kernels_for (SEQ_KERNELS_AVX2)) != NULL)
     return k;
   return kernels_for (SEQ_KERNELS_SCALAR);
+}
+
+const SeqKernels *
+seq_kernels_int8_get (const char *name)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  if (g_str_equal (name, "scalar"))
+    return &seq_kernels_scalar;
+#if defined(SEQ_HAVE_KERNELS_AVX512VNNI)
+  if (g_str_equal (name, "avx512vnni") && cpu_has (SEQ_KERNELS_AVX512)
+      && cpu_has_avx512vnni ())
+    return &seq_kernels_q_avx512vnni;
+#endif
+#if defined(SEQ_HAVE_KERNELS_AVXVNNI)
+  if (g_str_equal (name, "avxvnni") && cpu_has (SEQ_KERNELS_AVX2)
+      && cpu_has_avxvnni ())
+    return &seq_kernels_q_avxvnni;
+#endif
+#if defined(SEQ_HAVE_KERNELS_AVX512VNNI256)
+  /* AVX512-VL is part of every AVX512-VNNI CPU so far; checked anyway */
+  if (g_str_equal (name, "avx512vnni-ymm") && cpu_has (SEQ_KERNELS_AVX512)
+      && cpu_has_avx512vnni () && __builtin_cpu_supports ("avx512vl"))
+    return &seq_kernels_q_avx512vnni256;
+#endif
+  return NULL;
 }

@@ -210,5 +210,13 @@ extern const SeqKernels seq_kernels_q_avx512vnni;
 #ifdef SEQ_HAVE_KERNELS_AVXVNNI
 extern const SeqKernels seq_kernels_q_avxvnni;
 #endif
+#ifdef SEQ_HAVE_KERNELS_AVX512VNNI256
+extern const SeqKernels seq_kernels_q_avx512vnni256;
+#endif
+
+/* The int8 kernels by name_q ("scalar", "avx512vnni", "avxvnni",
+ * "avx512vnni-ymm": the AVX-VNNI code in the EVEX encoding, which only the
+ * tests use), NULL when not built in or not supported by this CPU. */
+const SeqKernels *seq_kernels_int8_get (const char *name);
 
 G_END_DECLS

@@ -7,6 +7,11 @@
  *   SEQ_SIMD_WIDTH 8, -mavxvnni: AVX-VNNI (VEX, ymm), Intel Alder Lake and
  *     later without AVX-512.
  *
+ * and, for the tests only, a third time: SEQ_SIMD_WIDTH 8 with
+ * SEQ_INT8_EVEX256 (-mavx512vnni -mavx512vl), the AVX-VNNI code with the
+ * EVEX encoding of the same instruction, so that the width-8 code runs on
+ * CPUs that have AVX512-VNNI but not AVX-VNNI (AMD Zen 4).
+ *
  * VPDPBUSD multiplies 4 unsigned bytes (the activations, q + 128) by 4
  * signed bytes (the weights) and adds the 4 products to an int32 lane:
  * per k-quad, one 32-bit activation word broadcast against one 64-byte
@@ -31,7 +36,7 @@
 ALWAYS_INLINE_DECL SeqVi
 dpbusd (SeqVi acc, SeqVi x, SeqVi w)
 {
-#if SEQ_SIMD_WIDTH == 16
+#if SEQ_SIMD_WIDTH == 16 || defined(SEQ_INT8_EVEX256)
   __asm__ ("vpdpbusd %2, %1, %0":"+v" (acc):"v" (x), "v" (w));
 #else
   __asm__ ("%{vex%} vpdpbusd %2, %1, %0":"+x" (acc):"x" (x), "x" (w));
@@ -49,8 +54,13 @@ dpbusd (SeqVi acc, SeqVi x, SeqVi w)
 #define DPBUSD(acc, x, w) dpbusd (acc, x, w)
 #define MR 1                    /* 16 ymm: 8 accumulators per panel */
 #define NP 1
+#ifdef SEQ_INT8_EVEX256
+#define Q_SUFFIX(name) name##_avx512vnni256
+#define Q_NAME "avx512vnni-ymm"
+#else
 #define Q_SUFFIX(name) name##_avxvnni
 #define Q_NAME "avxvnni"
+#endif
 #endif
 
 #define VQ (SEQ_VL * SEQ_I8_KQUAD)      /* weight bytes per vector */
