@@ -508,6 +508,28 @@ speech_features (guint * n_frames)
   return feat;
 }
 
+/* Relative RMS difference of @m against @y32 on @x (1 stream, T steps,
+ * both layers' outputs). */
+static double
+speech_rel_rms (SeqLstmModel * m, const float *x, guint T, const float *y32,
+    double *maxd)
+{
+  gsize n = (gsize) T * seq_lstm_model_output_width (m,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  float *y = run_split (m, 1, T, x, 0, 2, 64, SEQ_LSTM_KERNELS_AUTO,
+      SEQ_LSTM_OUTPUT_ALL_LAYERS);
+  double num = 0.0, den = 0.0;
+
+  for (gsize i = 0; i < n; i++) {
+    double d = (double) y[i] - y32[i];
+    num += d * d;
+    den += (double) y32[i] * y32[i];
+  }
+  *maxd = seq_test_max_abs_diff (y, y32, n);
+  g_free (y);
+  return sqrt (num / den);
+}
+
 static void
 test_int8_error_vs_f32_on_speech_is_small (void)
 {
@@ -517,9 +539,8 @@ test_int8_error_vs_f32_on_speech_is_small (void)
   SeqLstmModelParams mp = seq_lstm_model_params_default ();
   SeqLstmModel *m32, *m8;
   guint T = 0;
-  float *x = speech_features (&T), *y32, *y8;
-  double num = 0.0, den = 0.0, rel;
-  gsize n;
+  float *x = speech_features (&T), *y32;
+  double rel, maxd;
 
   mp.prefix = "lstm.";
   m32 = seq_lstm_model_new_from_file (path, &mp, NULL);
@@ -528,25 +549,29 @@ test_int8_error_vs_f32_on_speech_is_small (void)
   CU_ASSERT_PTR_NOT_NULL_FATAL (m32);
   CU_ASSERT_PTR_NOT_NULL_FATAL (m8);
   CU_ASSERT_FATAL (T > 100);
-  n = (gsize) T * seq_lstm_model_output_width (m32,
-      SEQ_LSTM_OUTPUT_ALL_LAYERS);
   y32 = run_split (m32, 1, T, x, 0, 2, 64, SEQ_LSTM_KERNELS_AUTO,
       SEQ_LSTM_OUTPUT_ALL_LAYERS);
-  y8 = run_split (m8, 1, T, x, 0, 2, 64, SEQ_LSTM_KERNELS_AUTO,
-      SEQ_LSTM_OUTPUT_ALL_LAYERS);
-  for (gsize i = 0; i < n; i++) {
-    double d = (double) y8[i] - y32[i];
-    num += d * d;
-    den += (double) y32[i] * y32[i];
-  }
-  rel = sqrt (num / den);
+  rel = speech_rel_rms (m8, x, T, y32, &maxd);
   printf ("  digits model, %u frames of speech: int8 vs f32 relative RMS "
-      "%.4f (%.2f %%), max|diff| %.3g\n", T, rel, 100 * rel,
-      seq_test_max_abs_diff (y8, y32, n));
+      "%.4f (%.2f %%), max|diff| %.3g\n", T, rel, 100 * rel, maxd);
   CU_ASSERT (rel <= INT8_SPEECH_REL_RMS_MAX);
   CU_ASSERT (rel >= INT8_SPEECH_REL_RMS_MIN);
+  /* the other precisions on the same measure, for the README's table */
+  for (guint p = 0; p < 3; p++) {
+    SeqLstmModelParams op = seq_lstm_model_params_default ();
+    SeqLstmModel *mo;
+    op.prefix = "lstm.";
+    op.weights_precision = p == 1 ? SEQ_PRECISION_F16 : SEQ_PRECISION_BF16;
+    op.matmul_precision = p == 2 ? SEQ_MATMUL_BF16 : SEQ_MATMUL_F32;
+    mo = seq_lstm_model_new_from_file (path, &op, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (mo);
+    rel = speech_rel_rms (mo, x, T, y32, &maxd);
+    printf ("  (for comparison) %s: relative RMS %.2g, max|diff| %.3g\n",
+        p == 0 ? "bf16 weights" : p == 1 ? "f16 weights" : "bf16 matmul",
+        rel, maxd);
+    seq_lstm_model_unref (mo);
+  }
   g_free (y32);
-  g_free (y8);
   g_free (x);
   seq_lstm_model_unref (m32);
   seq_lstm_model_unref (m8);
