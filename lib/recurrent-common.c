@@ -40,6 +40,12 @@ seq_matmul_bf16_accelerated (void)
   return g_str_equal (name, "amx") || g_str_equal (name, "avx512bf16");
 }
 
+gboolean
+seq_int8_accelerated (void)
+{
+  return !g_str_equal (seq_kernels_get (SEQ_KERNELS_AUTO)->name_q, "scalar");
+}
+
 const gchar *
 seq_precision_to_string (SeqPrecision precision)
 {

@@ -281,6 +281,8 @@ test_int8_kernels_bitwise_equal_scalar (void)
   }
   printf ("  int8 kernels here: %s\n",
       seq_kernels_get (SEQ_KERNELS_AUTO)->name_q);
+  CU_ASSERT_EQUAL (seq_int8_accelerated (),
+      strcmp (seq_kernels_get (SEQ_KERNELS_AUTO)->name_q, "scalar") != 0);
   if (__builtin_cpu_supports ("avx512vnni")
       && __builtin_cpu_supports ("avx512bw"))
     CU_ASSERT (vnni_ran);

@@ -79,6 +79,11 @@ SEQ_API const gchar *seq_precision_to_string (SeqPrecision precision);
  * reference. */
 SEQ_API gboolean seq_matmul_bf16_accelerated (void);
 
+/* TRUE when workspaces made now run SEQ_PRECISION_INT8 on VNNI dot
+ * products (AVX512-VNNI or AVX-VNNI); FALSE when it would run on the exact
+ * but slow scalar reference. */
+SEQ_API gboolean seq_int8_accelerated (void);
+
 typedef struct {
   const gchar *name;            /* "lstm", "gru" */
   gpointer (*model_ref) (gpointer model);
