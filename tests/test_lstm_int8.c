@@ -5,6 +5,7 @@
  * features, and the configuration checks. Links the library's internals
  * to name the int8 kernels that run (lib/kernels/kernels.h). */
 #include "seqtest.h"
+#include "seqtest-lstm.h"
 
 #include <seqenc/seqenc.h>
 #include "kernels/kernels.h"
@@ -61,43 +62,6 @@ random_model (guint I, guint H, guint L, guint P, guint64 seed,
   return m;
 }
 
-static void
-random_fill (float *x, gsize n, guint64 seed, float scale)
-{
-  SeqRng r;
-  seq_rng_init (&r, seed);
-  for (gsize i = 0; i < n; i++)
-    x[i] = seq_rng_uniform (&r, -scale, scale);
-}
-
-/* @T steps of B fresh streams in calls of @split steps (0 = one call) on
- * @kern with @n_threads and chunks of @max_steps; the output. */
-static float *
-run_split (SeqLstmModel * m, guint B, guint T, const float *x, guint split,
-    guint n_threads, guint max_steps, SeqLstmKernels kern, SeqLstmOutput mode)
-{
-  guint I = seq_lstm_model_input_size (m);
-  guint W = seq_lstm_model_output_width (m, mode);
-  SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, B, max_steps, n_threads);
-  SeqLstmState **st = g_new0 (SeqLstmState *, B);
-  float *y = g_new0 (float, (gsize) T * B * W);
-
-  CU_ASSERT_PTR_NOT_NULL_FATAL (ws);
-  CU_ASSERT_TRUE_FATAL (seq_lstm_workspace_set_kernels (ws, kern, NULL));
-  for (guint b = 0; b < B; b++)
-    st[b] = seq_lstm_state_new (m);
-  if (split == 0)
-    split = T;
-  for (guint t = 0; t < T; t += split)
-    seq_lstm_forward (m, st, B, x + (gsize) t * B * I, MIN (split, T - t),
-        y + (gsize) t * B * W, mode, ws);
-  for (guint b = 0; b < B; b++)
-    seq_lstm_state_free (st[b]);
-  g_free (st);
-  seq_lstm_workspace_free (ws);
-  return y;
-}
-
 static gboolean
 same_bits (const float *a, const float *b, gsize n)
 {
@@ -115,20 +79,6 @@ static const SeqKernelsIsa isa_of[] = {
 };
 
 /* ---- the numpy reference ------------------------------------------------ */
-
-static float *
-tensor_f32 (SeqWeights * w, const char *name, gsize * n)
-{
-  const SeqTensorInfo *t = seq_weights_find (w, name);
-  float *buf;
-
-  CU_ASSERT_PTR_NOT_NULL_FATAL (t);
-  buf = g_new (float, t->n_elements);
-  CU_ASSERT_TRUE_FATAL (seq_tensor_to_f32 (t, buf, t->n_elements, NULL));
-  if (n)
-    *n = t->n_elements;
-  return buf;
-}
 
 /* lstm_int8.safetensors on kernel set @kern: max |C - numpy| over the
  * output and the final h and c; -1 when the set is not available here. */

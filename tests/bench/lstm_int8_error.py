@@ -18,9 +18,7 @@ RMS difference sqrt (sum (y - y32)^2 / sum y32^2) over both layers' outputs
 quantize_dynamic only swaps child modules, so each nn.LSTM is wrapped in a
 parent module. Run: /usr/bin/python3 tests/bench/lstm_int8_error.py
 """
-import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -31,21 +29,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from gen_lstm_int8_fixtures import lstm_int8  # noqa: E402
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32"
-        a, b = info["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], "<f4").reshape(info["shape"])
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_lstm_ref import read_safetensors  # noqa: E402
 
 
 class Wrap(torch.nn.Module):
@@ -85,8 +70,8 @@ def rel_rms(y, ref):
 
 def main():
     torch.set_num_threads(1)
-    sd = read_safetensors(os.path.join(ROOT, "models", "digits",
-                                       "digits.safetensors"))
+    sd = {k: v.numpy() for k, v in read_safetensors(
+        os.path.join(ROOT, "models", "digits", "digits.safetensors")).items()}
     L = 2
     wav, rate = torchaudio.load(os.path.join(ROOT, "tests", "data",
                                              "fbank_speech.wav"))
