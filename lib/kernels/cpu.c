@@ -153,6 +153,11 @@ int8_for (SeqKernelsIsa isa)
   if (isa != SEQ_KERNELS_SCALAR && cpu_has_avxvnni ())
     return &seq_kernels_q_avxvnni;
 #endif
+#if defined(SEQ_HAVE_KERNELS_INT8AVX2)
+  if (isa == SEQ_KERNELS_AVX2 || isa == SEQ_KERNELS_AVX512
+      || isa == SEQ_KERNELS_AMX || isa == SEQ_KERNELS_AVX512BF16)
+    return &seq_kernels_q_avx2;
+#endif
   (void) isa;
   return &seq_kernels_scalar;
 }
@@ -233,6 +238,10 @@ seq_kernels_int8_get (const char *name)
   if (g_str_equal (name, "avxvnni") && cpu_has (SEQ_KERNELS_AVX2)
       && cpu_has_avxvnni ())
     return &seq_kernels_q_avxvnni;
+#endif
+#if defined(SEQ_HAVE_KERNELS_INT8AVX2)
+  if (g_str_equal (name, "avx2") && cpu_has (SEQ_KERNELS_AVX2))
+    return &seq_kernels_q_avx2;
 #endif
 #if defined(SEQ_HAVE_KERNELS_AVX512VNNI256)
   /* AVX512-VL is part of every AVX512-VNNI CPU so far; checked anyway */

@@ -134,7 +134,7 @@ typedef struct {
   SeqStepFunc step[SEQ_N_CELLS];        /* fused step per cell, f32 */
   SeqStepFunc step_b[SEQ_N_CELLS];      /* same, bf16 matmul */
   const char *name_q;           /* the int8 kernels: "scalar",
-                                 * "avx512vnni", "avxvnni" */
+                                 * "avx512vnni", "avxvnni", "avx2" */
   SeqGemmQFunc gemm_q;          /* int8 */
   SeqStepFunc step_q[SEQ_N_CELLS];      /* same, int8 */
 } SeqKernels;
@@ -153,7 +153,8 @@ typedef enum {
  * The int8 entries of a set are the best int8 kernels that set's
  * instructions allow on this CPU: AVX512-VNNI for the AVX-512 sets where
  * the CPU has AVX512-VNNI and AVX512-BW, else AVX-VNNI where it has that,
- * else the scalar reference (same bits, slow). AMX-INT8 is not used.
+ * else AVX2 (VPMADDWD) for the AVX2 and AVX-512 sets, else the scalar
+ * reference; all give the same bits. AMX-INT8 is not used.
  * AUTO picks the best supported one: amx, avx512bf16, avx512, avx2, scalar
  * (SEQENC_KERNELS=scalar|avx2|avx512|avx512bf16|amx in the environment
  * overrides it). */
@@ -213,8 +214,11 @@ extern const SeqKernels seq_kernels_q_avxvnni;
 #ifdef SEQ_HAVE_KERNELS_AVX512VNNI256
 extern const SeqKernels seq_kernels_q_avx512vnni256;
 #endif
+#ifdef SEQ_HAVE_KERNELS_INT8AVX2
+extern const SeqKernels seq_kernels_q_avx2;
+#endif
 
-/* The int8 kernels by name_q ("scalar", "avx512vnni", "avxvnni",
+/* The int8 kernels by name_q ("scalar", "avx512vnni", "avxvnni", "avx2",
  * "avx512vnni-ymm": the AVX-VNNI code in the EVEX encoding, which only the
  * tests use), NULL when not built in or not supported by this CPU. */
 const SeqKernels *seq_kernels_int8_get (const char *name);

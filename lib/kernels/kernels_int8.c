@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* seqenc — the int8 kernels (kernels.h; weights SEQ_KDTYPE_I8, packed.h)
- * on VPDPBUSD, one source built twice and chosen at run time (cpu.c):
+ * on VPDPBUSD, one source built three times and chosen at run time
+ * (cpu.c):
  *
  *   SEQ_SIMD_WIDTH 16, -mavx512vnni -mavx512bw: AVX512-VNNI (EVEX, zmm),
  *     Intel Cascade Lake and later, AMD Zen 4 and later;
  *   SEQ_SIMD_WIDTH 8, -mavxvnni: AVX-VNNI (VEX, ymm), Intel Alder Lake and
- *     later without AVX-512.
+ *     later without AVX-512;
+ *   SEQ_SIMD_WIDTH 8 with SEQ_INT8_AVX2, -mavx2: CPUs without VNNI, the
+ *     same exact sums from VPMADDWD on the bytes widened to int16 (each
+ *     pair sum of u8 x s8 products fits in int32 exactly), then VPHADDD;
  *
- * and, for the tests only, a third time: SEQ_SIMD_WIDTH 8 with
+ * and, for the tests only, a fourth time: SEQ_SIMD_WIDTH 8 with
  * SEQ_INT8_EVEX256 (-mavx512vnni -mavx512vl), the AVX-VNNI code with the
  * EVEX encoding of the same instruction, so that the width-8 code runs on
  * CPUs that have AVX512-VNNI but not AVX-VNNI (AMD Zen 4).
@@ -36,7 +40,15 @@
 ALWAYS_INLINE_DECL SeqVi
 dpbusd (SeqVi acc, SeqVi x, SeqVi w)
 {
-#if SEQ_SIMD_WIDTH == 16 || defined(SEQ_INT8_EVEX256)
+#if defined(SEQ_INT8_AVX2)
+  /* x: the 4 activation bytes as int16, repeated (XBCAST); w: 8 columns x
+   * 4 k. Per 128-bit half the sums come out as columns 0 1 4 5 | 2 3 6 7
+   * (VPHADDD's order); ACC_FIX puts them back at the end. */
+  __m256i lo = _mm256_cvtepi8_epi16 (_mm256_castsi256_si128 (w));
+  __m256i hi = _mm256_cvtepi8_epi16 (_mm256_extracti128_si256 (w, 1));
+  acc = _mm256_add_epi32 (acc, _mm256_hadd_epi32 (_mm256_madd_epi16 (lo, x),
+          _mm256_madd_epi16 (hi, x)));
+#elif SEQ_SIMD_WIDTH == 16 || defined(SEQ_INT8_EVEX256)
   __asm__ ("vpdpbusd %2, %1, %0":"+v" (acc):"v" (x), "v" (w));
 #else
   __asm__ ("%{vex%} vpdpbusd %2, %1, %0":"+x" (acc):"x" (x), "x" (w));
@@ -44,19 +56,30 @@ dpbusd (SeqVi acc, SeqVi x, SeqVi w)
   return acc;
 }
 
-#if SEQ_SIMD_WIDTH == 16
 #define DPBUSD(acc, x, w) dpbusd (acc, x, w)
+#if defined(SEQ_INT8_AVX2)
+/* the activation word's 4 bytes, widened to int16, in every 64-bit lane */
+#define XBCAST(quad) _mm256_cvtepu8_epi16 (_mm_set1_epi32 (quad))
+#define ACC_FIX(a) _mm256_permute4x64_epi64 (a, 0xd8)
+#else
+#define XBCAST(quad) seq_vi_set1 (quad)
+#define ACC_FIX(a) (a)
+#endif
+
+#if SEQ_SIMD_WIDTH == 16
 #define MR 6
 #define NP 4
 #define Q_SUFFIX(name) name##_avx512vnni
 #define Q_NAME "avx512vnni"
 #else
-#define DPBUSD(acc, x, w) dpbusd (acc, x, w)
 #define MR 1                    /* 16 ymm: 8 accumulators per panel */
 #define NP 1
-#ifdef SEQ_INT8_EVEX256
+#if defined(SEQ_INT8_EVEX256)
 #define Q_SUFFIX(name) name##_avx512vnni256
 #define Q_NAME "avx512vnni-ymm"
+#elif defined(SEQ_INT8_AVX2)
+#define Q_SUFFIX(name) name##_avx2
+#define Q_NAME "avx2"
 #else
 #define Q_SUFFIX(name) name##_avxvnni
 #define Q_NAME "avxvnni"
@@ -97,7 +120,7 @@ micro_q (const int mr, const int np, const int G, const guint8 * restrict X,
     for (int r = 0; r < mr; r++) {
       gint32 quad;
       memcpy (&quad, X + r * ldx + kq * SEQ_I8_KQUAD, 4);
-      xb[r] = seq_vi_set1 (quad);
+      xb[r] = XBCAST (quad);
     }
     _Pragma ("GCC unroll 4")
     for (int q = 0; q < np; q++) {
@@ -120,7 +143,8 @@ micro_q (const int mr, const int np, const int G, const guint8 * restrict X,
       SeqVf ws = seq_vf_loadu (W->scale + col);
       _Pragma ("GCC unroll 8")
       for (int r = 0; r < mr; r++) {
-        SeqVf f = seq_vi_to_vf (seq_vi_sub (acc[r * na + q * nv + v], comp));
+        SeqVf f = seq_vi_to_vf (seq_vi_sub (ACC_FIX (acc[r * na + q * nv +
+                    v]), comp));
         SeqVf sc = seq_vf_mul (seq_vf_set1 (xs[r]), ws);
         seq_vf_storeu (out + r * ldout + o, seq_vf_fmadd (f, sc,
                 seq_vf_loadu (init + r * ldi + o)));
