@@ -40,7 +40,7 @@ typedef enum {
  * scale, the products are summed exactly in int32 and dequantized to f32
  * before the bias and the gate math; c, h and the gate math stay f32, and
  * a projection (proj_size) stays f32. Needs SEQ_MATMUL_F32. Bitwise identical
- * for any kernel set (scalar, AVX512-VNNI, AVX-VNNI), thread count,
+ * for any kernel set (scalar, AVX2, AVX512-VNNI, AVX-VNNI), thread count,
  * chunking and batch composition. Error vs f32: tests/test_lstm_int8.c and
  * README. */
 typedef enum {
@@ -79,9 +79,10 @@ SEQ_API const gchar *seq_precision_to_string (SeqPrecision precision);
  * reference. */
 SEQ_API gboolean seq_matmul_bf16_accelerated (void);
 
-/* TRUE when workspaces made now run SEQ_PRECISION_INT8 on VNNI dot
- * products (AVX512-VNNI or AVX-VNNI); FALSE when it would run on the exact
- * but slow scalar reference. */
+/* TRUE when workspaces made now run SEQ_PRECISION_INT8 on SIMD integer
+ * dot products (AVX512-VNNI, AVX-VNNI, or AVX2's VPMADDWD: slower than f32
+ * with many streams); FALSE when it would run on the exact but slow scalar
+ * reference. */
 SEQ_API gboolean seq_int8_accelerated (void);
 
 typedef struct {
