@@ -160,6 +160,8 @@ model_build (guint I, guint H, guint L, gboolean bias,
   m->net.zeros = m->zeros;
   m->net.bf16 = m->matmul == SEQ_MATMUL_BF16;
   m->net.ldb = MAX (seq_bf16_kp (I), seq_bf16_kp (H));
+  m->net.int8 = dt == SEQ_KDTYPE_I8;
+  m->net.ldq = (MAX (seq_i8_kp (I), seq_i8_kp (H)) + 63) / 64 * 64;
   if (m->zeros == NULL)
     goto oom;
 

@@ -21,7 +21,6 @@ const SeqRecurrentCell seq_lstm_cell = {
   .weights_code = SEQ_LSTM_ERROR_WEIGHTS,
   .unsupported_code = SEQ_LSTM_ERROR_UNSUPPORTED,
   .state_code = SEQ_LSTM_ERROR_STATE,
-  .int8 = TRUE,
 };
 
 SeqLstmModelParams

@@ -98,11 +98,6 @@ seq_recurrent_precision_validate (const SeqRecurrentCell * cell,
         "%d)", cell->name, (int) weights, (int) matmul);
     return FALSE;
   }
-  if (weights == SEQ_PRECISION_INT8 && !cell->int8) {
-    CELL_ERR (cell->config_code, "int8 weights are not available for the "
-        "%s yet", cell->name);
-    return FALSE;
-  }
   if (weights == SEQ_PRECISION_INT8 && matmul == SEQ_MATMUL_BF16) {
     CELL_ERR (cell->config_code, "int8 weights quantize the activations "
         "too: they need matmul precision f32, not bf16");

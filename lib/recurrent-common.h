@@ -40,7 +40,6 @@ typedef struct {
   gint weights_code;
   gint unsupported_code;
   gint state_code;
-  gboolean int8;                /* takes SEQ_PRECISION_INT8 */
 } SeqRecurrentCell;
 
 guint32 seq_recurrent_precision_code (SeqPrecision weights,

@@ -129,8 +129,8 @@ gst_seq_precision_get_type (void)
     {GST_SEQ_PRECISION_F32, "32-bit float weights", "f32"},
     {GST_SEQ_PRECISION_BF16, "bfloat16 weights, f32 arithmetic", "bf16"},
     {GST_SEQ_PRECISION_F16, "IEEE half weights, f32 arithmetic", "f16"},
-    {GST_SEQ_PRECISION_INT8, "int8 weights and activations, int32 sums "
-          "(seqlstm)", "int8"},
+    {GST_SEQ_PRECISION_INT8, "int8 weights and activations, int32 sums",
+        "int8"},
     {0, NULL, NULL}
   };
   if (g_once_init_enter (&type))

@@ -42,7 +42,7 @@ typedef enum {
   GST_SEQ_PRECISION_F32 = 0,
   GST_SEQ_PRECISION_BF16 = 1,
   GST_SEQ_PRECISION_F16 = 2,
-  GST_SEQ_PRECISION_INT8 = 3,   /* seqlstm only */
+  GST_SEQ_PRECISION_INT8 = 3,
 } GstSeqPrecision;
 #define GST_TYPE_SEQ_PRECISION (gst_seq_precision_get_type ())
 GType gst_seq_precision_get_type (void);

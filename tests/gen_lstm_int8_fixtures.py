@@ -26,7 +26,12 @@ of 16 or of 4 exercise the padding.
 
 Output: tests/data/lstm_int8.safetensors, the state_dict under "lstm." and
 test.input [T, B, I], test.h0 / test.c0 [L, B, H], test.output [T, B, H]
-(last layer), test.h_n / test.c_n.
+(last layer), test.h_n / test.c_n; and tests/data/gru_int8.safetensors, the
+same for an nn.GRU under "gru." (no c), whose int8 step is, with b_ih and
+b_hh in their own products as PyTorch keeps b_hn inside the reset product:
+  gx = fmaf (acc_ih, s_x * s_wih, b_ih);  gh = fmaf (acc_hh, s_h * s_whh, b_hh)
+  r = sigmoid (gx_r + gh_r);  z = sigmoid (gx_z + gh_z)
+  n = tanh (fmaf (r, gh_n, gx_n));  h = fmaf (z, h - n, n)
 
 Run: /usr/bin/python3 tests/gen_lstm_int8_fixtures.py [outdir]
 """
@@ -128,6 +133,56 @@ def lstm_int8(params, x, h0, c0):
     return inp, h, c
 
 
+def gru_int8(params, x, h0):
+    """params: per layer (w_ih, w_hh, b_ih, b_hh); x [T][B][I]; h0 [L][B][H].
+    Returns (out [T][B][H], h_n)."""
+    T, B, _ = x.shape
+    H = h0.shape[2]
+    h = h0.copy()
+    inp = x
+    for l, (w_ih, w_hh, b_ih, b_hh) in enumerate(params):
+        qih, sih = quant_weight(w_ih)
+        qhh, shh = quant_weight(w_hh)
+        out = np.zeros((T, B, H), F)
+        for t in range(T):
+            gx = qlinear(inp[t], qih, sih, np.broadcast_to(b_ih, (B, 3 * H)))
+            gh = qlinear(h[l], qhh, shh, np.broadcast_to(b_hh, (B, 3 * H)))
+            r = sigmoid_f((gx[:, 0:H] + gh[:, 0:H]).astype(F))
+            z = sigmoid_f((gx[:, H:2 * H] + gh[:, H:2 * H]).astype(F))
+            n = tanh_f(fmaf(r, gh[:, 2 * H:], gx[:, 2 * H:]))
+            h[l] = fmaf(z, (h[l] - n).astype(F), n)
+            out[t] = h[l]
+        inp = out
+    return inp, h
+
+
+def make_gru(outdir):
+    I, H, L, T, B = 19, 36, 2, 10, 2
+    torch.manual_seed(1314)
+    gru = torch.nn.GRU(I, H, num_layers=L)
+    x = torch.randn(T, B, I)
+    h0 = torch.randn(L, B, H) * 0.5
+    sd = {k: v.detach().numpy().astype(F) for k, v in
+          gru.state_dict().items()}
+    params = [(sd["weight_ih_l%d" % l], sd["weight_hh_l%d" % l],
+               sd["bias_ih_l%d" % l], sd["bias_hh_l%d" % l])
+              for l in range(L)]
+    out, hn = gru_int8(params, x.numpy().astype(F), h0.numpy().astype(F))
+    with torch.no_grad():
+        ref, _ = gru(x, h0)
+    rel = np.sqrt(np.mean((out - ref.numpy()) ** 2) /
+                  np.mean(ref.numpy() ** 2))
+    print("GRU int8 reference vs f32 nn.GRU: relative RMS %.4f" % rel)
+    tensors = {"gru." + k: v for k, v in gru.state_dict().items()}
+    tensors["test.input"] = x
+    tensors["test.h0"] = h0
+    tensors["test.output"] = torch.from_numpy(out)
+    tensors["test.h_n"] = torch.from_numpy(hn)
+    write_safetensors(os.path.join(outdir, "gru_int8.safetensors"), tensors,
+                      {"prefix": "gru.", "generator":
+                       "tests/gen_lstm_int8_fixtures.py"})
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "data")
@@ -159,6 +214,7 @@ def main():
     write_safetensors(os.path.join(outdir, "lstm_int8.safetensors"), tensors,
                       {"prefix": "lstm.", "generator":
                        "tests/gen_lstm_int8_fixtures.py"})
+    make_gru(outdir)
 
 
 if __name__ == "__main__":

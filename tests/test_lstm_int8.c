@@ -423,6 +423,120 @@ test_int8_bitwise_invariant_to_threads_chunking_batch (void)
   seq_lstm_model_unref (m);
 }
 
+/* ---- the GRU ------------------------------------------------------------ */
+
+/* @T steps of B fresh GRU streams in calls of @split steps on @kern. */
+static float *
+gru_run (SeqGruModel * m, guint B, guint T, const float *x, guint split,
+    guint n_threads, SeqLstmKernels kern, const float *h0)
+{
+  guint I = seq_gru_model_input_size (m), H = seq_gru_model_hidden_size (m);
+  guint L = seq_gru_model_num_layers (m);
+  SeqGruWorkspace *ws = seq_gru_workspace_new (m, B, T, n_threads);
+  SeqGruState **st = g_new0 (SeqGruState *, B);
+  float *y = g_new0 (float, (gsize) T * B * H);
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (ws);
+  if (!seq_gru_workspace_set_kernels (ws, kern, NULL)) {
+    g_free (y);
+    y = NULL;
+    goto done;
+  }
+  for (guint b = 0; b < B; b++) {
+    st[b] = seq_gru_state_new (m);
+    for (guint l = 0; h0 != NULL && l < L; l++)
+      seq_gru_state_set (st[b], l, h0 + ((gsize) l * B + b) * H);
+  }
+  if (split == 0)
+    split = T;
+  for (guint t = 0; t < T; t += split)
+    seq_gru_forward (m, st, B, x + (gsize) t * B * I, MIN (split, T - t),
+        y + (gsize) t * B * H, SEQ_RECURRENT_OUTPUT_LAST_LAYER, ws);
+done:
+  for (guint b = 0; b < B; b++)
+    seq_gru_state_free (st[b]);
+  g_free (st);
+  seq_gru_workspace_free (ws);
+  return y;
+}
+
+/* gru_int8.safetensors (numpy, tests/gen_lstm_int8_fixtures.py) on every
+ * kernel set; then determinism on a larger random GRU. */
+static void
+test_gru_int8_matches_numpy_reference_and_is_deterministic (void)
+{
+  gchar *path = seq_test_data_path ("gru_int8.safetensors");
+  SeqGruModelParams gp = seq_gru_model_params_default ();
+  SeqGruRandomParams rp = seq_gru_random_params_default ();
+  GError *err = NULL;
+  SeqWeights *w = seq_weights_open (path, &err);
+  SeqGruModel *m;
+  float *x, *h0, *yref, *ref, *y;
+  gsize nx, ny, nh;
+  guint I, H, L, B, T, n_run = 0;
+
+  g_assert_no_error (err);
+  gp.weights_precision = SEQ_PRECISION_INT8;
+  m = seq_gru_model_new_from_weights (w, &gp, &err);
+  g_assert_no_error (err);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m);
+  I = seq_gru_model_input_size (m);
+  H = seq_gru_model_hidden_size (m);
+  L = seq_gru_model_num_layers (m);
+  x = tensor_f32 (w, "test.input", &nx);
+  yref = tensor_f32 (w, "test.output", &ny);
+  h0 = tensor_f32 (w, "test.h0", &nh);
+  B = (guint) (nh / ((gsize) L * H));
+  T = (guint) (nx / I / B);
+  CU_ASSERT_EQUAL_FATAL ((gsize) T * B * H, ny);
+  for (guint k = 0; k < G_N_ELEMENTS (lstm_sets); k++) {
+    double d;
+    y = gru_run (m, B, T, x, 0, 2, lstm_sets[k], h0);
+    if (y == NULL)
+      continue;
+    d = seq_test_max_abs_diff (y, yref, ny);
+    printf ("  GRU, %s set (int8 kernels %s): max|C - numpy| = %.3g\n",
+        seq_kernels_get (isa_of[k])->name,
+        seq_kernels_get (isa_of[k])->name_q, d);
+    CU_ASSERT (d <= INT8_REF_TOL);
+    n_run++;
+    g_free (y);
+  }
+  CU_ASSERT (n_run >= 1);
+  seq_gru_model_unref (m);
+  seq_weights_unref (w);
+  g_free (x);
+  g_free (yref);
+  g_free (h0);
+  g_free (path);
+
+  /* 7 streams, 15 steps, 3 layers of 100: every set gives the scalar
+   * reference's bits, for 1 or 3 threads and calls of 1 or 4 steps */
+  rp.input_size = 37;
+  rp.hidden_size = 100;
+  rp.num_layers = 3;
+  rp.seed = 21;
+  m = seq_gru_model_new_random (&rp, &gp, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (m);
+  B = 7;
+  T = 15;
+  x = g_new (float, (gsize) T * B * 37);
+  random_fill (x, (gsize) T * B * 37, 22, 2.0f);
+  ref = gru_run (m, B, T, x, 0, 1, SEQ_LSTM_KERNELS_SCALAR, NULL);
+  for (guint k = 0; k < G_N_ELEMENTS (lstm_sets); k++) {
+    for (guint v = 0; v < 2; v++) {
+      y = gru_run (m, B, T, x, v ? 1 : 4, v ? 3 : 1, lstm_sets[k], NULL);
+      if (y == NULL)
+        continue;
+      CU_ASSERT (same_bits (y, ref, (gsize) T * B * 100));
+      g_free (y);
+    }
+  }
+  g_free (ref);
+  g_free (x);
+  seq_gru_model_unref (m);
+}
+
 /* ---- error vs f32 on speech --------------------------------------------- */
 
 /* fbank of tests/data/fbank_speech.wav (espeak-ng, 22.05 kHz) as close to
@@ -552,10 +666,12 @@ test_int8_precision_names_and_checks (void)
   CU_ASSERT_FALSE (seq_lstm_model_params_validate (&mp, &err));
   CU_ASSERT (g_error_matches (err, SEQ_LSTM_ERROR, SEQ_LSTM_ERROR_CONFIG));
   g_clear_error (&err);
-  /* not for the GRU yet: refused, not run on packed int8 as f32 */
+  /* the GRU takes int8 too, not with bf16 matmul */
   {
     SeqGruModelParams gp = seq_gru_model_params_default ();
     gp.weights_precision = SEQ_PRECISION_INT8;
+    CU_ASSERT_TRUE (seq_gru_model_params_validate (&gp, NULL));
+    gp.matmul_precision = SEQ_MATMUL_BF16;
     CU_ASSERT_FALSE (seq_gru_model_params_validate (&gp, &err));
     CU_ASSERT (g_error_matches (err, SEQ_GRU_ERROR, SEQ_GRU_ERROR_CONFIG));
     g_clear_error (&err);
@@ -644,6 +760,8 @@ main (void)
         test_int8_bitwise_invariant_to_threads_chunking_batch},
     {"lstm_int8_error_vs_f32_on_speech_is_small",
         test_int8_error_vs_f32_on_speech_is_small},
+    {"gru_int8_matches_numpy_reference_and_is_deterministic",
+        test_gru_int8_matches_numpy_reference_and_is_deterministic},
     {"lstm_int8_precision_names_and_checks",
         test_int8_precision_names_and_checks},
     {"lstm_int8_nan_input_gives_nan_output",

@@ -32,17 +32,18 @@ typedef enum {
  * halve the memory traffic at the cost of rounding the weights once at model
  * creation (measured effect on outputs: tests/test_lstm.c, tests/test_gru.c and README).
  *
- * SEQ_PRECISION_INT8 (LSTM only so far) is dynamic quantization as PyTorch's
+ * SEQ_PRECISION_INT8 is dynamic quantization as PyTorch's
  * quantize_dynamic and ONNX Runtime's DynamicQuantizeLSTM: every row of
- * W_ih and W_hh (one gate of one hidden unit) is stored as int8 with its
+ * W_ih and W_hh (one gate of one hidden unit; 4 gates in the LSTM, 3 in
+ * the GRU) is stored as int8 with its
  * own symmetric scale (max |row| / 127); at run time each input row x and
  * each h (per stream, per step) is quantized the same way with its own
  * scale, the products are summed exactly in int32 and dequantized to f32
  * before the bias and the gate math; c, h and the gate math stay f32, and
  * a projection (proj_size) stays f32. Needs SEQ_MATMUL_F32. Bitwise identical
  * for any kernel set (scalar, AVX2, AVX512-VNNI, AVX-VNNI), thread count,
- * chunking and batch composition. Error vs f32: tests/test_lstm_int8.c and
- * README. */
+ * chunking and batch composition. Error vs f32: tests/test_lstm_int8.c
+ * (both cells) and README. */
 typedef enum {
   SEQ_PRECISION_F32,
   SEQ_PRECISION_BF16,
