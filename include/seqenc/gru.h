@@ -72,8 +72,8 @@ typedef struct {
 } SeqGruRandomParams;
 
 SEQ_API SeqGruModelParams seq_gru_model_params_default (void);
-/* FALSE and SEQ_GRU_ERROR_CONFIG for a value out of range or f16 weights
- * with SEQ_MATMUL_BF16. Every constructor runs it. */
+/* FALSE and SEQ_GRU_ERROR_CONFIG for a value out of range, or f16 or int8
+ * weights with SEQ_MATMUL_BF16. Every constructor runs it. */
 SEQ_API gboolean seq_gru_model_params_validate (const SeqGruModelParams *
     params, GError ** error);
 SEQ_API SeqGruRandomParams seq_gru_random_params_default (void);
