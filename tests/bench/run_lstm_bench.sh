@@ -207,9 +207,19 @@ for cfg in ["speech", "text"]:
 print()
 print("int8 (weights-precision=int8), frames/s, best of the rounds; targets: "
       "one stream >= 1.5x bf16 weights, 64/256 streams >= 1.3x bf16-matmul")
-print("%-7s %-8s %9s %9s %9s %12s %12s  %10s %10s" % ("config", "point",
-      "bf16", "bf16-mm", "int8", "torch-int8", "(engine)", "int8/bf16",
-      "int8/mm"))
+cpu = {}
+for r in rows:
+    if r.get("cpu_us_per_frame"):
+        k = (label(r), r["config"], r["point"])
+        cpu[k] = min(cpu.get(k, 1e18), r["cpu_us_per_frame"])
+def cpu_ratio(a, b, cfg, p):
+    """CPU time per frame of b over a's (best rounds): steadier than
+    frames/s on a shared machine"""
+    x, y = cpu.get((a, cfg, p)), cpu.get((b, cfg, p))
+    return "%5.2fx" % (y / x) if x and y else "    -"
+print("%-7s %-8s %9s %9s %9s %12s %12s  %10s %10s  %9s %9s" % ("config",
+      "point", "bf16", "bf16-mm", "int8", "torch-int8", "(engine)",
+      "int8/bf16", "int8/mm", "cpu:/bf16", "cpu:/mm"))
 for cfg in ["speech", "text"]:
     for p in ["b1_t1", "b1_t100", "b64_t1", "b256_t1"]:
         v = {c: best.get((c, cfg, p), 0.0) for c in
@@ -217,11 +227,15 @@ for cfg in ["speech", "text"]:
               "PyTorch int8-onednn", "PyTorch int8-qnnpack"]}
         tq, eng = max((v["PyTorch int8-onednn"], "onednn"),
                       (v["PyTorch int8-qnnpack"], "qnnpack"))
-        print("%-7s %-8s %s %s %s    %s %12s  %10s %10s" % (cfg, p,
-              fmt(v["seqenc bf16"]), fmt(v["seqenc bf16mm"]),
+        print("%-7s %-8s %s %s %s    %s %12s  %10s %10s  %9s %9s" % (cfg,
+              p, fmt(v["seqenc bf16"]), fmt(v["seqenc bf16mm"]),
               fmt(v["seqenc int8"]), fmt(tq), eng if tq else "-",
               ratio(v["seqenc int8"], v["seqenc bf16"]),
-              ratio(v["seqenc int8"], v["seqenc bf16mm"])))
+              ratio(v["seqenc int8"], v["seqenc bf16mm"]),
+              cpu_ratio("seqenc int8", "seqenc bf16", cfg, p),
+              cpu_ratio("seqenc int8", "seqenc bf16mm", cfg, p)))
+print("cpu: = CPU time per frame of bf16 (bf16-mm) over int8's, the best "
+      "round of each")
 print("(med) = median over the rounds of the ratio within each round (the "
       "others compare the best round of each column)")
 print("ratios are to the better of the two ORT settings at each point; "
