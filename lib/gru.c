@@ -26,7 +26,7 @@ struct _SeqGruModel {
   gboolean bias;
   SeqPrecision precision;   /* storage as built */
   SeqMatmulPrecision matmul;
-  guint32 precision_code;       /* 0 f32, 1 bf16, 2 f16 weights, 3 bf16 matmul */
+  guint32 precision_code;       /* 0 f32, 1 bf16, 2 f16, 4 int8 weights; 3 bf16 matmul */
   guint64 fingerprint;
   SeqRnnNet net;                /* packed layers for the kernels */
   float *zeros;
@@ -533,7 +533,7 @@ seq_gru_state_set (SeqGruState * state, guint layer, const float *src)
  *   16      4     num_layers L
  *   20      4     input_size I
  *   24      4     hidden_size H
- *   28      4     precision: 0 f32, 1 bf16, 2 f16 weights; 3 bf16 matmul
+ *   28      4     precision: 0 f32, 1 bf16, 2 f16 weights; 3 bf16 matmul; 4 int8
  *   32      8     model fingerprint (seq_gru_model_get_fingerprint)
  *   40      8     steps since t = 0
  *   48      8     payload size in bytes: 4 * L * H

@@ -91,7 +91,7 @@ seq_lstm_state_set (SeqLstmState * state, guint layer, gboolean which_h,
  *   20      4     input_size I
  *   24      4     hidden_size H
  *   28      4     proj_size P
- *   32      4     precision: 0 f32, 1 bf16, 2 f16 weights; 3 bf16 matmul
+ *   32      4     precision: 0 f32, 1 bf16, 2 f16 weights; 3 bf16 matmul; 4 int8
  *   36      4     reserved (0)
  *   40      8     model fingerprint (seq_lstm_model_get_fingerprint)
  *   48      8     steps since t = 0
