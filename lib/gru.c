@@ -26,7 +26,7 @@ struct _SeqGruModel {
   gboolean bias;
   SeqPrecision precision;   /* storage as built */
   SeqMatmulPrecision matmul;
-  guint32 precision_code;       /* 0 f32, 1 bf16, 2 f16, 4 int8 weights; 3 bf16 matmul */
+  guint32 precision_code;       /* as the blob (below) */
   guint64 fingerprint;
   SeqRnnNet net;                /* packed layers for the kernels */
   float *zeros;
