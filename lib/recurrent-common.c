@@ -93,7 +93,8 @@ gboolean
 seq_recurrent_precision_validate (const SeqRecurrentCell * cell,
     SeqPrecision weights, SeqMatmulPrecision matmul, GError ** error)
 {
-  if ((guint) weights > SEQ_PRECISION_INT8 || (guint) matmul > SEQ_MATMUL_BF16) {
+  if ((guint) weights > SEQ_PRECISION_INT8
+      || (guint) matmul > SEQ_MATMUL_BF16) {
     CELL_ERR (cell->config_code, "unknown %s precision (weights %d, matmul "
         "%d)", cell->name, (int) weights, (int) matmul);
     return FALSE;

@@ -57,7 +57,8 @@ cpu_has_avx512bf16 (void)
   return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
 }
 
-#if defined(SEQ_HAVE_KERNELS_AVX512VNNI) || defined(SEQ_HAVE_KERNELS_AVX512VNNI256)
+#if defined(SEQ_HAVE_KERNELS_AVX512VNNI) \
+    || defined(SEQ_HAVE_KERNELS_AVX512VNNI256)
 /* AVX512-VNNI (leaf 7 ECX bit 11) with AVX512-BW (leaf 7 EBX bit 30) */
 static gboolean
 cpu_has_avx512vnni (void)
