@@ -26,7 +26,8 @@
  * Alone it adds no latency; in a `batch-group` up to `max-delay` (which the
  * LATENCY query reports). Non-finite input propagates as in PyTorch (NaN
  * in, NaN out, until the next reset). `weights-precision` stores the
- * weights in 16 bits; `matmul-precision=bf16` also rounds the activations
+ * weights in 16 bits, or in 8 with `int8` (activations quantized per row at
+ * run time, int32 sums); `matmul-precision=bf16` also rounds the activations
  * to bf16 before every matrix product (f32 sums; AMX tiles where the CPU has
  * them), several times faster with many streams in a batch-group.
  *

@@ -349,6 +349,11 @@ gst_seq_recurrent_open (GstSeqFrameFilter * filter)
         ("matmul-precision=bf16 runs on a slow scalar reference here."),
         ("this CPU (or SEQENC_KERNELS) has neither AMX-BF16 tiles nor "
             "AVX512-BF16; matmul-precision=f32 is much faster"));
+  if (s.weights_precision == SEQ_PRECISION_INT8 && !seq_int8_accelerated ())
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("weights-precision=int8 runs on a slow scalar reference here."),
+        ("this CPU (or SEQENC_KERNELS) has neither VNNI dot products nor "
+            "AVX2; weights-precision=f32 or bf16 is much faster"));
 
   GST_OBJECT_LOCK (self);
   priv->model = model;
@@ -820,7 +825,11 @@ gst_seq_recurrent_class_install_properties (GstSeqRecurrentClass * klass,
    * GstSeqRecurrent:weights-precision:
    *
    * Storage precision of the weights: `f32`, or `bf16` / `f16` (half the
-   * memory traffic; weights rounded once at load, arithmetic stays f32).
+   * memory traffic; weights rounded once at load, arithmetic stays f32), or
+   * `int8`: PyTorch-style dynamic quantization (one symmetric scale per
+   * weight row, each input and h row quantized at run time, exact int32
+   * sums on AVX512-VNNI / AVX-VNNI / AVX2; gate math and state in f32),
+   * a quarter of the f32 bytes; outputs move by about 1 % RMS (README).
    */
   g_object_class_install_property (gobject_class, PROP_WEIGHTS_PRECISION,
       g_param_spec_enum ("weights-precision", "Weights precision",
