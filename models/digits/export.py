@@ -5,8 +5,9 @@ the contract between the recipe and the seqhead/seqctcdecode elements:
 
 - LSTM tensors with nn.LSTM names under "lstm.", the head with nn.Linear
   names under "head.", all F32;
-- the global feature normalization folded into LSTM layer 0:
-  W' = W_ih / std (per input column), b' = b_ih - W_ih (mean / std);
+- the global feature normalization folded into LSTM layer 0: with the
+  whitening matrix M of train.py (identity without --whiten),
+  W' = (W_ih M) / std (per input column), b' = b_ih - (W_ih M) (mean / std);
 - __metadata__: labels (JSON array), blank, every seqfbank setting the model
   was trained with ("seqfbank.<property>", gst-launch syntax, and
   "seqfbank.rate"), the recipe, the data seed and the normalization.
@@ -47,6 +48,9 @@ def folded_tensors(ck):
     std = torch.tensor(ck["std"], dtype=torch.float64)
     w = sd["lstm.weight_ih_l0"].double()
     b = sd["lstm.bias_ih_l0"].double()
+    if ck.get("whiten") is not None:
+        # the network saw M (x - mean) / std: fold M into W first
+        w = w @ torch.tensor(ck["whiten"], dtype=torch.float64)
     sd["lstm.weight_ih_l0"] = (w / std[None, :]).float()
     sd["lstm.bias_ih_l0"] = (b - w @ (mean / std)).float()
     return sd
@@ -65,7 +69,8 @@ def main():
         "blank": str(ck["blank"]),
         "seqenc.recipe": "models/digits/recipe.sh",
         "seqenc.data-seed": str(a.data_seed),
-        "seqenc.normalization": "folded-into-lstm-layer0",
+        "seqenc.normalization": "folded-into-lstm-layer0" if ck.get("whiten") is None
+        else "folded-into-lstm-layer0 (global mean, std, ZCA whitening)",
         "seqenc.architecture": "seqfbank ! seqlstm (%d x %d) ! seqhead "
         "activation=log-softmax ! seqctcdecode" % (ck["layers"], ck["hidden"]),
         "seqenc.epochs": str(ck["epochs_done"]),

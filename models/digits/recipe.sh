@@ -14,11 +14,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/models/digits
 work=${WORK:-$root/build/digits}
 DATA_SEED=${DATA_SEED:-12}
-TRAIN_UTTS=${TRAIN_UTTS:-5000}
+TRAIN_UTTS=${TRAIN_UTTS:-8000}
 EVAL_UTTS=${EVAL_UTTS:-300}
-EPOCHS=${EPOCHS:-18}      # stage 1: SortaGrad epoch, lr 1.5e-3 cosine
-EPOCHS2=${EPOCHS2:-10}    # stage 2: from stage 1, lr 1e-3 cosine
-EPOCHS3=${EPOCHS3:-16}    # stage 3: from stage 2, fresh warm-up, lr 1e-3 cosine
+EPOCHS=${EPOCHS:-24}      # one run: SortaGrad epoch, warm-up, cosine
 py=/usr/bin/python3   # Debian's python3-torch
 
 for tool in espeak-ng sox; do
@@ -43,16 +41,10 @@ echo "recipe: data done in $(( $(date +%s) - start )) s"
 # single-threaded: on a shared 2-core machine torch's second OpenMP thread
 # cost more than it gave (measured); DIGITS_THREADS overrides
 $py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
-  --out "$work/ckpt-stage1.pt" --epochs "$EPOCHS" --dev 200 --hidden 128 \
-  --layers 2 --batch 32 --lr 1.5e-3 --seed "$DATA_SEED" | tee "$here/train.log"
-$py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
-  --init "$work/ckpt-stage1.pt" --out "$work/ckpt-stage2.pt" --epochs "$EPOCHS2" \
-  --dev 200 --hidden 128 --layers 2 --batch 32 --lr 1e-3 \
-  --seed "$((DATA_SEED + 1))" | tee -a "$here/train.log"
-$py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
-  --init "$work/ckpt-stage2.pt" --out "$work/ckpt.pt" --epochs "$EPOCHS3" \
-  --dev 200 --hidden 128 --layers 2 --batch 32 --lr 1e-3 \
-  --seed "$((DATA_SEED + 2))" | tee -a "$here/train.log"
+  --out "$work/ckpt.pt" --epochs "$EPOCHS" --dev 200 --hidden 160 \
+  --layers 2 --batch 32 --lr 2e-3 --warmup 200 \
+  --specaug-from 6 --frame-length 45 --frame-shift 30 \
+  --seed "$DATA_SEED" | tee "$here/train.log"
 echo "recipe: training done at $(( $(date +%s) - start )) s"
 
 $py "$here/export.py" "$work/ckpt.pt" "$here/digits.safetensors" \

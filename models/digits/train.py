@@ -35,11 +35,13 @@ import torch  # noqa: E402
 # The front end: seqfbank property -> value (gst-launch syntax). Digital
 # silence (exact zeros in synthesized audio and padding) is handled by
 # seqfbank's seeded dither, identically in training (fbank_dump) and in the
-# pipeline; frame-shift 20 ms halves the LSTM's work per second of audio.
+# pipeline. 45 ms windows every 30 ms (what the 3 stacked 10 ms frames of
+# the prototype covered, in one frame): a third fewer LSTM steps per second
+# of audio than 25/20 ms.
 FBANK = {
     "num-mel-bins": "80",
-    "frame-length": "25",
-    "frame-shift": "20",
+    "frame-length": "45",
+    "frame-shift": "30",
     "dither": "1",
     "dither-seed": "1",
     "rate": "16000",
@@ -104,15 +106,16 @@ def edit_distance(a, b):
     return d[len(b)]
 
 
-def spec_augment(x, g):
+def spec_augment(x, g, fmask=10, tmask=5):
     """x: [T, dim] normalized; masks set to 0 (the global mean)."""
     T, F = x.shape
     for _ in range(2):
-        w = int(torch.randint(0, 11, (1,), generator=g))
+        w = int(torch.randint(0, fmask + 1, (1,), generator=g))
         f0 = int(torch.randint(0, F - w + 1, (1,), generator=g))
         x[:, f0:f0 + w] = 0
     for _ in range(2):
-        w = int(torch.randint(0, min(6, max(1, T // 8)) + 1, (1,), generator=g))
+        w = int(torch.randint(0, min(tmask + 1, max(1, T // 8)) + 1, (1,),
+                              generator=g))
         t0 = int(torch.randint(0, max(1, T - w + 1), (1,), generator=g))
         x[t0:t0 + w, :] = 0
     return x
@@ -131,6 +134,30 @@ def main():
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--dev", type=int, default=300,
                     help="last N training utterances kept for monitoring")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="train on the first N utterances only (pilots)")
+    ap.add_argument("--warmup", type=int, default=150, help="warm-up steps")
+    ap.add_argument("--fmask", type=int, default=10,
+                    help="SpecAugment: widest frequency mask (bins)")
+    ap.add_argument("--tmask", type=int, default=5,
+                    help="SpecAugment: widest time mask (frames)")
+    ap.add_argument("--no-sortagrad", action="store_true")
+    ap.add_argument("--specaug-from", type=int, default=2, metavar="EPOCH",
+                    help="SpecAugment from this epoch on (1-based): masks "
+                    "slow the first learning down")
+    ap.add_argument("--short-epochs", type=int, default=0,
+                    help="curriculum: first N epochs on 1-2 digit utterances")
+    ap.add_argument("--utt-cmvn", action="store_true",
+                    help="diagnostic: per-utterance normalization")
+    ap.add_argument("--frame-length", default=FBANK["frame-length"],
+                    help="seqfbank frame-length (ms)")
+    ap.add_argument("--frame-shift", default=FBANK["frame-shift"],
+                    help="seqfbank frame-shift (ms)")
+    ap.add_argument("--clean-first", action="store_true",
+                    help="first (SortaGrad) epoch on noise-free utterances")
+    ap.add_argument("--whiten", type=float, default=0.0,
+                    help="ZCA-whiten the standardized features, eigenvalue "
+                    "floor EPS (0: per-bin standardization only)")
     ap.add_argument("--init", metavar="CKPT",
                     help="start from this checkpoint (a second stage: its "
                     "weights; the normalization statistics are recomputed "
@@ -138,6 +165,8 @@ def main():
     ap.add_argument("--threads", type=int,
                     default=int(os.environ.get("DIGITS_THREADS", "1")))
     a = ap.parse_args()
+    FBANK["frame-length"] = a.frame_length
+    FBANK["frame-shift"] = a.frame_shift
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -149,11 +178,14 @@ def main():
 
     metas, feats = load_features(a.fbank_dump, os.path.join(a.data, "train"),
                                  os.path.join(a.data, "train.jsonl"),
-                                 os.path.join(a.data, "train.f32"))
+                                 os.path.join(a.data, "train-%s-%s.f32" % (
+                                     FBANK["frame-length"], FBANK["frame-shift"])))
     dim = feats[0].shape[1]
     log("features: %d utterances, %d frames, dim %d (fbank_dump %s)"
         % (len(feats), sum(len(f) for f in feats), dim, " ".join(fbank_settings())))
     train_idx = list(range(len(feats) - a.dev))
+    if a.limit:
+        train_idx = train_idx[:a.limit]
     dev_idx = list(range(len(feats) - a.dev, len(feats)))
     cat = np.concatenate([feats[i] for i in train_idx]).astype(np.float64)
     mean = cat.mean(0)
@@ -164,6 +196,24 @@ def main():
     mean_t = torch.tensor(mean, dtype=torch.float32)
     std_t = torch.tensor(std, dtype=torch.float32)
     X = [(torch.from_numpy(f) - mean_t) / std_t for f in feats]
+    if a.utt_cmvn:   # diagnostic only: not streaming, not exportable
+        X = [(torch.from_numpy(f) - torch.from_numpy(f).mean(0))
+             / (torch.from_numpy(f).std(0) + 1e-3) for f in feats]
+    # Whitening (ZCA) of the standardized features: their correlation is
+    # dominated by one direction, the overall level (gain, distance, noise),
+    # which carries ~3/4 of the variance and slows learning (a long
+    # all-blank plateau). A fixed linear map, so export.py folds it into
+    # LSTM layer 0 with the mean and std: still streaming, no new element.
+    whiten = None
+    if a.whiten > 0:
+        z = torch.cat([X[i][::4] for i in train_idx]).double()
+        cov = z.T @ z / len(z)
+        e, u = torch.linalg.eigh(cov)
+        whiten = (u * (e.clamp(min=0) + a.whiten).rsqrt()) @ u.T
+        log("whitening (ZCA, eps %g): correlation eigenvalues %.2f %.2f %.2f "
+            "... %.4f" % (a.whiten, e[-1], e[-2], e[-3], e[0]))
+        del z
+    whiten_t = whiten.float() if whiten is not None else None
     Y = [[1 + int(d) for d in m["digits"].split()] for m in metas]
 
     model = Model(dim, a.hidden, a.layers)
@@ -186,7 +236,7 @@ def main():
     ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
     steps_per_epoch = math.ceil(len(train_idx) / a.batch)
     total = steps_per_epoch * a.epochs
-    warm = min(150, total // 10)
+    warm = min(a.warmup, total // 10)
 
     def lr_at(step):
         if step < warm:
@@ -195,10 +245,21 @@ def main():
         return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p)))
 
     def batches(ep):
-        if ep == 0 and not a.init:
+        if ep < a.short_epochs:
+            # curriculum: the first epochs on utterances of 1-2 digits
+            short = [i for i in train_idx if len(Y[i]) <= 2]
+            perm = torch.randperm(len(short), generator=g).tolist()
+            order = [short[i] for i in perm]
+            return [order[k:k + a.batch] for k in range(0, len(order), a.batch)]
+        if ep == 0 and not a.init and not a.no_sortagrad:
             # SortaGrad (Deep Speech 2): the first epoch from short to long
             # utterances gets CTC off the all-blank plateau much sooner
-            order = sorted(train_idx, key=lambda i: (len(Y[i]), len(X[i])))
+            first = train_idx
+            if a.clean_first:
+                # curriculum: the first epoch only on utterances without
+                # added noise (their digits are the easiest to find)
+                first = [i for i in train_idx if "snr" not in metas[i]]
+            order = sorted(first, key=lambda i: (len(Y[i]), len(X[i])))
             return [order[k:k + a.batch] for k in range(0, len(order), a.batch)]
         perm = torch.randperm(len(train_idx), generator=g).tolist()
         order = [train_idx[i] for i in perm]
@@ -216,22 +277,26 @@ def main():
         errs = refs = 0
         with torch.no_grad():
             for i in idx:
-                hyp = greedy(model(X[i][:, None, :])[:, 0])
+                x = X[i] if whiten_t is None else X[i] @ whiten_t.T
+                hyp = greedy(model(x[:, None, :])[:, 0])
                 errs += edit_distance(hyp, Y[i])
                 refs += len(Y[i])
         model.train()
         return errs / refs
 
     step = 0
+    win = 0.0
     for ep in range(a.epochs):
         t0 = time.time()
         tot = n = 0
         for b in batches(ep):
             # SpecAugment from the second epoch on
-            xs = [spec_augment(X[i].clone(), g) if ep > 0 or a.init else X[i]
-                  for i in b]
+            xs = [spec_augment(X[i].clone(), g, a.fmask, a.tmask)
+                  if ep + 1 >= a.specaug_from or a.init else X[i] for i in b]
             lens = torch.tensor([len(x) for x in xs])
             x = torch.nn.utils.rnn.pad_sequence(xs)          # [T, B, dim]
+            if whiten_t is not None:
+                x = x @ whiten_t.T
             tgt = torch.tensor([t for i in b for t in Y[i]])
             tl = torch.tensor([len(Y[i]) for i in b])
             for pg in opt.param_groups:
@@ -243,16 +308,20 @@ def main():
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             tot += float(loss)
+            win += float(loss)
             n += 1
             step += 1
             if step % 50 == 0:
-                log("epoch %d step %d loss %.4f lr %.5f" % (first_epoch + ep + 1, step,
-                                                           tot / n, lr_at(step)))
+                log("epoch %d step %d loss %.4f (last 50: %.4f) lr %.5f"
+                    % (first_epoch + ep + 1, step, tot / n, win / 50,
+                       lr_at(step)))
+                win = 0.0
         der = evaluate(dev_idx)
         log("epoch %d done in %.0fs: train loss %.4f, dev (training voices) "
             "digit error %.2f%%" % (first_epoch + ep + 1, time.time() - t0,
                                     tot / n, 100 * der))
         torch.save({"model": model.state_dict(), "mean": mean, "std": std,
+                    "whiten": None if whiten is None else whiten.numpy(),
                     "fbank": FBANK, "labels": LABELS, "blank": BLANK,
                     "hidden": a.hidden, "layers": a.layers, "dim": dim,
                     "epochs_done": first_epoch + ep + 1, "args": vars(a)},
