@@ -12,8 +12,13 @@ them into LSTM layer 0, so the pipeline has no normalization element.
 Model: nn.LSTM (unidirectional, so it streams) + nn.Linear to 11 classes,
 class 0 = blank, class 1 + d = digit d. Adam with warm-up and cosine decay,
 SortaGrad (first epoch short to long), SpecAugment (frequency and time
-masks) from the second epoch, a fixed number of epochs (no
-checkpoint selection on the evaluation voices).
+masks) from epoch --specaug-from (masks from the second epoch kept the
+model on CTC's all-blank plateau for many epochs), a fixed number of epochs
+(no checkpoint selection on the evaluation voices).
+
+The pilot options (--whiten, --clean-first, --short-epochs, --limit,
+--fmask/--tmask) are what models/digits/EVAL.md's experiments varied; the
+recipe uses none of them.
 
 usage: train.py --data DIR --fbank-dump PATH --out CKPT [--epochs N] ...
 """
@@ -147,8 +152,6 @@ def main():
                     "slow the first learning down")
     ap.add_argument("--short-epochs", type=int, default=0,
                     help="curriculum: first N epochs on 1-2 digit utterances")
-    ap.add_argument("--utt-cmvn", action="store_true",
-                    help="diagnostic: per-utterance normalization")
     ap.add_argument("--frame-length", default=FBANK["frame-length"],
                     help="seqfbank frame-length (ms)")
     ap.add_argument("--frame-shift", default=FBANK["frame-shift"],
@@ -196,9 +199,6 @@ def main():
     mean_t = torch.tensor(mean, dtype=torch.float32)
     std_t = torch.tensor(std, dtype=torch.float32)
     X = [(torch.from_numpy(f) - mean_t) / std_t for f in feats]
-    if a.utt_cmvn:   # diagnostic only: not streaming, not exportable
-        X = [(torch.from_numpy(f) - torch.from_numpy(f).mean(0))
-             / (torch.from_numpy(f).std(0) + 1e-3) for f in feats]
     # Whitening (ZCA) of the standardized features: their correlation is
     # dominated by one direction, the overall level (gain, distance, noise),
     # which carries ~3/4 of the variance and slows learning (a long
