@@ -16,7 +16,7 @@ work=${WORK:-$root/build/digits}
 DATA_SEED=${DATA_SEED:-12}
 TRAIN_UTTS=${TRAIN_UTTS:-8000}
 EVAL_UTTS=${EVAL_UTTS:-300}
-EPOCHS=${EPOCHS:-24}      # one run: SortaGrad epoch, warm-up, cosine
+EPOCHS=${EPOCHS:-32}      # one run: SortaGrad epoch, warm-up, cosine
 py=/usr/bin/python3   # Debian's python3-torch
 
 for tool in espeak-ng sox; do
