@@ -8,10 +8,11 @@ tests/test_lstm_int8.c) and PyTorch's dynamic quantization
 torch 1.13 has (qnnpack, onednn), with the default qconfig (per-tensor
 weights) and the per-channel one.
 
-Model: models/digits/digits.safetensors (LSTM 80 -> 2 x 128, trained).
+Model: models/digits/digits.safetensors (LSTM 80 -> 2 x 160, trained).
 Features: torchaudio's Kaldi fbank of tests/data/fbank_speech.wav (espeak-ng
 speech, 22.05 kHz) with the settings of tests/test_lstm_int8.c: 80 bins from
-20 Hz to 8 kHz, 25 / 20 ms, no dither. The metric is the test's: relative
+20 Hz to 8 kHz, 25 / 20 ms (the model's first front end; it now has
+45 / 30 ms), no dither. The metric is the test's: relative
 RMS difference sqrt (sum (y - y32)^2 / sum y32^2) over both layers' outputs
 (the layers are run one by one, each quantized layer feeding the next).
 
