@@ -14,7 +14,12 @@
  * waiting: a stream has at most one request in flight (forward is
  * synchronous), so then nothing more can arrive before the deadline and
  * waiting for it would only idle the cores. Under load the batch therefore
- * grows to the number of live streams by itself.
+ * grows to the number of live streams by itself. And a request that came
+ * while the previous step ran does not wait for max_delay either: it has
+ * waited a step already, so the next step starts as soon as the last one
+ * ends, with what came meanwhile (streams whose frames arrive at spread
+ * phases: at 70 % of the batched kernel's throughput this took the frames
+ * later than the stream's next one from 15 % to under 1 %, README).
  *
  * Wake-ups are what a live stream pays for per frame, so there are as few
  * as possible: the worker waits on work_cond under the batcher mutex and is
@@ -86,6 +91,7 @@ struct _SeqBatcher {
 
   guint64 n_calls, n_frames;
   guint max_seen;
+  gint64 last_step_end;         /* monotonic us; worker only (under lock) */
 };
 
 G_DEFINE_QUARK (seq-batcher-error-quark, seq_batcher_error);
@@ -173,7 +179,10 @@ worker_main (gpointer data)
     if (n < b->p.max_batch && n < b->n_members) {
       Request *oldest = b->queue.head->data;
       gint64 deadline = oldest->t_enqueue + (gint64) b->p.max_delay_us;
-      if (g_get_monotonic_time () < deadline) {
+      /* a request that came while the last step ran has waited a step
+       * already: step now (the batch is what came meanwhile) */
+      if (oldest->t_enqueue > b->last_step_end
+          && g_get_monotonic_time () < deadline) {
         g_cond_wait_until (&b->work_cond, &b->lock, deadline);
         continue;
       }
@@ -195,6 +204,7 @@ worker_main (gpointer data)
     g_mutex_unlock (&b->lock);
     run_batch (b, n_take, T);
     g_mutex_lock (&b->lock);
+    b->last_step_end = g_get_monotonic_time ();
 
     b->n_calls++;
     b->n_frames += (guint64) n_take * T;

@@ -13,6 +13,8 @@
  * as soon as either
  *   - max_batch streams are waiting, or
  *   - max_delay_us has passed since the oldest waiting request arrived,
+ *   - every stream that has joined is waiting, or
+ *   - the oldest waiting request arrived while the previous step ran,
  * taking at most max_batch requests, oldest first. A request of T frames is
  * served over several batched steps (as many frames per step as every taken
  * request still has, up to max_steps); the call returns when all its frames
