@@ -39,12 +39,12 @@ lib_sources () {
     safetensors) echo "$SRC/lib/weights.c" ;;
     tensor_header) echo "$SRC/plugins/gstseqtensor.c" ;;
     lstm_state|gru_state)
-      # scalar kernels only (the SIMD and AMX files need their own -m flags;
+      # scalar kernels only (the SIMD, int8 and AMX files need their own -m flags;
       # state restore does not depend on them)
       echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/recurrent-common.c"
       ls "$SRC/lib/${1%_state}.c" "$SRC/lib/${1%_state}"-*.c 2>/dev/null |
         tr '\n' ' '
-      ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' \
+      ls "$SRC"/lib/kernels/*.c | grep -v -e '/kernels_avx' -e '/kernels_amx' -e '/kernels_int8' \
         -e '/simd.c' | tr '\n' ' ' ;;
     fbank|fbank_state) echo "$SRC/lib/seqenc.c $SRC/lib/fbank.c" ;;
     ctc_state) echo "$SRC/lib/seqenc.c $SRC/lib/weights.c $SRC/lib/ctc.c" ;;
