@@ -10,11 +10,11 @@
  * How it works: each stream's thread calls seq_batcher_forward() with
  * its next frames and blocks. A worker thread owned by the batcher runs one
  * batched, multi-threaded step (the cell's forward over all taken streams)
- * as soon as either
- *   - max_batch streams are waiting, or
- *   - max_delay_us has passed since the oldest waiting request arrived,
- *   - every stream that has joined is waiting, or
- *   - the oldest waiting request arrived while the previous step ran,
+ * as soon as one of these holds:
+ *   - max_batch streams are waiting;
+ *   - max_delay_us has passed since the oldest waiting request arrived;
+ *   - every stream that has joined is waiting;
+ *   - the oldest waiting request arrived while the previous step ran;
  * taking at most max_batch requests, oldest first. A request of T frames is
  * served over several batched steps (as many frames per step as every taken
  * request still has, up to max_steps); the call returns when all its frames

@@ -123,8 +123,10 @@ worker_main (gpointer data)
   return NULL;
 }
 
-gboolean
-seq_pool_uses_openmp (void)
+/* TRUE when pools made now run their jobs on OpenMP's runtime (an OpenMP
+ * build and SEQENC_THREADS=openmp). */
+static gboolean
+uses_openmp (void)
 {
 #ifdef SEQ_HAVE_OPENMP
   return g_strcmp0 (g_getenv ("SEQENC_THREADS"), "openmp") == 0;
@@ -137,7 +139,7 @@ guint
 seq_pool_default_threads (void)
 {
 #ifdef SEQ_HAVE_OPENMP
-  if (seq_pool_uses_openmp ())
+  if (uses_openmp ())
     return (guint) MAX (1, omp_get_max_threads ());
 #endif
   return MAX (1, g_get_num_processors ());
@@ -156,7 +158,7 @@ seq_pool_new (guint n_threads)
   g_cond_init (&pool->cond);
   pool->workers = g_new0 (GThread *, pool->n_threads);
 #ifdef SEQ_HAVE_OPENMP
-  pool->use_openmp = seq_pool_uses_openmp ();
+  pool->use_openmp = uses_openmp ();
   if (pool->use_openmp)
     return pool;                /* OpenMP's runtime owns the threads */
 #endif

@@ -16,9 +16,6 @@ typedef struct _SeqPool SeqPool;
 typedef void (*SeqPoolFunc) (gpointer data, guint tid, guint n_threads,
     SeqPool * pool);
 
-/* TRUE when pools made now run their jobs on OpenMP's runtime (an OpenMP
- * build and SEQENC_THREADS=openmp). */
-gboolean seq_pool_uses_openmp (void);
 /* Threads of "one per core" (n_threads 0): with OpenMP running the jobs,
  * omp_get_max_threads () (so OMP_NUM_THREADS is honoured); otherwise the
  * cores this process may use. */
