@@ -123,17 +123,15 @@ worker_main (gpointer data)
   return NULL;
 }
 
-/* TRUE when pools made now run their jobs on OpenMP's runtime (an OpenMP
- * build and SEQENC_THREADS=openmp). */
+#ifdef SEQ_HAVE_OPENMP
+/* TRUE when pools made now run their jobs on OpenMP's runtime
+ * (SEQENC_THREADS=openmp in this OpenMP build). */
 static gboolean
 uses_openmp (void)
 {
-#ifdef SEQ_HAVE_OPENMP
   return g_strcmp0 (g_getenv ("SEQENC_THREADS"), "openmp") == 0;
-#else
-  return FALSE;
-#endif
 }
+#endif
 
 guint
 seq_pool_default_threads (void)
