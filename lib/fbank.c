@@ -50,7 +50,9 @@ struct _SeqFbank {
   guint s;                      /* shift, samples */
   gint pad;                     /* left reach before k*s when !snip_edges */
   guint n_fft;                  /* N */
-  guint dim;                    /* output width */
+  guint dim;                    /* output width: stack * base_dim */
+  guint base_dim;               /* width of one computed frame */
+  guint stack;                  /* computed frames per output frame */
   guint n_bins;                 /* num_mel_bins */
 
   /* from tables (shared, read-only) */
@@ -70,7 +72,7 @@ struct _SeqFbank {
   guint64 buf_start;            /* absolute index of buf[0] */
   gsize buf_len;
   guint64 n_seen;               /* samples fed */
-  guint64 n_done;               /* frames output */
+  guint64 n_done;               /* (stacked) frames output */
   SeqRng rng;
   gboolean have_spare;          /* Box-Muller's second value */
   double spare;
@@ -98,6 +100,7 @@ seq_fbank_params_default (void)
     .snip_edges = TRUE,
     .dither = 0.0,
     .dither_seed = 0,
+    .stack = 1,
   };
   return p;
 }
@@ -183,6 +186,11 @@ seq_fbank_params_validate (const SeqFbankParams * p, GError ** error)
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
         "dither %g and energy floor %g must be finite and >= 0",
         p->dither, p->energy_floor);
+    return FALSE;
+  }
+  if (p->stack < 1 || p->stack > SEQ_FBANK_MAX_STACK) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "stack %u is outside [1, %u]", p->stack, SEQ_FBANK_MAX_STACK);
     return FALSE;
   }
   if ((guint) p->window > SEQ_FBANK_WINDOW_BLACKMAN) {
@@ -414,11 +422,13 @@ seq_fbank_new (const SeqFbankParams * params, GError ** error)
   while (fb->n_fft < fb->w)
     fb->n_fft *= 2;
   fb->n_bins = params->num_mel_bins;
-  fb->dim = fb->n_bins + (params->use_energy ? 1 : 0);
+  fb->base_dim = fb->n_bins + (params->use_energy ? 1 : 0);
+  fb->stack = params->stack;
+  fb->dim = fb->stack * fb->base_dim;
 
-  /* Held samples: fewer than 2w stay between frames (see keep_from ());
-   * the rest is room for new samples. */
-  fb->cap = 4 * (gsize) fb->w + fb->s;
+  /* Held samples: fewer than 2w + (stack - 1) s stay between output frames
+   * (see keep_from ()); the rest is room for new samples. */
+  fb->cap = 4 * (gsize) fb->w + (gsize) fb->stack * fb->s;
   fb->buf = seq_aligned_floats (fb->cap);
   fb->frame = seq_aligned_floats (fb->w);
   fb->fft_in = seq_aligned_floats (fb->n_fft);  /* zero tail stays zero */
@@ -489,6 +499,13 @@ seq_fbank_window_shift (const SeqFbank * fb)
 }
 
 guint
+seq_fbank_hop (const SeqFbank * fb)
+{
+  g_return_val_if_fail (fb != NULL, 0);
+  return fb->stack * fb->s;
+}
+
+guint
 seq_fbank_fft_size (const SeqFbank * fb)
 {
   g_return_val_if_fail (fb != NULL, 0);
@@ -499,7 +516,7 @@ guint
 seq_fbank_lookahead (const SeqFbank * fb)
 {
   g_return_val_if_fail (fb != NULL, 0);
-  return (guint) ((gint) fb->w - fb->pad);
+  return (guint) ((gint) fb->w - fb->pad) + (fb->stack - 1) * fb->s;
 }
 
 void
@@ -529,38 +546,44 @@ seq_fbank_frames_done (const SeqFbank * fb)
   return fb->n_done;
 }
 
-/* First absolute sample index (may be negative) of frame @k. */
+/* Frame indices below are those of computed (unstacked) frames, except
+ * n_done and the results of frames_ready () and frames_total (), which count
+ * output frames: output frame j is computed frames [j stack, (j + 1) stack). */
+
+/* First absolute sample index (may be negative) of computed frame @k. */
 static inline gint64
 frame_start (const SeqFbank * fb, guint64 k)
 {
   return (gint64) k *(gint64) fb->s - fb->pad;
 }
 
-/* Frames whose whole window lies in [., total): ready in streaming. */
+/* Output frames whose computed frames' windows all lie in [., total): ready
+ * in streaming. */
 static guint64
 frames_ready (const SeqFbank * fb, guint64 total)
 {
   gint64 t = (gint64) total + fb->pad - (gint64) fb->w;
   if (t < 0)
     return 0;
-  return (guint64) t / fb->s + 1;
+  return ((guint64) t / fb->s + 1) / fb->stack;
 }
 
-/* Frames of a stream of @total samples (after the finish). */
+/* Output frames of a stream of @total samples (after the finish); a partial
+ * stack at the end is dropped, as a partial window is. */
 static guint64
 frames_total (const SeqFbank * fb, guint64 total)
 {
   if (fb->params.snip_edges)
     return frames_ready (fb, total);
-  return (total + fb->s / 2) / fb->s;
+  return (total + fb->s / 2) / fb->s / fb->stack;
 }
 
-/* Oldest sample any frame >= @k can need, with a margin of w so that the
- * reflection at the end of the stream stays inside what is held. */
+/* Oldest sample any output frame >= @j can need, with a margin of w so that
+ * the reflection at the end of the stream stays inside what is held. */
 static guint64
-keep_from (const SeqFbank * fb, guint64 k)
+keep_from (const SeqFbank * fb, guint64 j)
 {
-  gint64 v = frame_start (fb, k) - (gint64) fb->w;
+  gint64 v = frame_start (fb, j * fb->stack) - (gint64) fb->w;
   return v < 0 ? 0 : (guint64) v;
 }
 
@@ -800,6 +823,19 @@ gather (SeqFbank * fb, guint64 k, guint64 total)
   }
 }
 
+/* Computes output frame n_done (its stack of computed frames, in order: the
+ * dither is drawn in computed-frame order whatever the stack) into @out;
+ * @total as for gather (). */
+static void
+output_frame (SeqFbank * fb, guint64 total, float *out)
+{
+  for (guint j = 0; j < fb->stack; j++) {
+    gather (fb, fb->n_done * fb->stack + j, total);
+    compute_frame (fb, out + j * fb->base_dim);
+  }
+  fb->n_done++;
+}
+
 /* Drops samples no future frame needs. */
 static void
 compact (SeqFbank * fb)
@@ -835,10 +871,8 @@ compact (SeqFbank * fb)
       i += take; \
       ready = frames_ready (fb, fb->n_seen); \
       while (fb->n_done < ready) { \
-        gather (fb, fb->n_done, fb->n_seen); \
-        compute_frame (fb, out + written * fb->dim); \
+        output_frame (fb, fb->n_seen, out + written * fb->dim); \
         written++; \
-        fb->n_done++; \
       } \
     } \
   } G_STMT_END
@@ -904,10 +938,8 @@ seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames)
 
   total = fb->n_seen;
   for (gsize f = 0; f < pending; f++) {
-    gather (fb, fb->n_done, total);
-    compute_frame (fb, out + written * fb->dim);
+    output_frame (fb, total, out + written * fb->dim);
     written++;
-    fb->n_done++;
   }
   seq_fbank_reset (fb);
   return written;
@@ -976,6 +1008,10 @@ params_fingerprint (const SeqFbankParams * p)
   h = fnv_u64 (h, p->snip_edges ? 1 : 0);
   h = fnv_f64 (h, p->dither);
   h = fnv_u64 (h, p->dither_seed);
+  /* (hashed only when used: blobs written before stacking existed, all
+   * with stack 1, keep their fingerprint) */
+  if (p->stack != 1)
+    h = fnv_u64 (h, p->stack);
   return h;
 }
 
@@ -1054,7 +1090,7 @@ seq_fbank_state_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
   /* bound the counts before any sample arithmetic on them (a lying blob
    * must not overflow frame_start): 2^62 samples are 9 million years */
   if (n_seen > (G_GUINT64_CONSTANT (1) << 62)
-      || n_done > (G_GUINT64_CONSTANT (1) << 62) / fb->s) {
+      || n_done > (G_GUINT64_CONSTANT (1) << 62) / fb->s / fb->stack) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
         "fbank state blob has absurd counts (%" G_GUINT64_FORMAT " samples, %"
         G_GUINT64_FORMAT " frames)", n_seen, n_done);

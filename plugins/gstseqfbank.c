@@ -20,16 +20,18 @@
  * in which case every buffer holds one frame (`dimensions=M:1`). Buffers with
  * no complete frame produce no output.
  *
- * Timestamps: frame k starts at sample k·shift of the stream; its PTS is the
+ * Timestamps: frame k starts at sample k·hop of the stream (hop = shift ×
+ * stack); its PTS is the
  * stream start (the PTS of the first buffer after a reset, else the segment
- * start, else 0) plus k·shift/rate, computed from integers, so it stays exact
+ * start, else 0) plus k·hop/rate, computed from integers, so it stays exact
  * over days of audio whatever the buffer sizes. Duration = the next frame's
  * PTS minus this one; offsets count frames.
  *
- * Latency: frame k is output once sample k·shift + lookahead − 1 is in, with
+ * Latency: frame k is output once sample k·hop + lookahead − 1 is in, with
  * a lookahead of frame-length (snip-edges=true) or frame-length −
  * (frame-length/2 − frame-shift/2) samples (snip-edges=false: 17.5 ms at the
- * defaults). The LATENCY query adds it to upstream's.
+ * defaults), plus (stack − 1) shifts. The LATENCY query adds it to
+ * upstream's.
  *
  * Stream events (`reset-on` selects which reset):
  *  - FLUSH_STOP: held samples are discarded, the next frame is frame 0.
@@ -99,6 +101,7 @@ GST_DEBUG_CATEGORY (gst_seq_fbank_debug);
 #define DEFAULT_ENERGY_FLOOR 0.0
 #define DEFAULT_SNIP_EDGES TRUE
 #define DEFAULT_REMOVE_DC_OFFSET TRUE
+#define DEFAULT_STACK 1
 
 enum
 {
@@ -117,6 +120,7 @@ enum
   PROP_ENERGY_FLOOR,
   PROP_SNIP_EDGES,
   PROP_REMOVE_DC_OFFSET,
+  PROP_STACK,
   PROP_RESET_ON,                /* and the keeper's next two */
 };
 
@@ -273,9 +277,9 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
 
   c.type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   c.dim = seq_fbank_dim (fb);
-  /* framerate = rate / shift, reduced */
+  /* framerate = rate / hop (the shift, times the stack), reduced */
   a = (guint64) GST_AUDIO_INFO_RATE (&info);
-  b = seq_fbank_window_shift (fb);
+  b = seq_fbank_hop (fb);
   {
     guint64 x = a, y = b;
     while (y != 0) {
@@ -302,10 +306,10 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   self->latency = gst_seq_fbank_stream_latency (&self->stream);
   GST_OBJECT_UNLOCK (self);
 
-  GST_DEBUG_OBJECT (self, "%d Hz %s: window %u, shift %u, FFT %u, out %"
-      GST_PTR_FORMAT, GST_AUDIO_INFO_RATE (&info), is_f32 ? "F32" : "S16",
-      seq_fbank_window_size (fb), seq_fbank_window_shift (fb),
-      seq_fbank_fft_size (fb), outcaps);
+  GST_DEBUG_OBJECT (self, "%d Hz %s: window %u, shift %u, stack %u, FFT %u, "
+      "out %" GST_PTR_FORMAT, GST_AUDIO_INFO_RATE (&info),
+      is_f32 ? "F32" : "S16", seq_fbank_window_size (fb),
+      seq_fbank_window_shift (fb), p.stack, seq_fbank_fft_size (fb), outcaps);
   gst_pad_set_caps (self->srcpad, outcaps);
   gst_caps_unref (outcaps);
   gst_element_post_message (GST_ELEMENT (self),
@@ -520,6 +524,9 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
     case PROP_REMOVE_DC_OFFSET:
       p->remove_dc_offset = g_value_get_boolean (value);
       break;
+    case PROP_STACK:
+      p->stack = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -579,6 +586,9 @@ gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_REMOVE_DC_OFFSET:
       g_value_set_boolean (value, p->remove_dc_offset);
+      break;
+    case PROP_STACK:
+      g_value_set_uint (value, p->stack);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -741,6 +751,21 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
   g_object_class_install_property (gobject_class, PROP_REMOVE_DC_OFFSET,
       g_param_spec_boolean ("remove-dc-offset", "Remove DC offset",
           "Subtract each frame's mean", DEFAULT_REMOVE_DC_OFFSET, shape));
+  /**
+   * GstSeqFbank:stack:
+   *
+   * Frames stacked into one output frame (low frame rate, as streaming
+   * speech encoders take it): output frame j holds frames j·stack ..
+   * j·stack + stack − 1 side by side (stack × num-mel-bins values, each
+   * frame bit-identical to the unstacked one) and is output when the last
+   * of them is complete, so the frame rate is divided by stack and the
+   * latency grows by (stack − 1) shifts. A partial stack at the end of a
+   * stream is dropped, as a partial window is.
+   */
+  g_object_class_install_property (gobject_class, PROP_STACK,
+      g_param_spec_uint ("stack", "Stack",
+          "Frames stacked per output frame (frame rate / stack)", 1,
+          SEQ_FBANK_MAX_STACK, DEFAULT_STACK, shape));
   /* reset-on: which stream events end the stream and restart at frame 0.
    * state-location: the samples not yet framed, the counters and the
    * dither generator. When it exists at caps time the stream continues from

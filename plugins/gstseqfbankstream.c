@@ -50,7 +50,8 @@ params_equal (const SeqFbankParams * a, const SeqFbankParams * b)
       && a->blackman_coeff == b->blackman_coeff
       && a->use_energy == b->use_energy && a->raw_energy == b->raw_energy
       && a->energy_floor == b->energy_floor && a->snip_edges == b->snip_edges
-      && a->dither == b->dither && a->dither_seed == b->dither_seed;
+      && a->dither == b->dither && a->dither_seed == b->dither_seed
+      && a->stack == b->stack;
 }
 
 gboolean
@@ -76,7 +77,7 @@ gst_seq_fbank_stream_configure (GstSeqFbankStream * s, SeqFbank * fb,
   s->is_f32 = is_f32;
   s->bps = is_f32 ? 4 : 2;
   s->rate = (gint) params->sample_rate;
-  s->shift = seq_fbank_window_shift (fb);
+  s->shift = seq_fbank_hop (fb);
   s->out = *out;
   gst_seq_fbank_stream_reset (s);
   s->dirty = FALSE;

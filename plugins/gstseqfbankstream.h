@@ -37,7 +37,7 @@ typedef struct {
   gboolean is_f32;
   guint bps;                    /* bytes per sample */
   gint rate;                    /* samples per second */
-  guint shift;                  /* samples per frame shift */
+  guint shift;                  /* samples between output frames (hop) */
   GstSeqTensorCaps out;         /* negotiated output */
   GstClockTime base;            /* time of sample base_sample */
   gboolean need_base;           /* base is taken from the next buffer */

@@ -83,6 +83,9 @@ set_property (SeqFbankParams * p, const gchar * arg)
   if (!strcmp (name, "num-mel-bins")) {
     ok = parse_u64 (v, &u) && u <= G_MAXUINT;
     p->num_mel_bins = (guint) u;
+  } else if (!strcmp (name, "stack")) {
+    ok = parse_u64 (v, &u) && u <= G_MAXUINT;
+    p->stack = (guint) u;
   } else if (!strcmp (name, "rate"))
     ok = parse_double (v, &p->sample_rate);
   else if (!strcmp (name, "frame-length"))

@@ -158,7 +158,15 @@ element_fbank_output_equals_library (void)
   p.remove_dc_offset = FALSE;
   check_equals_library ("dither=2 dither-seed=42 low-freq=100 high-freq=-500 "
       "preemphasis=0.5 remove-dc-offset=false", p, TRUE);
+  p = seq_fbank_params_default ();
+  p.stack = 3;
+  p.dither = 1.0;
+  p.dither_seed = 1;
+  p.snip_edges = FALSE;
+  check_equals_library ("stack=3 dither=1 dither-seed=1 snip-edges=false", p,
+      FALSE);
 }
+
 
 static const GstStructure *
 src_caps_structure (GstHarness * h, GstCaps ** keep)
@@ -180,6 +188,46 @@ expect_negotiation_error (GstHarness * h)
           GST_CORE_ERROR_NEGOTIATION));
   g_clear_error (&err);
   gst_message_unref (msg);
+}
+
+/* stack=3: 240 values a frame at a third of the frame rate, each frame's
+ * PTS and duration on the 30 ms hop, offsets counting stacked frames */
+static void
+element_fbank_stack_divides_the_frame_rate (void)
+{
+  const gsize n = 16000 + 555;
+  gint16 *x = signal_s16 (n, 16000, 9);
+  GstHarness *h = fbank_harness ("stack=3", S16_CAPS (16000));
+  const GstClockTime base = 5 * GST_SECOND;
+  const GstStructure *st;
+  GstCaps *caps;
+  GstBuffer *b, *buf = s16_buffer (x, n);
+  gint fn, fd;
+  guint64 k = 0;
+
+  GST_BUFFER_PTS (buf) = base;
+  CU_ASSERT_EQUAL_FATAL (gst_harness_push (h, buf), GST_FLOW_OK);
+  st = src_caps_structure (h, &caps);
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (st, "dimensions"), "240");
+  CU_ASSERT (gst_structure_get_fraction (st, "framerate", &fn, &fd));
+  CU_ASSERT (fn == 100 && fd == 3);
+  gst_caps_unref (caps);
+  while ((b = gst_harness_try_pull (h)) != NULL) {
+    gsize nv;
+    float *v = seq_test_buffer_values (b, TRUE, &nv);
+    guint64 t = nv / 240;
+    CU_ASSERT_EQUAL (nv % 240, 0);
+    CU_ASSERT_EQUAL (GST_BUFFER_OFFSET (b), k);
+    CU_ASSERT_EQUAL (GST_BUFFER_PTS (b), base + k * 30 * GST_MSECOND);
+    CU_ASSERT_EQUAL (GST_BUFFER_DURATION (b), t * 30 * GST_MSECOND);
+    k += t;
+    g_free (v);
+    gst_buffer_unref (b);
+  }
+  /* 1 + (n - 400) / 160 frames of 10 ms, stacked by three */
+  CU_ASSERT_EQUAL (k, (1 + (n - 400) / 160) / 3);
+  g_free (x);
+  gst_harness_teardown (h);
 }
 
 static void
@@ -571,6 +619,7 @@ element_fbank_latency_query_reports_the_lookahead (void)
     {NULL, 25 * GST_MSECOND},
     {"snip-edges=false", 17500 * GST_USECOND},
     {"frame-length=50", 50 * GST_MSECOND},
+    {"stack=3", 45 * GST_MSECOND},
   };
   gint16 x[800] = { 0 };
 
@@ -743,6 +792,8 @@ main (void)
         element_fbank_refuses_non_finite_samples},
     {"element_fbank_partial_samples_are_carried_over",
         element_fbank_partial_samples_are_carried_over},
+    {"element_fbank_stack_divides_the_frame_rate",
+        element_fbank_stack_divides_the_frame_rate},
     {"element_fbank_latency_query_reports_the_lookahead",
         element_fbank_latency_query_reports_the_lookahead},
     {"element_fbank_shape_properties_refused_while_playing",

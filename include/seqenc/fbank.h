@@ -46,6 +46,14 @@
  * snip_edges, w - p otherwise. A frame's time is k s samples after the stream
  * start in both modes.
  *
+ * Stacking (stack = n > 1; low frame rate, as streaming ASR encoders take it):
+ * output frame j is the n computed frames j n .. j n + n - 1 side by side
+ * ([n][dim] values), output when the last of them is complete. The hop
+ * between output frames is n s samples (seq_fbank_hop ()), output frame j's
+ * time is j n s samples, its lookahead (n - 1) s plus the above; at the end
+ * of the stream a partial stack is dropped. Each computed frame is the same,
+ * bit for bit, as without stacking.
+ *
  * Chunking invariance: any split of the same samples over feed calls gives
  * bitwise identical frames (every frame is computed from the same stored
  * values in one fixed order of operations).
@@ -121,7 +129,11 @@ typedef struct {
   gdouble dither;               /* Gaussian dither stddev in int16 units
                                  * [dither]; default 0 (Kaldi: 1, see above) */
   guint64 dither_seed;          /* seed of the dither generator; default 0 */
+  guint stack;                  /* frames stacked per output frame, 1..
+                                 * SEQ_FBANK_MAX_STACK (see above); default 1 */
 } SeqFbankParams;
+
+#define SEQ_FBANK_MAX_STACK 32u
 
 typedef struct _SeqFbank SeqFbank;
 
@@ -136,13 +148,15 @@ SEQ_API SeqFbank *seq_fbank_new (const SeqFbankParams * params, GError ** error)
 SEQ_API void seq_fbank_free (SeqFbank * fb);
 SEQ_API const SeqFbankParams *seq_fbank_get_params (const SeqFbank * fb);
 
-/* Values per output frame: num_mel_bins (+ 1 with use_energy). */
+/* Values per output frame: stack * (num_mel_bins (+ 1 with use_energy)). */
 SEQ_API guint seq_fbank_dim (const SeqFbank * fb);
 /* w, s, N and the lookahead (see above), in samples. */
 SEQ_API guint seq_fbank_window_size (const SeqFbank * fb);
 SEQ_API guint seq_fbank_window_shift (const SeqFbank * fb);
 SEQ_API guint seq_fbank_fft_size (const SeqFbank * fb);
 SEQ_API guint seq_fbank_lookahead (const SeqFbank * fb);
+/* Samples between output frames: stack * the window shift. */
+SEQ_API guint seq_fbank_hop (const SeqFbank * fb);
 
 /* Back to the start of a stream: no samples, frame 0 next, dither re-seeded. */
 SEQ_API void seq_fbank_reset (SeqFbank * fb);

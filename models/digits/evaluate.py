@@ -135,14 +135,36 @@ def score(metas, hyps):
             "utterances": len(metas), "utt_errors": sent}
 
 
+def score_by_voice(metas, hyps, heldout_accents):
+    """The score of each kind of held-out voice: an accent training never
+    heard, or a training accent with a held-out voice variant."""
+    groups = {}
+    for m, h in zip(metas, hyps):
+        g = ("held-out accent" if m["voice"].split("+")[0] in heldout_accents
+             else "training accent, held-out variant")
+        groups.setdefault(g, ([], []))
+        groups[g][0].append(m)
+        groups[g][1].append(h)
+    return {g: score(ms, hs) for g, (ms, hs) in sorted(groups.items())}
+
+
+def hop_and_lookahead(meta):
+    """seqfbank's hop between (stacked) frames and its lookahead in samples:
+    frame k is computed once sample k hop + lookahead - 1 is in."""
+    rate = float(meta["seqfbank.rate"])
+    shift = int(rate * float(meta["seqfbank.frame-shift"]) * 0.001)
+    win = int(rate * float(meta["seqfbank.frame-length"]) * 0.001)
+    stack = int(meta.get("seqfbank.stack", "1"))
+    return shift * stack, win + (stack - 1) * shift
+
+
 def eval_torch(model_path, meta, tensors, metas, wav_dir, fbank_dump):
     settings = ["%s=%s" % (k[len("seqfbank."):], v) for k, v in meta.items()
                 if k.startswith("seqfbank.")]
     labels = json.loads(meta["labels"])
     blank = int(meta["blank"])
     rate = float(meta["seqfbank.rate"])
-    shift = int(rate * float(meta["seqfbank.frame-shift"]) * 0.001)
-    win = int(rate * float(meta["seqfbank.frame-length"]) * 0.001)
+    hop, look = hop_and_lookahead(meta)
     model = Model(tensors).eval()
     feats = fbank_features(fbank_dump, settings,
                            [os.path.join(wav_dir, m["file"]) for m in metas])
@@ -156,8 +178,8 @@ def eval_torch(model_path, meta, tensors, metas, wav_dir, fbank_dump):
             hyps.append(h)
             if "ends" in m and h == m["digits"].split():
                 for (k, t0, t1), end in zip(toks, m["ends"]):
-                    lat.append((t1 * shift + win) / rate - end)
-                    first.append((t0 * shift + win) / rate - end)
+                    lat.append((t1 * hop + look) / rate - end)
+                    first.append((t0 * hop + look) / rate - end)
     return hyps, lat, first
 
 
@@ -167,7 +189,7 @@ def eval_gst(model_path, meta, metas, wav_dir):
     timestamps), one pipeline per file in this process. Returns the
     hypotheses and the emission latencies: a token leaves once the frame
     after its last one is computed, i.e. at stream time PTS + duration +
-    window / rate."""
+    lookahead / rate."""
     import gi
     gi.require_version("Gst", "1.0")
     from gi.repository import Gst
@@ -176,7 +198,7 @@ def eval_gst(model_path, meta, metas, wav_dir):
                      for k, v in sorted(meta.items())
                      if k.startswith("seqfbank.") and k != "seqfbank.rate")
     rate = float(meta["seqfbank.rate"])
-    win = int(rate * float(meta["seqfbank.frame-length"]) * 0.001) / rate
+    win = hop_and_lookahead(meta)[1] / rate
     hyps, lat = [], []
     for m in metas:
         line = ("filesrc name=src ! wavparse ! audioconvert ! audioresample ! "
@@ -276,6 +298,15 @@ def markdown(res):
                            100 * x["der"], x["errors"], x["digits"],
                            x["utt_errors"], x["utterances"], lat_s,
                            x["seconds"]))
+    rows += ["", "| held-out voices (seqenc model, PyTorch) | clean | 10 dB SNR |",
+             "|---|---|---|"]
+    for g in res["sets"]["clean"]["torch"]["by_voice"]:
+        cells = []
+        for name in ["clean", "snr10"]:
+            x = res["sets"][name]["torch"]["by_voice"][g]
+            cells.append("%.2f %% (%d / %d)" % (100 * x["der"], x["errors"],
+                                                x["digits"]))
+        rows.append("| %s | %s | %s |" % (g, cells[0], cells[1]))
     return "\n".join(rows) + "\n"
 
 
@@ -316,6 +347,8 @@ def main():
         hyps, lat, first = eval_torch(a.model, meta, tensors, metas, wav_dir,
                                       a.fbank_dump)
         r["torch"] = score(metas, hyps)
+        r["torch"]["by_voice"] = score_by_voice(metas, hyps,
+                                                info["accents_heldout"])
         r["torch"]["latency_final"] = percentiles(lat)
         r["torch"]["latency_first_win"] = percentiles(first)
         r["torch"]["seconds"] = round(time.time() - t0, 1)

@@ -25,6 +25,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import wave
@@ -38,6 +39,25 @@ WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven",
 ACCENTS = ["en-gb", "en-us", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp",
            "en-us-nyc", "en-029", "en-gb-x-gbcwmd"]
 HELDOUT_ACCENTS = ["en-029", "en-gb-x-gbcwmd"]
+# espeak-ng's language files of the training accents (lang/gmw/): the
+# synthetic accents start from one of them. The held-out accents' files are
+# never read.
+ACCENT_FILES = {"en-gb": "en", "en-us": "en-US",
+                "en-gb-scotland": "en-GB-scotland",
+                "en-gb-x-gbclan": "en-GB-x-gbclan", "en-gb-x-rp": "en-GB-x-rp",
+                "en-us-nyc": "en-US-nyc"}
+# Synthetic accents: vowel substitutions of the kind English accents differ
+# by (espeak-ng `replace` rules; all targets are phonemes of the en table,
+# which every training table inherits), applied to stressed and unstressed
+# syllables alike, a few per accent.
+VOWEL_SWAPS = {
+    "oU": ["O:", "0", "V", "@U", "o@"], "eI": ["E", "e@", "aI", "i:"],
+    "aI": ["A:", "OI", "a", "eI"], "u:": ["U", "i:", "U@"],
+    "i:": ["I", "i", "eI"], "I": ["i", "E", "@"], "E": ["a", "I", "e@"],
+    "V": ["0", "U", "a#", "a"], "0": ["V", "O:", "A:"],
+    "o@": ["O:", "oU", "O@", "A:"], "@": ["a#", "V", "E", "I"],
+    "i@": ["I@", "i:", "e@"],
+}
 NOISE_KINDS = ["whitenoise", "pinknoise", "brownnoise"]
 NOISE_SECONDS = 120
 
@@ -74,8 +94,11 @@ def write_wav(path, x):
         w.writeframes(np.asarray(x, "<i2").tobytes())
 
 
-def espeak(text, voice, rate, pitch, gap, ssml):
-    cmd = ["espeak-ng", "-v", voice, "-s", str(rate), "-p", str(pitch),
+def espeak(text, voice, rate, pitch, gap, ssml, data_path=None):
+    cmd = ["espeak-ng"]
+    if data_path:
+        cmd.append("--path=" + data_path)
+    cmd += ["-v", voice, "-s", str(rate), "-p", str(pitch),
            "-g", str(gap), "--stdout"]
     if ssml:
         cmd.append("-m")
@@ -108,6 +131,76 @@ def word_segments(x, rate, n):
     return [x[s:e] for s, e in zip(starts, ends)]
 
 
+def espeak_data_dir():
+    out = subprocess.run(["espeak-ng", "--version"], check=True,
+                         capture_output=True, text=True).stdout
+    return out.split("Data at:")[1].strip()
+
+
+def synth_accent(rng, k, lang_dir):
+    """One synthetic accent (the text of an espeak-ng language file): a
+    training accent's file with extra vowel substitutions, its stress
+    timing scaled and its first three formants moved (vocal tract and
+    vowel-space differences that no variant file has)."""
+    base = str(rng.choice(sorted(ACCENT_FILES)))
+    lines = ["name seqenc synthetic accent %d (from %s)" % (k, base),
+             "language en-x-syn%03d" % k]
+    src = open(os.path.join(lang_dir, ACCENT_FILES[base])).read()
+    stress = None
+    for line in src.splitlines():
+        w = line.split()
+        if not w or w[0] in ("name", "language", "maintainer", "status"):
+            continue
+        if w[0] == "stressLength":
+            stress = [int(v) for v in w[1:]]
+            continue
+        lines.append(" ".join(w))
+    if rng.random() < 0.5:
+        # another training table under this accent's rules
+        tables = ["en-us", "en-sc", "en-n", "en-rp", "en-us-nyc"]
+        lines = [x for x in lines if not x.startswith("phonemes ")]
+        lines.append("phonemes " + str(rng.choice(tables)))
+    n_swaps = int(rng.integers(1, 5))
+    for v in rng.choice(sorted(VOWEL_SWAPS), n_swaps, replace=False):
+        lines.append("replace 00 %s %s" % (v, rng.choice(VOWEL_SWAPS[v])))
+    if stress is None:
+        stress = [160, 150, 180, 180, 220, 220, 290, 290]   # espeak default
+    f = rng.uniform(0.8, 1.25)
+    lines.append("stressLength " + " ".join(str(int(v * f)) for v in stress))
+    for fn in (1, 2, 3):
+        lines.append("formant %d %d 100 100"
+                     % (fn, int(rng.uniform(88, 113))))
+    return "\n".join(lines) + "\n"
+
+
+def make_synth_accents(out_dir, n, seed):
+    """A private copy of espeak-ng's data with @n synthetic accents in
+    lang/syn/ (espeak-ng --path=DIR/espeak); returns their names and texts.
+    The copy keeps only the English language files and no MBROLA voices:
+    espeak-ng lists at most 349 voices."""
+    src = espeak_data_dir()
+    root = os.path.join(out_dir, "espeak")
+    data = os.path.join(root, "espeak-ng-data")
+    if os.path.isdir(root):
+        shutil.rmtree(root)
+    shutil.copytree(src, data, ignore=lambda d, names: [
+        x for x in names if (os.path.basename(d) == "lang" and x != "gmw")
+        or (os.path.basename(d) == "voices" and x == "mb")])
+    gmw = os.path.join(data, "lang", "gmw")
+    for x in os.listdir(gmw):
+        if not x.startswith("en"):
+            os.remove(os.path.join(gmw, x))
+    os.makedirs(os.path.join(data, "lang", "syn"))
+    defs = {}
+    for k in range(n):
+        rng = np.random.default_rng([seed, 2, k])
+        text = synth_accent(rng, k, os.path.join(src, "lang", "gmw"))
+        with open(os.path.join(data, "lang", "syn", "syn%03d" % k), "w") as f:
+            f.write(text)
+        defs["syn%03d" % k] = text
+    return root, defs
+
+
 def draw_digits(rng):
     n = int(rng.choice([1, 2, 3, 3, 4, 4, 5, 6, 7]))
     d = [int(rng.integers(10)) for _ in range(n)]
@@ -123,13 +216,17 @@ def word_of(d, rng):
 
 
 def make_one(job):
-    (idx, kind, seed, out_dir, noise_dir) = job
+    (idx, kind, seed, out_dir, noise_dir, synth) = job
     rng = np.random.default_rng([seed, {"train": 0, "eval": 1}[kind], idx])
     train_v, held_v = split_variants(VARIANTS)
     train_a = [a for a in ACCENTS if a not in HELDOUT_ACCENTS]
+    data_path = None
     if kind == "train":
         accent = str(rng.choice(train_a))
         variant = str(rng.choice(train_v))
+        if synth["n"] > 0 and rng.random() < synth["share"]:
+            accent = "syn%03d" % int(rng.integers(synth["n"]))
+            data_path = synth["path"]
     else:
         while True:
             accent = str(rng.choice(ACCENTS))
@@ -149,7 +246,7 @@ def make_one(job):
     ends = None
     if mode == "words":
         x, sr = espeak(' <break time="400ms"/> '.join(words), voice, rate,
-                       pitch, gap, True)
+                       pitch, gap, True, data_path)
         segs = word_segments(x, sr, len(words))
         if segs is None:
             mode = meta["mode"] = "sentence"
@@ -174,13 +271,22 @@ def make_one(job):
                 text += (' <break time="%dms"/> ' % int(rng.integers(20, 400))
                          if r < 0.3 else " ")
             text += w
-        x, sr = espeak(text, voice, rate, pitch, gap, True)
+        x, sr = espeak(text, voice, rate, pitch, gap, True, data_path)
         nz = np.flatnonzero(x)
         x = x[nz[0]:nz[-1] + 1] if len(nz) else x
 
-    # padding (digital silence, as a real file would have it)
-    pre = int(sr * rng.uniform(0.05, 0.5))
-    post = int(sr * rng.uniform(0.15, 0.6))
+    # padding (digital silence, as a real file would have it). In training
+    # a third of the utterances start and a quarter end (almost) at once:
+    # a file or a live source can begin mid-speech, and a model that only
+    # ever saw silence first inserted digits at such onsets.
+    if kind == "train":
+        pre = int(sr * (rng.uniform(0.0, 0.03) if rng.random() < 0.33
+                        else rng.uniform(0.03, 0.5)))
+        post = int(sr * (rng.uniform(0.0, 0.05) if rng.random() < 0.25
+                         else rng.uniform(0.05, 0.6)))
+    else:
+        pre = int(sr * rng.uniform(0.05, 0.5))
+        post = int(sr * rng.uniform(0.15, 0.6))
     x = np.concatenate([np.zeros(pre, np.int16), x, np.zeros(post, np.int16)])
     if ends is not None:
         ends = [(pre + e) / sr for e in ends]
@@ -270,6 +376,11 @@ def main():
     ap.add_argument("--train", type=int, default=8000)
     ap.add_argument("--eval", type=int, default=300)
     ap.add_argument("--jobs", type=int, default=3)
+    ap.add_argument("--synth-accents", type=int, default=0, metavar="N",
+                    help="N synthetic accents (espeak-ng language files "
+                    "derived from the training accents)")
+    ap.add_argument("--synth-share", type=float, default=0.5,
+                    help="share of training utterances in a synthetic accent")
     a = ap.parse_args()
 
     for d in ["train", "eval_clean", "eval_snr10"]:
@@ -277,15 +388,20 @@ def main():
     noise_dir = os.path.join(a.out, "noise")
     make_noise(noise_dir)
     train_v, held_v = split_variants(VARIANTS)
+    synth = {"n": a.synth_accents, "share": a.synth_share, "path": None}
+    defs = {}
+    if a.synth_accents > 0:
+        synth["path"], defs = make_synth_accents(a.out, a.synth_accents, a.seed)
     info = {"seed": a.seed, "train": a.train, "eval": a.eval,
             "accents_train": [x for x in ACCENTS if x not in HELDOUT_ACCENTS],
             "accents_heldout": HELDOUT_ACCENTS, "variants_heldout": held_v,
-            "variants_train": train_v}
+            "variants_train": train_v, "synth_share": a.synth_share,
+            "synth_accents": defs}
     with open(os.path.join(a.out, "data.json"), "w") as f:
         json.dump(info, f, indent=1)
     for kind, n, fn in [("eval", a.eval, "eval.jsonl"),
                         ("train", a.train, "train.jsonl")]:
-        jobs = [(i, kind, a.seed, a.out, noise_dir) for i in range(n)]
+        jobs = [(i, kind, a.seed, a.out, noise_dir, synth) for i in range(n)]
         with Pool(a.jobs) as pool, open(os.path.join(a.out, fn), "w") as f:
             for k, meta in enumerate(pool.imap(make_one, jobs, chunksize=16)):
                 f.write(json.dumps(meta) + "\n")

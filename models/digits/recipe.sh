@@ -17,6 +17,7 @@ DATA_SEED=${DATA_SEED:-12}
 TRAIN_UTTS=${TRAIN_UTTS:-8000}
 EVAL_UTTS=${EVAL_UTTS:-300}
 EPOCHS=${EPOCHS:-32}      # one run: SortaGrad epoch, warm-up, cosine
+SYNTH_ACCENTS=${SYNTH_ACCENTS:-200}  # espeak-ng language files made from the training accents
 py=/usr/bin/python3   # Debian's python3-torch
 
 for tool in espeak-ng sox; do
@@ -35,7 +36,8 @@ mkdir -p "$work"
 start=$(date +%s)
 echo "recipe: data -> $work/data (seed $DATA_SEED, $TRAIN_UTTS train, $EVAL_UTTS eval)"
 $py "$here/make_data.py" --out "$work/data" --seed "$DATA_SEED" \
-  --train "$TRAIN_UTTS" --eval "$EVAL_UTTS" --jobs "${JOBS:-3}"
+  --train "$TRAIN_UTTS" --eval "$EVAL_UTTS" --jobs "${JOBS:-3}" \
+  --synth-accents "$SYNTH_ACCENTS"
 echo "recipe: data done in $(( $(date +%s) - start )) s"
 
 # single-threaded: on a shared 2-core machine torch's second OpenMP thread

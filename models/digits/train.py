@@ -156,6 +156,9 @@ def main():
                     help="seqfbank frame-length (ms)")
     ap.add_argument("--frame-shift", default=FBANK["frame-shift"],
                     help="seqfbank frame-shift (ms)")
+    ap.add_argument("--stack", type=int, default=1,
+                    help="seqfbank stack: N consecutive frames side by side "
+                    "in one LSTM step")
     ap.add_argument("--clean-first", action="store_true",
                     help="first (SortaGrad) epoch on noise-free utterances")
     ap.add_argument("--whiten", type=float, default=0.0,
@@ -170,6 +173,8 @@ def main():
     a = ap.parse_args()
     FBANK["frame-length"] = a.frame_length
     FBANK["frame-shift"] = a.frame_shift
+    if a.stack > 1:
+        FBANK["stack"] = str(a.stack)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -179,10 +184,10 @@ def main():
     def log(msg):
         print("[%7.1fs] %s" % (time.time() - t_start, msg), flush=True)
 
+    cache = os.path.join(a.data, "train-%s.f32" % "-".join(
+        FBANK[k] for k in ("frame-length", "frame-shift", "stack") if k in FBANK))
     metas, feats = load_features(a.fbank_dump, os.path.join(a.data, "train"),
-                                 os.path.join(a.data, "train.jsonl"),
-                                 os.path.join(a.data, "train-%s-%s.f32" % (
-                                     FBANK["frame-length"], FBANK["frame-shift"])))
+                                 os.path.join(a.data, "train.jsonl"), cache)
     dim = feats[0].shape[1]
     log("features: %d utterances, %d frames, dim %d (fbank_dump %s)"
         % (len(feats), sum(len(f) for f in feats), dim, " ".join(fbank_settings())))
