@@ -6,7 +6,8 @@
 # synthesized here by espeak-ng ("four one seven"); the recognized digits go
 # to $OUT_DIR/digits.txt as one line, e.g. "4 1 7".
 # seqfbank's settings are the ones the model was trained with (its
-# "seqfbank.*" metadata): 80 mel bins, 45 ms windows every 30 ms, and the
+# "seqfbank.*" metadata): 80 mel bins, 25 ms windows every 10 ms, three
+# frames stacked into one LSTM step every 30 ms (stack=3), and the
 # seeded dither (1.0, seed 1) that keeps digital silence off log(0) exactly
 # as in training. Normalization is folded into the LSTM's first layer;
 # seqhead gives log-probabilities, seqctcdecode emits each digit as soon as
@@ -24,7 +25,7 @@ fi
 exec gst-launch-1.0 -q -e \
   filesrc location="$wav" ! wavparse ! audioconvert ! audioresample ! \
   audio/x-raw,rate=16000,channels=1 ! \
-  seqfbank num-mel-bins=80 frame-length=45 frame-shift=30 dither=1 \
+  seqfbank num-mel-bins=80 frame-length=25 frame-shift=10 stack=3 dither=1 \
     dither-seed=1 ! \
   seqlstm model="$model" ! seqhead model="$model" activation=log-softmax ! \
   seqctcdecode model="$model" ! filesink location="$out/digits.txt"

@@ -541,9 +541,9 @@ test_gru_int8_matches_numpy_reference_and_is_deterministic (void)
 /* ---- error vs f32 on speech --------------------------------------------- */
 
 /* fbank of tests/data/fbank_speech.wav (espeak-ng, 22.05 kHz) as close to
- * the digits model's first front end (16 kHz, 80 bins up to 8 kHz,
- * 25 / 20 ms; the model now has 45 / 30 ms) as the file's rate allows: 80
- * bins from 20 Hz to 8 kHz, 25 / 20 ms, no dither; *n_frames set. */
+ * the digits model's front end (16 kHz, 80 bins up to 8 kHz, 25 / 10 ms,
+ * 3 frames stacked) as the file's rate allows: 80 bins from 20 Hz to 8 kHz,
+ * 25 / 10 ms, stack 3, no dither; *n_frames set. */
 static float *
 speech_features (guint * n_frames)
 {
@@ -559,15 +559,16 @@ speech_features (guint * n_frames)
   CU_ASSERT_PTR_NOT_NULL_FATAL (pcm);
   fp.sample_rate = rate;
   fp.high_freq = 8000;
-  fp.frame_shift_ms = 20;
+  fp.frame_shift_ms = 10;
   fp.num_mel_bins = 80;
+  fp.stack = 3;
   fp.dither = 0;
   fb = seq_fbank_new (&fp, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (fb);
   nf = seq_fbank_frames_pending (fb, n);
-  feat = g_new (float, (nf + 8) * 80);
+  feat = g_new (float, (nf + 8) * 240);
   nf = seq_fbank_feed_s16 (fb, pcm, n, feat, nf);
-  nf2 = seq_fbank_finish (fb, feat + nf * 80, 8);
+  nf2 = seq_fbank_finish (fb, feat + nf * 240, 8);
   *n_frames = (guint) (nf + nf2);
   seq_fbank_free (fb);
   g_free (pcm);
@@ -615,7 +616,7 @@ test_int8_error_vs_f32_on_speech_is_small (void)
   m8 = seq_lstm_model_new_from_file (path, &mp, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (m32);
   CU_ASSERT_PTR_NOT_NULL_FATAL (m8);
-  CU_ASSERT_FATAL (T > 100);
+  CU_ASSERT_FATAL (T > 80);    /* 2.9 s of speech: 97 stacked frames */
   y32 = run_split (m32, 1, T, x, 0, 2, 64, SEQ_LSTM_KERNELS_AUTO,
       SEQ_LSTM_OUTPUT_ALL_LAYERS);
   rel = speech_rel_rms (m8, x, T, y32, &maxd);

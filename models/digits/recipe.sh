@@ -45,7 +45,7 @@ echo "recipe: data done in $(( $(date +%s) - start )) s"
 $py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
   --out "$work/ckpt.pt" --epochs "$EPOCHS" --dev 200 --hidden 160 \
   --layers 2 --batch 32 --lr 2e-3 --warmup 200 \
-  --specaug-from 6 --frame-length 45 --frame-shift 30 \
+  --specaug-from 5 --frame-length 25 --frame-shift 10 --stack 3 \
   --seed "$DATA_SEED" | tee "$here/train.log"
 echo "recipe: training done at $(( $(date +%s) - start )) s"
 

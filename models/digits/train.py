@@ -40,9 +40,10 @@ import torch  # noqa: E402
 # The front end: seqfbank property -> value (gst-launch syntax). Digital
 # silence (exact zeros in synthesized audio and padding) is handled by
 # seqfbank's seeded dither, identically in training (fbank_dump) and in the
-# pipeline. 45 ms windows every 30 ms (what the 3 stacked 10 ms frames of
-# the prototype covered, in one frame): a third fewer LSTM steps per second
-# of audio than 25/20 ms.
+# pipeline. The recipe takes 25 ms windows every 10 ms, three of them side
+# by side in one LSTM step every 30 ms (--stack 3: seqfbank's stack
+# property); the defaults here are the single 45 ms window every 30 ms of
+# the previous model (models/digits/EVAL.md compares them).
 FBANK = {
     "num-mel-bins": "80",
     "frame-length": "45",

@@ -8,11 +8,11 @@ tests/test_lstm_int8.c) and PyTorch's dynamic quantization
 torch 1.13 has (qnnpack, onednn), with the default qconfig (per-tensor
 weights) and the per-channel one.
 
-Model: models/digits/digits.safetensors (LSTM 80 -> 2 x 160, trained).
+Model: models/digits/digits.safetensors (LSTM 240 -> 2 x 160, trained).
 Features: torchaudio's Kaldi fbank of tests/data/fbank_speech.wav (espeak-ng
 speech, 22.05 kHz) with the settings of tests/test_lstm_int8.c: 80 bins from
-20 Hz to 8 kHz, 25 / 20 ms (the model's first front end; it now has
-45 / 30 ms), no dither. The metric is the test's: relative
+20 Hz to 8 kHz, 25 / 10 ms, no dither, 3 frames side by side (the model's
+front end, seqfbank stack=3). The metric is the test's: relative
 RMS difference sqrt (sum (y - y32)^2 / sum y32^2) over both layers' outputs
 (the layers are run one by one, each quantized layer feeding the next).
 
@@ -78,9 +78,10 @@ def main():
                                              "fbank_speech.wav"))
     feats = torchaudio.compliance.kaldi.fbank(
         wav * 32768, sample_frequency=rate, num_mel_bins=80,
-        frame_length=25, frame_shift=20, dither=0.0, high_freq=8000,
+        frame_length=25, frame_shift=10, dither=0.0, high_freq=8000,
         low_freq=20)
-    x = feats.unsqueeze(1)                  # [T, 1, 80]
+    feats = feats[:len(feats) // 3 * 3].reshape(-1, 240)   # stack=3
+    x = feats.unsqueeze(1)                  # [T, 1, 240]
     y32 = run(layers(sd, L), x)
     print("digits model, %d frames of espeak-ng speech; relative RMS "
           "difference vs f32 over both layers' outputs:" % x.shape[0])
