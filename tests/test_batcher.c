@@ -23,6 +23,22 @@ make_model (void)
   return seq_lstm_model_new_random (&p, NULL, NULL);
 }
 
+static guint64
+n_calls (SeqBatcher * b)
+{
+  SeqBatcherStats st;
+  seq_batcher_get_stats (b, &st);
+  return st.n_calls;
+}
+
+static guint
+max_streams (SeqBatcher * b)
+{
+  SeqBatcherStats st;
+  seq_batcher_get_stats (b, &st);
+  return st.max_streams;
+}
+
 static void
 fill (float *x, gsize n, guint64 seed)
 {
@@ -77,8 +93,8 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
   StreamJob *jobs = g_new0 (StreamJob, n_streams);
   GThread **th = g_new0 (GThread *, n_streams);
   SeqLstmWorkspace *ws = seq_lstm_workspace_new (m, 1, 64, 1);
-  guint64 calls, frames, total = 0;
-  guint maxseen;
+  SeqBatcherStats bst;
+  guint64 total = 0;
 
   bp.max_batch = max_batch;
   bp.max_delay_us = delay;
@@ -117,10 +133,10 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
     g_free (j->x);
     g_free (j->y);
   }
-  seq_batcher_get_stats (b, &calls, &frames, &maxseen);
-  CU_ASSERT_EQUAL (frames, total);
-  CU_ASSERT (maxseen <= max_batch);
-  CU_ASSERT (calls >= (total + (guint64) max_batch * 5 - 1) /
+  seq_batcher_get_stats (b, &bst);
+  CU_ASSERT_EQUAL (bst.n_frames, total);
+  CU_ASSERT (bst.max_streams <= max_batch);
+  CU_ASSERT (bst.n_calls >= (total + (guint64) max_batch * 5 - 1) /
       ((guint64) max_batch * 5));
   seq_batcher_unref (b);
   seq_lstm_workspace_free (ws);
@@ -187,7 +203,8 @@ test_full_batch_runs_without_waiting_for_max_delay (void)
     seq_batcher_leave (o[i].s);
     seq_lstm_state_free (st[i]);
   }
-  seq_batcher_get_stats (b, &calls, NULL, &maxseen);
+  calls = n_calls (b);
+  maxseen = max_streams (b);
   CU_ASSERT_EQUAL (calls, 1);
   CU_ASSERT_EQUAL (maxseen, 4);
   seq_batcher_leave (idle);
@@ -228,7 +245,8 @@ test_steps_when_every_member_waits (void)
     g_thread_join (th[i]);
     CU_ASSERT_TRUE (o[i].ok);
   }
-  seq_batcher_get_stats (b, &calls, NULL, &maxseen);
+  calls = n_calls (b);
+  maxseen = max_streams (b);
   CU_ASSERT_EQUAL (calls, 1);
   CU_ASSERT_EQUAL (maxseen, 3);
 
@@ -238,7 +256,7 @@ test_steps_when_every_member_waits (void)
   for (guint i = 0; i < 3; i++)
     th[i] = g_thread_new ("one", one_shot_thread, &o[i]);
   g_usleep (20000);
-  seq_batcher_get_stats (b, &calls, NULL, NULL);
+  calls = n_calls (b);
   CU_ASSERT_EQUAL (calls, 1);
   /* ... until it leaves */
   seq_batcher_leave (late);
@@ -249,7 +267,7 @@ test_steps_when_every_member_waits (void)
     CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st[i]), 2);
     seq_lstm_state_free (st[i]);
   }
-  seq_batcher_get_stats (b, &calls, NULL, NULL);
+  calls = n_calls (b);
   CU_ASSERT_EQUAL (calls, 2);
   seq_lstm_state_free (late_st);
   seq_batcher_unref (b);
@@ -282,7 +300,7 @@ static gpointer
 late_shot_thread (gpointer data)
 {
   LateShot *o = data;
-  seq_batcher_get_stats (o->b, &o->calls_before, NULL, NULL);
+  o->calls_before = n_calls (o->b);
   return one_shot_thread (&o->one);
 }
 
@@ -331,7 +349,7 @@ test_request_that_came_during_a_step_does_not_wait (void)
   /* submit while the long requests are being stepped */
   while (calls == 0) {
     g_usleep (100);
-    seq_batcher_get_stats (b, &calls, NULL, NULL);
+    calls = n_calls (b);
   }
   c_th = g_thread_new ("late", late_shot_thread, &c);
   for (guint i = 0; i < 2; i++) {
@@ -377,7 +395,7 @@ test_partial_batch_runs_after_max_delay (void)
   fill (x, 3 * I_SIZE, 7);
   CU_ASSERT_TRUE (seq_batcher_forward (s, x, 3, y, NULL));
   CU_ASSERT_EQUAL (seq_lstm_state_get_steps (st), 3);
-  seq_batcher_get_stats (b, &calls, NULL, NULL);
+  calls = n_calls (b);
   CU_ASSERT_EQUAL (calls, 1);   /* 3 frames of one stream: one call */
   seq_batcher_leave (s);
   seq_batcher_unref (b);
