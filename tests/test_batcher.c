@@ -7,6 +7,7 @@
 
 #include <seqenc/seqenc.h>
 #include <seqenc/batcher.h>
+#include <stdio.h>
 #include <string.h>
 
 #define I_SIZE 12
@@ -490,6 +491,352 @@ test_unref_without_streams_stops_worker (void)
   seq_lstm_model_unref (m);
 }
 
+/* ---- resident states ------------------------------------------------------
+ *
+ * Members' h and c live in the batcher's slots while they are members. The
+ * tests below give every member a solo twin run alone with the cell's
+ * forward, do to both the same operations (steps, reset, save/restore, a
+ * late join with a restored state, leaving), and compare the outputs of
+ * every step and the state blobs bitwise. They run each cell and precision
+ * whose driver indexing the slots change (f32, int8, bf16 matmul, a
+ * projection, the GRU without c). */
+
+/* What the scenario needs of a cell, over its typed API. */
+typedef struct {
+  const gchar *name;
+  const SeqRecurrentIface *iface;
+  gpointer model;
+  gpointer (*state_new) (gpointer model);
+  void (*state_free) (gpointer state);
+  void (*state_reset) (gpointer state);
+  GBytes *(*state_save) (gpointer state);
+  gboolean (*state_restore) (gpointer state, GBytes * blob);
+} Cell;
+
+static gpointer
+lstm_state_new (gpointer m)
+{
+  return seq_lstm_state_new (m);
+}
+
+static void
+lstm_state_free (gpointer st)
+{
+  seq_lstm_state_free (st);
+}
+
+static void
+lstm_state_reset (gpointer st)
+{
+  seq_lstm_state_reset (st);
+}
+
+static GBytes *
+lstm_state_save (gpointer st)
+{
+  return seq_lstm_state_save (st);
+}
+
+static gboolean
+lstm_state_restore (gpointer st, GBytes * blob)
+{
+  return seq_lstm_state_restore (st, blob, NULL);
+}
+
+static gpointer
+gru_state_new (gpointer m)
+{
+  return seq_gru_state_new (m);
+}
+
+static void
+gru_state_free (gpointer st)
+{
+  seq_gru_state_free (st);
+}
+
+static void
+gru_state_reset (gpointer st)
+{
+  seq_gru_state_reset (st);
+}
+
+static GBytes *
+gru_state_save (gpointer st)
+{
+  return seq_gru_state_save (st);
+}
+
+static gboolean
+gru_state_restore (gpointer st, GBytes * blob)
+{
+  return seq_gru_state_restore (st, blob, NULL);
+}
+
+static Cell
+lstm_cell (const gchar * name, SeqPrecision wp, SeqMatmulPrecision mp,
+    guint proj)
+{
+  SeqLstmRandomParams p = seq_lstm_random_params_default ();
+  SeqLstmModelParams params = seq_lstm_model_params_default ();
+  Cell c = { name, seq_lstm_recurrent (), NULL, lstm_state_new,
+    lstm_state_free, lstm_state_reset, lstm_state_save, lstm_state_restore
+  };
+
+  p.input_size = I_SIZE;
+  p.hidden_size = H_SIZE;
+  p.num_layers = 3;
+  p.proj_size = proj;
+  p.seed = 31;
+  params.weights_precision = wp;
+  params.matmul_precision = mp;
+  c.model = seq_lstm_model_new_random (&p, &params, NULL);
+  return c;
+}
+
+static Cell
+gru_cell (void)
+{
+  SeqGruRandomParams p = seq_gru_random_params_default ();
+  Cell c = { "gru f32", seq_gru_recurrent (), NULL, gru_state_new,
+    gru_state_free, gru_state_reset, gru_state_save, gru_state_restore
+  };
+
+  p.input_size = I_SIZE;
+  p.hidden_size = H_SIZE;
+  p.num_layers = 3;
+  p.seed = 32;
+  c.model = seq_gru_model_new_random (&p, NULL, NULL);
+  return c;
+}
+
+#define MAX_FRAMES 64           /* per member and scenario */
+
+/* A batcher member and its solo twin. */
+typedef struct {
+  const Cell *cell;
+  gpointer state, solo;
+  SeqBatcherStream *s;
+  float *x;                     /* [MAX_FRAMES][I] */
+  guint pos;                    /* next frame */
+  guint n;                      /* frames of this round */
+  float *y;                     /* [MAX_FRAMES][W] */
+  gboolean ok;
+} Member;
+
+static void
+member_init (Member * mb, const Cell * cell, guint64 seed)
+{
+  guint W = cell->iface->output_width (cell->model,
+      SEQ_RECURRENT_OUTPUT_LAST_LAYER);
+
+  memset (mb, 0, sizeof (*mb));
+  mb->cell = cell;
+  mb->state = cell->state_new (cell->model);
+  mb->solo = cell->state_new (cell->model);
+  mb->x = g_new (float, MAX_FRAMES * I_SIZE);
+  mb->y = g_new0 (float, (gsize) MAX_FRAMES * W);
+  fill (mb->x, MAX_FRAMES * I_SIZE, seed);
+}
+
+static void
+member_clear (Member * mb)
+{
+  mb->cell->state_free (mb->state);
+  mb->cell->state_free (mb->solo);
+  g_free (mb->x);
+  g_free (mb->y);
+}
+
+/* The member's state object (synced) and its twin's save the same blob. */
+static gboolean
+member_state_matches (Member * mb)
+{
+  GBytes *a, *b;
+  gboolean same;
+
+  if (mb->s != NULL)
+    seq_batcher_stream_sync_state (mb->s);
+  a = mb->cell->state_save (mb->state);
+  b = mb->cell->state_save (mb->solo);
+  same = g_bytes_equal (a, b);
+  g_bytes_unref (a);
+  g_bytes_unref (b);
+  return same;
+}
+
+static gpointer
+member_forward_thread (gpointer data)
+{
+  Member *mb = data;
+  guint W = mb->cell->iface->output_width (mb->cell->model,
+      SEQ_RECURRENT_OUTPUT_LAST_LAYER);
+
+  mb->ok = seq_batcher_forward (mb->s, mb->x + (gsize) mb->pos * I_SIZE,
+      mb->n, mb->y + (gsize) mb->pos * W, NULL);
+  return NULL;
+}
+
+/* Every member of @mbs (NULL entries skipped) submits @n frames at once;
+ * each one's outputs must equal its twin's, run alone. */
+static void
+round_matches_alone (Member ** mbs, guint n_mbs, guint n, gpointer ws)
+{
+  GThread *th[8];
+  const Cell *cell = NULL;
+  guint W = 0;
+  float *want = NULL;
+
+  g_assert (n_mbs <= G_N_ELEMENTS (th));
+  for (guint i = 0; i < n_mbs; i++)
+    if (mbs[i] != NULL) {
+      mbs[i]->n = n;
+      th[i] = g_thread_new ("member", member_forward_thread, mbs[i]);
+    }
+  for (guint i = 0; i < n_mbs; i++) {
+    Member *mb = mbs[i];
+    if (mb == NULL)
+      continue;
+    g_thread_join (th[i]);
+    CU_ASSERT_TRUE (mb->ok);
+    if (cell == NULL) {
+      cell = mb->cell;
+      W = cell->iface->output_width (cell->model,
+          SEQ_RECURRENT_OUTPUT_LAST_LAYER);
+      want = g_new (float, (gsize) n * W);
+    }
+    g_assert (mb->pos + n <= MAX_FRAMES);
+    cell->iface->forward (cell->model, &mb->solo, 1,
+        mb->x + (gsize) mb->pos * I_SIZE, n, want,
+        SEQ_RECURRENT_OUTPUT_LAST_LAYER, ws);
+    CU_ASSERT (memcmp (want, mb->y + (gsize) mb->pos * W,
+            (gsize) n * W * sizeof (float)) == 0);
+    mb->pos += n;
+  }
+  g_free (want);
+}
+
+/* Membership changes between rounds in which every member submits (but with
+ * max-batch 2, a max-delay longer than the test timeout: steps start when
+ * every member waits or @max_batch do). With max-batch 8 a step is every member, their
+ * slots consecutive from 0; with max-batch 1 a step is one stream, in
+ * place at its own slot: both run every step on the slots in place. With
+ * max-batch 2 a step's pair may be in place or gathered. Whatever joined,
+ * left, reset and restored in between is where it should be:
+ *   A B C D join, three rounds (slots by first arrival, then reordered);
+ *   A synced mid-stream; B leaves (its state object up to date) and D's
+ *   slot moves into its hole; C is reset; D saved, stepped and restored;
+ *   E joins late from a restored (non-zero) state; all leave. */
+static void
+check_resident_scenario (const Cell * cell, guint max_batch)
+{
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqBatcher *b;
+  SeqBatcherStats st;
+  gpointer ws = cell->iface->workspace_new (cell->model, 1, 64, 1);
+  Member A, B, C, D, E;
+  Member *all[5] = { &A, &B, &C, &D, &E };
+  GBytes *blob;
+
+  CU_ASSERT_PTR_NOT_NULL_FATAL (cell->model);
+  bp.max_batch = max_batch;
+  /* with pairs a late request can be alone and waits for max-delay, as
+   * the other members may come: then short (it decides nothing checked) */
+  bp.max_delay_us = max_batch == 2 ? 1000 :
+      G_GUINT64_CONSTANT (3000) * G_USEC_PER_SEC;
+  bp.max_steps = 2;             /* a round of 3 frames takes two steps */
+  bp.n_threads = 2;
+  b = seq_batcher_new (cell->iface, cell->model, &bp, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (b);
+  for (guint i = 0; i < 5; i++)
+    member_init (all[i], cell, 200 + i);
+  for (guint i = 0; i < 4; i++)
+    all[i]->s = seq_batcher_join (b, all[i]->state);
+
+  {
+    Member *r[4] = { &A, &B, &C, &D };
+    round_matches_alone (r, 4, 1, ws);
+    round_matches_alone (r, 4, 3, ws);
+    round_matches_alone (r, 4, 2, ws);
+  }
+  CU_ASSERT_TRUE (member_state_matches (&A));
+
+  /* B leaves from slot 1 or 2 (the order of the first arrivals) */
+  seq_batcher_leave (B.s);
+  B.s = NULL;
+  CU_ASSERT_TRUE (member_state_matches (&B));
+  {
+    Member *r[3] = { &A, &C, &D };
+    round_matches_alone (r, 3, 2, ws);
+
+    cell->state_reset (C.state);
+    seq_batcher_stream_load_state (C.s);
+    cell->state_reset (C.solo);
+    round_matches_alone (r, 3, 3, ws);
+    CU_ASSERT_TRUE (member_state_matches (&C));
+
+    seq_batcher_stream_sync_state (D.s);
+    blob = cell->state_save (D.state);
+    round_matches_alone (r, 3, 2, ws);
+    seq_batcher_stream_sync_state (D.s);
+    CU_ASSERT_TRUE (cell->state_restore (D.state, blob));
+    seq_batcher_stream_load_state (D.s);
+    CU_ASSERT_TRUE (cell->state_restore (D.solo, blob));
+    g_bytes_unref (blob);
+    round_matches_alone (r, 3, 1, ws);
+  }
+
+  /* E starts from A's state as it is now */
+  blob = cell->state_save (A.solo);
+  CU_ASSERT_TRUE (cell->state_restore (E.state, blob));
+  CU_ASSERT_TRUE (cell->state_restore (E.solo, blob));
+  g_bytes_unref (blob);
+  E.s = seq_batcher_join (b, E.state);
+  {
+    Member *r[4] = { &A, &C, &D, &E };
+    round_matches_alone (r, 4, 2, ws);
+    round_matches_alone (r, 4, 3, ws);
+  }
+
+  seq_batcher_get_stats (b, &st);
+  if (max_batch != 2)
+    CU_ASSERT_EQUAL (st.n_in_place, st.n_calls);
+  CU_ASSERT_EQUAL (st.max_streams, MIN (max_batch, 4));
+  for (guint i = 0; i < 5; i++) {
+    Member *mb = all[i];
+    if (mb->s != NULL) {
+      seq_batcher_leave (mb->s);
+      mb->s = NULL;
+    }
+    CU_ASSERT_TRUE (member_state_matches (mb));
+    member_clear (mb);
+  }
+  seq_batcher_unref (b);
+  cell->iface->workspace_free (ws);
+}
+
+static void
+test_resident_states_follow_joins_leaves_resets_and_restores (void)
+{
+  Cell cells[] = {
+    lstm_cell ("lstm f32", SEQ_PRECISION_F32, SEQ_MATMUL_F32, 0),
+    lstm_cell ("lstm f32 proj", SEQ_PRECISION_F32, SEQ_MATMUL_F32, 7),
+    lstm_cell ("lstm int8", SEQ_PRECISION_INT8, SEQ_MATMUL_F32, 0),
+    lstm_cell ("lstm bf16 matmul", SEQ_PRECISION_BF16, SEQ_MATMUL_BF16, 0),
+    gru_cell (),
+  };
+
+  static const guint max_batch[] = { 8, 1, 2 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cells); i++) {
+    for (guint k = 0; k < G_N_ELEMENTS (max_batch); k++) {
+      printf ("  %s, max-batch %u\n", cells[i].name, max_batch[k]);
+      check_resident_scenario (&cells[i], max_batch[k]);
+    }
+    cells[i].iface->model_unref (cells[i].model);
+  }
+}
+
 int
 main (void)
 {
@@ -509,6 +856,8 @@ main (void)
     {"batcher_absurd_params_refused", test_absurd_params_refused},
     {"batcher_unref_without_streams_stops_worker",
         test_unref_without_streams_stops_worker},
+    {"batcher_resident_states_follow_joins_leaves_resets_and_restores",
+        test_resident_states_follow_joins_leaves_resets_and_restores},
     {NULL, NULL}
   };
   return seq_test_run ("batcher", cases);
