@@ -58,6 +58,7 @@ typedef struct {
   guint join_delay_us;          /* sleep before joining */
   float *x, *y;
   gboolean ok;
+  GBytes *blob;                 /* its state after leaving */
 } StreamJob;
 
 static gpointer
@@ -81,6 +82,7 @@ stream_thread (gpointer data)
     t += n;
   }
   seq_batcher_leave (s);
+  j->blob = seq_lstm_state_save (st);
   seq_lstm_state_free (st);
   return NULL;
 }
@@ -125,10 +127,16 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
     SeqLstmState *st = seq_lstm_state_new (m);
     float *alone = g_new (float, (gsize) j->n_frames * H_SIZE);
     CU_ASSERT_TRUE (j->ok);
+    GBytes *blob;
     seq_lstm_forward (m, &st, 1, j->x, j->n_frames, alone,
         SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
     CU_ASSERT (memcmp (alone, j->y, (gsize) j->n_frames * H_SIZE *
             sizeof (float)) == 0);
+    /* and the state it left with */
+    blob = seq_lstm_state_save (st);
+    CU_ASSERT (g_bytes_equal (blob, j->blob));
+    g_bytes_unref (blob);
+    g_bytes_unref (j->blob);
     g_free (alone);
     seq_lstm_state_free (st);
     g_free (j->x);
@@ -837,6 +845,97 @@ test_resident_states_follow_joins_leaves_resets_and_restores (void)
   }
 }
 
+/* One member resets, saves and restores between its own steps while three
+ * others step all the time beside it (short max-delay, pairs and triples in
+ * any order: in place and gathered); everyone's outputs and states stay
+ * those of running alone. */
+static void
+test_member_reset_saved_restored_while_others_step (void)
+{
+  const guint n_busy = 3;
+  Cell cell = { "lstm", seq_lstm_recurrent (), make_model (), lstm_state_new,
+    lstm_state_free, lstm_state_reset, lstm_state_save, lstm_state_restore
+  };
+  SeqBatcherParams bp = seq_batcher_params_default ();
+  SeqLstmWorkspace *ws = seq_lstm_workspace_new (cell.model, 1, 64, 1);
+  StreamJob busy[3];
+  GThread *th[3];
+  SeqBatcher *b;
+  Member me, *r[1] = { &me };
+  GBytes *saved = NULL;
+
+  bp.max_batch = 3;
+  bp.max_delay_us = 300;
+  bp.max_steps = 3;
+  bp.n_threads = 2;
+  b = seq_batcher_new (cell.iface, cell.model, &bp, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL (b);
+  member_init (&me, &cell, 77);
+  me.s = seq_batcher_join (b, me.state);
+  for (guint i = 0; i < n_busy; i++) {
+    StreamJob *j = &busy[i];
+    memset (j, 0, sizeof (*j));
+    j->batcher = b;
+    j->model = cell.model;
+    j->n_frames = 400;
+    j->seed = 300 + i;
+    j->x = g_new (float, (gsize) j->n_frames * I_SIZE);
+    j->y = g_new0 (float, (gsize) j->n_frames * H_SIZE);
+    fill (j->x, (gsize) j->n_frames * I_SIZE, j->seed);
+    th[i] = g_thread_new ("busy", stream_thread, j);
+  }
+
+  for (guint k = 0; me.pos + 1 + k % 4 <= MAX_FRAMES; k++) {
+    round_matches_alone (r, 1, 1 + k % 4, ws);
+    if (k % 3 == 1) {
+      g_clear_pointer (&saved, g_bytes_unref);
+      seq_batcher_stream_sync_state (me.s);
+      saved = cell.state_save (me.state);
+    }
+    if (k % 5 == 4 && saved != NULL) {
+      seq_batcher_stream_sync_state (me.s);
+      CU_ASSERT_TRUE (cell.state_restore (me.state, saved));
+      seq_batcher_stream_load_state (me.s);
+      CU_ASSERT_TRUE (cell.state_restore (me.solo, saved));
+    }
+    if (k % 7 == 6) {
+      cell.state_reset (me.state);
+      seq_batcher_stream_load_state (me.s);
+      cell.state_reset (me.solo);
+    }
+    CU_ASSERT_TRUE (member_state_matches (&me));
+  }
+  g_clear_pointer (&saved, g_bytes_unref);
+  seq_batcher_leave (me.s);
+  me.s = NULL;
+  CU_ASSERT_TRUE (member_state_matches (&me));
+  member_clear (&me);
+
+  for (guint i = 0; i < n_busy; i++) {
+    StreamJob *j = &busy[i];
+    SeqLstmState *st = seq_lstm_state_new (cell.model);
+    float *alone = g_new (float, (gsize) j->n_frames * H_SIZE);
+    GBytes *blob;
+    g_thread_join (th[i]);
+    CU_ASSERT_TRUE (j->ok);
+    seq_lstm_forward (cell.model, &st, 1, j->x, j->n_frames, alone,
+        SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+    CU_ASSERT (memcmp (alone, j->y, (gsize) j->n_frames * H_SIZE *
+            sizeof (float)) == 0);
+    blob = seq_lstm_state_save (st);
+    CU_ASSERT (g_bytes_equal (blob, j->blob));
+    g_bytes_unref (blob);
+    g_bytes_unref (j->blob);
+    seq_lstm_state_free (st);
+    g_free (alone);
+    g_free (j->x);
+    g_free (j->y);
+  }
+  seq_batcher_unref (b);
+  seq_lstm_workspace_free (ws);
+  seq_lstm_model_unref (cell.model);
+}
+
 int
 main (void)
 {
@@ -858,6 +957,8 @@ main (void)
         test_unref_without_streams_stops_worker},
     {"batcher_resident_states_follow_joins_leaves_resets_and_restores",
         test_resident_states_follow_joins_leaves_resets_and_restores},
+    {"batcher_member_reset_saved_restored_while_others_step",
+        test_member_reset_saved_restored_while_others_step},
     {NULL, NULL}
   };
   return seq_test_run ("batcher", cases);
