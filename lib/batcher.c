@@ -153,23 +153,51 @@ evict_all (SeqBatcher * b)
   b->resident = FALSE;
 }
 
+/* Room for @n slots (members and workspace). FALSE when they cannot grow. */
+static gboolean
+reserve_slots (SeqBatcher * b, guint n)
+{
+  guint cap = b->members_cap;
+
+  if (n <= cap)
+    return TRUE;
+  while (cap < n && cap < G_MAXUINT / 2)
+    cap = MAX (16u, cap * 2);
+  if (cap < n || !b->iface->workspace_reserve_slots (b->ws, cap))
+    return FALSE;
+  b->members = g_renew (SeqBatcherStream *, b->members, cap);
+  b->members_cap = cap;
+  return TRUE;
+}
+
 /* A slot for @s at the end, its state loaded. FALSE when the slots cannot
- * grow. */
+ * grow. One more slot than the members is kept for swap_slots. */
 static gboolean
 assign_slot (SeqBatcher * b, SeqBatcherStream * s)
 {
-  if (b->n_slots == b->members_cap) {
-    guint cap = MAX (16u, b->members_cap * 2);
-    if (cap <= b->members_cap
-        || !b->iface->workspace_reserve_slots (b->ws, cap))
-      return FALSE;
-    b->members = g_renew (SeqBatcherStream *, b->members, cap);
-    b->members_cap = cap;
-  }
+  if (!reserve_slots (b, b->n_slots + 2))
+    return FALSE;
   s->slot = b->n_slots++;
   b->members[s->slot] = s;
   b->iface->slot_load (b->ws, s->slot, s->state);
   return TRUE;
+}
+
+/* Exchanges the states in slots @i and @j (through the spare slot past the
+ * last) and their streams. */
+static void
+swap_slots (SeqBatcher * b, guint i, guint j)
+{
+  SeqBatcherStream *si = b->members[i], *sj = b->members[j];
+  guint spare = b->n_slots;
+
+  b->iface->slot_move (b->ws, spare, i);
+  b->iface->slot_move (b->ws, i, j);
+  b->iface->slot_move (b->ws, j, spare);
+  b->members[i] = sj;
+  b->members[j] = si;
+  si->slot = j;
+  sj->slot = i;
 }
 
 /* Fills the holes left by streams that left with the last slots. */
@@ -196,13 +224,43 @@ compact_slots (SeqBatcher * b)
   }
 }
 
+/* Most swaps (of three state copies each, under the batcher mutex) made to
+ * bring one step's streams into consecutive slots. */
+#define MAX_SWAPS 32
+
+/* b->order[k] = the taken stream in slot @lo + k; FALSE when the @n taken
+ * streams' slots are not lo .. lo + n - 1. */
+static gboolean
+order_from (SeqBatcher * b, guint n, guint lo)
+{
+  gboolean consecutive = TRUE;
+
+  memset (b->order, 0, n * sizeof (SeqBatcherStream *));
+  for (guint i = 0; i < n; i++) {
+    guint k = b->taken[i]->slot - lo;
+    if (k >= n || b->order[k] != NULL)
+      consecutive = FALSE;
+    else
+      b->order[k] = b->taken[i];
+  }
+  return consecutive;
+}
+
 /* Before a step of the @n taken streams (worker, under the lock): slots
- * for all of them, in slot order when consecutive, b->slots filled. */
+ * for all of them, in slot order, b->slots filled.
+ *
+ * The step runs in place when their slots are consecutive. A step of every
+ * member is; a step of most members (a few were late) is made so by
+ * swapping the few taken streams beyond slot n with streams not taken below
+ * it, when that copies fewer states than gathering and scattering the
+ * step's (3 copies per swap against 2 per stream, which the step's threads
+ * share). The swaps last: streams that keep arriving together stay
+ * together. */
 static void
 prepare_slots (SeqBatcher * b, guint n)
 {
-  guint lo = NO_SLOT;
-  gboolean consecutive = TRUE;
+  guint lo = NO_SLOT, misplaced = 0;
+  gboolean consecutive;
 
   compact_slots (b);
   for (guint i = 0; i < n; i++) {
@@ -213,14 +271,22 @@ prepare_slots (SeqBatcher * b, guint n)
       return;
     }
     lo = MIN (lo, b->taken[i]->slot);
+    misplaced += b->taken[i]->slot >= n;
   }
-  memset (b->order, 0, n * sizeof (SeqBatcherStream *));
-  for (guint i = 0; i < n && consecutive; i++) {
-    guint k = b->taken[i]->slot - lo;
-    if (k >= n || b->order[k] != NULL)
-      consecutive = FALSE;
-    else
-      b->order[k] = b->taken[i];
+  consecutive = order_from (b, n, lo);
+  if (!consecutive && 3 * misplaced <= n && misplaced <= MAX_SWAPS) {
+    guint free = 0;
+    order_from (b, n, 0);       /* those already below n */
+    for (guint i = 0; i < n; i++) {
+      SeqBatcherStream *t = b->taken[i];
+      if (t->slot < n)
+        continue;
+      while (b->order[free] != NULL)
+        free++;
+      swap_slots (b, free, t->slot);
+      b->order[free] = t;
+    }
+    consecutive = TRUE;
   }
   if (consecutive)
     memcpy (b->taken, b->order, n * sizeof (SeqBatcherStream *));
