@@ -88,7 +88,8 @@ stream_thread (gpointer data)
 }
 
 static void
-check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
+check_streams_match_alone (const SeqRecurrentIface * iface, guint n_streams,
+    guint max_batch, guint64 delay)
 {
   SeqLstmModel *m = make_model ();
   SeqBatcherParams bp = seq_batcher_params_default ();
@@ -103,7 +104,7 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
   bp.max_delay_us = delay;
   bp.max_steps = 5;
   bp.n_threads = 2;
-  b = seq_batcher_new (seq_lstm_recurrent (), m, &bp, NULL);
+  b = seq_batcher_new (iface, m, &bp, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL (b);
 
   for (guint i = 0; i < n_streams; i++) {
@@ -157,9 +158,47 @@ check_streams_match_alone (guint n_streams, guint max_batch, guint64 delay)
 static void
 test_batched_output_bitwise_equals_alone (void)
 {
-  check_streams_match_alone (7, 4, 1000);
-  check_streams_match_alone (12, 64, 200);
-  check_streams_match_alone (5, 1, 0);
+  const SeqRecurrentIface *lstm = seq_lstm_recurrent ();
+
+  check_streams_match_alone (lstm, 7, 4, 1000);
+  check_streams_match_alone (lstm, 12, 64, 200);
+  check_streams_match_alone (lstm, 5, 1, 0);
+}
+
+/* A cell without slots (the interface's slot functions NULL): the batcher
+ * hands forward the state objects every step. */
+static void
+test_cell_without_slots_is_gathered (void)
+{
+  SeqRecurrentIface plain = *seq_lstm_recurrent ();
+
+  plain.workspace_reserve_slots = NULL;
+  plain.slot_load = NULL;
+  plain.slot_store = NULL;
+  plain.slot_move = NULL;
+  plain.forward_slots = NULL;
+  check_streams_match_alone (&plain, 7, 4, 1000);
+  check_streams_match_alone (&plain, 12, 64, 200);
+}
+
+/* Slots that cannot grow past the first reservation (as when memory runs
+ * out): the batcher gives every state back to its object and gathers from
+ * then on, without a difference in any bit. */
+static gboolean
+reserve_at_most_16 (gpointer ws, guint n_slots)
+{
+  return n_slots <= 16
+      && seq_lstm_recurrent ()->workspace_reserve_slots (ws, n_slots);
+}
+
+static void
+test_slots_that_cannot_grow_fall_back_to_gathering (void)
+{
+  SeqRecurrentIface small = *seq_lstm_recurrent ();
+
+  small.workspace_reserve_slots = reserve_at_most_16;
+  check_streams_match_alone (&small, 24, 64, 200);
+  check_streams_match_alone (&small, 20, 8, 1000);
 }
 
 typedef struct {
@@ -958,6 +997,10 @@ main (void)
     {"batcher_absurd_params_refused", test_absurd_params_refused},
     {"batcher_unref_without_streams_stops_worker",
         test_unref_without_streams_stops_worker},
+    {"batcher_cell_without_slots_is_gathered",
+        test_cell_without_slots_is_gathered},
+    {"batcher_slots_that_cannot_grow_fall_back_to_gathering",
+        test_slots_that_cannot_grow_fall_back_to_gathering},
     {"batcher_resident_states_follow_joins_leaves_resets_and_restores",
         test_resident_states_follow_joins_leaves_resets_and_restores},
     {"batcher_member_reset_saved_restored_while_others_step",
