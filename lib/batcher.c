@@ -636,8 +636,9 @@ seq_batcher_leave (SeqBatcherStream * stream)
   g_free (stream);
 }
 
-void
-seq_batcher_stream_sync_state (SeqBatcherStream * stream)
+/* The stream's resident h and c into its state object, or (@load) back. */
+static void
+stream_copy_state (SeqBatcherStream * stream, gboolean load)
 {
   SeqBatcher *b;
 
@@ -645,23 +646,23 @@ seq_batcher_stream_sync_state (SeqBatcherStream * stream)
   g_return_if_fail (!stream->in_flight);
   b = stream->batcher;
   g_mutex_lock (&b->lock);
-  if (stream->slot != NO_SLOT)
+  if (stream->slot != NO_SLOT && load)
+    b->iface->slot_load (b->ws, stream->slot, stream->state);
+  else if (stream->slot != NO_SLOT)
     b->iface->slot_store (b->ws, stream->slot, stream->state);
   g_mutex_unlock (&b->lock);
 }
 
 void
+seq_batcher_stream_sync_state (SeqBatcherStream * stream)
+{
+  stream_copy_state (stream, FALSE);
+}
+
+void
 seq_batcher_stream_load_state (SeqBatcherStream * stream)
 {
-  SeqBatcher *b;
-
-  g_return_if_fail (stream != NULL);
-  g_return_if_fail (!stream->in_flight);
-  b = stream->batcher;
-  g_mutex_lock (&b->lock);
-  if (stream->slot != NO_SLOT)
-    b->iface->slot_load (b->ws, stream->slot, stream->state);
-  g_mutex_unlock (&b->lock);
+  stream_copy_state (stream, TRUE);
 }
 
 gboolean

@@ -87,6 +87,31 @@ stream_thread (gpointer data)
   return NULL;
 }
 
+/* The finished job's outputs, and the state it left with, are those of
+ * its frames run alone (@ws: a workspace of its model); frees its
+ * buffers. */
+static void
+stream_job_matches_alone (StreamJob * j, SeqLstmWorkspace * ws)
+{
+  SeqLstmState *st = seq_lstm_state_new (j->model);
+  float *alone = g_new (float, (gsize) j->n_frames * H_SIZE);
+  GBytes *blob;
+
+  CU_ASSERT_TRUE (j->ok);
+  seq_lstm_forward (j->model, &st, 1, j->x, j->n_frames, alone,
+      SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
+  CU_ASSERT (memcmp (alone, j->y, (gsize) j->n_frames * H_SIZE *
+          sizeof (float)) == 0);
+  blob = seq_lstm_state_save (st);
+  CU_ASSERT (g_bytes_equal (blob, j->blob));
+  g_bytes_unref (blob);
+  g_bytes_unref (j->blob);
+  seq_lstm_state_free (st);
+  g_free (alone);
+  g_free (j->x);
+  g_free (j->y);
+}
+
 static void
 check_streams_match_alone (const SeqRecurrentIface * iface, guint n_streams,
     guint max_batch, guint64 delay)
@@ -123,26 +148,8 @@ check_streams_match_alone (const SeqRecurrentIface * iface, guint n_streams,
   for (guint i = 0; i < n_streams; i++)
     g_thread_join (th[i]);
 
-  for (guint i = 0; i < n_streams; i++) {
-    StreamJob *j = &jobs[i];
-    SeqLstmState *st = seq_lstm_state_new (m);
-    float *alone = g_new (float, (gsize) j->n_frames * H_SIZE);
-    CU_ASSERT_TRUE (j->ok);
-    GBytes *blob;
-    seq_lstm_forward (m, &st, 1, j->x, j->n_frames, alone,
-        SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
-    CU_ASSERT (memcmp (alone, j->y, (gsize) j->n_frames * H_SIZE *
-            sizeof (float)) == 0);
-    /* and the state it left with */
-    blob = seq_lstm_state_save (st);
-    CU_ASSERT (g_bytes_equal (blob, j->blob));
-    g_bytes_unref (blob);
-    g_bytes_unref (j->blob);
-    g_free (alone);
-    seq_lstm_state_free (st);
-    g_free (j->x);
-    g_free (j->y);
-  }
+  for (guint i = 0; i < n_streams; i++)
+    stream_job_matches_alone (&jobs[i], ws);
   seq_batcher_get_stats (b, &bst);
   CU_ASSERT_EQUAL (bst.n_frames, total);
   CU_ASSERT (bst.max_streams <= max_batch);
@@ -560,65 +567,36 @@ typedef struct {
   gboolean (*state_restore) (gpointer state, GBytes * blob);
 } Cell;
 
-static gpointer
-lstm_state_new (gpointer m)
-{
-  return seq_lstm_state_new (m);
+/* cell_state_new, _free, _reset, _save, _restore over seq_@cell_state_* */
+#define CELL_STATE_FUNCS(cell)                                                \
+static gpointer                                                               \
+cell##_state_new (gpointer m)                                                 \
+{                                                                             \
+  return seq_##cell##_state_new (m);                                          \
+}                                                                             \
+static void                                                                   \
+cell##_state_free (gpointer st)                                               \
+{                                                                             \
+  seq_##cell##_state_free (st);                                               \
+}                                                                             \
+static void                                                                   \
+cell##_state_reset (gpointer st)                                              \
+{                                                                             \
+  seq_##cell##_state_reset (st);                                              \
+}                                                                             \
+static GBytes *                                                               \
+cell##_state_save (gpointer st)                                               \
+{                                                                             \
+  return seq_##cell##_state_save (st);                                        \
+}                                                                             \
+static gboolean                                                               \
+cell##_state_restore (gpointer st, GBytes * blob)                             \
+{                                                                             \
+  return seq_##cell##_state_restore (st, blob, NULL);                         \
 }
 
-static void
-lstm_state_free (gpointer st)
-{
-  seq_lstm_state_free (st);
-}
-
-static void
-lstm_state_reset (gpointer st)
-{
-  seq_lstm_state_reset (st);
-}
-
-static GBytes *
-lstm_state_save (gpointer st)
-{
-  return seq_lstm_state_save (st);
-}
-
-static gboolean
-lstm_state_restore (gpointer st, GBytes * blob)
-{
-  return seq_lstm_state_restore (st, blob, NULL);
-}
-
-static gpointer
-gru_state_new (gpointer m)
-{
-  return seq_gru_state_new (m);
-}
-
-static void
-gru_state_free (gpointer st)
-{
-  seq_gru_state_free (st);
-}
-
-static void
-gru_state_reset (gpointer st)
-{
-  seq_gru_state_reset (st);
-}
-
-static GBytes *
-gru_state_save (gpointer st)
-{
-  return seq_gru_state_save (st);
-}
-
-static gboolean
-gru_state_restore (gpointer st, GBytes * blob)
-{
-  return seq_gru_state_restore (st, blob, NULL);
-}
+CELL_STATE_FUNCS (lstm)
+CELL_STATE_FUNCS (gru)
 
 static Cell
 lstm_cell (const gchar * name, SeqPrecision wp, SeqMatmulPrecision mp,
@@ -954,24 +932,8 @@ test_member_reset_saved_restored_while_others_step (void)
   member_clear (&me);
 
   for (guint i = 0; i < n_busy; i++) {
-    StreamJob *j = &busy[i];
-    SeqLstmState *st = seq_lstm_state_new (cell.model);
-    float *alone = g_new (float, (gsize) j->n_frames * H_SIZE);
-    GBytes *blob;
     g_thread_join (th[i]);
-    CU_ASSERT_TRUE (j->ok);
-    seq_lstm_forward (cell.model, &st, 1, j->x, j->n_frames, alone,
-        SEQ_LSTM_OUTPUT_LAST_LAYER, ws);
-    CU_ASSERT (memcmp (alone, j->y, (gsize) j->n_frames * H_SIZE *
-            sizeof (float)) == 0);
-    blob = seq_lstm_state_save (st);
-    CU_ASSERT (g_bytes_equal (blob, j->blob));
-    g_bytes_unref (blob);
-    g_bytes_unref (j->blob);
-    seq_lstm_state_free (st);
-    g_free (alone);
-    g_free (j->x);
-    g_free (j->y);
+    stream_job_matches_alone (&busy[i], ws);
   }
   seq_batcher_unref (b);
   seq_lstm_workspace_free (ws);

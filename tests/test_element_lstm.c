@@ -625,6 +625,21 @@ element_lstm_batch_group_reports_max_delay_latency (void)
  * at t = 0, bitwise, while two others step beside it unchanged. */
 #define G6 "batch-group=g6 max-batch=3 max-delay=2"
 
+/* Joins the two busy members of a test and checks their outputs against
+ * @want, the alone output. */
+static void
+busy_members_match_alone (GThread ** th, GroupStream * busy,
+    const float *want, guint width)
+{
+  for (guint i = 0; i < 2; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (busy[i].got);
+    CU_ASSERT (memcmp (busy[i].got, want,
+            sizeof (float) * busy[i].frames * width) == 0);
+    g_free (busy[i].got);
+  }
+}
+
 static void
 element_lstm_batch_group_member_resets_mid_stream (void)
 {
@@ -645,13 +660,7 @@ element_lstm_batch_group_member_resets_mid_stream (void)
   CU_ASSERT (memcmp (got, want, sizeof (float) * 20 * width) == 0);
   g_free (got);
   gst_harness_teardown (h);
-  for (guint i = 0; i < 2; i++) {
-    g_thread_join (th[i]);
-    CU_ASSERT_PTR_NOT_NULL_FATAL (busy[i].got);
-    CU_ASSERT (memcmp (busy[i].got, want,
-            sizeof (float) * busy[i].frames * width) == 0);
-    g_free (busy[i].got);
-  }
+  busy_members_match_alone (th, busy, want, width);
   g_free (in);
   g_free (want);
 }
@@ -689,13 +698,7 @@ element_lstm_batch_group_state_location_resumes_bitwise (void)
           sizeof (float) * (T - 15) * width) == 0);
   g_free (got);
   gst_harness_teardown (h);
-  for (guint i = 0; i < 2; i++) {
-    g_thread_join (th[i]);
-    CU_ASSERT_PTR_NOT_NULL_FATAL (busy[i].got);
-    CU_ASSERT (memcmp (busy[i].got, want,
-            sizeof (float) * busy[i].frames * width) == 0);
-    g_free (busy[i].got);
-  }
+  busy_members_match_alone (th, busy, want, width);
   g_unlink (state);
   g_rmdir (dir);
   g_free (state);
