@@ -41,8 +41,10 @@
  * between steps: before each step it closes the holes left by streams that
  * left (moving the last slot into each), gives the taken streams that have
  * none the next free slots, and orders the taken streams by slot when
- * their slots are consecutive (the whole membership, under load), so that
- * the step runs on the slots in place. The owners' sync/load and leave
+ * their slots are consecutive (the whole membership, under load; most of
+ * it after a few swaps, prepare_slots), so that the step runs on the slots
+ * in place. Slot bookkeeping allocates only when the membership outgrows
+ * it (doubling), never in a steady state. The owners' sync/load and leave
  * copy their own slot under the mutex: a slot of a stream that is not in
  * flight is in no step, so this never waits for one. If the slots cannot
  * grow (memory), every stream goes back to its state object and the

@@ -741,15 +741,14 @@ round_matches_alone (Member ** mbs, guint n_mbs, guint n, gpointer ws)
   g_free (want);
 }
 
-/* Membership changes between rounds in which every member submits (but with
- * max-batch 2, a max-delay longer than the test timeout: steps start when
- * every member waits or @max_batch do). With max-batch 8 a step is every member, their
- * slots consecutive from 0; with max-batch 1 a step is one stream, in
- * place at its own slot: both run every step on the slots in place. With
- * max-batch 2 a step's pair may be in place or gathered; with max-batch 3
- * three of the four members are in place after swapping the one beyond
- * slot 2 with the one left out. Whatever joined,
- * left, reset and restored in between is where it should be:
+/* Membership changes between rounds in which every member submits. With
+ * max-batch 8 (and a max-delay longer than the test timeout) a step is
+ * every member, their slots consecutive from 0; with max-batch 1 a step is
+ * one stream, in place at its own slot: both run every step on the slots
+ * in place. With max-batch 2 a step's pair may be in place or gathered;
+ * with max-batch 3 three of the four members are in place after swapping
+ * the one beyond slot 2 with the one left out. Whatever joined, left,
+ * reset and restored in between is where it should be:
  *   A B C D join, three rounds (slots by first arrival, then reordered);
  *   A synced mid-stream; B leaves (its state object up to date) and D's
  *   slot moves into its hole; C is reset; D saved, stepped and restored;

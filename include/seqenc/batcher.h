@@ -51,9 +51,11 @@
  *   ...streaming thread:
  *   if (!seq_batcher_forward (stream, in, T, out, &error)) -> error/flushing
  *   ...between forward calls of this stream:
- *   reset:   seq_lstm_state_reset (state); seq_batcher_stream_load_state (stream);
- *   save:    seq_batcher_stream_sync_state (stream); seq_lstm_state_save (state);
- *   restore: seq_batcher_stream_sync_state (stream);
+ *   reset:   seq_lstm_state_reset (state);
+ *            seq_batcher_stream_load_state (stream);
+ *   save:    seq_batcher_stream_sync_state (stream);
+ *            blob = seq_lstm_state_save (state);
+ *   restore: seq_batcher_stream_sync_state (stream);   // if it may fail
  *            seq_lstm_state_restore (state, blob, &error);
  *            seq_batcher_stream_load_state (stream);
  *   seq_batcher_leave (stream);        // the state is up to date again
