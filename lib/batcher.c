@@ -33,6 +33,22 @@
  * worker holds. Leaving waits until the worker is done signalling. (One
  * broadcast on a batcher-wide condition instead was measured slower in the
  * element path: every waiting caller wakes and contends for one mutex.)
+ *
+ * Resident states (batcher.h). With a cell that has slots (recurrent.h),
+ * a stream's h and c move into a slot of the worker's workspace at its
+ * first step and stay there until it leaves. Only the worker changes the
+ * slots' layout (assigns, grows, moves), under the batcher mutex and
+ * between steps: before each step it closes the holes left by streams that
+ * left (moving the last slot into each), gives the taken streams that have
+ * none the next free slots, and orders the taken streams by slot when
+ * their slots are consecutive (the whole membership, under load; most of
+ * it after a few swaps, prepare_slots), so that the step runs on the slots
+ * in place. Slot bookkeeping allocates only when the membership outgrows
+ * it (doubling), never in a steady state. The owners' sync/load and leave
+ * copy their own slot under the mutex: a slot of a stream that is not in
+ * flight is in no step, so this never waits for one. If the slots cannot
+ * grow (memory), every stream goes back to its state object and the
+ * batcher gathers states as a cell without slots.
  */
 #include "seqenc/batcher.h"
 #include "seqenc-private.h"
@@ -54,9 +70,13 @@ typedef struct {
   gboolean failed;
 } Request;
 
+#define NO_SLOT G_MAXUINT
+
 struct _SeqBatcherStream {
   SeqBatcher *batcher;
   gpointer state;
+  guint slot;                   /* resident slot, or NO_SLOT: the state
+                                 * object holds h and c (batcher mutex) */
   GMutex done_lock;             /* guards req.done; the caller sleeps on */
   GCond done_cond;              /* done_cond until the worker sets it */
   Request req;
@@ -81,16 +101,25 @@ struct _SeqBatcher {
   gboolean shutdown;
   GQueue queue;                 /* of Request (links embedded) */
 
+  /* resident states, under the lock; layout changed by the worker only */
+  gboolean resident;            /* the cell has slots and they could grow */
+  SeqBatcherStream **members;   /* [members_cap]: stream of each slot
+                                 * below n_slots, NULL = hole (it left) */
+  guint members_cap;
+  guint n_slots;
+  guint n_holes;
+
   /* worker-only scratch, sized at creation */
   gpointer ws;
   float *in;                    /* [max_steps][max_batch][I] */
   float *out;                   /* [max_steps][max_batch][W] */
   gpointer *states;             /* [max_batch] */
+  guint *slots;                 /* [max_batch] the taken streams' slots */
   SeqBatcherStream **taken; /* [max_batch] */
+  SeqBatcherStream **order; /* [max_batch] taken, by slot */
   SeqBatcherStream **wake;  /* [max_batch] completed, to be woken */
 
-  guint64 n_calls, n_frames;
-  guint max_seen;
+  SeqBatcherStats stats;
   gint64 last_step_end;         /* monotonic us; worker only (under lock) */
 };
 
@@ -109,10 +138,171 @@ seq_batcher_params_default (void)
   return p;
 }
 
+/* Gives every state held in a slot back to its state object and gathers
+ * from the objects from now on (the slots could not grow). Worker, under the
+ * lock, no step running. */
 static void
-run_batch (SeqBatcher * b, guint n_take, guint T)
+evict_all (SeqBatcher * b)
+{
+  for (guint i = 0; i < b->n_slots; i++) {
+    SeqBatcherStream *s = b->members[i];
+    if (s != NULL) {
+      b->iface->slot_store (b->ws, i, s->state);
+      s->slot = NO_SLOT;
+    }
+  }
+  b->n_slots = b->n_holes = 0;
+  b->resident = FALSE;
+}
+
+/* Room for @n slots (members and workspace). FALSE when they cannot grow. */
+static gboolean
+reserve_slots (SeqBatcher * b, guint n)
+{
+  guint cap = b->members_cap;
+
+  if (n <= cap)
+    return TRUE;
+  while (cap < n && cap < G_MAXUINT / 2)
+    cap = MAX (16u, cap * 2);
+  if (cap < n || !b->iface->workspace_reserve_slots (b->ws, cap))
+    return FALSE;
+  b->members = g_renew (SeqBatcherStream *, b->members, cap);
+  b->members_cap = cap;
+  return TRUE;
+}
+
+/* A slot for @s at the end, its state loaded. FALSE when the slots cannot
+ * grow. One more slot than the members is kept for swap_slots. */
+static gboolean
+assign_slot (SeqBatcher * b, SeqBatcherStream * s)
+{
+  if (!reserve_slots (b, b->n_slots + 2))
+    return FALSE;
+  s->slot = b->n_slots++;
+  b->members[s->slot] = s;
+  b->iface->slot_load (b->ws, s->slot, s->state);
+  return TRUE;
+}
+
+/* Exchanges the states in slots @i and @j (through the spare slot past the
+ * last) and their streams. */
+static void
+swap_slots (SeqBatcher * b, guint i, guint j)
+{
+  SeqBatcherStream *si = b->members[i], *sj = b->members[j];
+  guint spare = b->n_slots;
+
+  b->iface->slot_move (b->ws, spare, i);
+  b->iface->slot_move (b->ws, i, j);
+  b->iface->slot_move (b->ws, j, spare);
+  b->members[i] = sj;
+  b->members[j] = si;
+  si->slot = j;
+  sj->slot = i;
+}
+
+/* Fills the holes left by streams that left with the last slots. */
+static void
+compact_slots (SeqBatcher * b)
+{
+  guint hole = 0;
+
+  while (b->n_holes > 0) {
+    SeqBatcherStream *last;
+    while (b->n_slots > 0 && b->members[b->n_slots - 1] == NULL) {
+      b->n_slots--;
+      b->n_holes--;
+    }
+    if (b->n_holes == 0)
+      break;
+    while (b->members[hole] != NULL)
+      hole++;
+    last = b->members[--b->n_slots];
+    b->iface->slot_move (b->ws, hole, b->n_slots);
+    last->slot = hole;
+    b->members[hole] = last;
+    b->n_holes--;
+  }
+}
+
+/* Most swaps (of three state copies each, under the batcher mutex) made to
+ * bring one step's streams into consecutive slots. */
+#define MAX_SWAPS 32
+
+/* b->order[k] = the taken stream in slot @lo + k; FALSE when the @n taken
+ * streams' slots are not lo .. lo + n - 1. */
+static gboolean
+order_from (SeqBatcher * b, guint n, guint lo)
+{
+  gboolean consecutive = TRUE;
+
+  memset (b->order, 0, n * sizeof (SeqBatcherStream *));
+  for (guint i = 0; i < n; i++) {
+    guint k = b->taken[i]->slot - lo;
+    if (k >= n || b->order[k] != NULL)
+      consecutive = FALSE;
+    else
+      b->order[k] = b->taken[i];
+  }
+  return consecutive;
+}
+
+/* Before a step of the @n taken streams (worker, under the lock): slots
+ * for all of them, in slot order, b->slots filled.
+ *
+ * The step runs in place when their slots are consecutive. A step of every
+ * member is; a step of most members (a few were late) is made so by
+ * swapping the few taken streams beyond slot n with streams not taken below
+ * it, when that copies fewer states than gathering and scattering the
+ * step's (3 copies per swap against 2 per stream, which the step's threads
+ * share). The swaps last: streams that keep arriving together stay
+ * together. */
+static void
+prepare_slots (SeqBatcher * b, guint n)
+{
+  guint lo = NO_SLOT, misplaced = 0;
+  gboolean consecutive;
+
+  compact_slots (b);
+  for (guint i = 0; i < n; i++) {
+    if (b->taken[i]->slot == NO_SLOT && !assign_slot (b, b->taken[i])) {
+      g_warning ("batcher: no memory for %u resident states; gathering "
+          "states from now on", b->n_slots + 1);
+      evict_all (b);
+      return;
+    }
+    lo = MIN (lo, b->taken[i]->slot);
+    misplaced += b->taken[i]->slot >= n;
+  }
+  consecutive = order_from (b, n, lo);
+  if (!consecutive && 3 * misplaced <= n && misplaced <= MAX_SWAPS) {
+    guint free = 0;
+    order_from (b, n, 0);       /* those already below n */
+    for (guint i = 0; i < n; i++) {
+      SeqBatcherStream *t = b->taken[i];
+      if (t->slot < n)
+        continue;
+      while (b->order[free] != NULL)
+        free++;
+      swap_slots (b, free, t->slot);
+      b->order[free] = t;
+    }
+    consecutive = TRUE;
+  }
+  if (consecutive)
+    memcpy (b->taken, b->order, n * sizeof (SeqBatcherStream *));
+  for (guint i = 0; i < n; i++)
+    b->slots[i] = b->taken[i]->slot;
+}
+
+/* One batched step of the @n_take taken streams, @T frames each. TRUE when
+ * it ran on the resident states in place. */
+static gboolean
+run_batch (SeqBatcher * b, gboolean resident, guint n_take, guint T)
 {
   const guint I = b->I, W = b->W;
+  gboolean in_place = FALSE;
 
   for (guint i = 0; i < n_take; i++) {
     Request *r = &b->taken[i]->req;
@@ -121,14 +311,19 @@ run_batch (SeqBatcher * b, guint n_take, guint T)
       memcpy (b->in + ((gsize) t * n_take + i) * I,
           r->input + (gsize) (r->pos + t) * I, I * sizeof (float));
   }
-  b->iface->forward (b->model, b->states, n_take, b->in, T, b->out,
-      b->p.output, b->ws);
+  if (resident)
+    in_place = b->iface->forward_slots (b->model, b->states, b->slots,
+        n_take, b->in, T, b->out, b->p.output, b->ws);
+  else
+    b->iface->forward (b->model, b->states, n_take, b->in, T, b->out,
+        b->p.output, b->ws);
   for (guint i = 0; i < n_take; i++) {
     Request *r = &b->taken[i]->req;
     for (guint t = 0; t < T; t++)
       memcpy (r->output + (gsize) (r->pos + t) * W,
           b->out + ((gsize) t * n_take + i) * W, W * sizeof (float));
   }
+  return in_place;
 }
 
 /* Wakes the caller of @s, whose request is finished (removed from the
@@ -168,6 +363,7 @@ worker_main (gpointer data)
   g_mutex_lock (&b->lock);
   while (!b->shutdown) {
     guint n = b->queue.length, n_take, n_wake, T;
+    gboolean resident, in_place;
     GList *l;
 
     if (n == 0) {
@@ -199,16 +395,21 @@ worker_main (gpointer data)
       T = MIN (T, r->n_steps - r->pos);
     }
 
+    if (b->resident)
+      prepare_slots (b, n_take);
+    resident = b->resident;
+
     /* the taken requests stay queued (their callers sleep until done, and
      * only this thread removes entries), so compute without the lock */
     g_mutex_unlock (&b->lock);
-    run_batch (b, n_take, T);
+    in_place = run_batch (b, resident, n_take, T);
     g_mutex_lock (&b->lock);
     b->last_step_end = g_get_monotonic_time ();
 
-    b->n_calls++;
-    b->n_frames += (guint64) n_take * T;
-    b->max_seen = MAX (b->max_seen, n_take);
+    b->stats.n_calls++;
+    b->stats.n_frames += (guint64) n_take * T;
+    b->stats.max_streams = MAX (b->stats.max_streams, n_take);
+    b->stats.n_in_place += in_place;
     n_wake = 0;
     for (guint i = 0; i < n_take; i++) {
       SeqBatcherStream *s = b->taken[i];
@@ -247,6 +448,9 @@ batcher_free (SeqBatcher * b)
   seq_aligned_free (b->in);
   seq_aligned_free (b->out);
   g_free (b->states);
+  g_free (b->slots);
+  g_free (b->members);
+  g_free (b->order);
   g_free (b->taken);
   g_free (b->wake);
   g_mutex_clear (&b->lock);
@@ -294,7 +498,12 @@ seq_batcher_new (const SeqRecurrentIface * iface, gpointer model,
   b->ws = iface->workspace_new (model, p.max_batch, p.max_steps,
       p.n_threads);
   b->states = g_new0 (gpointer, p.max_batch);
+  b->slots = g_new0 (guint, p.max_batch);
   b->taken = g_new0 (SeqBatcherStream *, p.max_batch);
+  b->order = g_new0 (SeqBatcherStream *, p.max_batch);
+  b->resident = iface->workspace_reserve_slots != NULL
+      && iface->slot_load != NULL && iface->slot_store != NULL
+      && iface->slot_move != NULL && iface->forward_slots != NULL;
   b->wake = g_new0 (SeqBatcherStream *, p.max_batch);
   n_in = (gsize) p.max_batch * p.max_steps * b->I;
   n_out = (gsize) p.max_batch * p.max_steps * b->W;
@@ -386,6 +595,7 @@ seq_batcher_join (SeqBatcher * batcher, gpointer state)
   s = g_new0 (SeqBatcherStream, 1);
   s->batcher = seq_batcher_ref (batcher);
   s->state = state;
+  s->slot = NO_SLOT;
   g_mutex_init (&s->done_lock);
   g_cond_init (&s->done_cond);
   s->req.link.data = &s->req;
@@ -406,6 +616,13 @@ seq_batcher_leave (SeqBatcherStream * stream)
   b = stream->batcher;
   g_mutex_lock (&b->lock);
   b->n_members--;
+  /* our slot is in no step (we are not in flight): back into the state
+   * object; the worker closes the hole before its next step */
+  if (stream->slot != NO_SLOT) {
+    b->iface->slot_store (b->ws, stream->slot, stream->state);
+    b->members[stream->slot] = NULL;
+    b->n_holes++;
+  }
   /* the others may all be waiting now */
   if (b->queue.length > 0 && b->queue.length >= b->n_members)
     g_cond_signal (&b->work_cond);
@@ -419,6 +636,35 @@ seq_batcher_leave (SeqBatcherStream * stream)
   g_mutex_clear (&stream->done_lock);
   seq_batcher_unref (stream->batcher);
   g_free (stream);
+}
+
+/* The stream's resident h and c into its state object, or (@load) back. */
+static void
+stream_copy_state (SeqBatcherStream * stream, gboolean load)
+{
+  SeqBatcher *b;
+
+  g_return_if_fail (stream != NULL);
+  g_return_if_fail (!stream->in_flight);
+  b = stream->batcher;
+  g_mutex_lock (&b->lock);
+  if (stream->slot != NO_SLOT && load)
+    b->iface->slot_load (b->ws, stream->slot, stream->state);
+  else if (stream->slot != NO_SLOT)
+    b->iface->slot_store (b->ws, stream->slot, stream->state);
+  g_mutex_unlock (&b->lock);
+}
+
+void
+seq_batcher_stream_sync_state (SeqBatcherStream * stream)
+{
+  stream_copy_state (stream, FALSE);
+}
+
+void
+seq_batcher_stream_load_state (SeqBatcherStream * stream)
+{
+  stream_copy_state (stream, TRUE);
 }
 
 gboolean
@@ -478,16 +724,10 @@ seq_batcher_forward (SeqBatcherStream * stream, const float *input,
 }
 
 void
-seq_batcher_get_stats (SeqBatcher * batcher, guint64 * n_calls,
-    guint64 * n_frames, guint * max_streams_seen)
+seq_batcher_get_stats (SeqBatcher * batcher, SeqBatcherStats * stats)
 {
-  g_return_if_fail (batcher != NULL);
+  g_return_if_fail (batcher != NULL && stats != NULL);
   g_mutex_lock (&batcher->lock);
-  if (n_calls)
-    *n_calls = batcher->n_calls;
-  if (n_frames)
-    *n_frames = batcher->n_frames;
-  if (max_streams_seen)
-    *max_streams_seen = batcher->max_seen;
+  *stats = batcher->stats;
   g_mutex_unlock (&batcher->lock);
 }

@@ -679,4 +679,4 @@ seq_gru_forward (const SeqGruModel * model, SeqGruState * const *states,
 
 /* ---- the recurrent interface (recurrent.h) ------------------------------ */
 
-SEQ_RECURRENT_DEFINE_IFACE (gru, SeqGruState);
+SEQ_RECURRENT_DEFINE_IFACE (gru, SeqGruState, SeqGruWorkspace);

@@ -112,4 +112,4 @@ seq_lstm_forward (const SeqLstmModel * model, SeqLstmState * const *states,
 
 /* ---- the recurrent interface (recurrent.h) ------------------------------ */
 
-SEQ_RECURRENT_DEFINE_IFACE (lstm, SeqLstmState);
+SEQ_RECURRENT_DEFINE_IFACE (lstm, SeqLstmState, SeqLstmWorkspace);

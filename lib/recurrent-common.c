@@ -518,14 +518,15 @@ seq_recurrent_set_kernels (const SeqRecurrentCell * cell, SeqRnnRunner * r,
   return TRUE;
 }
 
-/* h (and c) of B streams between their states and the runner's [L][B]
- * rows (@in: into the runner). With many streams the copies (24 KiB per
- * stream for the speech LSTM, each way) are split over the pool's
- * threads. */
+/* h (and c) of B streams between the runner's scratch rows [L][B] and
+ * either their state objects (@states) or their resident slots (@slots);
+ * @in: into the scratch. With many streams the copies (24 KiB per stream
+ * for the speech LSTM, each way) are split over the pool's threads. */
 typedef struct {
   SeqRnnRunner *r;
   const SeqRnnNet *net;
   gpointer const *states;
+  const guint *slots;
   guint B;
   gboolean in;
 } StateCopy;
@@ -533,24 +534,34 @@ typedef struct {
 static void
 state_copy_range (const StateCopy * sc, guint b0, guint b1)
 {
-  SeqRnnScratch *s = &sc->r->s;
+  SeqRnnRunner *r = sc->r;
+  SeqRnnScratch *s = &r->s;
   const guint L = sc->net->L, O = sc->net->O, H = sc->net->H;
   const guint Hp = sc->net->Hp, B = sc->B;
   const gsize ldo = sc->net->ldo;
 
   for (guint b = b0; b < b1; b++) {
-    SeqRecurrentStore *st = sc->states[b];
     for (guint l = 0; l < L; l++) {
       float *h = s->h0 + ((gsize) l * B + b) * ldo;
-      float *c = st->c ? s->c + ((gsize) l * B + b) * Hp : NULL;
-      if (sc->in) {
-        memcpy (h, st->h + (gsize) l * O, O * sizeof (float));
-        if (c)
-          memcpy (c, st->c + (gsize) l * H, H * sizeof (float));
+      float *c = s->c ? s->c + ((gsize) l * B + b) * Hp : NULL;
+      float *oh, *oc;
+      if (sc->states != NULL) {
+        SeqRecurrentStore *st = sc->states[b];
+        oh = st->h + (gsize) l * O;
+        oc = st->c ? st->c + (gsize) l * H : NULL;
       } else {
-        memcpy (st->h + (gsize) l * O, h, O * sizeof (float));
+        gsize row = (gsize) l * r->n_slots + sc->slots[b];
+        oh = r->slot_h + row * ldo;
+        oc = r->slot_c ? r->slot_c + row * Hp : NULL;
+      }
+      if (sc->in) {
+        memcpy (h, oh, O * sizeof (float));
         if (c)
-          memcpy (st->c + (gsize) l * H, c, H * sizeof (float));
+          memcpy (c, oc, H * sizeof (float));
+      } else {
+        memcpy (oh, h, O * sizeof (float));
+        if (c)
+          memcpy (oc, c, H * sizeof (float));
       }
     }
   }
@@ -570,9 +581,9 @@ state_copy_job (gpointer data, guint tid, guint nt, SeqPool * pool)
 
 static void
 state_copy (SeqRnnRunner * r, const SeqRnnNet * net, gpointer const *states,
-    guint B, gboolean in)
+    const guint * slots, guint B, gboolean in)
 {
-  StateCopy sc = { r, net, states, B, in };
+  StateCopy sc = { r, net, states, slots, B, in };
 
   if (B >= STATE_COPY_PARALLEL_MIN && r->n_threads > 1)
     seq_pool_run (r->pool, state_copy_job, &sc);
@@ -585,10 +596,99 @@ seq_recurrent_forward (SeqRnnRunner * r, const SeqRnnNet * net,
     gpointer const *states, guint n_streams, const float *input,
     guint n_steps, float *output, guint width, gboolean all)
 {
-  state_copy (r, net, states, n_streams, TRUE);
-  seq_rnn_runner_forward (r, net, n_streams, input, n_steps, output, width,
-      all);
-  state_copy (r, net, states, n_streams, FALSE);
+  SeqRnnStates rows = seq_rnn_scratch_states (&r->s, n_streams);
+
+  state_copy (r, net, states, NULL, n_streams, TRUE);
+  seq_rnn_runner_forward (r, net, &rows, n_streams, input, n_steps, output,
+      width, all);
+  state_copy (r, net, states, NULL, n_streams, FALSE);
   for (guint b = 0; b < n_streams; b++)
     ((SeqRecurrentStore *) states[b])->steps += n_steps;
+}
+
+/* ---- resident slots ----------------------------------------------------- */
+
+/* One slot's rows <-> a store (@to_slot: into the slot). */
+static void
+slot_copy (SeqRnnRunner * r, const SeqRnnNet * net, guint slot,
+    SeqRecurrentStore * st, gboolean to_slot)
+{
+  for (guint l = 0; l < net->L; l++) {
+    gsize row = (gsize) l * r->n_slots + slot;
+    float *h = r->slot_h + row * net->ldo, *sh = st->h + (gsize) l * net->O;
+    if (to_slot)
+      memcpy (h, sh, net->O * sizeof (float));
+    else
+      memcpy (sh, h, net->O * sizeof (float));
+    if (r->slot_c != NULL && st->c != NULL) {
+      float *c = r->slot_c + row * net->Hp, *sc = st->c + (gsize) l * net->H;
+      if (to_slot)
+        memcpy (c, sc, net->H * sizeof (float));
+      else
+        memcpy (sc, c, net->H * sizeof (float));
+    }
+  }
+}
+
+void
+seq_recurrent_slot_load (SeqRnnRunner * r, const SeqRnnNet * net, guint slot,
+    const SeqRecurrentStore * st)
+{
+  g_return_if_fail (slot < r->n_slots);
+  slot_copy (r, net, slot, (SeqRecurrentStore *) st, TRUE);
+}
+
+void
+seq_recurrent_slot_store (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint slot, SeqRecurrentStore * st)
+{
+  g_return_if_fail (slot < r->n_slots);
+  slot_copy (r, net, slot, st, FALSE);
+}
+
+void
+seq_recurrent_slot_move (SeqRnnRunner * r, const SeqRnnNet * net, guint dst,
+    guint src)
+{
+  g_return_if_fail (dst < r->n_slots && src < r->n_slots);
+  if (dst == src)
+    return;
+  for (guint l = 0; l < net->L; l++) {
+    gsize d = (gsize) l * r->n_slots + dst, s = (gsize) l * r->n_slots + src;
+    memcpy (r->slot_h + d * net->ldo, r->slot_h + s * net->ldo,
+        net->O * sizeof (float));
+    if (r->slot_c != NULL)
+      memcpy (r->slot_c + d * net->Hp, r->slot_c + s * net->Hp,
+          net->H * sizeof (float));
+  }
+}
+
+gboolean
+seq_recurrent_forward_slots (SeqRnnRunner * r, const SeqRnnNet * net,
+    gpointer const *states, const guint * slots, guint n_streams,
+    const float *input, guint n_steps, float *output, guint width,
+    gboolean all)
+{
+  gboolean in_place = TRUE;
+  SeqRnnStates rows;
+
+  for (guint b = 0; b < n_streams; b++) {
+    g_return_val_if_fail (slots[b] < r->n_slots, FALSE);
+    if (slots[b] != slots[0] + b)
+      in_place = FALSE;
+  }
+  if (in_place) {
+    rows = seq_rnn_runner_slot_states (r, net, slots[0]);
+    seq_rnn_runner_forward (r, net, &rows, n_streams, input, n_steps,
+        output, width, all);
+  } else {
+    rows = seq_rnn_scratch_states (&r->s, n_streams);
+    state_copy (r, net, NULL, slots, n_streams, TRUE);
+    seq_rnn_runner_forward (r, net, &rows, n_streams, input, n_steps,
+        output, width, all);
+    state_copy (r, net, NULL, slots, n_streams, FALSE);
+  }
+  for (guint b = 0; b < n_streams; b++)
+    ((SeqRecurrentStore *) states[b])->steps += n_steps;
+  return in_place;
 }

@@ -131,12 +131,33 @@ void seq_recurrent_forward (SeqRnnRunner * r, const SeqRnnNet * net,
     gpointer const *states, guint n_streams, const float *input,
     guint n_steps, float *output, guint width, gboolean all);
 
+/* ---- resident slots (recurrent.h: the iface's slot functions) ----------- */
+
+/* A store's h (and c) into / out of slot @slot of the runner
+ * (seq_rnn_runner_reserve_slots), and one slot onto another. */
+void seq_recurrent_slot_load (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint slot, const SeqRecurrentStore * st);
+void seq_recurrent_slot_store (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint slot, SeqRecurrentStore * st);
+void seq_recurrent_slot_move (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint dst, guint src);
+/* As seq_recurrent_forward, with stream b's h (and c) in slot @slots[b]
+ * instead of its state (whose step count advances): in place when the
+ * slots are consecutive (TRUE), else gathered into the scratch and
+ * scattered back (FALSE). */
+gboolean seq_recurrent_forward_slots (SeqRnnRunner * r,
+    const SeqRnnNet * net, gpointer const *states, const guint * slots,
+    guint n_streams, const float *input, guint n_steps, float *output,
+    guint width, gboolean all);
+
 /* Defines the cell's SeqRecurrentIface (recurrent.h) and its accessor
  * seq_@cell_recurrent () over the cell's typed API: seq_@cell_model_ref,
  * _unref, _input_size, _output_width, _get_fingerprint,
  * seq_@cell_state_get_model, seq_@cell_workspace_new, _free and
- * seq_@cell_forward (whose states are @State pointers). */
-#define SEQ_RECURRENT_DEFINE_IFACE(cell, State)                               \
+ * seq_@cell_forward (whose states are @State pointers); and the resident
+ * slots over the shared helpers above, on the cell's @Workspace (its
+ * runner r and model->net) and @State (its store st). */
+#define SEQ_RECURRENT_DEFINE_IFACE(cell, State, Workspace)                    \
 static gpointer                                                               \
 cell##_iface_model_ref (gpointer model)                                       \
 {                                                                             \
@@ -187,6 +208,48 @@ cell##_iface_forward (gconstpointer model, gpointer const *states,            \
   seq_##cell##_forward (model, (State * const *) states, n_streams, input,    \
       n_steps, output, mode, ws);                                             \
 }                                                                             \
+static gboolean                                                               \
+cell##_iface_workspace_reserve_slots (gpointer ws, guint n_slots)             \
+{                                                                             \
+  Workspace *w = ws;                                                          \
+  return seq_rnn_runner_reserve_slots (&w->r, &w->model->net, n_slots);       \
+}                                                                             \
+static void                                                                   \
+cell##_iface_slot_load (gpointer ws, guint slot, gconstpointer state)         \
+{                                                                             \
+  Workspace *w = ws;                                                          \
+  seq_recurrent_slot_load (&w->r, &w->model->net, slot,                       \
+      &((const State *) state)->st);                                          \
+}                                                                             \
+static void                                                                   \
+cell##_iface_slot_store (gpointer ws, guint slot, gpointer state)             \
+{                                                                             \
+  Workspace *w = ws;                                                          \
+  seq_recurrent_slot_store (&w->r, &w->model->net, slot,                      \
+      &((State *) state)->st);                                                \
+}                                                                             \
+static void                                                                   \
+cell##_iface_slot_move (gpointer ws, guint dst, guint src)                    \
+{                                                                             \
+  Workspace *w = ws;                                                          \
+  seq_recurrent_slot_move (&w->r, &w->model->net, dst, src);                  \
+}                                                                             \
+static gboolean                                                               \
+cell##_iface_forward_slots (gconstpointer model, gpointer const *states,      \
+    const guint *slots, guint n_streams, const float *input, guint n_steps,   \
+    float *output, SeqRecurrentOutput mode, gpointer ws)                      \
+{                                                                             \
+  Workspace *w = ws;                                                          \
+  g_return_val_if_fail (w->model->fingerprint ==                              \
+      seq_##cell##_model_get_fingerprint (model), FALSE);                     \
+  g_return_val_if_fail (n_streams <= w->r.max_streams, FALSE);                \
+  if (n_steps == 0 || n_streams == 0)                                         \
+    return FALSE;                                                             \
+  return seq_recurrent_forward_slots (&w->r, &w->model->net, states, slots,   \
+      n_streams, input, n_steps, output,                                      \
+      seq_##cell##_model_output_width (model, mode),                          \
+      mode == SEQ_RECURRENT_OUTPUT_ALL_LAYERS);                               \
+}                                                                             \
 static const SeqRecurrentIface cell##_iface = {                               \
   .name = #cell,                                                              \
   .model_ref = cell##_iface_model_ref,                                        \
@@ -198,6 +261,11 @@ static const SeqRecurrentIface cell##_iface = {                               \
   .workspace_new = cell##_iface_workspace_new,                                \
   .workspace_free = cell##_iface_workspace_free,                              \
   .forward = cell##_iface_forward,                                            \
+  .workspace_reserve_slots = cell##_iface_workspace_reserve_slots,            \
+  .slot_load = cell##_iface_slot_load,                                        \
+  .slot_store = cell##_iface_slot_store,                                      \
+  .slot_move = cell##_iface_slot_move,                                        \
+  .forward_slots = cell##_iface_forward_slots,                                \
 };                                                                            \
 const SeqRecurrentIface *                                                     \
 seq_##cell##_recurrent (void)                                                 \

@@ -125,13 +125,13 @@ gst_seq_batch_group_leave (GstSeqBatchGroup * g, SeqBatcherStream * stream,
   seq_batcher_leave (stream);
   g_mutex_lock (&groups_lock);
   if (--g->users == 0) {
-    guint64 calls = 0, frames = 0;
-    guint widest = 0;
-    seq_batcher_get_stats (g->batcher, &calls, &frames, &widest);
+    SeqBatcherStats st;
+    seq_batcher_get_stats (g->batcher, &st);
     GST_INFO_OBJECT (element, "batch-group %s done: %" G_GUINT64_FORMAT
-        " batched steps, %" G_GUINT64_FORMAT " stream-frames (%.1f per step), "
-        "widest %u streams", g->name, calls, frames,
-        calls ? (double) frames / calls : 0.0, widest);
+        " batched steps (%" G_GUINT64_FORMAT " on resident states in place), %"
+        G_GUINT64_FORMAT " stream-frames (%.1f per step), widest %u streams",
+        g->name, st.n_calls, st.n_in_place, st.n_frames,
+        st.n_calls ? (double) st.n_frames / st.n_calls : 0.0, st.max_streams);
     g_hash_table_remove (groups, g->name);
     last = g->batcher;
     g_free (g->name);

@@ -538,25 +538,46 @@ gst_seq_recurrent_setup (GstSeqFrameFilter * filter, guint in_dim,
   return TRUE;
 }
 
+/* In a batch-group the batcher keeps h and c while we are a member (see
+ * batcher.h, "Resident states"): the state object is synced before it is
+ * read and loaded back after it is changed. These run in the streaming
+ * thread or with it stopped, never during our forward call. */
 static void
 gst_seq_recurrent_reset (GstSeqFrameFilter * filter)
 {
-  GST_SEQ_RECURRENT_GET_CLASS (filter)->state_reset (PRIV (filter)->state);
+  GstSeqRecurrentPrivate *priv = PRIV (filter);
+
+  GST_SEQ_RECURRENT_GET_CLASS (filter)->state_reset (priv->state);
+  if (priv->stream != NULL)
+    seq_batcher_stream_load_state (priv->stream);
 }
 
 static GBytes *
 gst_seq_recurrent_save_state (GstSeqFrameFilter * filter)
 {
-  return GST_SEQ_RECURRENT_GET_CLASS (filter)->state_save (PRIV
-      (filter)->state);
+  GstSeqRecurrentPrivate *priv = PRIV (filter);
+
+  if (priv->stream != NULL)
+    seq_batcher_stream_sync_state (priv->stream);
+  return GST_SEQ_RECURRENT_GET_CLASS (filter)->state_save (priv->state);
 }
 
 static gboolean
 gst_seq_recurrent_restore_state (GstSeqFrameFilter * filter, GBytes * blob,
     GError ** error)
 {
-  return GST_SEQ_RECURRENT_GET_CLASS (filter)->state_restore (PRIV
-      (filter)->state, blob, error);
+  GstSeqRecurrentPrivate *priv = PRIV (filter);
+  gboolean ok;
+
+  /* a refused blob leaves the state as it was: synced first, so that
+   * loading it back is right either way */
+  if (priv->stream != NULL)
+    seq_batcher_stream_sync_state (priv->stream);
+  ok = GST_SEQ_RECURRENT_GET_CLASS (filter)->state_restore (priv->state,
+      blob, error);
+  if (priv->stream != NULL)
+    seq_batcher_stream_load_state (priv->stream);
+  return ok;
 }
 
 static GstFlowReturn

@@ -475,14 +475,15 @@ typedef struct
   guint frames;
   guint chunk;
   float *got;
+  const char *props;            /* NULL: group g1 */
 } GroupStream;
 
 static gpointer
 group_stream_thread (gpointer data)
 {
   GroupStream *gs = data;
-  GstHarness *h = lstm_harness ("batch-group=g1 max-batch=3 max-delay=2",
-      "flexible", 0);
+  GstHarness *h = lstm_harness (gs->props ? gs->props :
+      "batch-group=g1 max-batch=3 max-delay=2", "flexible", 0);
   float *in = test_signal (gs->frames);
 
   gs->got = run (h, TRUE, in, gs->frames, gs->chunk, H);
@@ -619,6 +620,94 @@ element_lstm_batch_group_reports_max_delay_latency (void)
   gst_harness_teardown (h);
 }
 
+/* In a batch-group the batcher keeps each member's h and c while it is a
+ * member (batcher.h): a seqenc-reset of one member mid-stream restarts it
+ * at t = 0, bitwise, while two others step beside it unchanged. */
+#define G6 "batch-group=g6 max-batch=3 max-delay=2"
+
+/* Joins the two busy members of a test and checks their outputs against
+ * @want, the alone output. */
+static void
+busy_members_match_alone (GThread ** th, GroupStream * busy,
+    const float *want, guint width)
+{
+  for (guint i = 0; i < 2; i++) {
+    g_thread_join (th[i]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (busy[i].got);
+    CU_ASSERT (memcmp (busy[i].got, want,
+            sizeof (float) * busy[i].frames * width) == 0);
+    g_free (busy[i].got);
+  }
+}
+
+static void
+element_lstm_batch_group_member_resets_mid_stream (void)
+{
+  GroupStream busy[2] = { {90, 1, NULL, G6}, {70, 3, NULL, G6} };
+  GThread *th[2];
+  guint width;
+  float *want = library_output (90, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = test_signal (30), *got;
+  GstHarness *h = lstm_harness (G6, "flexible", 0);
+
+  for (guint i = 0; i < 2; i++)
+    th[i] = g_thread_new ("busy", group_stream_thread, &busy[i]);
+  got = run (h, TRUE, in, 30, 2, H);
+  CU_ASSERT (memcmp (got, want, sizeof (float) * 30 * width) == 0);
+  g_free (got);
+  CU_ASSERT (gst_harness_push_event (h, gst_seq_reset_event_new ()));
+  got = run (h, TRUE, in, 20, 4, H);
+  CU_ASSERT (memcmp (got, want, sizeof (float) * 20 * width) == 0);
+  g_free (got);
+  gst_harness_teardown (h);
+  busy_members_match_alone (th, busy, want, width);
+  g_free (in);
+  g_free (want);
+}
+
+/* A group member with state-location saves at EOS what the batcher holds,
+ * and a new member restores it and continues bitwise, while two others
+ * step in the group all along. */
+static void
+element_lstm_batch_group_state_location_resumes_bitwise (void)
+{
+  const guint T = 40;
+  GroupStream busy[2] = { {120, 1, NULL, G6}, {100, 2, NULL, G6} };
+  GThread *th[2];
+  guint width;
+  float *want = library_output (120, SEQ_LSTM_OUTPUT_LAST_LAYER, &width);
+  float *in = test_signal (T), *got;
+  gchar *dir = seq_test_tmpdir ();
+  gchar *state = g_build_filename (dir, "lstm.state", NULL);
+  gchar *props = g_strdup_printf (G6 " state-location=\"%s\"", state);
+  GstHarness *h;
+
+  for (guint i = 0; i < 2; i++)
+    th[i] = g_thread_new ("busy", group_stream_thread, &busy[i]);
+  h = lstm_harness (props, "flexible", 0);
+  got = run (h, TRUE, in, 15, 3, H);
+  CU_ASSERT (memcmp (got, want, sizeof (float) * 15 * width) == 0);
+  g_free (got);
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  CU_ASSERT (g_file_test (state, G_FILE_TEST_IS_REGULAR));
+
+  h = lstm_harness (props, "flexible", 0);
+  got = run (h, TRUE, in + 15 * I, T - 15, 5, H);
+  CU_ASSERT (memcmp (got, want + 15 * width,
+          sizeof (float) * (T - 15) * width) == 0);
+  g_free (got);
+  gst_harness_teardown (h);
+  busy_members_match_alone (th, busy, want, width);
+  g_unlink (state);
+  g_rmdir (dir);
+  g_free (state);
+  g_free (props);
+  g_free (dir);
+  g_free (in);
+  g_free (want);
+}
+
 int
 main (void)
 {
@@ -648,6 +737,10 @@ main (void)
         element_lstm_batch_group_refuses_another_model},
     {"element_lstm_batch_group_reports_max_delay_latency",
         element_lstm_batch_group_reports_max_delay_latency},
+    {"element_lstm_batch_group_member_resets_mid_stream",
+        element_lstm_batch_group_member_resets_mid_stream},
+    {"element_lstm_batch_group_state_location_resumes_bitwise",
+        element_lstm_batch_group_state_location_resumes_bitwise},
     {NULL, NULL}
   };
   seq_test_gst_init ();

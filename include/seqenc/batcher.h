@@ -30,16 +30,35 @@
  * per request is at most max_delay_us plus the batched steps it takes part
  * in; answer LATENCY queries with at least max_delay_us.
  *
+ * Resident states. While a stream is a member, its h (and c) live in the
+ * batcher, in a slot of memory laid out as the batched step runs on it
+ * (from the stream's first step until it leaves; with a cell whose
+ * interface has the slot functions, recurrent.h). Slots are kept compact
+ * (0 .. number of resident members - 1) and a step's streams are ordered by
+ * slot, so that a step over every member, the usual batch under load, runs
+ * on the slots in place and copies no state; other batches gather their
+ * streams' slots into the step and scatter them back. The state object is
+ * therefore not updated by forward calls (its step count is): between two
+ * forward calls of the stream, seq_batcher_stream_sync_state () brings it
+ * up to date (before reading or saving it) and
+ * seq_batcher_stream_load_state () makes the stream go on from it (after
+ * resetting or restoring it); leaving brings it up to date too.
+ *
  * Typical use in an element (one batcher per batch-group and model):
  *
  *   batcher = seq_batcher_new (seq_lstm_recurrent (), model, &params, &error);
  *   stream  = seq_batcher_join (batcher, state);        // per element
  *   ...streaming thread:
  *   if (!seq_batcher_forward (stream, in, T, out, &error)) -> error/flushing
- *   ...reset/save/restore: use the state (SeqLstmState...) directly, but only
- *      between forward calls of this stream (the batcher touches it only
- *      during one)
- *   seq_batcher_leave (stream);
+ *   ...between forward calls of this stream:
+ *   reset:   seq_lstm_state_reset (state);
+ *            seq_batcher_stream_load_state (stream);
+ *   save:    seq_batcher_stream_sync_state (stream);
+ *            blob = seq_lstm_state_save (state);
+ *   restore: seq_batcher_stream_sync_state (stream);   // if it may fail
+ *            seq_lstm_state_restore (state, blob, &error);
+ *            seq_batcher_stream_load_state (stream);
+ *   seq_batcher_leave (stream);        // the state is up to date again
  *   seq_batcher_unref (batcher);       // last unref shuts the worker down
  *
  * seq_batcher_shutdown() makes every waiting and every later forward call
@@ -102,28 +121,44 @@ SEQ_API const SeqRecurrentIface *seq_batcher_get_iface (SeqBatcher *
 /* Width of each output frame (depends on params.output). */
 SEQ_API guint seq_batcher_get_output_width (SeqBatcher * batcher);
 
-/* Adds a stream whose state is @state (a state of the batcher's model, of
- * its cell's type; not copied: the caller keeps owning it and must keep it
- * alive until seq_batcher_leave). */
+/* Adds a stream that starts from @state (a state of the batcher's model,
+ * of its cell's type; the caller keeps owning it and must keep it alive
+ * until seq_batcher_leave: its step count advances with every forward
+ * call, its h and c only when synced, see "Resident states"). */
 SEQ_API SeqBatcherStream *seq_batcher_join (SeqBatcher * batcher,
     gpointer state);
-/* Removes and frees @stream (NULL: no-op). Must not be called while a
- * forward call of this stream is in progress. */
+/* Removes and frees @stream (NULL: no-op), leaving its state object up to
+ * date. Must not be called while a forward call of this stream is in
+ * progress. */
 SEQ_API void seq_batcher_leave (SeqBatcherStream * stream);
+
+/* Between forward calls of @stream (from the thread that makes them):
+ * sync_state copies the stream's current h and c into its state object;
+ * load_state makes the stream continue from its state object as it is now
+ * (after a reset or a restore). Both copy at most one state (none while
+ * the stream has not run yet) and never wait for a batched step. */
+SEQ_API void seq_batcher_stream_sync_state (SeqBatcherStream * stream);
+SEQ_API void seq_batcher_stream_load_state (SeqBatcherStream * stream);
 
 /* Advances @stream by @n_steps frames, blocking until they are done.
  *   @input:  [n_steps][input_size] f32 (the wire layout x[T][D])
  *   @output: [n_steps][output width] f32
  * FALSE and SEQ_BATCHER_ERROR_SHUTDOWN if the batcher was shut down
- * before all frames ran (the state then holds the frames that did run;
- * reset it before reuse). n_steps = 0 returns TRUE at once. */
+ * before all frames ran (the stream's state then holds the frames that did
+ * run; reset it before reuse). n_steps = 0 returns TRUE at once. */
 SEQ_API gboolean seq_batcher_forward (SeqBatcherStream * stream,
     const float *input, guint n_steps, float *output, GError ** error);
 
-/* Counters since creation: batched calls run, stream-frames computed, and
- * the largest number of streams served by one call. Any pointer may be
- * NULL. */
-SEQ_API void seq_batcher_get_stats (SeqBatcher * batcher, guint64 * n_calls,
-    guint64 * n_frames, guint * max_streams_seen);
+/* Counters since the batcher's creation. */
+typedef struct {
+  guint64 n_calls;              /* batched steps run */
+  guint64 n_frames;             /* stream-frames computed */
+  guint max_streams;            /* most streams served by one step */
+  guint64 n_in_place;           /* steps that ran on the resident states in
+                                 * place (no state copied) */
+} SeqBatcherStats;
+
+SEQ_API void seq_batcher_get_stats (SeqBatcher * batcher,
+    SeqBatcherStats * stats);
 
 G_END_DECLS

@@ -103,6 +103,31 @@ typedef struct {
   void (*forward) (gconstpointer model, gpointer const *states,
       guint n_streams, const float *input, guint n_steps, float *output,
       SeqRecurrentOutput mode, gpointer ws);
+
+  /* Resident states (the cells of seqenc have them; a cell may leave all
+   * five NULL, and then a driver such as the batcher hands forward the
+   * state objects every time). A workspace can hold the h (and c) of
+   * streams that live in it between calls, in numbered slots laid out as
+   * its forward runs on them, so that a forward over streams in
+   * consecutive slots copies no state at all. Slots may be read and
+   * written (load, store) while a forward_slots that does not use them
+   * runs on the workspace; reserve and move must not overlap any forward.
+   * Grows the slots to at least @n_slots (the held ones keep their
+   * values; new ones are zero); FALSE, nothing changed, when too large: */
+  gboolean (*workspace_reserve_slots) (gpointer ws, guint n_slots);
+  /* @state's h (and c) into @slot; @slot's into @state (its h and c only:
+   * its step count is kept by forward_slots); @src's onto @dst: */
+  void (*slot_load) (gpointer ws, guint slot, gconstpointer state);
+  void (*slot_store) (gpointer ws, guint slot, gpointer state);
+  void (*slot_move) (gpointer ws, guint dst, guint src);
+  /* As forward, but stream b's h (and c) are those of slot @slots[b], not
+   * of @states[b] (whose step count advances by @n_steps). Output is
+   * bitwise that of forward. TRUE when the slots were consecutive
+   * (slots[b] = slots[0] + b) and it ran on them in place; FALSE when it
+   * gathered and scattered them (or did nothing: no streams or steps). */
+  gboolean (*forward_slots) (gconstpointer model, gpointer const *states,
+      const guint * slots, guint n_streams, const float *input,
+      guint n_steps, float *output, SeqRecurrentOutput mode, gpointer ws);
 } SeqRecurrentIface;
 
 G_END_DECLS

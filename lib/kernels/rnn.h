@@ -92,22 +92,48 @@ gboolean seq_rnn_scratch_init (SeqRnnScratch * s, const SeqRnnNet * net,
     guint max_streams, guint max_steps);
 void seq_rnn_scratch_clear (SeqRnnScratch * s);
 
+/* Where a run finds the state of its B streams at t = 0 and leaves it after
+ * the last step: h of stream b in layer l is the row h + (l ls + b) ldo (O
+ * columns used), c (LSTM; NULL for the GRU) the row c + (l ls + b) Hp (H
+ * used). The scratch's own rows (states gathered from their objects:
+ * seq_rnn_scratch_states) have ls = B; the runner's resident slots
+ * (seq_rnn_runner_slot_states) have ls = their capacity. */
+typedef struct {
+  float *h;
+  float *c;
+  gsize ls;                     /* rows from one layer to the next */
+} SeqRnnStates;
+
+/* The scratch's h0 and c rows for a batch of B streams (ls = B). */
+static inline SeqRnnStates
+seq_rnn_scratch_states (const SeqRnnScratch * s, guint B)
+{
+  SeqRnnStates st = { s->h0, s->c, B };
+  return st;
+}
+
 /* Advances B streams by T steps (T * B <= max_rows). @x: [T][B][I] rows of
  * stride @ldx. @out: [T][B] rows of stride @ldout; layer l written at column
- * l * O when @all_layers, else only the last layer at column 0. h0 (and c)
- * are read as the state at t = 0 and hold the state after step T - 1 on
+ * l * O when @all_layers, else only the last layer at column 0. The rows of
+ * @st are read as the state at t = 0 and hold the state after step T - 1 on
  * return. */
 void seq_rnn_run_chunk (const SeqKernels * k, SeqPool * pool,
-    const SeqRnnNet * net, SeqRnnScratch * s, guint B, guint T,
-    const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers);
+    const SeqRnnNet * net, SeqRnnScratch * s, const SeqRnnStates * st,
+    guint B, guint T, const float *x, gsize ldx, float *out, gsize ldout,
+    gboolean all_layers);
 
 /* ---- a workspace's engine, shared by every cell ------------------------- */
 
 /* Threads at most per workspace. */
 #define SEQ_RNN_MAX_THREADS 256
 
-/* What a cell's workspace owns: the scratch, the thread pool and the kernel
- * set; the cell file adds its model reference and its state copies. */
+/* What a cell's workspace owns: the scratch, the thread pool, the kernel
+ * set and the resident slots; the cell file adds its model reference.
+ *
+ * Resident slots hold the h (and c) of streams that live in the workspace
+ * between calls (a batcher's members, batcher.h): slot i is row i of every
+ * layer of slot_h [L][n_slots][ldo] and slot_c [L][n_slots][Hp], so that a
+ * batch of streams in consecutive slots runs on them in place. */
 typedef struct {
   guint max_streams;
   guint max_steps;
@@ -115,6 +141,9 @@ typedef struct {
   const SeqKernels *kernels;
   SeqPool *pool;
   SeqRnnScratch s;
+  guint n_slots;                /* capacity, 0 until reserved */
+  float *slot_h;
+  float *slot_c;                /* LSTM only */
 } SeqRnnRunner;
 
 /* @n_threads 0 = all cores (at most SEQ_RNN_MAX_THREADS). FALSE when the
@@ -127,10 +156,28 @@ void seq_rnn_runner_clear (SeqRnnRunner * r);
 gboolean seq_rnn_runner_set_isa (SeqRnnRunner * r, SeqKernelsIsa isa);
 /* @n_steps steps of B streams (B <= max_streams) in chunks of at most
  * max_rows rows: @x [n_steps][B][I], @out [n_steps][B][width]; the state
- * at t = 0 is in r->s (h0, c) and is the state after the last step on
- * return. */
+ * at t = 0 is in the rows of @st (the scratch's or the slots') and is the
+ * state after the last step on return. */
 void seq_rnn_runner_forward (SeqRnnRunner * r, const SeqRnnNet * net,
-    guint B, const float *x, guint n_steps, float *out, guint width,
-    gboolean all_layers);
+    const SeqRnnStates * st, guint B, const float *x, guint n_steps,
+    float *out, guint width, gboolean all_layers);
+
+/* Grows the resident slots to at least @n_slots (zeroed; the slots held
+ * keep their values). Not while a forward runs on @r. FALSE (the slots
+ * unchanged) when too large. */
+gboolean seq_rnn_runner_reserve_slots (SeqRnnRunner * r,
+    const SeqRnnNet * net, guint n_slots);
+
+/* The resident rows from slot @first on (ls = the capacity). */
+static inline SeqRnnStates
+seq_rnn_runner_slot_states (const SeqRnnRunner * r, const SeqRnnNet * net,
+    guint first)
+{
+  SeqRnnStates st = { r->slot_h + (gsize) first * net->ldo,
+    r->slot_c != NULL ? r->slot_c + (gsize) first * net->Hp : NULL,
+    r->n_slots
+  };
+  return st;
+}
 
 G_END_DECLS

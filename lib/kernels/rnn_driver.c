@@ -19,6 +19,7 @@ typedef struct {
   const SeqKernels *k;
   const SeqRnnNet *net;
   SeqRnnScratch *s;
+  const SeqRnnStates *st;
   guint B, T;
   const float *x;
   gsize ldx;
@@ -87,7 +88,7 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
   const gboolean bf = net->bf16, q = net->int8;
   const guint L = net->L, Hp = net->Hp, O = net->O, B = c->B, T = c->T;
   const gsize ldo = net->ldo, ldg = (gsize) net->G * Hp, ldb = net->ldb;
-  const gsize ldq = net->ldq;
+  const gsize ldq = net->ldq, ls = c->st->ls;
   const gsize h0b_stride = (gsize) (s->max_streams + 16) * ldb;
   const guint rows = T * B;
   const guint n_rb_all = (rows + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM;
@@ -114,7 +115,7 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
         s->xb + (gsize) i0 * ldb, ldb);
     my_range (L * B, tid, nt, &i0, &i1);
     for (guint i = i0; i < i1; i++)
-      rows_to_bf16 (s->h0 + (gsize) i * ldo, ldo, 1, 0, O,
+      rows_to_bf16 (c->st->h + ((i / B) * ls + i % B) * ldo, ldo, 1, 0, O,
           s->h0b + (i / B) * h0b_stride + (gsize) (i % B) * ldb, ldb);
     seq_pool_barrier (pool);
   }
@@ -125,7 +126,7 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
           s->xq + (gsize) r * ldq);
     my_range (L * B, tid, nt, &i0, &i1);
     for (guint i = i0; i < i1; i++)
-      s->h0s[i] = seq_quant_row (s->h0 + (gsize) i * ldo, O,
+      s->h0s[i] = seq_quant_row (c->st->h + ((i / B) * ls + i % B) * ldo, O,
           s->h0q + (gsize) i * ldq);
     seq_pool_barrier (pool);
   }
@@ -134,9 +135,9 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
     const SeqRnnLayer *ly = &net->layers[l];
     float *y = s->y[l & 1];
     guint16 *yb = bf ? s->yb[l & 1] : NULL;
-    float *h0 = s->h0 + (gsize) l * B * ldo;
+    float *h0 = c->st->h + l * ls * ldo;
     const guint16 *h0b = bf ? s->h0b + l * h0b_stride : NULL;
-    float *cst = s->c != NULL ? s->c + (gsize) l * B * Hp : NULL;
+    float *cst = c->st->c != NULL ? c->st->c + l * ls * Hp : NULL;
     guint8 *yq = q ? s->yq[l & 1] : NULL;
     float *ys = q ? s->ys[l & 1] : NULL;
     const guint8 *h0q = q ? s->h0q + (gsize) l * B * ldq : NULL;
@@ -267,10 +268,11 @@ chunk_body (gpointer data, guint tid, guint nt, SeqPool * pool)
 
 void
 seq_rnn_run_chunk (const SeqKernels * k, SeqPool * pool,
-    const SeqRnnNet * net, SeqRnnScratch * s, guint B, guint T,
-    const float *x, gsize ldx, float *out, gsize ldout, gboolean all_layers)
+    const SeqRnnNet * net, SeqRnnScratch * s, const SeqRnnStates * st,
+    guint B, guint T, const float *x, gsize ldx, float *out, gsize ldout,
+    gboolean all_layers)
 {
-  Chunk c = { k, net, s, B, T, x, ldx, out, ldout, all_layers };
+  Chunk c = { k, net, s, st, B, T, x, ldx, out, ldout, all_layers };
 
   if (T == 0 || B == 0)
     return;
@@ -473,7 +475,52 @@ seq_rnn_runner_clear (SeqRnnRunner * r)
 {
   seq_pool_free (r->pool);
   seq_rnn_scratch_clear (&r->s);
+  seq_aligned_free (r->slot_h);
+  seq_aligned_free (r->slot_c);
   memset (r, 0, sizeof (*r));
+}
+
+/* @rows rows of width @w per layer, @L layers, from [L][old_n] to
+ * [L][new_n] (the rest zeroed) */
+static void
+slots_copy (float *dst, const float *src, guint L, guint old_n, guint new_n,
+    gsize w)
+{
+  memset (dst, 0, (gsize) L * new_n * w * sizeof (float));
+  for (guint l = 0; l < L && src != NULL; l++)
+    memcpy (dst + (gsize) l * new_n * w, src + (gsize) l * old_n * w,
+        (gsize) old_n * w * sizeof (float));
+}
+
+gboolean
+seq_rnn_runner_reserve_slots (SeqRnnRunner * r, const SeqRnnNet * net,
+    guint n_slots)
+{
+  gboolean ok = TRUE, lstm = net->cell == SEQ_CELL_LSTM;
+  guint n;
+  float *h, *c = NULL;
+
+  if (n_slots <= r->n_slots)
+    return TRUE;
+  /* doubling: joins are rare, but many come at once at start */
+  n = MAX (n_slots, MIN (G_MAXUINT / 2, MAX (16u, r->n_slots)) * 2);
+  h = scratch_alloc ((gsize) net->L * n, net->ldo, &ok);
+  if (lstm)
+    c = scratch_alloc ((gsize) net->L * n, net->Hp, &ok);
+  if (!ok) {
+    seq_aligned_free (h);
+    seq_aligned_free (c);
+    return FALSE;
+  }
+  slots_copy (h, r->slot_h, net->L, r->n_slots, n, net->ldo);
+  if (lstm)
+    slots_copy (c, r->slot_c, net->L, r->n_slots, n, net->Hp);
+  seq_aligned_free (r->slot_h);
+  seq_aligned_free (r->slot_c);
+  r->slot_h = h;
+  r->slot_c = c;
+  r->n_slots = n;
+  return TRUE;
 }
 
 gboolean
@@ -488,16 +535,16 @@ seq_rnn_runner_set_isa (SeqRnnRunner * r, SeqKernelsIsa isa)
 }
 
 void
-seq_rnn_runner_forward (SeqRnnRunner * r, const SeqRnnNet * net, guint B,
-    const float *x, guint n_steps, float *out, guint width,
-    gboolean all_layers)
+seq_rnn_runner_forward (SeqRnnRunner * r, const SeqRnnNet * net,
+    const SeqRnnStates * st, guint B, const float *x, guint n_steps,
+    float *out, guint width, gboolean all_layers)
 {
   guint chunk = MAX (1u, r->s.max_rows / B);
 
   chunk = MIN (chunk, r->max_steps * (r->max_streams / B));
   for (guint t0 = 0; t0 < n_steps; t0 += chunk) {
     guint T = MIN (chunk, n_steps - t0);
-    seq_rnn_run_chunk (r->kernels, r->pool, net, &r->s, B, T,
+    seq_rnn_run_chunk (r->kernels, r->pool, net, &r->s, st, B, T,
         x + (gsize) t0 * B * net->I, net->I, out + (gsize) t0 * B * width,
         width, all_layers);
   }

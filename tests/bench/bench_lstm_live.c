@@ -124,8 +124,8 @@ main (int argc, char **argv)
     Live *lv = g_new0 (Live, n);
     GThread **th = g_new0 (GThread *, n);
     gint64 *all, period = (gint64) (1e6 / rate);
+    SeqBatcherStats bst;
     guint64 calls, frames;
-    guint maxseen;
     gboolean ok = TRUE;
 
     bp.max_batch = MAX (1, n);
@@ -177,17 +177,21 @@ main (int argc, char **argv)
       g_free (lv[i].lat);
     }
     qsort (all, total, sizeof (gint64), cmp_i64);
-    seq_batcher_get_stats (b, &calls, &frames, &maxseen);
+    seq_batcher_get_stats (b, &bst);
+    calls = bst.n_calls;
+    frames = bst.n_frames;
     printf ("{\"impl\": \"seqenc batcher\", \"streams\": %u, \"rate\": %.0f, "
         "\"max_delay_us\": %" G_GUINT64_FORMAT ", \"precision\": \"%s\", "
         "\"frames\": %u, \"fps\": %.0f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
         "\"max_ms\": %.2f, \"late_pct\": %.2f, \"mean_batch\": %.1f, "
-        "\"cpu\": %.3f, \"ok\": %s}\n", n, rate, max_delay, prec_s, total,
+        "\"in_place_pct\": %.1f, \"cpu\": %.3f, \"ok\": %s}\n", n, rate, max_delay, prec_s, total,
         total / seconds, total ? all[total / 2] / 1e3 : 0.0,
         total ? all[(gsize) (total * 0.99)] / 1e3 : 0.0,
         total ? all[total - 1] / 1e3 : 0.0,
         total ? 100.0 * late / total : 0.0,
-        calls ? (double) frames / calls : 0.0, cpu, ok ? "true" : "false");
+        calls ? (double) frames / calls : 0.0,
+        calls ? 100.0 * bst.n_in_place / calls : 0.0, cpu,
+        ok ? "true" : "false");
     fflush (stdout);
     g_free (all);
     g_free (lv);
