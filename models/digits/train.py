@@ -17,8 +17,8 @@ model on CTC's all-blank plateau for many epochs), a fixed number of epochs
 (no checkpoint selection on the evaluation voices).
 
 The pilot options (--whiten, --clean-first, --short-epochs, --limit,
---fmask/--tmask) are what models/digits/EVAL.md's experiments varied; the
-recipe uses none of them.
+--fmask/--tmask, --average-last) are what models/digits/EVAL.md's
+experiments varied; the recipe uses none of them.
 
 usage: train.py --data DIR --fbank-dump PATH --out CKPT [--epochs N] ...
 """
@@ -160,6 +160,9 @@ def main():
     ap.add_argument("--stack", type=int, default=1,
                     help="seqfbank stack: N consecutive frames side by side "
                     "in one LSTM step")
+    ap.add_argument("--average-last", type=int, default=0, metavar="K",
+                    help="also write CKPT.avg: the mean of the weights after "
+                    "each of the last K epochs (checkpoint averaging)")
     ap.add_argument("--clean-first", action="store_true",
                     help="first (SortaGrad) epoch on noise-free utterances")
     ap.add_argument("--whiten", type=float, default=0.0,
@@ -292,6 +295,7 @@ def main():
 
     step = 0
     win = 0.0
+    avg, n_avg = None, 0
     for ep in range(a.epochs):
         t0 = time.time()
         tot = n = 0
@@ -326,13 +330,29 @@ def main():
         log("epoch %d done in %.0fs: train loss %.4f, dev (training voices) "
             "digit error %.2f%%" % (first_epoch + ep + 1, time.time() - t0,
                                     tot / n, 100 * der))
-        torch.save({"model": model.state_dict(), "mean": mean, "std": std,
-                    "whiten": None if whiten is None else whiten.numpy(),
-                    "fbank": FBANK, "labels": LABELS, "blank": BLANK,
-                    "hidden": a.hidden, "layers": a.layers, "dim": dim,
-                    "epochs_done": first_epoch + ep + 1, "args": vars(a)},
-                   a.out)
+        def save(state, path):
+            torch.save({"model": state, "mean": mean, "std": std,
+                        "whiten": None if whiten is None else whiten.numpy(),
+                        "fbank": FBANK, "labels": LABELS, "blank": BLANK,
+                        "hidden": a.hidden, "layers": a.layers, "dim": dim,
+                        "epochs_done": first_epoch + ep + 1, "args": vars(a)},
+                       path)
+        save(model.state_dict(), a.out)
+        if a.average_last and ep >= a.epochs - a.average_last:
+            sd = {k: v.detach().double() for k, v in model.state_dict().items()}
+            if avg is None:
+                avg, n_avg = sd, 1
+            else:
+                avg = {k: avg[k] + sd[k] for k in avg}
+                n_avg += 1
     log("done: %d steps" % step)
+    if avg is not None:
+        final = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict({k: (v / n_avg).float() for k, v in avg.items()})
+        log("average of the last %d epochs: dev (training voices) digit error "
+            "%.2f%%" % (n_avg, 100 * evaluate(dev_idx)))
+        save(model.state_dict(), a.out + ".avg")
+        model.load_state_dict(final)
 
 
 if __name__ == "__main__":
