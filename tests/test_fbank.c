@@ -401,32 +401,40 @@ fbank_frame_counts_follow_snip_edges (void)
 }
 
 /* Frame k comes out exactly when sample k*s - p + w - 1 is fed, i.e. with a
- * lookahead of w (snip-edges) or w - p samples after k*s. */
+ * lookahead of w (snip-edges) or w - p samples after k*s. With stack = n,
+ * output frame k comes out when sample k*n*s + lookahead - 1 is fed, the
+ * lookahead (n - 1) shifts longer. */
 static void
 fbank_frames_come_out_after_the_lookahead (void)
 {
-  for (int snip = 0; snip < 2; snip++) {
-    SeqFbankParams p = seq_fbank_params_default ();
-    SeqFbank *fb;
-    float out[81];
-    gint16 one = 100;
-    guint64 k = 0;
+  for (guint stack = 1; stack <= 3; stack += 2) {
+    for (int snip = 0; snip < 2; snip++) {
+      SeqFbankParams p = seq_fbank_params_default ();
+      SeqFbank *fb;
+      float out[3 * 80];
+      gint16 one = 100;
+      guint64 k = 0;
 
-    p.snip_edges = snip;
-    fb = make_fbank (&p);
-    CU_ASSERT_EQUAL (seq_fbank_lookahead (fb), snip ? 400 : 400 - 120);
-    for (guint64 i = 0; i < 5000; i++) {
-      gsize pending = seq_fbank_frames_pending (fb, 1);
-      gsize got = seq_fbank_feed_s16 (fb, &one, 1, out, pending);
-      CU_ASSERT_EQUAL (got, pending);
-      if (got) {
-        /* sample i completed frame k: i + 1 == k*s + lookahead */
-        CU_ASSERT_EQUAL (i + 1, k * 160 + seq_fbank_lookahead (fb));
-        k += got;
+      p.snip_edges = snip;
+      p.stack = stack;
+      fb = make_fbank (&p);
+      CU_ASSERT_EQUAL (seq_fbank_lookahead (fb), (snip ? 400 : 400 - 120)
+          + (stack - 1) * 160);
+      CU_ASSERT_EQUAL (seq_fbank_hop (fb), stack * 160);
+      for (guint64 i = 0; i < 5000; i++) {
+        gsize pending = seq_fbank_frames_pending (fb, 1);
+        gsize got = seq_fbank_feed_s16 (fb, &one, 1, out, pending);
+        CU_ASSERT_EQUAL (got, pending);
+        if (got) {
+          /* sample i completed frame k: i + 1 == k*hop + lookahead */
+          CU_ASSERT_EQUAL (i + 1, k * stack * 160 + seq_fbank_lookahead (fb));
+          k += got;
+        }
       }
+      CU_ASSERT (k > 5);
+      CU_ASSERT_EQUAL (seq_fbank_frames_done (fb), k);
+      seq_fbank_free (fb);
     }
-    CU_ASSERT_EQUAL (seq_fbank_frames_done (fb), k);
-    seq_fbank_free (fb);
   }
 }
 
@@ -657,9 +665,8 @@ fbank_state_blob_resumes_bitwise (void)
 
 /* stack = n: output frame j is computed frames j n .. j n + n - 1 of the
  * unstacked filterbank, bit for bit (dither drawn in the same order), the
- * partial stack at the end dropped; any chunking gives the same frames; the
- * hop is n shifts and frame j comes out exactly when sample
- * j n s + lookahead - 1 is fed, the lookahead (n - 1) s longer. */
+ * partial stack at the end dropped; any chunking gives the same frames
+ * (when each one comes out: fbank_frames_come_out_after_the_lookahead). */
 static void
 fbank_stack_puts_the_unstacked_frames_side_by_side (void)
 {
@@ -714,30 +721,6 @@ fbank_stack_puts_the_unstacked_frames_side_by_side (void)
     check_save_restore (p);
   }
 
-  /* when each stacked frame comes out */
-  for (int snip = 0; snip < 2; snip++) {
-    SeqFbankParams p = seq_fbank_params_default ();
-    SeqFbank *fb;
-    float out[3 * 80];
-    gint16 v = 100;
-    guint64 j = 0;
-
-    p.snip_edges = snip;
-    p.stack = 3;
-    fb = make_fbank (&p);
-    CU_ASSERT_EQUAL (seq_fbank_lookahead (fb), (snip ? 400 : 280) + 2 * 160);
-    for (guint64 i = 0; i < 5000; i++) {
-      gsize pending = seq_fbank_frames_pending (fb, 1);
-      gsize got = seq_fbank_feed_s16 (fb, &v, 1, out, pending);
-      CU_ASSERT_EQUAL (got, pending);
-      if (got) {
-        CU_ASSERT_EQUAL (i + 1, j * 480 + seq_fbank_lookahead (fb));
-        j += got;
-      }
-    }
-    CU_ASSERT (j > 5);
-    seq_fbank_free (fb);
-  }
   g_free (x);
 }
 

@@ -17,8 +17,10 @@ Emission latency (utterances made of cut words, whose digit end times are
 exact): for each digit of a correctly recognized utterance, the stream time
 at which its token is final and leaves the decoder minus the end of the
 spoken digit. A token is final at the first frame after its run (a blank or
-another label); frame j can be computed once sample j*shift + window - 1 is
-in, so the token leaves at (j*shift + window)/rate (compute time excluded).
+another label); frame j can be computed once sample j*hop + lookahead - 1
+is in (seqfbank's hop and lookahead: shift and window, times and plus the
+stacked shifts), so the token leaves at (j*hop + lookahead)/rate (compute
+time excluded).
 
 usage: evaluate.py --model M --data DIR --fbank-dump PATH [--gst] \
     [--pocketsphinx] [--json OUT] [--markdown OUT]
@@ -198,7 +200,7 @@ def eval_gst(model_path, meta, metas, wav_dir):
                      for k, v in sorted(meta.items())
                      if k.startswith("seqfbank.") and k != "seqfbank.rate")
     rate = float(meta["seqfbank.rate"])
-    win = hop_and_lookahead(meta)[1] / rate
+    look = hop_and_lookahead(meta)[1] / rate
     hyps, lat = [], []
     for m in metas:
         line = ("filesrc name=src ! wavparse ! audioconvert ! audioresample ! "
@@ -232,7 +234,7 @@ def eval_gst(model_path, meta, metas, wav_dir):
         hyps.append(h)
         if "ends" in m and h == m["digits"].split():
             for (_, t0, t1), end in zip(toks, m["ends"]):
-                lat.append(t1 + win - end)
+                lat.append(t1 + look - end)
     return hyps, lat
 
 
