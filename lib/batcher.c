@@ -38,9 +38,9 @@
  * waited for the next step; a broadcast on a condition made every caller
  * contend for its mutex.) A caller that was deferred past its step wakes
  * once early, finds its request not done and sleeps again. Elsewhere one
- * condition of the batcher is broadcast and every caller looks. The completion flag is set under the batcher
- * mutex; after that the worker touches only the batcher, so a caller may
- * return and leave at once.
+ * condition of the batcher is broadcast and every caller looks. The
+ * completion flag is set under the batcher mutex; after that the worker
+ * touches only the batcher, so a caller may return and leave at once.
  *
  * Resident states (batcher.h). With a cell that has slots (recurrent.h),
  * a stream's h and c move into a slot of the worker's workspace at its
