@@ -9,7 +9,9 @@
 #               detect_leaks=0 (GLib/GStreamer keep global allocations), and
 #               the pipeline suite preloads the ASan runtime so that the
 #               uninstrumented gst-launch-1.0 can load the instrumented plugin.
-#   no-openmp   -Dopenmp=disabled
+#   no-openmp   -Dopenmp=disabled, and the batcher's portable wake-up (one
+#               GCond broadcast instead of the Linux futex:
+#               -DSEQ_BATCHER_PORTABLE_WAKE), so that both are tested
 #
 #   tests/run-sanitizers.sh [config...]     (default: asan-ubsan no-openmp)
 #
@@ -65,7 +67,7 @@ for cfg in $CONFIGS; do
     asan-ubsan)
       opts="-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined" ;;
     no-openmp)
-      opts="-Dopenmp=disabled" ;;
+      opts="-Dopenmp=disabled -Dc_args=-DSEQ_BATCHER_PORTABLE_WAKE" ;;
     *)
       echo "unknown configuration $cfg" >&2
       exit 2 ;;

@@ -20,7 +20,9 @@
  * request still has, up to max_steps); the call returns when all its frames
  * are done, with the outputs written to the caller's buffer and the stream's
  * state advanced. Nobody busy-waits: the worker sleeps on a GCond (with a
- * deadline while a partial batch waits) and callers sleep on their own GCond.
+ * deadline while a partial batch waits) and callers sleep until their step
+ * is done (on Linux on one futex, the callers of a step woken together by
+ * one system call).
  *
  * Output is bitwise identical to running the stream alone with the cell's
  * forward (seq_lstm_forward, seq_gru_forward: the kernels compute every

@@ -116,6 +116,9 @@ def main():
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--crowded-streams", type=int, default=20)
     ap.add_argument("--json", help="also write every measurement here")
+    ap.add_argument("--quick", action="store_true",
+                    help="sections 1-3 only (the bound, the library batcher, "
+                    "the element path)")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     a.bench_lstm = os.path.join(a.build, "tests/bench/bench_lstm")
@@ -165,6 +168,10 @@ def main():
             n, round(100 * f), r["fps"], r["p99"], "yes" if r["keeps_up"] else "no",
             r["cpu_us"], kcpu, r["cpu_us"] / kcpu))
 
+    if a.quick:
+        write_json(a, res)
+        return
+
     # 4. runtimes
     n = int(C * 0.75)
     print("\n| runtime | live: %d streams frames/s | p99 ms | kept up | CPU us/frame "
@@ -205,6 +212,10 @@ def main():
         print("| %d | %.2f / %.2f | %.0f | %.0f | %d, %.1f, %s | %.1f, %.1f |" % (
             nt, one["p50"], one["p99"], ff, fc, g["fps"], g["p99"],
             "yes" if g["keeps_up"] else "no", c["min_fps"], c["p99"]))
+    write_json(a, res)
+
+
+def write_json(a, res):
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)
