@@ -14,6 +14,12 @@ Every utterance is a 16 kHz mono S16 WAV file plus one line of its manifest
 built from separately cut words ("words" mode), the end time of each spoken
 digit in seconds (used for the emission latency).
 
+Foreign-accented English (--l2-share): a share of the training utterances is
+spoken by espeak-ng voices of other languages (L2_LANGS) from the phoneme
+transcription of the digit words in a training accent (espeak-ng's [[...]]
+phoneme input): each language realizes the English phonemes with its own
+phoneme table, the way a speaker of it would.
+
 Held out: two accents and every fifth voice variant are never used in
 training; the evaluation sets use only voices (accent+variant pairs) where the
 accent or the variant is held out.
@@ -58,6 +64,12 @@ VOWEL_SWAPS = {
     "o@": ["O:", "oU", "O@", "A:"], "@": ["a#", "V", "E", "I"],
     "i@": ["I@", "i:", "e@"],
 }
+# Languages whose espeak-ng voices speak the L2 share (none is English).
+L2_LANGS = ["af", "ar", "bg", "bn", "ca", "cmn", "cs", "da", "de", "el", "es",
+            "et", "eu", "fa", "fi", "fr", "hi", "hr", "hu", "hy", "id", "is",
+            "it", "ja", "ka", "lt", "lv", "mk", "mr", "nb", "ne", "nl", "pa",
+            "pl", "pt", "ro", "ru", "sk", "sl", "sr", "sv", "sw", "ta", "tr",
+            "uk", "ur", "vi"]
 NOISE_KINDS = ["whitenoise", "pinknoise", "brownnoise"]
 NOISE_SECONDS = 120
 
@@ -201,6 +213,19 @@ def make_synth_accents(out_dir, n, seed):
     return root, defs
 
 
+def transcriptions(accents):
+    """{accent: {word: espeak-ng phonemes}} of the digit words."""
+    out = {}
+    for acc in accents:
+        out[acc] = {}
+        for w in WORDS + ["oh"]:
+            ph = subprocess.run(["espeak-ng", "-q", "-x", "-v", acc, w],
+                                check=True, capture_output=True,
+                                text=True).stdout.strip()
+            out[acc][w] = ph
+    return out
+
+
 def draw_digits(rng):
     n = int(rng.choice([1, 2, 3, 3, 4, 4, 5, 6, 7]))
     d = [int(rng.integers(10)) for _ in range(n)]
@@ -216,17 +241,21 @@ def word_of(d, rng):
 
 
 def make_one(job):
-    (idx, kind, seed, out_dir, noise_dir, synth) = job
+    (idx, kind, seed, out_dir, noise_dir, synth, l2) = job
     rng = np.random.default_rng([seed, {"train": 0, "eval": 1}[kind], idx])
     train_v, held_v = split_variants(VARIANTS)
     train_a = [a for a in ACCENTS if a not in HELDOUT_ACCENTS]
     data_path = None
+    l2_from = None
     if kind == "train":
         accent = str(rng.choice(train_a))
         variant = str(rng.choice(train_v))
         if synth["n"] > 0 and rng.random() < synth["share"]:
             accent = "syn%03d" % int(rng.integers(synth["n"]))
             data_path = synth["path"]
+        elif l2["share"] > 0 and rng.random() < l2["share"]:
+            l2_from = accent           # the transcription's accent
+            accent = str(rng.choice(L2_LANGS))
     else:
         while True:
             accent = str(rng.choice(ACCENTS))
@@ -242,6 +271,9 @@ def make_one(job):
     mode = "words" if rng.random() < 0.5 else "sentence"
     meta = {"digits": " ".join(map(str, digits)), "voice": voice,
             "rate": rate, "pitch": pitch, "gap": gap, "mode": mode}
+    if l2_from is not None:
+        meta["phonemes_from"] = l2_from
+        words = ["[[%s]]" % l2["phonemes"][l2_from][w] for w in words]
 
     ends = None
     if mode == "words":
@@ -381,6 +413,9 @@ def main():
                     "derived from the training accents)")
     ap.add_argument("--synth-share", type=float, default=0.5,
                     help="share of training utterances in a synthetic accent")
+    ap.add_argument("--l2-share", type=float, default=0.0,
+                    help="share of the other training utterances spoken by "
+                    "a voice of another language from English phonemes")
     a = ap.parse_args()
 
     for d in ["train", "eval_clean", "eval_snr10"]:
@@ -390,18 +425,24 @@ def main():
     train_v, held_v = split_variants(VARIANTS)
     synth = {"n": a.synth_accents, "share": a.synth_share, "path": None}
     defs = {}
+    train_a = [x for x in ACCENTS if x not in HELDOUT_ACCENTS]
+    l2 = {"share": a.l2_share,
+          "phonemes": transcriptions(train_a) if a.l2_share > 0 else {}}
     if a.synth_accents > 0:
         synth["path"], defs = make_synth_accents(a.out, a.synth_accents, a.seed)
     info = {"seed": a.seed, "train": a.train, "eval": a.eval,
             "accents_train": [x for x in ACCENTS if x not in HELDOUT_ACCENTS],
             "accents_heldout": HELDOUT_ACCENTS, "variants_heldout": held_v,
             "variants_train": train_v, "synth_share": a.synth_share,
-            "synth_accents": defs}
+            "synth_accents": defs, "l2_share": a.l2_share,
+            "l2_langs": L2_LANGS if a.l2_share > 0 else [],
+            "l2_phonemes": l2["phonemes"]}
     with open(os.path.join(a.out, "data.json"), "w") as f:
         json.dump(info, f, indent=1)
     for kind, n, fn in [("eval", a.eval, "eval.jsonl"),
                         ("train", a.train, "train.jsonl")]:
-        jobs = [(i, kind, a.seed, a.out, noise_dir, synth) for i in range(n)]
+        jobs = [(i, kind, a.seed, a.out, noise_dir, synth, l2)
+                for i in range(n)]
         with Pool(a.jobs) as pool, open(os.path.join(a.out, fn), "w") as f:
             for k, meta in enumerate(pool.imap(make_one, jobs, chunksize=16)):
                 f.write(json.dumps(meta) + "\n")
