@@ -16,7 +16,7 @@ work=${WORK:-$root/build/digits}
 DATA_SEED=${DATA_SEED:-12}
 TRAIN_UTTS=${TRAIN_UTTS:-8000}
 EVAL_UTTS=${EVAL_UTTS:-300}
-EPOCHS=${EPOCHS:-32}      # one run: SortaGrad epoch, warm-up, cosine
+EPOCHS=${EPOCHS:-26}      # one run: SortaGrad epoch, warm-up, cosine
 SYNTH_ACCENTS=${SYNTH_ACCENTS:-200}  # espeak-ng language files made from the training accents
 py=/usr/bin/python3   # Debian's python3-torch
 
@@ -43,7 +43,7 @@ echo "recipe: data done in $(( $(date +%s) - start )) s"
 # single-threaded: on a shared 2-core machine torch's second OpenMP thread
 # cost more than it gave (measured); DIGITS_THREADS overrides
 $py "$here/train.py" --data "$work/data" --fbank-dump "$fbank_dump" \
-  --out "$work/ckpt.pt" --epochs "$EPOCHS" --dev 200 --hidden 160 \
+  --out "$work/ckpt.pt" --epochs "$EPOCHS" --dev 200 --hidden 224 \
   --layers 2 --batch 32 --lr 2e-3 --warmup 200 \
   --specaug-from 5 --frame-length 25 --frame-shift 10 --stack 3 \
   --seed "$DATA_SEED" | tee "$here/train.log"

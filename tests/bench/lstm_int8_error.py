@@ -8,7 +8,7 @@ tests/test_lstm_int8.c) and PyTorch's dynamic quantization
 torch 1.13 has (qnnpack, onednn), with the default qconfig (per-tensor
 weights) and the per-channel one.
 
-Model: models/digits/digits.safetensors (LSTM 240 -> 2 x 160, trained).
+Model: models/digits/digits.safetensors (LSTM 240 -> 2 x 224, trained).
 Features: torchaudio's Kaldi fbank of tests/data/fbank_speech.wav (espeak-ng
 speech, 22.05 kHz) with the settings of tests/test_lstm_int8.c: 80 bins from
 20 Hz to 8 kHz, 25 / 10 ms, no dither, 3 frames side by side (the model's
