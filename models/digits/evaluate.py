@@ -185,6 +185,31 @@ def eval_torch(model_path, meta, tensors, metas, wav_dir, fbank_dump):
     return hyps, lat, first
 
 
+def eval_checkpoint(ck, metas, wav_dir, fbank_dump):
+    """Hypotheses of a train.py checkpoint (PyTorch, before export: also the
+    models export.py cannot write, e.g. --lookahead)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import train
+    model = train.Model(ck["dim"], ck["hidden"], ck["layers"],
+                        ck.get("lookahead", 0))
+    model.load_state_dict(ck["model"])
+    model.eval()
+    mean = torch.tensor(ck["mean"], dtype=torch.float32)
+    std = torch.tensor(ck["std"], dtype=torch.float32)
+    assert ck.get("whiten") is None
+    settings = ["%s=%s" % kv for kv in ck["fbank"].items()]
+    feats = fbank_features(fbank_dump, settings,
+                           [os.path.join(wav_dir, m["file"]) for m in metas])
+    hyps = []
+    with torch.no_grad():
+        for f in feats:
+            x = (torch.from_numpy(f) - mean) / std
+            lp = model(x[:, None, :])[:, 0].log_softmax(-1)
+            hyps.append([ck["labels"][k] for k, _, _ in
+                         greedy_tokens(lp, ck["blank"])])
+    return hyps
+
+
 def eval_gst(model_path, meta, metas, wav_dir):
     """The pipeline of pipelines/digits.sh (its seqfbank settings from the
     model's metadata; appsink instead of filesink, to read each token's
@@ -312,9 +337,31 @@ def markdown(res):
     return "\n".join(rows) + "\n"
 
 
+def checkpoint_only(a):
+    metas = [json.loads(line) for line in open(os.path.join(a.data,
+                                                            "eval.jsonl"))]
+    info = json.load(open(os.path.join(a.data, "data.json")))
+    ck = torch.load(a.checkpoint)
+    res = {"checkpoint": a.checkpoint, "lookahead": ck.get("lookahead", 0),
+           "sets": {}}
+    for name, sub in SETS:
+        hyps = eval_checkpoint(ck, metas, os.path.join(a.data, sub),
+                               a.fbank_dump)
+        r = score(metas, hyps)
+        r["by_voice"] = score_by_voice(metas, hyps, info["accents_heldout"])
+        res["sets"][name] = r
+    out = json.dumps(res, indent=1)
+    if a.json:
+        open(a.json, "w").write(out + "\n")
+    print(out)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", help="an exported model (safetensors)")
+    ap.add_argument("--checkpoint",
+                    help="instead of --model: a train.py checkpoint, PyTorch "
+                    "only (error rates by set and voice kind)")
     ap.add_argument("--data", required=True)
     ap.add_argument("--fbank-dump", required=True)
     ap.add_argument("--gst", action="store_true")
@@ -330,6 +377,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
 
+    if a.checkpoint:
+        return checkpoint_only(a)
+    if not a.model:
+        ap.error("--model or --checkpoint is required")
     tensors, meta = read_safetensors(a.model)
     if a.suite:
         return suite(a, tensors, meta)

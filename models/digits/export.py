@@ -63,6 +63,11 @@ def main():
     ap.add_argument("--data-seed", type=int, required=True)
     a = ap.parse_args()
     ck = torch.load(a.ckpt)
+    if ck.get("lookahead", 0):
+        raise SystemExit("%s: a --lookahead %d model reads %d frames ahead, "
+                         "which seqfbank cannot produce yet (overlapping "
+                         "stacks); it cannot be exported" %
+                         (a.ckpt, ck["lookahead"], ck["lookahead"]))
     sd = folded_tensors(ck)
     meta = {
         "labels": json.dumps(ck["labels"]),

@@ -81,12 +81,25 @@ def load_features(fbank_dump, wav_dir, manifest, cache):
 
 
 class Model(torch.nn.Module):
-    def __init__(self, dim, hidden, layers):
+    """LSTM + linear head. With @lookahead K, step t reads frames t .. t + K
+    side by side (the future ones zero, the mean, past the end): K frames of
+    right context, K hops of latency. A diagnostic for now (--lookahead):
+    seqfbank cannot yet overlap its stacks, so export.py refuses it."""
+
+    def __init__(self, dim, hidden, layers, lookahead=0):
         super().__init__()
-        self.lstm = torch.nn.LSTM(dim, hidden, layers)
+        self.lookahead = lookahead
+        self.lstm = torch.nn.LSTM(dim * (lookahead + 1), hidden, layers)
         self.head = torch.nn.Linear(hidden, len(LABELS))
 
     def forward(self, x):           # x: [T, B, dim] normalized
+        if self.lookahead:
+            T = x.shape[0]
+            parts = [x]
+            for k in range(1, self.lookahead + 1):
+                z = x.new_zeros((min(k, T),) + tuple(x.shape[1:]))
+                parts.append(torch.cat([x[k:], z])[:T])
+            x = torch.cat(parts, -1)
         y, _ = self.lstm(x)
         return self.head(y)         # [T, B, K] logits
 
@@ -172,6 +185,9 @@ def main():
                     help="start from this checkpoint (a second stage: its "
                     "weights; the normalization statistics are recomputed "
                     "from the same data, hence equal)")
+    ap.add_argument("--lookahead", type=int, default=0, metavar="K",
+                    help="diagnostic: each step also reads the next K frames "
+                    "(not exportable yet: seqfbank has no overlapping stacks)")
     ap.add_argument("--threads", type=int,
                     default=int(os.environ.get("DIGITS_THREADS", "1")))
     a = ap.parse_args()
@@ -225,7 +241,7 @@ def main():
     whiten_t = whiten.float() if whiten is not None else None
     Y = [[1 + int(d) for d in m["digits"].split()] for m in metas]
 
-    model = Model(dim, a.hidden, a.layers)
+    model = Model(dim, a.hidden, a.layers, a.lookahead)
     # forget-gate bias 1 (gate order i, f, g, o): memory from the start
     with torch.no_grad():
         for name, p in model.lstm.named_parameters():
@@ -335,6 +351,7 @@ def main():
                         "whiten": None if whiten is None else whiten.numpy(),
                         "fbank": FBANK, "labels": LABELS, "blank": BLANK,
                         "hidden": a.hidden, "layers": a.layers, "dim": dim,
+                        "lookahead": a.lookahead,
                         "epochs_done": first_epoch + ep + 1, "args": vars(a)},
                        path)
         save(model.state_dict(), a.out)
