@@ -431,7 +431,7 @@ def main():
     if a.synth_accents > 0:
         synth["path"], defs = make_synth_accents(a.out, a.synth_accents, a.seed)
     info = {"seed": a.seed, "train": a.train, "eval": a.eval,
-            "accents_train": [x for x in ACCENTS if x not in HELDOUT_ACCENTS],
+            "accents_train": train_a,
             "accents_heldout": HELDOUT_ACCENTS, "variants_heldout": held_v,
             "variants_train": train_v, "synth_share": a.synth_share,
             "synth_accents": defs, "l2_share": a.l2_share,
