@@ -196,7 +196,9 @@ def eval_checkpoint(ck, metas, wav_dir, fbank_dump):
     model.eval()
     mean = torch.tensor(ck["mean"], dtype=torch.float32)
     std = torch.tensor(ck["std"], dtype=torch.float32)
-    assert ck.get("whiten") is None
+    if ck.get("whiten") is not None:
+        raise SystemExit("--checkpoint: a --whiten checkpoint is not "
+                         "supported here (export it and use --model)")
     settings = ["%s=%s" % kv for kv in ck["fbank"].items()]
     feats = fbank_features(fbank_dump, settings,
                            [os.path.join(wav_dir, m["file"]) for m in metas])
