@@ -53,6 +53,7 @@ struct _SeqFbank {
   guint dim;                    /* output width: stack * base_dim */
   guint base_dim;               /* width of one computed frame */
   guint stack;                  /* computed frames per output frame */
+  guint hop;                    /* computed frames between output frames */
   guint n_bins;                 /* num_mel_bins */
 
   /* from tables (shared, read-only) */
@@ -76,6 +77,9 @@ struct _SeqFbank {
   SeqRng rng;
   gboolean have_spare;          /* Box-Muller's second value */
   double spare;
+  float *overlap;               /* [(stack - hop) base_dim] the computed frames
+                                 * the last output frame shares with the next
+                                 * (stack hop < stack only; stream state) */
 };
 
 G_DEFINE_QUARK (seq-fbank-error-quark, seq_fbank_error);
@@ -101,6 +105,7 @@ seq_fbank_params_default (void)
     .dither = 0.0,
     .dither_seed = 0,
     .stack = 1,
+    .stack_hop = 0,
   };
   return p;
 }
@@ -191,6 +196,12 @@ seq_fbank_params_validate (const SeqFbankParams * p, GError ** error)
   if (p->stack < 1 || p->stack > SEQ_FBANK_MAX_STACK) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
         "stack %u is outside [1, %u]", p->stack, SEQ_FBANK_MAX_STACK);
+    return FALSE;
+  }
+  if (p->stack_hop > p->stack) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "stack hop %u is larger than the stack %u (frames would be skipped)",
+        p->stack_hop, p->stack);
     return FALSE;
   }
   if ((guint) p->window > SEQ_FBANK_WINDOW_BLACKMAN) {
@@ -424,12 +435,16 @@ seq_fbank_new (const SeqFbankParams * params, GError ** error)
   fb->n_bins = params->num_mel_bins;
   fb->base_dim = fb->n_bins + (params->use_energy ? 1 : 0);
   fb->stack = params->stack;
+  fb->hop = params->stack_hop ? params->stack_hop : params->stack;
   fb->dim = fb->stack * fb->base_dim;
 
   /* Held samples: fewer than 2w + (stack - 1) s stay between output frames
    * (see keep_from ()); the rest is room for new samples. */
   fb->cap = 4 * (gsize) fb->w + (gsize) fb->stack * fb->s;
   fb->buf = seq_aligned_floats (fb->cap);
+  if (fb->hop < fb->stack)
+    fb->overlap = seq_aligned_floats ((gsize) (fb->stack - fb->hop)
+        * fb->base_dim);
   fb->frame = seq_aligned_floats (fb->w);
   fb->fft_in = seq_aligned_floats (fb->n_fft);  /* zero tail stays zero */
   fb->power = seq_aligned_floats (fb->n_fft / 2);
@@ -438,7 +453,7 @@ seq_fbank_new (const SeqFbankParams * params, GError ** error)
   fb->tables = fbank_tables_get (params, fb->w, fb->n_fft);
   if (fb->buf == NULL || fb->frame == NULL || fb->fft_in == NULL
       || fb->power == NULL || fb->fft_re == NULL || fb->fft_im == NULL
-      || fb->tables == NULL) {
+      || fb->tables == NULL || (fb->hop < fb->stack && fb->overlap == NULL)) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
         "could not allocate the filterbank (window %u, FFT %u)", fb->w,
         fb->n_fft);
@@ -462,6 +477,7 @@ seq_fbank_free (SeqFbank * fb)
   if (fb->tables)
     fbank_tables_unref (fb->tables);
   seq_aligned_free (fb->buf);
+  seq_aligned_free (fb->overlap);
   seq_aligned_free (fb->frame);
   seq_aligned_free (fb->fft_in);
   seq_aligned_free (fb->power);
@@ -502,7 +518,7 @@ guint
 seq_fbank_hop (const SeqFbank * fb)
 {
   g_return_val_if_fail (fb != NULL, 0);
-  return fb->stack * fb->s;
+  return fb->hop * fb->s;
 }
 
 guint
@@ -548,13 +564,20 @@ seq_fbank_frames_done (const SeqFbank * fb)
 
 /* Frame indices below are those of computed (unstacked) frames, except
  * n_done and the results of frames_ready () and frames_total (), which count
- * output frames: output frame j is computed frames [j stack, (j + 1) stack). */
+ * output frames: output frame j is computed frames [j hop, j hop + stack). */
 
 /* First absolute sample index (may be negative) of computed frame @k. */
 static inline gint64
 frame_start (const SeqFbank * fb, guint64 k)
 {
   return (gint64) k *(gint64) fb->s - fb->pad;
+}
+
+/* Output frames made of @computed frames: the j with j hop + stack <= it. */
+static inline guint64
+stacks_of (const SeqFbank * fb, guint64 computed)
+{
+  return computed < fb->stack ? 0 : (computed - fb->stack) / fb->hop + 1;
 }
 
 /* Output frames whose computed frames' windows all lie in [., total): ready
@@ -565,7 +588,7 @@ frames_ready (const SeqFbank * fb, guint64 total)
   gint64 t = (gint64) total + fb->pad - (gint64) fb->w;
   if (t < 0)
     return 0;
-  return ((guint64) t / fb->s + 1) / fb->stack;
+  return stacks_of (fb, (guint64) t / fb->s + 1);
 }
 
 /* Output frames of a stream of @total samples (after the finish); a partial
@@ -575,7 +598,15 @@ frames_total (const SeqFbank * fb, guint64 total)
 {
   if (fb->params.snip_edges)
     return frames_ready (fb, total);
-  return (total + fb->s / 2) / fb->s / fb->stack;
+  return stacks_of (fb, (total + fb->s / 2) / fb->s);
+}
+
+/* The first computed frame that output frame @j computes (the ones before
+ * it, shared with frame j - 1, come from fb->overlap). */
+static inline guint64
+first_new (const SeqFbank * fb, guint64 j)
+{
+  return j == 0 ? 0 : (j - 1) * fb->hop + fb->stack;
 }
 
 /* Oldest sample any output frame >= @j can need, with a margin of w so that
@@ -583,7 +614,7 @@ frames_total (const SeqFbank * fb, guint64 total)
 static guint64
 keep_from (const SeqFbank * fb, guint64 j)
 {
-  gint64 v = frame_start (fb, j * fb->stack) - (gint64) fb->w;
+  gint64 v = frame_start (fb, first_new (fb, j)) - (gint64) fb->w;
   return v < 0 ? 0 : (guint64) v;
 }
 
@@ -825,14 +856,26 @@ gather (SeqFbank * fb, guint64 k, guint64 total)
 
 /* Computes output frame n_done (its stack of computed frames, in order: the
  * dither is drawn in computed-frame order whatever the stack) into @out;
- * @total as for gather (). */
+ * @total as for gather (). With a stack hop below the stack, the frames it
+ * shares with the previous output frame are copied, not computed again:
+ * every computed frame is computed once, so dither is drawn once per frame
+ * and the values equal the unstacked frames'. */
 static void
 output_frame (SeqFbank * fb, guint64 total, float *out)
 {
-  for (guint j = 0; j < fb->stack; j++) {
-    gather (fb, fb->n_done * fb->stack + j, total);
+  guint first = 0, shared = fb->stack - fb->hop;
+
+  if (shared > 0 && fb->n_done > 0) {
+    memcpy (out, fb->overlap, (gsize) shared * fb->base_dim * sizeof (float));
+    first = shared;
+  }
+  for (guint j = first; j < fb->stack; j++) {
+    gather (fb, fb->n_done * fb->hop + j, total);
     compute_frame (fb, out + j * fb->base_dim);
   }
+  if (shared > 0)
+    memcpy (fb->overlap, out + (gsize) fb->hop * fb->base_dim,
+        (gsize) shared * fb->base_dim * sizeof (float));
   fb->n_done++;
 }
 
@@ -965,13 +1008,26 @@ seq_fbank_get_mel_filter (const SeqFbank * fb, guint bin, float *out)
  *   [32] u64 dither generator state      [40] u32 has spare Gaussian
  *   [44] u32 number of held samples H    [48] f64 spare Gaussian
  *   [56] H f32 held samples: absolute indices [keep_from, samples fed)
- *   [56 + 4H] u32 FNV-1a 32 checksum of every byte before it
+ *   [56 + 4H] V f32 the overlap: the computed frames the last output frame
+ *        shares with the next, V = (stack - stack hop) * its width when the
+ *        stack hop is below the stack and a frame was output, else V = 0
+ *   [56 + 4H + 4V] u32 FNV-1a 32 checksum of every byte before it
  * The held samples start at keep_from (frames output), so the blob does not
- * depend on how the stream was split into feed calls.
+ * depend on how the stream was split into feed calls. (The overlap section
+ * came with the stack hop; blobs without one are laid out as before.)
  */
 #define FBANK_MAGIC 0x42465153u
 #define FBANK_VERSION 1u
 #define FBANK_HEADER 56u
+
+/* Floats in the blob's overlap section after @n_done output frames. */
+static gsize
+overlap_len (const SeqFbank * fb, guint64 n_done)
+{
+  if (fb->hop == fb->stack || n_done == 0)
+    return 0;
+  return (gsize) (fb->stack - fb->hop) * fb->base_dim;
+}
 
 static guint64
 fnv_u64 (guint64 h, guint64 v)
@@ -1012,6 +1068,9 @@ params_fingerprint (const SeqFbankParams * p)
    * with stack 1, keep their fingerprint) */
   if (p->stack != 1)
     h = fnv_u64 (h, p->stack);
+  /* likewise the stack hop, when it differs from the stack */
+  if (p->stack_hop != 0 && p->stack_hop != p->stack)
+    h = fnv_u64 (h, 0x10000u | p->stack_hop);
   return h;
 }
 
@@ -1019,7 +1078,7 @@ GBytes *
 seq_fbank_state_save (const SeqFbank * fb)
 {
   guint64 keep, spare_bits;
-  gsize held, size;
+  gsize held, size, n_overlap;
   const float *src;
   guint8 *blob;
 
@@ -1028,7 +1087,8 @@ seq_fbank_state_save (const SeqFbank * fb)
   keep = MAX (keep_from (fb, fb->n_done), fb->buf_start);
   held = (gsize) (fb->n_seen - keep);
   src = fb->buf + (keep - fb->buf_start);
-  size = FBANK_HEADER + 4 * held + 4;
+  n_overlap = overlap_len (fb, fb->n_done);
+  size = FBANK_HEADER + 4 * held + 4 * n_overlap + 4;
   blob = g_malloc (size);
 
   put_u32 (blob, FBANK_MAGIC);
@@ -1046,6 +1106,11 @@ seq_fbank_state_save (const SeqFbank * fb)
     memcpy (&bits, &src[i], 4);
     put_u32 (blob + FBANK_HEADER + 4 * i, bits);
   }
+  for (gsize i = 0; i < n_overlap; i++) {
+    guint32 bits;
+    memcpy (&bits, &fb->overlap[i], 4);
+    put_u32 (blob + FBANK_HEADER + 4 * (held + i), bits);
+  }
   put_u32 (blob + size - 4, seq_fnv1a32 (SEQ_FNV32_OFFSET, blob, size - 4));
   return g_bytes_new_take (blob, size);
 }
@@ -1054,7 +1119,7 @@ gboolean
 seq_fbank_state_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
 {
   const guint8 *p;
-  gsize size, held;
+  gsize size, held, n_overlap;
   guint64 n_seen, n_done, keep, spare_bits;
 
   g_return_val_if_fail (fb != NULL, FALSE);
@@ -1073,7 +1138,8 @@ seq_fbank_state_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
     return FALSE;
   }
   held = get_u32 (p + 44);
-  if (size != FBANK_HEADER + 4 * held + 4
+  n_overlap = overlap_len (fb, get_u64 (p + 24));
+  if (held > fb->cap || size != FBANK_HEADER + 4 * held + 4 * n_overlap + 4
       || get_u32 (p + size - 4) != seq_fnv1a32 (SEQ_FNV32_OFFSET, p,
           size - 4)) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE,
@@ -1117,6 +1183,10 @@ seq_fbank_state_restore (SeqFbank * fb, GBytes * bytes, GError ** error)
   for (gsize i = 0; i < held; i++) {
     guint32 bits = get_u32 (p + FBANK_HEADER + 4 * i);
     memcpy (&fb->buf[i], &bits, 4);
+  }
+  for (gsize i = 0; i < n_overlap; i++) {
+    guint32 bits = get_u32 (p + FBANK_HEADER + 4 * (held + i));
+    memcpy (&fb->overlap[i], &bits, 4);
   }
   return TRUE;
 }

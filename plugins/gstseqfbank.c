@@ -21,7 +21,7 @@
  * no complete frame produce no output.
  *
  * Timestamps: frame k starts at sample k·hop of the stream (hop = shift ×
- * stack); its PTS is the
+ * stack-hop, which defaults to the stack); its PTS is the
  * stream start (the PTS of the first buffer after a reset, else the segment
  * start, else 0) plus k·hop/rate, computed from integers, so it stays exact
  * over days of audio whatever the buffer sizes. Duration = the next frame's
@@ -121,6 +121,7 @@ enum
   PROP_SNIP_EDGES,
   PROP_REMOVE_DC_OFFSET,
   PROP_STACK,
+  PROP_STACK_HOP,
   PROP_RESET_ON,                /* and the keeper's next two */
 };
 
@@ -277,7 +278,7 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
 
   c.type = GST_SEQ_TENSOR_TYPE_FLOAT32;
   c.dim = seq_fbank_dim (fb);
-  /* framerate = rate / hop (the shift, times the stack), reduced */
+  /* framerate = rate / hop (the shift, times the stack hop), reduced */
   a = (guint64) GST_AUDIO_INFO_RATE (&info);
   b = seq_fbank_hop (fb);
   {
@@ -527,6 +528,9 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
     case PROP_STACK:
       p->stack = g_value_get_uint (value);
       break;
+    case PROP_STACK_HOP:
+      p->stack_hop = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -589,6 +593,9 @@ gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_STACK:
       g_value_set_uint (value, p->stack);
+      break;
+    case PROP_STACK_HOP:
+      g_value_set_uint (value, p->stack_hop);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -766,6 +773,23 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
       g_param_spec_uint ("stack", "Stack",
           "Frames stacked per output frame (frame rate / stack)", 1,
           SEQ_FBANK_MAX_STACK, DEFAULT_STACK, shape));
+  /**
+   * GstSeqFbank:stack-hop:
+   *
+   * Frames between consecutive output frames when stacking; 0 (the
+   * default) means the stack itself (no overlap). Below the stack, the
+   * stacks overlap: output frame j holds frames j·stack-hop ..
+   * j·stack-hop + stack − 1, which gives a streaming model right context
+   * (stack=9 stack-hop=3: a step every 3 frames that also sees the 6
+   * frames after its own 3). The frame rate is divided by stack-hop, the
+   * latency is that of the stack. Each frame is computed once (dither
+   * drawn once) and the shared frames are part of the saved state. Larger
+   * than the stack is refused at caps time (frames would be skipped).
+   */
+  g_object_class_install_property (gobject_class, PROP_STACK_HOP,
+      g_param_spec_uint ("stack-hop", "Stack hop",
+          "Frames between output frames when stacking (0 = stack; below "
+          "stack, stacks overlap)", 0, SEQ_FBANK_MAX_STACK, 0, shape));
   /* reset-on: which stream events end the stream and restart at frame 0.
    * state-location: the samples not yet framed, the counters and the
    * dither generator. When it exists at caps time the stream continues from

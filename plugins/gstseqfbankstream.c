@@ -51,7 +51,7 @@ params_equal (const SeqFbankParams * a, const SeqFbankParams * b)
       && a->use_energy == b->use_energy && a->raw_energy == b->raw_energy
       && a->energy_floor == b->energy_floor && a->snip_edges == b->snip_edges
       && a->dither == b->dither && a->dither_seed == b->dither_seed
-      && a->stack == b->stack;
+      && a->stack == b->stack && a->stack_hop == b->stack_hop;
 }
 
 gboolean

@@ -86,6 +86,9 @@ set_property (SeqFbankParams * p, const gchar * arg)
   } else if (!strcmp (name, "stack")) {
     ok = parse_u64 (v, &u) && u <= G_MAXUINT;
     p->stack = (guint) u;
+  } else if (!strcmp (name, "stack-hop")) {
+    ok = parse_u64 (v, &u) && u <= G_MAXUINT;
+    p->stack_hop = (guint) u;
   } else if (!strcmp (name, "rate"))
     ok = parse_double (v, &p->sample_rate);
   else if (!strcmp (name, "frame-length"))

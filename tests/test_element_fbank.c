@@ -165,6 +165,10 @@ element_fbank_output_equals_library (void)
   p.snip_edges = FALSE;
   check_equals_library ("stack=3 dither=1 dither-seed=1 snip-edges=false", p,
       FALSE);
+  p.stack = 9;
+  p.stack_hop = 3;
+  check_equals_library ("stack=9 stack-hop=3 dither=1 dither-seed=1 "
+      "snip-edges=false", p, TRUE);
 }
 
 
@@ -228,6 +232,66 @@ element_fbank_stack_divides_the_frame_rate (void)
   CU_ASSERT_EQUAL (k, (1 + (n - 400) / 160) / 3);
   g_free (x);
   gst_harness_teardown (h);
+}
+
+/* stack=9 stack-hop=3: 720 values a frame every 30 ms, frame j the
+ * unstacked frames 3j .. 3j + 8 (dither included: each frame computed
+ * once), PTS on the 30 ms hop; a hop above the stack is refused */
+static void
+element_fbank_stack_hop_overlaps_the_stacks (void)
+{
+  const gsize n = 16000 + 555;
+  gint16 *x = signal_s16 (n, 16000, 9);
+  SeqFbankParams p = seq_fbank_params_default ();
+  GstHarness *h = fbank_harness ("stack=9 stack-hop=3 dither=1 dither-seed=3",
+      S16_CAPS (16000));
+  const GstStructure *st;
+  GstCaps *caps;
+  GstBuffer *b;
+  GArray *acc = g_array_new (FALSE, FALSE, sizeof (float));
+  gsize n1, k, pos;
+  guint d1;
+  gint fn, fd;
+  float *one;
+
+  p.dither = 1.0;
+  p.dither_seed = 3;
+  one = library_frames (&p, x, n, &n1, &d1);
+  for (pos = 0; pos < n; pos += 1234)
+    CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x + pos,
+                MIN (1234, n - pos))), GST_FLOW_OK);
+  CU_ASSERT (gst_harness_push_event (h, gst_event_new_eos ()));
+  st = src_caps_structure (h, &caps);
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (st, "dimensions"), "720");
+  CU_ASSERT (gst_structure_get_fraction (st, "framerate", &fn, &fd));
+  CU_ASSERT (fn == 100 && fd == 3);
+  gst_caps_unref (caps);
+  k = 0;
+  while ((b = gst_harness_try_pull (h)) != NULL) {
+    gsize nv;
+    float *v = seq_test_buffer_values (b, TRUE, &nv);
+    CU_ASSERT_EQUAL (GST_BUFFER_OFFSET (b), k);
+    CU_ASSERT_EQUAL (GST_BUFFER_PTS (b), k * 30 * GST_MSECOND);
+    k += nv / 720;
+    g_array_append_vals (acc, v, nv);
+    g_free (v);
+    gst_buffer_unref (b);
+  }
+  CU_ASSERT_EQUAL (d1, 80);
+  CU_ASSERT_EQUAL (k, (n1 - 9) / 3 + 1);
+  CU_ASSERT_EQUAL (acc->len, k * 720);
+  for (gsize j = 0; j < k && acc->len == k * 720; j++)
+    CU_ASSERT (memcmp ((float *) acc->data + j * 720, one + j * 3 * 80,
+            720 * 4) == 0);
+  g_array_free (acc, TRUE);
+  gst_harness_teardown (h);
+  g_free (one);
+
+  h = fbank_harness ("stack=3 stack-hop=4", NULL);
+  gst_harness_set_src_caps_str (h, S16_CAPS (16000));
+  expect_negotiation_error (h);
+  gst_harness_teardown (h);
+  g_free (x);
 }
 
 static void
@@ -620,6 +684,7 @@ element_fbank_latency_query_reports_the_lookahead (void)
     {"snip-edges=false", 17500 * GST_USECOND},
     {"frame-length=50", 50 * GST_MSECOND},
     {"stack=3", 45 * GST_MSECOND},
+    {"stack=9 stack-hop=3", 105 * GST_MSECOND},
   };
   gint16 x[800] = { 0 };
 
@@ -794,6 +859,8 @@ main (void)
         element_fbank_partial_samples_are_carried_over},
     {"element_fbank_stack_divides_the_frame_rate",
         element_fbank_stack_divides_the_frame_rate},
+    {"element_fbank_stack_hop_overlaps_the_stacks",
+        element_fbank_stack_hop_overlaps_the_stacks},
     {"element_fbank_latency_query_reports_the_lookahead",
         element_fbank_latency_query_reports_the_lookahead},
     {"element_fbank_shape_properties_refused_while_playing",

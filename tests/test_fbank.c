@@ -401,33 +401,38 @@ fbank_frame_counts_follow_snip_edges (void)
 }
 
 /* Frame k comes out exactly when sample k*s - p + w - 1 is fed, i.e. with a
- * lookahead of w (snip-edges) or w - p samples after k*s. With stack = n,
- * output frame k comes out when sample k*n*s + lookahead - 1 is fed, the
- * lookahead (n - 1) shifts longer. */
+ * lookahead of w (snip-edges) or w - p samples after k*s. With stack = n and
+ * stack hop h, output frame k comes out when sample k*h*s + lookahead - 1 is
+ * fed, the lookahead (n - 1) shifts longer. */
 static void
 fbank_frames_come_out_after_the_lookahead (void)
 {
-  for (guint stack = 1; stack <= 3; stack += 2) {
+  const guint shapes[][2] = { {1, 1}, {3, 3}, {9, 3} };  /* stack, hop */
+
+  for (guint c = 0; c < G_N_ELEMENTS (shapes); c++) {
+    guint stack = shapes[c][0], hop = shapes[c][1];
     for (int snip = 0; snip < 2; snip++) {
       SeqFbankParams p = seq_fbank_params_default ();
       SeqFbank *fb;
-      float out[3 * 80];
+      float out[9 * 80];
       gint16 one = 100;
       guint64 k = 0;
 
       p.snip_edges = snip;
       p.stack = stack;
+      p.stack_hop = hop;
       fb = make_fbank (&p);
       CU_ASSERT_EQUAL (seq_fbank_lookahead (fb), (snip ? 400 : 400 - 120)
           + (stack - 1) * 160);
-      CU_ASSERT_EQUAL (seq_fbank_hop (fb), stack * 160);
+      CU_ASSERT_EQUAL (seq_fbank_hop (fb), hop * 160);
       for (guint64 i = 0; i < 5000; i++) {
         gsize pending = seq_fbank_frames_pending (fb, 1);
         gsize got = seq_fbank_feed_s16 (fb, &one, 1, out, pending);
         CU_ASSERT_EQUAL (got, pending);
         if (got) {
           /* sample i completed frame k: i + 1 == k*hop + lookahead */
-          CU_ASSERT_EQUAL (i + 1, k * stack * 160 + seq_fbank_lookahead (fb));
+          CU_ASSERT_EQUAL (got, 1);
+          CU_ASSERT_EQUAL (i + 1, k * hop * 160 + seq_fbank_lookahead (fb));
           k += got;
         }
       }
@@ -476,6 +481,7 @@ fbank_rejects_invalid_parameters (void)
   p = d; p.window = (SeqFbankWindow) 42; expect_config_error (p, "window 42");
   p = d; p.stack = 0; expect_config_error (p, "stack 0");
   p = d; p.stack = SEQ_FBANK_MAX_STACK + 1; expect_config_error (p, "stack 33");
+  p = d; p.stack = 3; p.stack_hop = 4; expect_config_error (p, "stack hop 4");
 
   /* and the valid corners */
   p = d; p.sample_rate = 8000.0;
@@ -673,6 +679,7 @@ fbank_stack_puts_the_unstacked_frames_side_by_side (void)
   const gsize n = 2 * 16000 + 77;
   gint16 *x = synth_signal (n, 23);
   const guint stacks[] = { 2, 3, 5 };
+  const guint overlaps[][2] = { {9, 3}, {3, 1}, {5, 2}, {4, 4}, {2, 1} };
 
   for (int variant = 0; variant < 2; variant++) {
     SeqFbankParams p = seq_fbank_params_default ();
@@ -707,6 +714,34 @@ fbank_stack_puts_the_unstacked_frames_side_by_side (void)
       g_free (got);
       seq_fbank_free (fb);
       check_chunking (q);
+    }
+    /* overlapping stacks: output frame j is computed frames j h .. j h + k
+     * - 1, every computed frame (and its dither) once; h = k is the plain
+     * stack */
+    for (guint i = 0; i < G_N_ELEMENTS (overlaps); i++) {
+      SeqFbankParams q = p;
+      SeqFbank *fb;
+      guint d1 = seq_fbank_dim (fb1), k = overlaps[i][0], h = overlaps[i][1];
+      gsize nk, expect = n1 >= k ? (n1 - k) / h + 1 : 0;
+      float *got;
+
+      q.stack = k;
+      q.stack_hop = h;
+      fb = make_fbank (&q);
+      CU_ASSERT_EQUAL (seq_fbank_dim (fb), k * d1);
+      CU_ASSERT_EQUAL (seq_fbank_hop (fb), h * seq_fbank_window_shift (fb));
+      CU_ASSERT_EQUAL (seq_fbank_lookahead (fb),
+          seq_fbank_lookahead (fb1) + (k - 1) * seq_fbank_window_shift (fb));
+      got = run_s16 (fb, x, n, 401, &nk);
+      CU_ASSERT_EQUAL (nk, expect);
+      CU_ASSERT (nk >= 40);
+      for (gsize j = 0; j < nk; j++)
+        CU_ASSERT (memcmp (got + j * k * d1, one + j * h * d1,
+                (gsize) k * d1 * 4) == 0);
+      g_free (got);
+      seq_fbank_free (fb);
+      check_chunking (q);
+      check_save_restore (q);
     }
     g_free (one);
     seq_fbank_free (fb1);
@@ -775,6 +810,38 @@ fbank_state_blob_refuses_corrupt_or_foreign_blobs (void)
   CU_ASSERT (g_error_matches (err, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE));
   g_clear_error (&err);
   seq_fbank_free (other);
+  /* a stack of 9 with hop 3 is not a stack of 9 with hop 9 (= 0) */
+  {
+    SeqFbankParams a = p, b = p;
+    SeqFbank *fa, *fb9;
+    GBytes *ba;
+    float big[4 * 9 * 80];
+
+    a.stack = 9;
+    a.stack_hop = 3;
+    b.stack = 9;
+    b.stack_hop = 9;
+    fa = make_fbank (&a);
+    fb9 = make_fbank (&b);
+    seq_fbank_feed_s16 (fa, x, 1000, big, 4);
+    ba = seq_fbank_state_save (fa);
+    CU_ASSERT_FALSE (seq_fbank_state_restore (fb9, ba, &err));
+    CU_ASSERT (g_error_matches (err, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_STATE));
+    g_clear_error (&err);
+    g_bytes_unref (ba);
+    /* hop 9 written out equals the default hop (0): same blobs */
+    seq_fbank_feed_s16 (fb9, x, 1000, big, 4);
+    ba = seq_fbank_state_save (fb9);
+    b.stack_hop = 0;
+    other = make_fbank (&b);
+    CU_ASSERT_TRUE (seq_fbank_state_restore (other, ba, &err));
+    CU_ASSERT_PTR_NULL (err);
+    g_clear_error (&err);
+    seq_fbank_free (other);
+    g_bytes_unref (ba);
+    seq_fbank_free (fa);
+    seq_fbank_free (fb9);
+  }
 
   g_free (copy);
   g_bytes_unref (blob);

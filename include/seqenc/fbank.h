@@ -54,6 +54,16 @@
  * of the stream a partial stack is dropped. Each computed frame is the same,
  * bit for bit, as without stacking.
  *
+ * Overlapping stacks (stack_hop = h, 1 <= h < n): output frame j is computed
+ * frames j h .. j h + n - 1, so consecutive output frames share n - h
+ * computed frames: right context for a streaming model (stack 9, hop 3: an
+ * LSTM step every 30 ms that also sees the 60 ms after its own three
+ * frames). The hop between output frames is h s samples, frame j's time
+ * j h s, the lookahead as above. Each computed frame is computed once (the
+ * shared ones are kept, and saved in the state blob), so dither is drawn
+ * once per frame and every value equals the unstacked frame's, bit for bit.
+ * stack_hop 0 means h = n (no overlap).
+ *
  * Chunking invariance: any split of the same samples over feed calls gives
  * bitwise identical frames (every frame is computed from the same stored
  * values in one fixed order of operations).
@@ -131,6 +141,8 @@ typedef struct {
   guint64 dither_seed;          /* seed of the dither generator; default 0 */
   guint stack;                  /* frames stacked per output frame, 1..
                                  * SEQ_FBANK_MAX_STACK (see above); default 1 */
+  guint stack_hop;              /* computed frames between output frames,
+                                 * 1..stack, 0 = stack (see above); default 0 */
 } SeqFbankParams;
 
 #define SEQ_FBANK_MAX_STACK 32u
@@ -155,7 +167,8 @@ SEQ_API guint seq_fbank_window_size (const SeqFbank * fb);
 SEQ_API guint seq_fbank_window_shift (const SeqFbank * fb);
 SEQ_API guint seq_fbank_fft_size (const SeqFbank * fb);
 SEQ_API guint seq_fbank_lookahead (const SeqFbank * fb);
-/* Samples between output frames: stack * the window shift. */
+/* Samples between output frames: the stack hop (default: the stack) times
+ * the window shift. */
 SEQ_API guint seq_fbank_hop (const SeqFbank * fb);
 
 /* Back to the start of a stream: no samples, frame 0 next, dither re-seeded. */

@@ -82,9 +82,12 @@ def load_features(fbank_dump, wav_dir, manifest, cache):
 
 class Model(torch.nn.Module):
     """LSTM + linear head. With @lookahead K, step t reads frames t .. t + K
-    side by side (the future ones zero, the mean, past the end): K frames of
-    right context, K hops of latency. A diagnostic for now (--lookahead):
-    seqfbank cannot yet overlap its stacks, so export.py refuses it."""
+    side by side: K frames of right context, K hops of latency. The last K
+    frames of an utterance start no step (their stack would run past the
+    end), so T frames give T - K steps: exactly seqfbank with stack
+    (K + 1) n and stack-hop n over the n-frame stacks the features have
+    (export.py writes those settings; evaluate.py --gst checks the pipeline
+    against this model)."""
 
     def __init__(self, dim, hidden, layers, lookahead=0):
         super().__init__()
@@ -94,14 +97,10 @@ class Model(torch.nn.Module):
 
     def forward(self, x):           # x: [T, B, dim] normalized
         if self.lookahead:
-            T = x.shape[0]
-            parts = [x]
-            for k in range(1, self.lookahead + 1):
-                z = x.new_zeros((min(k, T),) + tuple(x.shape[1:]))
-                parts.append(torch.cat([x[k:], z])[:T])
-            x = torch.cat(parts, -1)
+            n = max(x.shape[0] - self.lookahead, 0)
+            x = torch.cat([x[k:k + n] for k in range(self.lookahead + 1)], -1)
         y, _ = self.lstm(x)
-        return self.head(y)         # [T, B, K] logits
+        return self.head(y)         # [T - lookahead, B, K] logits
 
 
 def greedy(logits):
@@ -186,8 +185,8 @@ def main():
                     "weights; the normalization statistics are recomputed "
                     "from the same data, hence equal)")
     ap.add_argument("--lookahead", type=int, default=0, metavar="K",
-                    help="diagnostic: each step also reads the next K frames "
-                    "(not exportable yet: seqfbank has no overlapping stacks)")
+                    help="each step also reads the next K frames (right "
+                    "context; export.py sets seqfbank's stack and stack-hop)")
     ap.add_argument("--threads", type=int,
                     default=int(os.environ.get("DIGITS_THREADS", "1")))
     a = ap.parse_args()
@@ -319,7 +318,8 @@ def main():
             # SpecAugment from the second epoch on
             xs = [spec_augment(X[i].clone(), g, a.fmask, a.tmask)
                   if ep + 1 >= a.specaug_from or a.init else X[i] for i in b]
-            lens = torch.tensor([len(x) for x in xs])
+            # with lookahead K an utterance's last K frames start no step
+            lens = torch.tensor([max(len(x) - a.lookahead, 0) for x in xs])
             x = torch.nn.utils.rnn.pad_sequence(xs)          # [T, B, dim]
             if whiten_t is not None:
                 x = x @ whiten_t.T

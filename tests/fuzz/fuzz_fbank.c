@@ -7,7 +7,8 @@
  * instead of f32; bit 6: the next 24 bytes are raw parameter values instead
  * (frame length/shift ms, mel bins, low/high freq as doubles/ints, which
  * must be refused cleanly when absurd); bit 7: stack 2 + (byte 1 mod 31),
- * up to the largest); byte 1 seeds the chunk sizes; the
+ * up to the largest, with stack hop (byte 1 / 31) mod (stack + 1), 0 being
+ * the stack itself); byte 1 seeds the chunk sizes; the
  * rest are little-endian samples. The frames from random chunks (then flush)
  * must equal those of one call, bitwise; NaN/Inf samples give
  * SEQ_FBANK_ERROR_NON_FINITE. Never a crash. */
@@ -134,8 +135,10 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   p.low_freq = MIN (20.0, p.sample_rate / 8);
   p.snip_edges = (sel & 0x08) != 0;
   p.use_energy = (sel & 0x10) != 0;
-  if (sel & 0x80)
+  if (sel & 0x80) {
     p.stack = 2 + seed % (SEQ_FBANK_MAX_STACK - 1);
+    p.stack_hop = (seed / 31) % (p.stack + 1);
+  }
   if ((sel & 0x40) && size >= 24) {
     double len_ms, shift_ms;
     guint32 mels, rate;

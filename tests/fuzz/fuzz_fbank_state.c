@@ -4,7 +4,8 @@
  * Input: byte 0 selector (bit 0: start from a genuine blob saved after
  * feeding some samples and XOR the input into it, instead of taking the
  * input as the blob; bit 1: recompute the trailing FNV-1a checksum so that
- * mutations get past it), bytes 1-2 how many samples to feed before saving,
+ * mutations get past it; bit 2: a filterbank with overlapping stacks, stack 3
+ * and stack hop 1, whose blob has the overlap section), bytes 1-2 how many samples to feed before saving,
  * then the blob bytes (or the XOR mask). A restore either fails with
  * SEQ_FBANK_ERROR_STATE or succeeds, after which feeding and flushing must
  * work. Never a crash. */
@@ -33,8 +34,9 @@ fnv32 (const guint8 * p, gsize n)
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
-  static SeqFbank *fb = NULL;
+  static SeqFbank *fbs[2] = { NULL, NULL };
   static float *out = NULL;
+  SeqFbank *fb;
   static gint16 samples[4096];
   GBytes *blob;
   guint8 *b;
@@ -43,21 +45,25 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   guint8 sel;
   guint n_feed;
 
-  if (fb == NULL) {
+  if (fbs[0] == NULL) {
     SeqFbankParams p = seq_fbank_params_default ();
     g_log_set_default_handler (quiet_log, NULL);
     p.num_mel_bins = 10;
     p.dither = 1.0;             /* the generator state is part of the blob */
-    fb = seq_fbank_new (&p, NULL);
-    if (fb == NULL)
+    fbs[0] = seq_fbank_new (&p, NULL);
+    p.stack = 3;
+    p.stack_hop = 1;
+    fbs[1] = seq_fbank_new (&p, NULL);
+    if (fbs[0] == NULL || fbs[1] == NULL)
       __builtin_trap ();
-    out = g_new (float, 64 * seq_fbank_dim (fb));
+    out = g_new (float, 64 * seq_fbank_dim (fbs[1]));
     for (guint i = 0; i < G_N_ELEMENTS (samples); i++)
       samples[i] = (gint16) ((i * 7919u) % 2001u) - 1000;
   }
   if (size < 3)
     return 0;
   sel = data[0];
+  fb = fbs[(sel >> 2) & 1];
   n_feed = (data[1] | (data[2] << 8)) % G_N_ELEMENTS (samples);
   data += 3;
   size -= 3;

@@ -107,9 +107,14 @@ def seeds_fbank():
     put("fbank", "silence_s16", bytes([0x2b, 1]) + bytes(600))
     put("fbank", "nan_f32", bytes([0x01, 5]) + struct.pack("<4f", 0.1, float("nan"), 0.2, float("inf")))
     put("fbank", "raw_params", bytes([0x41, 2]) + struct.pack("<ddII", 25.0, 10.0, 40, 16000) + bytes(800))
+    # bit 7 with chunk seed 100: stack 2 + 100 % 31 = 9, stack hop 100 // 31 = 3
+    put("fbank", "stack9_hop3_nosnip", bytes([0x88, 100]) + struct.pack("<%df" % len(sine), *sine))
     # fuzz_fbank_state.c: selector, u16 samples to feed, blob or XOR mask
     put("fbank_state", "genuine_after_300", bytes([0x03]) + struct.pack("<H", 300) + bytes(16))
     put("fbank_state", "genuine_flip", bytes([0x03]) + struct.pack("<H", 500) + bytes(20) + b"\x01")
+    # bit 2: the stack 3 / stack hop 1 filterbank, its blob with the overlap
+    put("fbank_state", "overlap_after_900", bytes([0x07]) + struct.pack("<H", 900) + bytes(16))
+    put("fbank_state", "overlap_flip", bytes([0x07]) + struct.pack("<H", 1000) + bytes(60) + b"\x01")
     put("fbank_state", "raw", bytes([0x02]) + struct.pack("<H", 0) + struct.pack("<II", 0x42465153, 1) + bytes(52))
 
 
