@@ -12,6 +12,7 @@
 #include "seqenc-private.h"
 
 #include <json-glib/json-glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The reference implementation (huggingface/safetensors) refuses headers
@@ -602,6 +603,26 @@ seq_weights_get_metadata (const SeqWeights * weights, const gchar * key)
   g_return_val_if_fail (weights != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
   return g_hash_table_lookup (weights->metadata, key);
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+}
+
+gchar **
+seq_weights_list_metadata (const SeqWeights * weights)
+{
+  guint n = 0;
+  gchar **keys;
+
+  g_return_val_if_fail (weights != NULL, NULL);
+  keys = (gchar **) g_hash_table_get_keys_as_array (weights->metadata, &n);
+  for (guint i = 0; i < n; i++)
+    keys[i] = g_strdup (keys[i]);
+  qsort (keys, n, sizeof (gchar *), compare_strings);
+  return keys;
 }
 
 gboolean

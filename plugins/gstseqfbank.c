@@ -67,6 +67,17 @@
  * Dither is 0 by default (Kaldi: 1) so that features are reproducible; when
  * set, it is seeded (`dither-seed`) and deterministic.
  *
+ * Front end from a model: `model` names a safetensors file whose
+ * `__metadata__` holds the settings the model was trained with, as
+ * `"seqfbank.<property>"` (gst-launch syntax) and `"seqfbank.rate"` (what
+ * models/digits/export.py writes). Setting it sets each of those properties
+ * at once, so properties written after it on a launch line override it, and
+ * restricts the sink caps to the model's rate (an upstream audioresample
+ * converts to it). A file that cannot be read, a key that is not a
+ * front-end property of seqfbank, or a value that does not parse or is out
+ * of range changes nothing and fails the READY→PAUSED transition with a
+ * RESOURCE SETTINGS error that says which.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -e filesrc location=tests/data/fbank_speech.wav ! wavparse ! \
@@ -82,6 +93,7 @@
 
 #include <gst/audio/audio.h>
 #include <seqenc/fbank.h>
+#include <seqenc/weights.h>
 
 /* shared with the stream front end (gstseqfbankstream.c) */
 GST_DEBUG_CATEGORY (gst_seq_fbank_debug);
@@ -122,6 +134,7 @@ enum
   PROP_REMOVE_DC_OFFSET,
   PROP_STACK,
   PROP_STACK_HOP,
+  PROP_MODEL,
   PROP_RESET_ON,                /* and the keeper's next two */
 };
 
@@ -135,6 +148,9 @@ struct _GstSeqFbank
   SeqFbankParams props;
   GstSeqStateKeeper keeper;     /* reset-on, state-location, checkpoints */
   GstClockTime latency;         /* lookahead, once negotiated */
+  gchar *model;                 /* the model property */
+  gint model_rate;              /* its "seqfbank.rate", 0: none (any rate) */
+  gchar *model_error;           /* why its settings were not taken, or NULL */
 
   /* Streaming thread */
   GstSeqFbankStream stream;     /* conversion, framing, timestamps */
@@ -256,6 +272,7 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
   GError *err = NULL;
   gboolean is_f32;
   guint64 g, a, b;
+  gint model_rate;
 
   if (!gst_audio_info_from_caps (&info, caps) || info.channels != 1)
     goto bad_caps;
@@ -265,8 +282,11 @@ gst_seq_fbank_set_caps (GstSeqFbank * self, GstCaps * caps)
 
   GST_OBJECT_LOCK (self);
   p = self->props;
+  model_rate = self->model_rate;
   GST_OBJECT_UNLOCK (self);
   p.sample_rate = GST_AUDIO_INFO_RATE (&info);
+  if (model_rate > 0 && GST_AUDIO_INFO_RATE (&info) != model_rate)
+    goto wrong_rate;
 
   /* same settings and rate: keep the stream going */
   if (gst_seq_fbank_stream_runs (&self->stream, &p, is_f32))
@@ -332,6 +352,14 @@ bad_settings:
     g_error_free (err);
     return FALSE;
   }
+wrong_rate:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("The model was trained on audio at %d Hz, the stream is at %d Hz.",
+            model_rate, GST_AUDIO_INFO_RATE (&info)),
+        ("put audioresample before seqfbank (model %s)", self->model));
+    return FALSE;
+  }
 no_output:
   {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
@@ -395,12 +423,25 @@ gst_seq_fbank_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 }
 
 /* Any rate is accepted, 16 kHz (Kaldi's default) first, so that an upstream
- * audioresample converts to it unless told otherwise. */
+ * audioresample converts to it unless told otherwise; with a model, only the
+ * model's rate. */
 static gboolean
 gst_seq_fbank_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
-    GstCaps *filter, *caps = gst_caps_from_string (PREFERRED_CAPS);
+    GstSeqFbank *self = GST_SEQ_FBANK (parent);
+    GstCaps *filter, *caps;
+    gint rate;
+
+    GST_OBJECT_LOCK (self);
+    rate = self->model_rate;
+    GST_OBJECT_UNLOCK (self);
+    caps = gst_caps_from_string (PREFERRED_CAPS);
+    if (rate > 0) {
+      gst_caps_unref (caps);
+      caps = gst_caps_from_string (SINK_CAPS);
+      gst_caps_set_simple (caps, "rate", G_TYPE_INT, rate, NULL);
+    }
 
     gst_query_parse_caps (query, &filter);
     if (filter) {
@@ -451,8 +492,24 @@ gst_seq_fbank_change_state (GstElement * element, GstStateChange transition)
   GstSeqFbank *self = GST_SEQ_FBANK (element);
   GstStateChangeReturn ret;
 
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    gchar *why = NULL, *model = NULL;
+    GST_OBJECT_LOCK (self);
+    if (self->model_error) {
+      why = g_strdup (self->model_error);
+      model = g_strdup (self->model);
+    }
+    GST_OBJECT_UNLOCK (self);
+    if (why) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not take the front-end settings of model \"%s\".", model),
+          ("%s", why));
+      g_free (why);
+      g_free (model);
+      return GST_STATE_CHANGE_FAILURE;
+    }
     gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  }
 
   ret = GST_ELEMENT_CLASS (gst_seq_fbank_parent_class)->change_state (element,
       transition);
@@ -471,6 +528,108 @@ gst_seq_fbank_change_state (GstElement * element, GstStateChange transition)
 
 /* ---- properties ---- */
 
+/* The properties a model's metadata may set: the front end, not the stream
+ * handling (reset-on, state-location, checkpoint-interval). */
+static const gchar *const front_end_properties[] = {
+  "num-mel-bins", "frame-length", "frame-shift", "dither", "dither-seed",
+  "preemphasis", "window", "low-freq", "high-freq", "use-energy",
+  "raw-energy", "energy-floor", "snip-edges", "remove-dc-offset", "stack",
+  "stack-hop", NULL
+};
+
+/* Reads @path's "seqfbank.*" metadata into @names/@values (parsed and
+ * range-checked) and *@rate; FALSE and @error on the first problem. */
+static gboolean
+read_model_settings (GstSeqFbank * self, const gchar * path, GPtrArray * names,
+    GArray * values, gint * rate, GError ** error)
+{
+  SeqWeights *w = seq_weights_open (path, error);
+  gchar **keys;
+  gboolean ok = TRUE;
+
+  if (w == NULL)
+    return FALSE;
+  keys = seq_weights_list_metadata (w);
+  for (gchar ** k = keys; ok && *k != NULL; k++) {
+    const gchar *name = *k + strlen ("seqfbank."), *str;
+    GParamSpec *pspec;
+    GValue v = G_VALUE_INIT;
+
+    if (!g_str_has_prefix (*k, "seqfbank."))
+      continue;
+    str = seq_weights_get_metadata (w, *k);
+    if (strcmp (name, "rate") == 0) {
+      gchar *end = NULL;
+      gint64 r = g_ascii_strtoll (str, &end, 10);
+      if (end == str || *end != '\0' || r < 1 || r > SEQ_FBANK_MAX_RATE) {
+        g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+            "metadata seqfbank.rate=\"%s\" is not a rate in [1, %d] Hz",
+            str, SEQ_FBANK_MAX_RATE);
+        ok = FALSE;
+      }
+      *rate = (gint) r;
+      continue;
+    }
+    pspec = g_strv_contains (front_end_properties, name) ?
+        g_object_class_find_property (G_OBJECT_GET_CLASS (self), name) : NULL;
+    if (pspec == NULL) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "metadata %s: \"%s\" is not a front-end property of seqfbank",
+          *k, name);
+      ok = FALSE;
+      break;
+    }
+    g_value_init (&v, pspec->value_type);
+    if (!gst_value_deserialize (&v, str) || g_param_value_validate (pspec,
+            &v)) {
+      g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+          "metadata %s=\"%s\" is not a valid value of seqfbank's %s", *k,
+          str, name);
+      g_value_unset (&v);
+      ok = FALSE;
+      break;
+    }
+    g_ptr_array_add (names, g_strdup (name));
+    g_array_append_val (values, v);
+  }
+  g_strfreev (keys);
+  seq_weights_unref (w);
+  return ok;
+}
+
+/* model=: every "seqfbank.*" setting of the file at once, or none. */
+static void
+gst_seq_fbank_take_model (GstSeqFbank * self, const gchar * path)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GArray *values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  GError *err = NULL;
+  gint rate = 0;
+
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  if (path != NULL && *path != '\0'
+      && read_model_settings (self, path, names, values, &rate, &err)) {
+    for (guint i = 0; i < names->len; i++) {
+      GST_DEBUG_OBJECT (self, "model %s: %s", path,
+          (const gchar *) g_ptr_array_index (names, i));
+      g_object_set_property (G_OBJECT (self), g_ptr_array_index (names, i),
+          &g_array_index (values, GValue, i));
+    }
+  }
+  if (err)
+    GST_WARNING_OBJECT (self, "model %s: %s", path, err->message);
+  GST_OBJECT_LOCK (self);
+  g_free (self->model);
+  self->model = g_strdup (path);
+  self->model_rate = err ? 0 : rate;
+  g_free (self->model_error);
+  self->model_error = err ? g_strdup (err->message) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_error (&err);
+  g_ptr_array_unref (names);
+  g_array_unref (values);
+}
+
 static void
 gst_seq_fbank_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -481,6 +640,10 @@ gst_seq_fbank_set_property (GObject * object, guint prop_id,
   if (gst_seq_refuse_unless_ready (GST_ELEMENT (object), pspec)
       || gst_seq_state_keeper_set_property (&self->keeper, prop_id, value))
     return;
+  if (prop_id == PROP_MODEL) {
+    gst_seq_fbank_take_model (self, g_value_get_string (value));
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_NUM_MEL_BINS:
@@ -597,6 +760,9 @@ gst_seq_fbank_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_STACK_HOP:
       g_value_set_uint (value, p->stack_hop);
       break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -611,6 +777,8 @@ gst_seq_fbank_finalize (GObject * object)
 
   gst_seq_fbank_stream_clear (&self->stream);
   gst_seq_state_keeper_clear (&self->keeper);
+  g_free (self->model);
+  g_free (self->model_error);
   G_OBJECT_CLASS (gst_seq_fbank_parent_class)->finalize (object);
 }
 
@@ -790,6 +958,19 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
       g_param_spec_uint ("stack-hop", "Stack hop",
           "Frames between output frames when stacking (0 = stack; below "
           "stack, stacks overlap)", 0, SEQ_FBANK_MAX_STACK, 0, shape));
+  /**
+   * GstSeqFbank:model:
+   *
+   * A safetensors file whose `__metadata__` holds the front-end settings a
+   * model was trained with (`"seqfbank.<property>"` and `"seqfbank.rate"`):
+   * setting it sets those properties (later ones on a launch line override
+   * them) and restricts the input to the model's rate. See the element
+   * description for the errors.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Safetensors file whose \"seqfbank.*\" metadata sets the front end "
+          "(and the input rate)", NULL, shape));
   /* reset-on: which stream events end the stream and restart at frame 0.
    * state-location: the samples not yet framed, the counters and the
    * dither generator. When it exists at caps time the stream continues from

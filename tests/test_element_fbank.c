@@ -294,6 +294,164 @@ element_fbank_stack_hop_overlaps_the_stacks (void)
   g_free (x);
 }
 
+/* A safetensors file with one tensor and @metadata (JSON members) in the
+ * test's temporary directory. */
+static gchar *
+model_file (const char *name, const char *metadata)
+{
+  gchar *dir = seq_test_tmpdir ();
+  gchar *path = g_build_filename (dir, name, NULL);
+  gchar *hdr = g_strdup_printf ("{\"__metadata__\":{%s},\"x\":{\"dtype\":"
+      "\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", metadata);
+  gsize hl = strlen (hdr);
+  guint8 *b = g_malloc0 (8 + hl + 4);
+  guint64 le = GUINT64_TO_LE ((guint64) hl);
+
+  memcpy (b, &le, 8);
+  memcpy (b + 8, hdr, hl);
+  CU_ASSERT_FATAL (g_file_set_contents (path, (const gchar *) b, 8 + hl + 4,
+          NULL));
+  g_free (b);
+  g_free (hdr);
+  g_free (dir);
+  return path;
+}
+
+/* model=: the file's "seqfbank.*" metadata sets the properties (later ones
+ * override) and the input rate */
+static void
+element_fbank_model_sets_the_front_end (void)
+{
+  gchar *path = model_file ("front.safetensors",
+      "\"labels\":\"[]\",\"seqfbank.num-mel-bins\":\"40\","
+      "\"seqfbank.stack\":\"9\",\"seqfbank.stack-hop\":\"3\","
+      "\"seqfbank.dither\":\"1\",\"seqfbank.window\":\"hamming\","
+      "\"seqfbank.snip-edges\":\"false\",\"seqfbank.rate\":\"8000\"");
+  gchar *launch = g_strdup_printf ("model=%s", path);
+  gchar *launch2 = g_strdup_printf ("model=%s num-mel-bins=23", path);
+  gint16 x[4000] = { 0 };
+  GstHarness *h = fbank_harness (launch, S16_CAPS (8000));
+  GstElement *e = gst_harness_find_element (h, "seqfbank");
+  const GstStructure *st;
+  GstCaps *caps;
+  guint mels, stack, hop;
+  gint window;
+  gdouble dither;
+  gboolean snip;
+  gchar *model;
+
+  g_object_get (e, "num-mel-bins", &mels, "stack", &stack, "stack-hop", &hop,
+      "dither", &dither, "window", &window, "snip-edges", &snip, "model",
+      &model, NULL);
+  CU_ASSERT (mels == 40 && stack == 9 && hop == 3 && dither == 1.0);
+  CU_ASSERT (window == SEQ_FBANK_WINDOW_HAMMING && !snip);
+  CU_ASSERT_STRING_EQUAL (model, path);
+  g_free (model);
+  /* the sink pad takes the model's rate only */
+  {
+    GstPad *sink = gst_element_get_static_pad (e, "sink");
+    caps = gst_pad_query_caps (sink, NULL);
+    gst_object_unref (sink);
+  }
+  {
+    GstCaps *c16 = gst_caps_from_string (S16_CAPS (16000));
+    GstCaps *c8 = gst_caps_from_string (S16_CAPS (8000));
+    CU_ASSERT_FALSE (gst_caps_can_intersect (caps, c16));
+    CU_ASSERT_TRUE (gst_caps_can_intersect (caps, c8));
+    gst_caps_unref (c16);
+    gst_caps_unref (c8);
+  }
+  gst_caps_unref (caps);
+  gst_object_unref (e);
+  CU_ASSERT_EQUAL (gst_harness_push (h, s16_buffer (x, 4000)), GST_FLOW_OK);
+  st = src_caps_structure (h, &caps);
+  CU_ASSERT_STRING_EQUAL (gst_structure_get_string (st, "dimensions"), "360");
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+
+  /* a later property overrides the model's */
+  h = fbank_harness (launch2, NULL);
+  e = gst_harness_find_element (h, "seqfbank");
+  g_object_get (e, "num-mel-bins", &mels, "stack", &stack, NULL);
+  CU_ASSERT (mels == 23 && stack == 9);
+  /* another rate is refused (upstream's audioresample converts) */
+  {
+    GstPad *sink = gst_element_get_static_pad (e, "sink");
+    GstCaps *c16 = gst_caps_from_string (S16_CAPS (16000));
+    GstCaps *c8 = gst_caps_from_string (S16_CAPS (8000));
+    CU_ASSERT_FALSE (gst_pad_query_accept_caps (sink, c16));
+    CU_ASSERT_TRUE (gst_pad_query_accept_caps (sink, c8));
+    gst_caps_unref (c16);
+    gst_caps_unref (c8);
+    gst_object_unref (sink);
+  }
+  gst_object_unref (e);
+  gst_harness_teardown (h);
+
+  g_unlink (path);
+  g_free (path);
+  g_free (launch);
+  g_free (launch2);
+}
+
+/* A model whose settings cannot be taken changes nothing and fails
+ * READY -> PAUSED with a RESOURCE SETTINGS error naming the problem. */
+static void
+element_fbank_model_errors_are_clear (void)
+{
+  const struct {
+    const char *metadata, *says;
+  } cases[] = {
+    {"\"seqfbank.num-mel-bins\":\"40\",\"seqfbank.foo\":\"1\"",
+        "not a front-end property"},
+    {"\"seqfbank.num-mel-bins\":\"40\",\"seqfbank.stack\":\"abc\"",
+        "not a valid value"},
+    {"\"seqfbank.num-mel-bins\":\"40\",\"seqfbank.stack\":\"99\"",
+        "not a valid value"},
+    {"\"seqfbank.num-mel-bins\":\"40\",\"seqfbank.state-location\":"
+        "\"/tmp/x\"", "not a front-end property"},
+    {"\"seqfbank.num-mel-bins\":\"40\",\"seqfbank.rate\":\"0\"",
+        "not a rate"},
+    {NULL, "open"},             /* no such file */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *path = cases[i].metadata ? model_file ("bad.safetensors",
+        cases[i].metadata) : g_strdup ("/nonexistent/model.safetensors");
+    GstElement *pipe = gst_pipeline_new (NULL);
+    GstElement *e = gst_element_factory_make ("seqfbank", NULL);
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg;
+    GError *err = NULL;
+    gchar *dbg = NULL;
+    guint mels;
+
+    gst_bin_add (GST_BIN (pipe), e);
+    g_object_set (e, "model", path, NULL);
+    g_object_get (e, "num-mel-bins", &mels, NULL);
+    CU_ASSERT_EQUAL (mels, 80);   /* nothing taken */
+    CU_ASSERT_EQUAL (gst_element_set_state (pipe, GST_STATE_PAUSED),
+        GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    CU_ASSERT_PTR_NOT_NULL_FATAL (msg);
+    gst_message_parse_error (msg, &err, &dbg);
+    CU_ASSERT (g_error_matches (err, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS));
+    CU_ASSERT (dbg != NULL && strstr (dbg, cases[i].says) != NULL);
+    if (dbg == NULL || strstr (dbg, cases[i].says) == NULL)
+      g_printerr ("\n  case %u: %s\n", i, dbg ? dbg : "(no debug)");
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipe);
+    if (cases[i].metadata)
+      g_unlink (path);
+    g_free (path);
+  }
+}
+
 static void
 element_fbank_caps_accepted_and_rejected (void)
 {
@@ -861,6 +1019,10 @@ main (void)
         element_fbank_stack_divides_the_frame_rate},
     {"element_fbank_stack_hop_overlaps_the_stacks",
         element_fbank_stack_hop_overlaps_the_stacks},
+    {"element_fbank_model_sets_the_front_end",
+        element_fbank_model_sets_the_front_end},
+    {"element_fbank_model_errors_are_clear",
+        element_fbank_model_errors_are_clear},
     {"element_fbank_latency_query_reports_the_lookahead",
         element_fbank_latency_query_reports_the_lookahead},
     {"element_fbank_shape_properties_refused_while_playing",

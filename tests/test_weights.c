@@ -199,6 +199,14 @@ weights_metadata_strings_read (void)
       "caf\xc3\xa9 \xe2\x9c\x93");
   CU_ASSERT_PTR_NULL (seq_weights_get_metadata (w, "absent"));
   CU_ASSERT_PTR_NULL (seq_weights_find (w, "__metadata__"));
+  {
+    gchar **keys = seq_weights_list_metadata (w);
+    CU_ASSERT_EQUAL_FATAL (g_strv_length (keys), 3);
+    CU_ASSERT_STRING_EQUAL (keys[0], "format");
+    CU_ASSERT_STRING_EQUAL (keys[1], "producer");
+    CU_ASSERT_STRING_EQUAL (keys[2], "unicode");
+    g_strfreev (keys);
+  }
   seq_weights_unref (w);
 }
 

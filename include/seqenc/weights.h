@@ -99,6 +99,8 @@ SEQ_API const SeqTensorInfo *seq_weights_find (const SeqWeights * weights,
 /* Value of a "__metadata__" key, or NULL. */
 SEQ_API const gchar *seq_weights_get_metadata (const SeqWeights * weights,
     const gchar * key);
+/* The "__metadata__" keys, sorted (strcmp), NULL-terminated; g_strfreev (). */
+SEQ_API gchar **seq_weights_list_metadata (const SeqWeights * weights);
 
 /* Converts @tensor (F32, F16 or BF16) to f32 into @dst of @n_dst elements,
  * which must equal tensor->n_elements. FALSE and @error otherwise. */

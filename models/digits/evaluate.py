@@ -157,7 +157,9 @@ def hop_and_lookahead(meta):
     shift = int(rate * float(meta["seqfbank.frame-shift"]) * 0.001)
     win = int(rate * float(meta["seqfbank.frame-length"]) * 0.001)
     stack = int(meta.get("seqfbank.stack", "1"))
-    return shift * stack, win + (stack - 1) * shift
+    # stack-hop 0 or absent: the stack itself (no overlap)
+    step = int(meta.get("seqfbank.stack-hop", "0")) or stack
+    return shift * step, win + (stack - 1) * shift
 
 
 def eval_torch(model_path, meta, tensors, metas, wav_dir, fbank_dump):

@@ -11,6 +11,9 @@ the contract between the recipe and the seqhead/seqctcdecode elements:
 - __metadata__: labels (JSON array), blank, every seqfbank setting the model
   was trained with ("seqfbank.<property>", gst-launch syntax, and
   "seqfbank.rate"), the recipe, the data seed and the normalization.
+- a --lookahead K checkpoint (step t reads its n-frame stack and the next
+  K stacks) becomes seqfbank stack=(K + 1) n stack-hop=n: the same values
+  side by side, so layer 0 takes them unchanged (the statistics repeat).
 
 usage: export.py CKPT OUT [--data-seed N]
 """
@@ -44,8 +47,9 @@ def folded_tensors(ck):
     """The state dict with the normalization folded into layer 0 (float64
     arithmetic, rounded once to f32)."""
     sd = {k: v.clone() for k, v in ck["model"].items()}
-    mean = torch.tensor(ck["mean"], dtype=torch.float64)
-    std = torch.tensor(ck["std"], dtype=torch.float64)
+    reps = ck.get("lookahead", 0) + 1
+    mean = torch.tensor(ck["mean"], dtype=torch.float64).repeat(reps)
+    std = torch.tensor(ck["std"], dtype=torch.float64).repeat(reps)
     w = sd["lstm.weight_ih_l0"].double()
     b = sd["lstm.bias_ih_l0"].double()
     if ck.get("whiten") is not None:
@@ -63,11 +67,15 @@ def main():
     ap.add_argument("--data-seed", type=int, required=True)
     a = ap.parse_args()
     ck = torch.load(a.ckpt)
-    if ck.get("lookahead", 0):
-        raise SystemExit("%s: a --lookahead %d model reads %d frames ahead, "
-                         "which seqfbank cannot produce yet (overlapping "
-                         "stacks); it cannot be exported" %
-                         (a.ckpt, ck["lookahead"], ck["lookahead"]))
+    look = ck.get("lookahead", 0)
+    if look and ck.get("whiten") is not None:
+        raise SystemExit("%s: --lookahead with --whiten is not supported "
+                         "(the whitening would act per stack)" % a.ckpt)
+    fbank = dict(ck["fbank"])
+    if look:
+        n = int(fbank.get("stack", "1"))
+        fbank["stack"] = str((look + 1) * n)
+        fbank["stack-hop"] = str(n)
     sd = folded_tensors(ck)
     meta = {
         "labels": json.dumps(ck["labels"]),
@@ -80,7 +88,9 @@ def main():
         "activation=log-softmax ! seqctcdecode" % (ck["layers"], ck["hidden"]),
         "seqenc.epochs": str(ck["epochs_done"]),
     }
-    for k, v in ck["fbank"].items():
+    if look:
+        meta["seqenc.lookahead"] = str(look)
+    for k, v in fbank.items():
         meta["seqfbank." + k] = v
     save_safetensors(sd, meta, a.out)
     print("wrote %s: %s" % (a.out, ", ".join("%s %s" % (k, list(v.shape))
