@@ -19,8 +19,7 @@ for i in $(seq 0 $((n - 1))); do
   env -u LD_PRELOAD espeak-ng -v en-us -s 150 -w "$out/in$i.wav" "$text"
   branches+=(filesrc location="$out/in$i.wav" ! wavparse ! identity sync=true ! \
     audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! \
-    seqfbank num-mel-bins=80 frame-length=25 frame-shift=10 stack=3 dither=1 \
-      dither-seed=1 ! \
+    seqfbank model="$model" ! \
     seqlstm model="$model" batch-group=digits max-batch="$n" max-delay=10 ! \
     seqhead model="$model" activation=log-softmax ! \
     seqctcdecode model="$model" ! filesink location="$out/digits$i.txt")

@@ -19,8 +19,7 @@ else
 fi
 exec gst-launch-1.0 -q -e "${src[@]}" ! audioconvert ! audioresample ! \
   audio/x-raw,rate=16000,channels=1 ! \
-  seqfbank num-mel-bins=80 frame-length=25 frame-shift=10 stack=3 dither=1 \
-    dither-seed=1 ! \
+  seqfbank model="$model" ! \
   seqlstm model="$model" ! seqhead model="$model" activation=log-softmax ! \
   seqctcdecode model="$model" ! tee name=t ! queue ! fdsink fd=1 sync=false \
   t. ! queue ! filesink location="$out/digits-live.txt"

@@ -5,13 +5,15 @@
 # rate, mono or not: converted to 16 kHz mono), or with no WAV an example
 # synthesized here by espeak-ng ("four one seven"); the recognized digits go
 # to $OUT_DIR/digits.txt as one line, e.g. "4 1 7".
-# seqfbank's settings are the ones the model was trained with (its
-# "seqfbank.*" metadata): 80 mel bins, 25 ms windows every 10 ms, three
-# frames stacked into one LSTM step every 30 ms (stack=3), and the
-# seeded dither (1.0, seed 1) that keeps digital silence off log(0) exactly
-# as in training. Normalization is folded into the LSTM's first layer;
-# seqhead gives log-probabilities, seqctcdecode emits each digit as soon as
-# it is final. MODEL overrides the model file.
+# seqfbank takes the front end the model was trained with from the model
+# file (model=: its "seqfbank.*" metadata): 80 mel bins, 25 ms windows every
+# 10 ms, nine frames side by side in one LSTM step every 30 ms (stack=9
+# stack-hop=3: each step sees its own three frames and the six after them,
+# 60 ms of right context), and the seeded dither (1.0, seed 1) that keeps
+# digital silence off log(0) exactly as in training. Normalization is folded
+# into the LSTM's first layer; seqhead gives log-probabilities, seqctcdecode
+# emits each digit as soon as it is final. MODEL overrides the model file
+# (any model export.py wrote: its front end comes with it).
 set -euo pipefail
 root=${SEQENC_SOURCE_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 out=${OUT_DIR:-.}
@@ -25,7 +27,6 @@ fi
 exec gst-launch-1.0 -q -e \
   filesrc location="$wav" ! wavparse ! audioconvert ! audioresample ! \
   audio/x-raw,rate=16000,channels=1 ! \
-  seqfbank num-mel-bins=80 frame-length=25 frame-shift=10 stack=3 dither=1 \
-    dither-seed=1 ! \
+  seqfbank model="$model" ! \
   seqlstm model="$model" ! seqhead model="$model" activation=log-softmax ! \
   seqctcdecode model="$model" ! filesink location="$out/digits.txt"

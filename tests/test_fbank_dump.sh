@@ -4,8 +4,9 @@
 # (tests/data/fbank_speech.wav, espeak-ng speech, resampled to 16 kHz by
 # audioresample) through tests/fbank_dump with the shipped model's seqfbank.*
 # settings, and through gst-launch ... ! seqfbank <same settings> !
-# seqnpysink: the f32 frames must be the same bytes. Also checks that
-# pipelines/digits.sh runs seqfbank with exactly those settings.
+# seqnpysink, and through seqfbank model=<the model>: the f32 frames must be
+# the same bytes. Also checks that pipelines/digits.sh runs seqfbank
+# model="$model" (the settings from the model file, none of its own).
 # usage: test_fbank_dump.sh FBANK_DUMP (the built tests/fbank_dump)
 # env: SEQENC_SOURCE_ROOT,
 #      DIGITS_MODEL (default models/digits/digits.safetensors)
@@ -55,12 +56,23 @@ if ! cmp "$tmp/dump.f32" "$tmp/gst.f32"; then
 fi
 echo "PASS: $frames frames bitwise identical"
 
-# pipelines/digits.sh uses the same settings
-line=$(tr -d '\\\n' < "$root/pipelines/digits.sh" | grep -o 'seqfbank [^!]*!')
-for w in $props; do
-  case " $line " in
-    *" $w "*) ;;
-    *) echo "FAIL: pipelines/digits.sh's seqfbank lacks $w: $line"; exit 1 ;;
-  esac
-done
-echo "PASS: pipelines/digits.sh runs seqfbank with $props"
+# seqfbank model=<the model> takes the same settings from its metadata
+gst-launch-1.0 -q filesrc location="$tmp/speech.wav" ! wavparse ! \
+  audioconvert ! audioresample ! seqfbank model="$model" ! \
+  seqnpysink location="$tmp/gst-model.npy"
+tail -c "$bytes" "$tmp/gst-model.npy" > "$tmp/gst-model.f32"
+if ! cmp "$tmp/dump.f32" "$tmp/gst-model.f32" || \
+   [ "$(stat -c %s "$tmp/gst-model.npy")" != "$(stat -c %s "$tmp/gst.npy")" ]; then
+  echo "FAIL: seqfbank model=... differs from its settings written out"
+  exit 1
+fi
+echo "PASS: seqfbank model=$(basename "$model") gives the same bytes"
+
+# pipelines/digits.sh takes its front end from the model file, nothing else
+line=$(grep -v '^ *#' "$root/pipelines/digits.sh" | tr -d '\\\n' | \
+  grep -o 'seqfbank [^!]*!')
+case "$line" in
+  'seqfbank model="$model" !') ;;
+  *) echo "FAIL: pipelines/digits.sh's seqfbank is not model=\"\$model\": $line"; exit 1 ;;
+esac
+echo "PASS: pipelines/digits.sh runs seqfbank model=\"\$model\""
