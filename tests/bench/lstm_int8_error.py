@@ -8,11 +8,13 @@ tests/test_lstm_int8.c) and PyTorch's dynamic quantization
 torch 1.13 has (qnnpack, onednn), with the default qconfig (per-tensor
 weights) and the per-channel one.
 
-Model: models/digits/digits.safetensors (LSTM 240 -> 2 x 224, trained).
+Model: models/digits/digits.safetensors (trained; its layer 0 takes stack x
+80 values).
 Features: torchaudio's Kaldi fbank of tests/data/fbank_speech.wav (espeak-ng
 speech, 22.05 kHz) with the settings of tests/test_lstm_int8.c: 80 bins from
-20 Hz to 8 kHz, 25 / 10 ms, no dither, 3 frames side by side (the model's
-front end, seqfbank stack=3). The metric is the test's: relative
+20 Hz to 8 kHz, 25 / 10 ms, no dither, stacked as the model's front end
+(its "seqfbank.stack" and "seqfbank.stack-hop" metadata: frames j hop ..
+j hop + stack - 1 side by side). The metric is the test's: relative
 RMS difference sqrt (sum (y - y32)^2 / sum y32^2) over both layers' outputs
 (the layers are run one by one, each quantized layer feeding the next).
 
@@ -65,6 +67,16 @@ def run(mods, x):
     return torch.cat(ys, dim=-1).numpy()
 
 
+def stack_hop(path):
+    """The model's "seqfbank.stack-hop" metadata, 0 when absent."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        meta = json.loads(f.read(n)).get("__metadata__", {})
+    return int(meta.get("seqfbank.stack-hop", "0"))
+
+
 def rel_rms(y, ref):
     return float(np.sqrt(np.sum((y - ref) ** 2) / np.sum(ref ** 2)))
 
@@ -80,8 +92,13 @@ def main():
         wav * 32768, sample_frequency=rate, num_mel_bins=80,
         frame_length=25, frame_shift=10, dither=0.0, high_freq=8000,
         low_freq=20)
-    feats = feats[:len(feats) // 3 * 3].reshape(-1, 240)   # stack=3
-    x = feats.unsqueeze(1)                  # [T, 1, 240]
+    stack = sd["lstm.weight_ih_l0"].shape[1] // 80
+    hop = stack_hop(os.path.join(ROOT, "models", "digits",
+                                 "digits.safetensors")) or stack
+    n = (len(feats) - stack) // hop + 1
+    feats = torch.stack([feats[j * hop:j * hop + stack].reshape(-1)
+                         for j in range(n)])
+    x = feats.unsqueeze(1)                  # [T, 1, stack x 80]
     y32 = run(layers(sd, L), x)
     print("digits model, %d frames of espeak-ng speech; relative RMS "
           "difference vs f32 over both layers' outputs:" % x.shape[0])
