@@ -204,6 +204,12 @@ seq_fbank_params_validate (const SeqFbankParams * p, GError ** error)
         p->stack_hop, p->stack);
     return FALSE;
   }
+  if (p->stack_hop != 0 && p->stack % p->stack_hop != 0) {
+    g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
+        "stack %u is not a multiple of the stack hop %u (overlapping stacks "
+        "are whole hops of frames)", p->stack, p->stack_hop);
+    return FALSE;
+  }
   if ((guint) p->window > SEQ_FBANK_WINDOW_BLACKMAN) {
     g_set_error (error, SEQ_FBANK_ERROR, SEQ_FBANK_ERROR_CONFIG,
         "unknown window type %d", (int) p->window);
@@ -591,14 +597,39 @@ frames_ready (const SeqFbank * fb, guint64 total)
   return stacks_of (fb, (guint64) t / fb->s + 1);
 }
 
-/* Output frames of a stream of @total samples (after the finish); a partial
- * stack at the end is dropped, as a partial window is. */
+/* Computed frames of a stream of @total samples (after the finish). */
+static guint64
+computed_total (const SeqFbank * fb, guint64 total)
+{
+  gint64 t;
+
+  if (!fb->params.snip_edges)
+    return (total + fb->s / 2) / fb->s;
+  t = (gint64) total + fb->pad - (gint64) fb->w;
+  return t < 0 ? 0 : (guint64) t / fb->s + 1;
+}
+
+/* Output frames of a stream of @total samples (after the finish). Without
+ * overlap a partial stack at the end is dropped, as a partial window is.
+ * With overlapping stacks (hop < stack, stack a multiple of it), every
+ * complete hop of frames starts an output frame, and the stacks that run
+ * past the last complete hop are completed with copies of that hop
+ * (pad_from () and output_frame ()): a streaming model's last steps get
+ * their right context from the stream's end, as in training. */
 static guint64
 frames_total (const SeqFbank * fb, guint64 total)
 {
-  if (fb->params.snip_edges)
-    return frames_ready (fb, total);
-  return stacks_of (fb, (total + fb->s / 2) / fb->s);
+  guint64 c = computed_total (fb, total);
+
+  return fb->hop < fb->stack ? c / fb->hop : stacks_of (fb, c);
+}
+
+/* The first computed frame that is padding at the finish: past the last
+ * complete hop (no frame is padding before the finish). */
+static guint64
+pad_from (const SeqFbank * fb, guint64 total)
+{
+  return computed_total (fb, total) / fb->hop * fb->hop;
 }
 
 /* The first computed frame that output frame @j computes (the ones before
@@ -859,18 +890,29 @@ gather (SeqFbank * fb, guint64 k, guint64 total)
  * @total as for gather (). With a stack hop below the stack, the frames it
  * shares with the previous output frame are copied, not computed again:
  * every computed frame is computed once, so dither is drawn once per frame
- * and the values equal the unstacked frames'. */
+ * and the values equal the unstacked frames'. Computed frames from @pad
+ * on (the finish of overlapping stacks: see frames_total ()) are copies of
+ * the frame at the same place in the last complete hop, which this output
+ * frame holds already. */
 static void
-output_frame (SeqFbank * fb, guint64 total, float *out)
+output_frame (SeqFbank * fb, guint64 total, guint64 pad, float *out)
 {
   guint first = 0, shared = fb->stack - fb->hop;
+  guint64 base = fb->n_done * fb->hop;
 
   if (shared > 0 && fb->n_done > 0) {
     memcpy (out, fb->overlap, (gsize) shared * fb->base_dim * sizeof (float));
     first = shared;
   }
   for (guint j = first; j < fb->stack; j++) {
-    gather (fb, fb->n_done * fb->hop + j, total);
+    if (base + j >= pad) {
+      guint64 src = pad - fb->hop + (base + j - pad) % fb->hop;
+      memcpy (out + (gsize) j * fb->base_dim,
+          out + (gsize) (src - base) * fb->base_dim,
+          fb->base_dim * sizeof (float));
+      continue;
+    }
+    gather (fb, base + j, total);
     compute_frame (fb, out + j * fb->base_dim);
   }
   if (shared > 0)
@@ -914,7 +956,7 @@ compact (SeqFbank * fb)
       i += take; \
       ready = frames_ready (fb, fb->n_seen); \
       while (fb->n_done < ready) { \
-        output_frame (fb, fb->n_seen, out + written * fb->dim); \
+        output_frame (fb, fb->n_seen, G_MAXUINT64, out + written * fb->dim); \
         written++; \
       } \
     } \
@@ -972,7 +1014,7 @@ gsize
 seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames)
 {
   gsize pending, written = 0;
-  guint64 total;
+  guint64 total, pad;
 
   g_return_val_if_fail (fb != NULL, 0);
   pending = seq_fbank_finish_pending (fb);
@@ -980,8 +1022,9 @@ seq_fbank_finish (SeqFbank * fb, float *out, gsize max_frames)
   g_return_val_if_fail (out != NULL || pending == 0, 0);
 
   total = fb->n_seen;
+  pad = fb->hop < fb->stack ? pad_from (fb, total) : G_MAXUINT64;
   for (gsize f = 0; f < pending; f++) {
-    output_frame (fb, total, out + written * fb->dim);
+    output_frame (fb, total, pad, out + written * fb->dim);
     written++;
   }
   seq_fbank_reset (fb);

@@ -951,8 +951,11 @@ gst_seq_fbank_class_init (GstSeqFbankClass * klass)
    * (stack=9 stack-hop=3: a step every 3 frames that also sees the 6
    * frames after its own 3). The frame rate is divided by stack-hop, the
    * latency is that of the stack. Each frame is computed once (dither
-   * drawn once) and the shared frames are part of the saved state. Larger
-   * than the stack is refused at caps time (frames would be skipped).
+   * drawn once) and the shared frames are part of the saved state. At the
+   * end of the stream every complete hop of frames starts an output frame,
+   * the places past the last complete hop holding copies of its frames.
+   * The stack must be a multiple of it, checked at caps time (a
+   * NEGOTIATION error otherwise, as for a hop larger than the stack).
    */
   g_object_class_install_property (gobject_class, PROP_STACK_HOP,
       g_param_spec_uint ("stack-hop", "Stack hop",

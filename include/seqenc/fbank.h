@@ -54,15 +54,21 @@
  * of the stream a partial stack is dropped. Each computed frame is the same,
  * bit for bit, as without stacking.
  *
- * Overlapping stacks (stack_hop = h, 1 <= h < n): output frame j is computed
- * frames j h .. j h + n - 1, so consecutive output frames share n - h
- * computed frames: right context for a streaming model (stack 9, hop 3: an
- * LSTM step every 30 ms that also sees the 60 ms after its own three
- * frames). The hop between output frames is h s samples, frame j's time
- * j h s, the lookahead as above. Each computed frame is computed once (the
- * shared ones are kept, and saved in the state blob), so dither is drawn
- * once per frame and every value equals the unstacked frame's, bit for bit.
- * stack_hop 0 means h = n (no overlap).
+ * Overlapping stacks (stack_hop = h, 1 <= h < n, n a multiple of h): output
+ * frame j is computed frames j h .. j h + n - 1, so consecutive output
+ * frames share n - h computed frames: right context for a streaming model
+ * (stack 9, hop 3: an LSTM step every 30 ms that also sees the 60 ms after
+ * its own three frames). The hop between output frames is h s samples,
+ * frame j's time j h s, the lookahead as above. Each computed frame is
+ * computed once (the shared ones are kept, and saved in the state blob), so
+ * dither is drawn once per frame and every value equals the unstacked
+ * frame's, bit for bit. At the end of the stream (finish) every complete
+ * hop of computed frames starts an output frame: with C computed frames
+ * there are C / h output frames (integer division), and the places past
+ * the last complete hop (computed frames C / h * h and on) hold copies of
+ * the frame at the same place in that hop, so the last steps of a model
+ * see the stream's end as a repetition of its last hop. stack_hop 0 means
+ * h = n (no overlap).
  *
  * Chunking invariance: any split of the same samples over feed calls gives
  * bitwise identical frames (every frame is computed from the same stored
@@ -142,7 +148,8 @@ typedef struct {
   guint stack;                  /* frames stacked per output frame, 1..
                                  * SEQ_FBANK_MAX_STACK (see above); default 1 */
   guint stack_hop;              /* computed frames between output frames,
-                                 * 1..stack, 0 = stack (see above); default 0 */
+                                 * a divisor of stack, 0 = stack (see above);
+                                 * default 0 */
 } SeqFbankParams;
 
 #define SEQ_FBANK_MAX_STACK 32u

@@ -87,6 +87,7 @@ def main():
         "seqenc.architecture": "seqfbank ! seqlstm (%d x %d) ! seqhead "
         "activation=log-softmax ! seqctcdecode" % (ck["layers"], ck["hidden"]),
         "seqenc.epochs": str(ck["epochs_done"]),
+        "seqenc.train-seed": str(ck["args"]["seed"]),
     }
     if look:
         meta["seqenc.lookahead"] = str(look)

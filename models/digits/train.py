@@ -82,12 +82,13 @@ def load_features(fbank_dump, wav_dir, manifest, cache):
 
 class Model(torch.nn.Module):
     """LSTM + linear head. With @lookahead K, step t reads frames t .. t + K
-    side by side: K frames of right context, K hops of latency. The last K
-    frames of an utterance start no step (their stack would run past the
-    end), so T frames give T - K steps: exactly seqfbank with stack
-    (K + 1) n and stack-hop n over the n-frame stacks the features have
-    (export.py writes those settings; evaluate.py --gst checks the pipeline
-    against this model)."""
+    side by side: K frames of right context, K hops of latency. Past the end
+    of an utterance the last frame is repeated, so T frames give T steps:
+    exactly seqfbank with stack (K + 1) n and stack-hop n over the n-frame
+    stacks the features have (which completes a stack that runs past the
+    end of the stream with copies of its last hop of frames; export.py
+    writes those settings, evaluate.py --gst checks the pipeline against
+    this model)."""
 
     def __init__(self, dim, hidden, layers, lookahead=0):
         super().__init__()
@@ -95,12 +96,20 @@ class Model(torch.nn.Module):
         self.lstm = torch.nn.LSTM(dim * (lookahead + 1), hidden, layers)
         self.head = torch.nn.Linear(hidden, len(LABELS))
 
-    def forward(self, x):           # x: [T, B, dim] normalized
+    def forward(self, x, lens=None):
+        """x: [T, B, dim] normalized (zero padded after each of the @lens,
+        default all T); returns [T, B, K] logits."""
         if self.lookahead:
-            n = max(x.shape[0] - self.lookahead, 0)
-            x = torch.cat([x[k:k + n] for k in range(self.lookahead + 1)], -1)
+            T, B = x.shape[0], x.shape[1]
+            K = self.lookahead
+            ext = torch.cat([x, x.new_zeros((K,) + tuple(x.shape[1:]))])
+            for b in range(B):
+                n = T if lens is None else int(lens[b])
+                if n > 0:
+                    ext[n:n + K, b] = x[n - 1, b]
+            x = torch.cat([ext[k:k + T] for k in range(K + 1)], -1)
         y, _ = self.lstm(x)
-        return self.head(y)         # [T - lookahead, B, K] logits
+        return self.head(y)
 
 
 def greedy(logits):
@@ -318,8 +327,7 @@ def main():
             # SpecAugment from the second epoch on
             xs = [spec_augment(X[i].clone(), g, a.fmask, a.tmask)
                   if ep + 1 >= a.specaug_from or a.init else X[i] for i in b]
-            # with lookahead K an utterance's last K frames start no step
-            lens = torch.tensor([max(len(x) - a.lookahead, 0) for x in xs])
+            lens = torch.tensor([len(x) for x in xs])
             x = torch.nn.utils.rnn.pad_sequence(xs)          # [T, B, dim]
             if whiten_t is not None:
                 x = x @ whiten_t.T
@@ -327,7 +335,7 @@ def main():
             tl = torch.tensor([len(Y[i]) for i in b])
             for pg in opt.param_groups:
                 pg["lr"] = lr_at(step)
-            lp = model(x).log_softmax(-1)
+            lp = model(x, lens).log_softmax(-1)
             loss = ctc(lp, tgt, lens, tl)
             opt.zero_grad()
             loss.backward()
